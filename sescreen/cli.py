@@ -1,0 +1,163 @@
+"""The ``sescreen`` command line: a thin layer over the Python API.
+
+Every command prints a human summary, or with ``--json`` exactly one JSON object on stdout.
+Exit codes: 0 success, 1 a ``check`` verdict failed, 2 bad input (one-line message on
+stderr, never a traceback; set ``SESCREEN_DEBUG=1`` to see one). Heavy libraries are
+imported inside the commands, so ``sescreen --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Any
+
+import click
+
+from sescreen import __version__
+from sescreen.errors import SescreenError
+
+EXIT_FAIL = 1
+EXIT_BAD_INPUT = 2
+
+
+class _Group(click.Group):
+    """Click group that turns SescreenError into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SescreenError as exc:
+            if os.environ.get("SESCREEN_DEBUG"):
+                raise
+            click.echo(f"sescreen: error: {exc}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sescreen")
+def main() -> None:
+    """sescreen: will lithium dendrites grow inside this solid electrolyte?
+
+    Electronic conductivity from DC polarization, Arrhenius extrapolation, the
+    1e-10 / 1e-12 S/cm thresholds of Han et al., Nature Energy 4, 187 (2019), and the
+    neutron-depth-profiling evidence. Quantities take units: "1 mm", "0.785cm2",
+    "100 mV", "30C".
+    """
+
+
+# -- shared helpers ----------------------------------------------------------------------
+def _json_safe(obj: Any) -> Any:
+    """Replace NaN/inf by None, numpy scalars by Python numbers, recursively."""
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
+        try:
+            obj = obj.item()
+        except (TypeError, ValueError):
+            return str(obj)
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def emit_json(obj: dict) -> None:
+    """Print exactly one JSON object on stdout."""
+    click.echo(json.dumps(_json_safe(obj), indent=2, allow_nan=False))
+
+
+def _quantity(text: str | None, dimension: str, name: str) -> float | None:
+    if text is None:
+        return None
+    from sescreen.units import parse_quantity
+
+    return parse_quantity(text, dimension, name=name)
+
+
+def reader_options(func):
+    """Options every command that reads measurement files shares."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(
+            ["biologic-mpt", "biologic-mpr", "gamry-dta", "table"]),
+            help="Skip format detection."),
+        click.option("--time-col", help="Time column (header or 0-based number)."),
+        click.option("--current-col", help="Current column (header or 0-based number)."),
+        click.option("--voltage-col", help="Voltage column (header or 0-based number)."),
+        click.option("--time-unit", help="Unit of the time column, e.g. 's', 'h'."),
+        click.option("--current-unit", help="Unit of the current column, e.g. 'nA'."),
+        click.option("--voltage-unit", help="Unit of the voltage column, e.g. 'mV'."),
+        click.option("--allow-truncated", is_flag=True,
+                     help="Drop a truncated last row instead of refusing the file."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def read_measurement(path: str, *, area: str | None = None, voltage: str | None = None,
+                     temperature: str | None = None, **opts: Any):
+    """Read a file with the shared reader options (quantities as unit strings)."""
+    from sescreen.io import read
+
+    def col(v):
+        return int(v) if v is not None and v.isdigit() else v
+
+    area_m2 = _quantity(area, "area", "--area")
+    return read(
+        path,
+        format=opts.get("fmt"),
+        time_col=col(opts.get("time_col")),
+        current_col=col(opts.get("current_col")),
+        voltage_col=col(opts.get("voltage_col")),
+        time_unit=opts.get("time_unit"),
+        current_unit=opts.get("current_unit"),
+        voltage_unit=opts.get("voltage_unit"),
+        allow_truncated=bool(opts.get("allow_truncated")),
+        applied_voltage_v=_quantity(voltage, "voltage", "--voltage"),
+        area_cm2=None if area_m2 is None else area_m2 * 1e4,
+        temperature_k=_quantity(temperature, "temperature", "--temperature"),
+    )
+
+
+def _path_arg(func):
+    return click.argument("file", type=click.Path(dir_okay=False))(func)
+
+
+# -- commands ----------------------------------------------------------------------------
+@main.command()
+@_path_arg
+@reader_options
+@click.option("--area", help="Electrode area, e.g. '0.785cm2' (overrides the file).")
+@click.option("--voltage", help="Applied voltage, e.g. '100mV' (overrides the file).")
+@click.option("--temperature", help="Temperature, e.g. '30C' (overrides the file).")
+@click.option("--segments", "show_segments", is_flag=True,
+              help="List the steps of a multi-step record.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def inspect(file: str, as_json: bool, show_segments: bool, **opts: Any) -> None:
+    """Show what a measurement FILE holds: format, technique, metadata, columns."""
+    m = read_measurement(file, **opts)
+    if as_json:
+        out = m.summary()
+        if show_segments:
+            out["segments"] = [_segment_row(s) for s in m.segments()]
+        emit_json(out)
+        return
+    click.echo(str(m))
+    if show_segments:
+        for s in m.segments():
+            row = _segment_row(s)
+            click.echo(f"  segment {row['segment']}: {row['n_points']} points, "
+                       f"t = {row['t_start_s']:.6g} .. {row['t_end_s']:.6g} s, "
+                       f"applied voltage {row['applied_voltage_v']} V")
+
+
+def _segment_row(s) -> dict:
+    return {"segment": s.segment or 0, "n_points": len(s), "t_start_s": float(s.time_s[0]),
+            "t_end_s": float(s.time_s[-1]), "applied_voltage_v": s.applied_voltage_v}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,219 @@
+"""Read potentiostat files into one data model, :class:`Measurement`.
+
+>>> from sescreen.io import read
+>>> m = read("ca.mpr")                       # doctest: +SKIP
+>>> m.technique, m.applied_voltage_v, m.area_cm2, m.data[["time_s", "current_a"]]
+
+Formats, sniffed from the content first and the extension second:
+
+- EC-Lab ``.mpt`` text exports (:mod:`sescreen.io.biologic`)
+- EC-Lab ``.mpr`` binary files, through galvani (``pip install 'sescreen[biologic]'``)
+- Gamry ``.DTA`` (:mod:`sescreen.io.gamry`)
+- CSV / TSV / semicolon / whitespace tables (:mod:`sescreen.io.table`)
+"""
+
+from __future__ import annotations
+
+import csv
+import struct
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sescreen.errors import FormatError, InputError, SescreenError
+from sescreen.io.biologic import MPR_MAGIC, MPT_MAGIC, read_mpr, read_mpt, technique_from_name
+from sescreen.io.columns import ColumnSpec, decode_text
+from sescreen.io.gamry import read_dta
+from sescreen.io.measurement import CANONICAL_COLUMNS, ColumnInfo, Measurement, Technique
+from sescreen.io.table import read_table
+
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "FORMATS",
+    "ColumnInfo",
+    "ColumnSpec",
+    "Measurement",
+    "Technique",
+    "read",
+    "sniff_format",
+]
+
+FORMATS = ("biologic-mpt", "biologic-mpr", "gamry-dta", "table")
+SUFFIXES = (".mpt", ".mpr", ".dta", ".csv", ".tsv", ".txt", ".dat")
+
+# Parse-level exceptions of pandas/numpy/struct/csv that mean "this file is malformed".
+_PARSE_ERRORS = (ValueError, IndexError, KeyError, OverflowError, UnicodeError, struct.error,
+                 csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError)
+
+
+def sniff_format(path: str | Path, head: bytes | None = None) -> str:
+    """Name the reader for a file from its first bytes, then its extension."""
+    path = Path(path)
+    if head is None:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    if head.startswith(MPR_MAGIC):
+        return "biologic-mpr"
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if text.startswith(MPT_MAGIC.encode()):
+        return "biologic-mpt"
+    if text.startswith(b"EXPLAIN"):
+        return "gamry-dta"
+    suffix = path.suffix.lower()
+    return {".mpr": "biologic-mpr", ".mpt": "biologic-mpt", ".dta": "gamry-dta"}.get(
+        suffix, "table")
+
+
+def read(
+    path: str | Path,
+    *,
+    format: str | None = None,
+    time_col: str | int | None = None,
+    current_col: str | int | None = None,
+    voltage_col: str | int | None = None,
+    time_unit: str | None = None,
+    current_unit: str | None = None,
+    voltage_unit: str | None = None,
+    applied_voltage_v: float | None = None,
+    area_cm2: float | None = None,
+    temperature_k: float | None = None,
+    technique: str | Technique | None = None,
+    allow_truncated: bool = False,
+    delimiter: str | None = None,
+    decimal: str | None = None,
+) -> Measurement:
+    """Read any supported potentiostat file into a :class:`Measurement` (SI units).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file. It is only read, never modified.
+    format : {"biologic-mpt", "biologic-mpr", "gamry-dta", "table"}, optional
+        Skip format detection.
+    time_col, current_col, voltage_col : str or int, optional
+        Header (as written) or 0-based position of a column, for bare or odd headers.
+    time_unit, current_unit, voltage_unit : str, optional
+        Unit of that column when the header does not give it (``"s"``, ``"nA"``, ``"mV"``).
+    applied_voltage_v : float, optional
+        Polarization voltage, V; overrides the file.
+    area_cm2 : float, optional
+        Electrode area, cm^2; overrides the file.
+    temperature_k : float, optional
+        Temperature, K; overrides the file.
+    technique : str or Technique, optional
+        What the record is (``"constant_voltage"``, or an instrument name such as
+        ``"chronoamperometry"``) when the file does not say.
+    allow_truncated : bool
+        Drop a truncated last row (file copied mid-run) with a warning instead of failing.
+    delimiter, decimal : str, optional
+        Field separator and decimal mark of a table (detected when not given).
+
+    Returns
+    -------
+    Measurement
+
+    Raises
+    ------
+    FormatError
+        The file cannot be read; the message names the file, the line and the fix.
+    InputError
+        An override is invalid.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such file", path=path)
+    if not path.is_file():
+        raise InputError("not a file (a folder? use 'sescreen batch' for folders)", path=path)
+    if format is not None and format not in FORMATS:
+        raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    spec = ColumnSpec(time_col, current_col, voltage_col, time_unit, current_unit,
+                      voltage_unit)
+    raw = path.read_bytes()
+    if not raw:
+        raise FormatError("the file is empty (0 bytes)", path=path)
+    fmt = format or sniff_format(path, raw[:4096])
+    try:
+        if fmt == "biologic-mpr":
+            if not raw.startswith(MPR_MAGIC):
+                raise FormatError(
+                    "not an EC-Lab binary file (no 'BIO-LOGIC MODULAR FILE' signature); if it "
+                    "is a text export, rename it to .mpt", path=path)
+            m = read_mpr(path, spec=spec)
+        else:
+            text = decode_text(raw, path)
+            if fmt == "biologic-mpt":
+                m = read_mpt(path, text, spec=spec, allow_truncated=allow_truncated)
+            elif fmt == "gamry-dta":
+                m = read_dta(path, text, spec=spec, allow_truncated=allow_truncated)
+            else:
+                m = read_table(path, text, spec=spec, allow_truncated=allow_truncated,
+                               delimiter=delimiter, decimal=decimal)
+    except SescreenError as exc:
+        if exc.path is None:
+            exc.path = path
+            exc.args = (exc._format(),)
+        raise
+    except _PARSE_ERRORS as exc:
+        raise FormatError(f"cannot parse this {fmt} file ({type(exc).__name__}: "
+                          f"{str(exc)[:200]}); check it or re-export it", path=path) from None
+    return _apply_overrides(m, applied_voltage_v=applied_voltage_v, area_cm2=area_cm2,
+                            temperature_k=temperature_k, technique=technique)
+
+
+def _apply_overrides(m: Measurement, *, applied_voltage_v, area_cm2, temperature_k,
+                     technique) -> Measurement:
+    if technique is not None:
+        try:
+            tech = Technique(technique)
+        except ValueError:
+            tech = technique_from_name(str(technique))
+            if tech is Technique.UNKNOWN:
+                raise InputError(
+                    f"unknown technique {technique!r}; use one of "
+                    f"{', '.join(t.value for t in Technique)}") from None
+        m.technique, m.technique_inferred = tech, False
+    for name, value, low, high in [("applied_voltage_v", applied_voltage_v, -100, 100),
+                                   ("area_cm2", area_cm2, 0, 1e4),
+                                   ("temperature_k", temperature_k, 0, 3000)]:
+        if value is None:
+            continue
+        value = float(value)
+        if not (np.isfinite(value) and low <= value <= high) or (name != "applied_voltage_v"
+                                                                  and value <= 0):
+            raise InputError(f"{name} = {value!r} is outside the sensible range "
+                             f"({low}..{high})")
+        setattr(m, name, value)
+        if name == "area_cm2":
+            m.warnings = [w for w in m.warnings if "placeholder" not in w]
+    if m.temperature_k is None and "temperature_k" in m.data and len(m.data):
+        m.temperature_k = float(np.nanmedian(m.data["temperature_k"]))
+    if m.technique is Technique.UNKNOWN:
+        _infer_technique(m)
+    return m
+
+
+def _infer_technique(m: Measurement) -> None:
+    """Deduce a constant-voltage or constant-current record from the data.
+
+    A record whose set-point (or measured voltage) stays within max(2 mV, 1 %) over 95 % of
+    its points, while the current changes, is a constant-voltage hold; the converse is a
+    constant-current record. Anything else stays UNKNOWN.
+    """
+    df = m.data
+    if "current_a" not in df or len(df) < 3:
+        return
+    vcol = "control_v" if "control_v" in df else "voltage_v" if "voltage_v" in df else None
+    i = df["current_a"].to_numpy(dtype=float)
+    i_lo, i_hi = np.percentile(i, [2.5, 97.5])
+    i_flat = (i_hi - i_lo) <= max(1e-12, 0.01 * abs(np.median(i)))
+    if vcol is not None:
+        v = df[vcol].to_numpy(dtype=float)
+        v_lo, v_hi = np.percentile(v, [2.5, 97.5])
+        v_flat = (v_hi - v_lo) <= max(2e-3, 0.01 * abs(np.median(v)))
+        if v_flat and not i_flat:
+            m.technique, m.technique_inferred = Technique.CONSTANT_VOLTAGE, True
+            if m.applied_voltage_v is None:
+                m.applied_voltage_v = float(np.median(v))
+        elif i_flat and not v_flat:
+            m.technique, m.technique_inferred = Technique.CONSTANT_CURRENT, True

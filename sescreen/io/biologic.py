@@ -1,0 +1,341 @@
+"""BioLogic EC-Lab files: the text export ``.mpt`` (own parser) and the binary ``.mpr``
+(through galvani, an optional GPL extra imported only here, only when needed).
+
+``.mpt`` layout: ``EC-Lab ASCII FILE``, ``Nb header lines : N``, a header of ``key : value``
+lines and fixed-width technique settings (20-character key, then one 20-character field per
+sequence), then a tab-separated table whose first row is the column header. Exports vary:
+latin-1/cp1252 or UTF-8, LF or CRLF, decimal commas in German/French locales, ``I/mA`` or
+``<I>/mA``, and exports without any header block.
+
+``.mpr`` layout (settings module ``VMP Set``; offsets in its data, as documented by the
+galvani and yadg projects): technique id at 0x0000, electrode area (float32, cm^2) at
+0x0211, and the technique parameters as ``ns`` (uint16), ``n_params`` (uint16) and then the
+parameters at one of 0x0572, 0x1845, 0x1846 or 0x1847 depending on the EC-Lab version.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import struct
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sescreen.errors import FormatError
+from sescreen.io.columns import ColumnSpec, canonical_frame, detect_decimal, read_block
+from sescreen.io.measurement import Measurement, Technique
+
+__all__ = ["MPR_MAGIC", "read_mpr", "read_mpt", "technique_from_name"]
+
+MPR_MAGIC = b"BIO-LOGIC MODULAR FILE"
+MPT_MAGIC = "EC-Lab ASCII FILE"
+
+# Technique names as EC-Lab writes them (substring, lower case) -> Technique.
+_TECHNIQUE_NAMES: list[tuple[str, Technique]] = [
+    ("chronoamperometry", Technique.CONSTANT_VOLTAGE),
+    ("constant voltage", Technique.CONSTANT_VOLTAGE),
+    ("potentiostatic hold", Technique.CONSTANT_VOLTAGE),
+    ("chronopotentiometry", Technique.CONSTANT_CURRENT),
+    ("constant current", Technique.CONSTANT_CURRENT),
+    ("galvanostatic", Technique.CONSTANT_CURRENT),
+    ("impedance", Technique.IMPEDANCE),
+    ("ir compensation", Technique.IMPEDANCE),
+    ("open circuit", Technique.OPEN_CIRCUIT),
+    ("wait", Technique.OPEN_CIRCUIT),
+    ("rest", Technique.OPEN_CIRCUIT),
+    ("voltammetry", Technique.SWEEP),
+    ("linear sweep", Technique.SWEEP),
+]
+
+# Technique byte of the .mpr settings module -> (EC-Lab name, Technique).
+_MPR_TECHNIQUES: dict[int, tuple[str, Technique]] = {
+    0x04: ("Galvanostatic Cycling with Potential Limitation", Technique.CONSTANT_CURRENT),
+    0x06: ("Cyclic Voltammetry", Technique.SWEEP),
+    0x0B: ("Open Circuit Voltage", Technique.OPEN_CIRCUIT),
+    0x18: ("Chronoamperometry / Chronocoulometry", Technique.CONSTANT_VOLTAGE),
+    0x19: ("Chronopotentiometry", Technique.CONSTANT_CURRENT),
+    0x1C: ("Wait", Technique.OPEN_CIRCUIT),
+    0x1D: ("Potentio Electrochemical Impedance Spectroscopy", Technique.IMPEDANCE),
+    0x1E: ("Galvano Electrochemical Impedance Spectroscopy", Technique.IMPEDANCE),
+    0x30: ("Cyclic Voltammetry", Technique.SWEEP),
+    0x32: ("IR compensation (PEIS)", Technique.IMPEDANCE),
+    0x33: ("Cyclic Voltammetry Advanced", Technique.SWEEP),
+    0x6C: ("Linear Sweep Voltammetry", Technique.SWEEP),
+    0x75: ("Constant Voltage", Technique.CONSTANT_VOLTAGE),
+    0x76: ("Constant Current", Technique.CONSTANT_CURRENT),
+    0x77: ("Galvanostatic Cycling with Potential Limitation", Technique.CONSTANT_CURRENT),
+}
+# Number of technique parameters of CA, whose first parameter is Ei (float32, V).
+_MPR_CA_NPARAMS = {25, 26}
+_MPR_PARAM_OFFSETS = (0x0572, 0x1845, 0x1846, 0x1847)
+_AREA_PLACEHOLDER_CM2 = 0.001  # EC-Lab's default "Electrode surface area"
+
+
+def technique_from_name(name: str | None) -> Technique:
+    """Classify a technique name as EC-Lab (or a user) writes it."""
+    if not name:
+        return Technique.UNKNOWN
+    low = name.lower()
+    for key, tech in _TECHNIQUE_NAMES:
+        if key in low:
+            return tech
+    return Technique.UNKNOWN
+
+
+# ---------------------------------------------------------------------------------------
+# .mpt (text)
+# ---------------------------------------------------------------------------------------
+def read_mpt(path: Path, text: str, *, spec: ColumnSpec | None = None,
+             allow_truncated: bool = False) -> Measurement:
+    """Read an EC-Lab text export.
+
+    Parameters
+    ----------
+    path : Path
+        The file (for messages and provenance).
+    text : str
+        Its decoded content with ``\\n`` line ends.
+    spec : ColumnSpec, optional
+        Column overrides.
+    allow_truncated : bool
+        Drop a truncated last row with a warning instead of refusing the file.
+    """
+    lines = text.split("\n")
+    warnings: list[str] = []
+    if lines[0].strip().startswith(MPT_MAGIC):
+        m = re.match(r"\s*Nb header lines\s*:\s*(\d+)", lines[1] if len(lines) > 1 else "")
+        if not m:
+            raise FormatError("EC-Lab header without 'Nb header lines : N' on line 2; "
+                              "re-export the file from EC-Lab", path=path, line=2)
+        n_header = int(m.group(1))
+        if n_header < 3 or n_header > len(lines):
+            raise FormatError(f"'Nb header lines : {n_header}' does not fit a file of "
+                              f"{len(lines)} lines; the file is cut or damaged",
+                              path=path, line=2)
+        header_block = lines[2:n_header - 1]
+        col_line = n_header - 1
+    else:  # export without the header block: the first line is the column header
+        header_block, col_line = [], 0
+    headers = [h for h in lines[col_line].split("\t")]
+    while headers and not headers[-1].strip():
+        headers.pop()
+    if len(headers) < 2:
+        raise FormatError("expected a tab-separated column header (e.g. 'time/s<TAB>I/mA')",
+                          path=path, line=col_line + 1)
+    meta = _parse_mpt_header(header_block)
+    data_lines = lines[col_line + 1:]
+    decimal = detect_decimal(data_lines, "\t")
+    raw = read_block(data_lines, sep="\t", decimal=decimal, header=None, path=path,
+                     first_line=col_line + 2, allow_truncated=allow_truncated,
+                     warnings=warnings)
+    if len(raw) == 0:
+        what = f" ({meta['technique_name']})" if meta.get("technique_name") else ""
+        raise FormatError(f"the file holds a header but no data rows{what}: nothing was "
+                          "recorded", path=path)
+    raw = _fit_columns(raw, headers)
+    technique = technique_from_name(meta.get("technique_name"))
+    data, columns, w = canonical_frame(raw, headers, path=path, first_line=col_line + 2,
+                                       spec=spec,
+                                       require_current=technique is not Technique.OPEN_CIRCUIT)
+    if decimal == ",":
+        warnings.append("decimal commas read as decimal points")
+    return _finish(Measurement(data=data, format="biologic-mpt", columns=columns,
+                               warnings=warnings + w, source=str(path), **meta))
+
+
+def _fit_columns(raw: pd.DataFrame, headers: list[str]) -> pd.DataFrame:
+    """Drop the empty column made by EC-Lab's trailing tab; pad missing ones."""
+    while raw.shape[1] > len(headers) and raw.iloc[:, -1].isna().all():
+        raw = raw.iloc[:, :-1]
+    if raw.shape[1] != len(headers):
+        raise FormatError(f"{raw.shape[1]} data columns for {len(headers)} headers")
+    return raw
+
+
+_SETTING = re.compile(r"^(?P<key>\S.{0,19}?)\s{2,}(?P<rest>\S.*)$")
+
+
+def _parse_mpt_header(block: list[str]) -> dict:
+    """Metadata and technique settings from the lines between line 3 and the columns.
+
+    ``key : value`` lines go to ``settings[key]``; fixed-width setting lines (20-character
+    key, one 20-character field per sequence) go to ``settings[key]`` as a string, or a
+    list when there are several sequences; a ``vs.`` line is attached to the setting above
+    it (``"Ei (V) vs."``). The first other non-empty line names the technique.
+    """
+    meta: dict = {"settings": {}}
+    settings = meta["settings"]
+    prev_key = None
+    for line in block:
+        s = line.rstrip()
+        if not s.strip():
+            continue
+        version = re.match(r"\s*EC-Lab for windows v([\d.]+)\s*\(software\)", s, re.IGNORECASE)
+        if version:
+            meta["software_version"] = f"EC-Lab {version.group(1)}"
+        elif " : " in s:
+            key, _, value = s.partition(" : ")
+            settings[key.strip()] = value.strip()
+            prev_key = None
+        elif len(s) > 20 and _SETTING.match(s):
+            key = s[:20].strip()
+            values = [v for v in (s[j:j + 20].strip() for j in range(20, len(s), 20)) if v]
+            if key == "vs." and prev_key:
+                key = f"{prev_key} vs."
+            settings[key] = values if len(values) > 1 else (values[0] if values else "")
+            prev_key = key
+        elif "technique_name" not in meta:
+            meta["technique_name"] = s.strip()
+    area = settings.get("Electrode surface area")
+    if area:
+        meta["area_cm2"] = _area_cm2(area)
+    meta["start_time"] = _ec_lab_time(settings.get("Acquisition started on"))
+    if settings.get("Device"):
+        meta["instrument"] = f"BioLogic {settings['Device']}"
+    for key, value in settings.items():
+        m = re.match(r"^(Ei|E) \((?P<unit>[m\u00b5u]?V)\)$", key)
+        if not m:
+            continue
+        first = value[0] if isinstance(value, list) else value
+        try:
+            volts = float(first.replace(",", "."))
+        except ValueError:
+            continue
+        meta["applied_voltage_v"] = volts * {"V": 1.0, "mV": 1e-3}.get(m["unit"], 1e-6)
+        ref = settings.get(f"{key} vs.")
+        meta["applied_voltage_ref"] = (ref[0] if isinstance(ref, list) else ref) or None
+        break
+    return meta
+
+
+def _area_cm2(text: str) -> float | None:
+    m = re.match(r"\s*([-+]?\d*[.,]?\d+)\s*(\S*)", text)
+    if not m:
+        return None
+    value = float(m.group(1).replace(",", "."))
+    unit = m.group(2).replace("\u00b2", "2")
+    factor = {"cm2": 1.0, "mm2": 0.01, "m2": 1e4, "um2": 1e-8, "\u00b5m2": 1e-8}.get(unit, 1.0)
+    return value * factor
+
+
+def _ec_lab_time(text: str | None) -> str | None:
+    if not text:
+        return None
+    for fmt in ("%m/%d/%Y %H:%M:%S.%f", "%m/%d/%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S.%f",
+                "%d.%m.%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return _dt.datetime.strptime(text.strip(), fmt).isoformat()
+        except ValueError:
+            continue
+    return text.strip()
+
+
+def _finish(m: Measurement) -> Measurement:
+    """Checks shared by both EC-Lab readers: area placeholders, set-point consistency."""
+    m.technique = technique_from_name(m.technique_name) if m.technique is Technique.UNKNOWN \
+        else m.technique
+    if m.area_cm2 is not None and m.area_cm2 <= 0:
+        m.area_cm2 = None
+    elif m.area_cm2 is not None and m.area_cm2 <= _AREA_PLACEHOLDER_CM2:
+        m.warnings.append(f"electrode area {m.area_cm2:g} cm^2 is EC-Lab's default placeholder; "
+                          "give the real area (area_cm2=, CLI --area)")
+    if m.technique is Technique.CONSTANT_VOLTAGE and "control_v" in m.data and len(m.data):
+        first = m.data["control_v"].to_numpy()
+        first = first[: int(np.argmax(np.abs(first - first[0]) > 1e-3)) or len(first)]
+        setpoint = float(np.median(first))
+        if m.applied_voltage_v is None:
+            m.applied_voltage_v = setpoint
+            m.warnings.append(f"applied voltage taken from the control column: {setpoint:.6g} V")
+        elif abs(setpoint - m.applied_voltage_v) > 5e-3:
+            m.warnings.append(
+                f"the set-point Ei = {m.applied_voltage_v:.6g} V differs from the recorded "
+                f"control potential ({setpoint:.6g} V): Ei is probably referred to the "
+                "open-circuit potential; give the cell voltage explicitly (--voltage)")
+    return m
+
+
+# ---------------------------------------------------------------------------------------
+# .mpr (binary, through galvani)
+# ---------------------------------------------------------------------------------------
+def read_mpr(path: Path, *, spec: ColumnSpec | None = None) -> Measurement:
+    """Read an EC-Lab binary file through galvani (extra ``sescreen[biologic]``).
+
+    The settings module is decoded here for the technique, the electrode area and, for
+    chronoamperometry, the set-point ``Ei`` of every sequence.
+    """
+    try:
+        from galvani import BioLogic
+    except ImportError:
+        raise FormatError(
+            "reading EC-Lab .mpr files needs the optional galvani package: "
+            "pip install 'sescreen[biologic]', or export the file from EC-Lab as text (.mpt) "
+            "and read that", path=path) from None
+    try:
+        mpr = BioLogic.MPRfile(str(path))
+    except Exception as exc:  # galvani raises bare ValueError/NotImplementedError/struct.error
+        raise FormatError(
+            f"galvani cannot read this .mpr ({type(exc).__name__}: {exc}); export it from "
+            "EC-Lab as text (.mpt) and read that instead", path=path) from None
+    arr = mpr.data
+    names = list(arr.dtype.names or ())
+    modules = {bytes(mod["shortname"]).strip().decode("ascii", "replace"): mod
+               for mod in mpr.modules}
+    meta: dict = {"settings": {}}
+    settings_mod = modules.get("VMP Set")
+    if settings_mod is not None:
+        meta.update(_mpr_settings(bytes(settings_mod["data"])))
+    log_mod = modules.get("VMP LOG")
+    if log_mod is not None:
+        version = _pascal(bytes(log_mod["data"]), 0x03B7)
+        if version and re.fullmatch(r"[\d.]+", version):
+            meta["software_version"] = f"EC-Lab {version}"
+    stamp = getattr(mpr, "timestamp", None) or getattr(mpr, "startdate", None)
+    if stamp is not None:
+        meta["start_time"] = stamp.isoformat()
+    if len(arr) == 0:
+        what = f" ({meta.get('technique_name')})" if meta.get("technique_name") else ""
+        raise FormatError(f"the file holds no data rows{what}: nothing was recorded", path=path)
+    raw = pd.DataFrame({n: np.asarray(arr[n]) for n in names})
+    technique = meta.get("technique", Technique.UNKNOWN)
+    data, columns, warnings = canonical_frame(
+        raw, names, path=path, first_line=None, spec=spec,
+        require_current=technique is not Technique.OPEN_CIRCUIT)
+    return _finish(Measurement(data=data, format="biologic-mpr", columns=columns,
+                               warnings=warnings, source=str(path), instrument="BioLogic",
+                               **meta))
+
+
+def _mpr_settings(d: bytes) -> dict:
+    """Decode what sescreen needs from the ``VMP Set`` module data."""
+    out: dict = {"settings": {}}
+    if not d:
+        return out
+    name, tech = _MPR_TECHNIQUES.get(d[0], (f"EC-Lab technique id 0x{d[0]:02X}",
+                                            Technique.UNKNOWN))
+    out["technique_name"], out["technique"] = name, tech
+    if len(d) >= 0x0215:
+        area = struct.unpack_from("<f", d, 0x0211)[0]
+        if np.isfinite(area):
+            out["area_cm2"] = round(float(area), 6)
+    if tech is Technique.CONSTANT_VOLTAGE and d[0] == 0x18:
+        for off in _MPR_PARAM_OFFSETS:
+            if off + 8 > len(d):
+                continue
+            ns, n_params = struct.unpack_from("<HH", d, off)
+            if 1 <= ns <= 100 and n_params in _MPR_CA_NPARAMS:
+                ei = struct.unpack_from("<f", d, off + 4)[0]
+                if np.isfinite(ei) and abs(ei) < 100:
+                    out["applied_voltage_v"] = round(float(ei), 7)
+                    out["settings"]["Ei (V)"] = round(float(ei), 7)
+                    out["settings"]["Ns"] = ns
+                break
+    return out
+
+
+def _pascal(d: bytes, offset: int) -> str | None:
+    if offset >= len(d):
+        return None
+    n = d[offset]
+    return d[offset + 1:offset + 1 + n].decode("latin-1", "replace").strip("\x00 ") or None

@@ -1,0 +1,307 @@
+"""The one data model every reader produces: a :class:`Measurement`.
+
+A Measurement is a pandas DataFrame in SI units with canonical column names plus the
+metadata the analysis needs (technique, applied voltage, electrode area, temperature) and
+the provenance a report needs (format, instrument, software version, source, the original
+column names and units). Columns a reader does not recognise are kept under their original
+names.
+
+Canonical columns (SI):
+
+========================  ==================================================
+``time_s``                time since the start of the record's clock, s
+``current_a``             cell current, A
+``voltage_v``             measured working-electrode potential, V
+``control_v``             potential set-point of a potentiostatic technique, V
+``control_a``             current set-point of a galvanostatic technique, A
+``temperature_k``         temperature, K
+``cycle``, ``step``       cycle number, sequence/step index
+========================  ==================================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sescreen.errors import TechniqueError
+
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "ColumnInfo",
+    "Measurement",
+    "Technique",
+]
+
+CANONICAL_COLUMNS = (
+    "time_s", "current_a", "voltage_v", "control_v", "control_a", "temperature_k",
+    "cycle", "step",
+)
+
+
+class Technique(str, enum.Enum):
+    """What the instrument did, as far as the analysis is concerned."""
+
+    CONSTANT_VOLTAGE = "constant_voltage"  # chronoamperometry, DC polarization
+    CONSTANT_CURRENT = "constant_current"  # chronopotentiometry, galvanostatic cycling
+    IMPEDANCE = "impedance"  # PEIS, GEIS, ZIR, EISPOT
+    OPEN_CIRCUIT = "open_circuit"  # OCV, WAIT/rest, CORPOT
+    SWEEP = "sweep"  # CV, LSV
+    UNKNOWN = "unknown"
+
+    def describe(self) -> str:
+        return {
+            "constant_voltage": "a constant-voltage hold (chronoamperometry)",
+            "constant_current": "a constant-current record (chronopotentiometry)",
+            "impedance": "an impedance spectrum",
+            "open_circuit": "an open-circuit (rest) record",
+            "sweep": "a potential sweep (CV/LSV)",
+            "unknown": "a record of unknown technique",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """How one column of the file became one column of the DataFrame."""
+
+    original: str  #: header as written in the file
+    name: str  #: column name in the DataFrame (canonical, or the original when unknown)
+    unit: str | None  #: unit as written in the file
+    scale: float = 1.0  #: SI value = file value * scale + offset
+    offset: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class Measurement:
+    """A record read from an instrument file, in SI units.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Canonical SI columns (see module docstring) and any other columns of the file.
+    format : str
+        Reader that produced it (``"biologic-mpt"``, ``"biologic-mpr"``, ``"gamry-dta"``,
+        ``"table"``).
+    technique : Technique
+        What the instrument did.
+    technique_name : str or None
+        The technique as the file names it (``"Chronoamperometry / Chronocoulometry"``).
+    technique_inferred : bool
+        True when the technique was deduced from the data, not stated by the file.
+    applied_voltage_v : float or None
+        Potential set-point of a constant-voltage hold, V (first step when several).
+    applied_voltage_ref : str or None
+        What the set-point is referred to (``"Ref"``, ``"Eoc"``), when the file says.
+    area_cm2 : float or None
+        Electrode area, cm^2 (the field's unit; everything else is SI).
+    temperature_k : float or None
+        Temperature of the record, K, when the file states one.
+    start_time : str or None
+        ISO 8601 start of acquisition.
+    instrument, software_version : str or None
+        Potentiostat and acquisition software.
+    source : str or None
+        Path of the file read.
+    columns : list of ColumnInfo
+        Original header, unit and conversion of every column kept.
+    settings : dict
+        Technique settings from the file header, keys as in the file.
+    warnings : list of str
+        Things the reader noticed that a user should know.
+    segment : int or None
+        Index of this segment when split from a multi-step record (:meth:`segments`).
+    tables : dict of str to DataFrame
+        Further tables of the file (e.g. Gamry's ``OCVCURVE`` before an ``ZCURVE``).
+    """
+
+    data: pd.DataFrame
+    format: str
+    technique: Technique = Technique.UNKNOWN
+    technique_name: str | None = None
+    technique_inferred: bool = False
+    applied_voltage_v: float | None = None
+    applied_voltage_ref: str | None = None
+    area_cm2: float | None = None
+    temperature_k: float | None = None
+    start_time: str | None = None
+    instrument: str | None = None
+    software_version: str | None = None
+    source: str | None = None
+    columns: list[ColumnInfo] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    segment: int | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    # -- convenience accessors -------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.data)
+
+    @property
+    def time_s(self) -> np.ndarray:
+        return self.data["time_s"].to_numpy(dtype=float)
+
+    @property
+    def current_a(self) -> np.ndarray:
+        if "current_a" not in self.data:
+            raise TechniqueError(f"{self.technique.describe()} has no current column",
+                                 path=self.source)
+        return self.data["current_a"].to_numpy(dtype=float)
+
+    @property
+    def time_span_s(self) -> float:
+        t = self.data["time_s"]
+        return float(t.iloc[-1] - t.iloc[0]) if len(t) else 0.0
+
+    @property
+    def name(self) -> str:
+        from pathlib import Path
+
+        base = Path(self.source).name if self.source else "<measurement>"
+        return base if self.segment is None else f"{base}[{self.segment}]"
+
+    # -- checks ----------------------------------------------------------------------
+    def require(self, *techniques: Technique, purpose: str = "this analysis") -> Measurement:
+        """Return self if the technique is one of ``techniques``, else raise a clear error.
+
+        Raises
+        ------
+        TechniqueError
+            Naming the file, what it is, and what ``purpose`` needs.
+        """
+        if self.technique in techniques:
+            return self
+        stated = f" ({self.technique_name})" if self.technique_name else ""
+        wanted = " or ".join(t.describe() for t in techniques)
+        raise TechniqueError(
+            f"this is {self.technique.describe()}{stated}, not {wanted}; {purpose} needs "
+            f"{wanted}",
+            path=self.source,
+        )
+
+    # -- structure -------------------------------------------------------------------
+    def segments(self, by: str | None = None, *, tolerance_v: float = 1e-3) -> list[Measurement]:
+        """Split a multi-step record into one Measurement per step.
+
+        Parameters
+        ----------
+        by : {"step", "control", None}
+            ``"step"`` splits where the ``step`` column (EC-Lab ``Ns``) changes;
+            ``"control"`` where the set-point (``control_v``, or ``control_a``) changes by
+            more than ``tolerance_v``; None picks ``step`` when it changes, else ``control``.
+        tolerance_v : float
+            Set-point change (V, or A for ``control_a``) that starts a new segment.
+
+        Returns
+        -------
+        list of Measurement
+            In time order; a record without steps gives ``[self]``. Each segment's
+            ``applied_voltage_v`` is the median set-point of its rows, when known.
+        """
+        df = self.data
+        if len(df) == 0:
+            return [self]
+        labels = None
+        if by in (None, "step") and "step" in df and df["step"].nunique() > 1:
+            labels = (df["step"].diff().fillna(0) != 0).cumsum().to_numpy()
+        elif by in (None, "control"):
+            col = "control_v" if "control_v" in df else "control_a" if "control_a" in df else None
+            if col is not None:
+                jumps = df[col].diff().abs().fillna(0) > tolerance_v
+                labels = jumps.cumsum().to_numpy()
+        elif by not in ("step", "control"):
+            raise ValueError(f"by must be 'step', 'control' or None, not {by!r}")
+        if labels is None or labels.max() == 0:
+            return [self]
+        parts = [df.iloc[idx].reset_index(drop=True)
+                 for idx in pd.Series(range(len(df))).groupby(labels).indices.values()]
+        # Each segment's set-point comes from its control column when that column is
+        # referred like the header's set-point (they agree on some segment); a set-point
+        # given versus the open-circuit potential keeps the header's value.
+        medians = [float(np.median(p["control_v"])) for p in parts] if "control_v" in df else []
+        use_control = bool(medians) and self.technique is Technique.CONSTANT_VOLTAGE and (
+            self.applied_voltage_v is None
+            or any(abs(v - self.applied_voltage_v) < 5e-3 for v in medians))
+        out = []
+        for k, part in enumerate(parts):
+            applied = medians[k] if use_control else self.applied_voltage_v
+            out.append(dataclasses.replace(self, data=part, segment=k, applied_voltage_v=applied,
+                                           warnings=list(self.warnings)))
+        return out
+
+    # -- reporting -------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """JSON-safe description (what ``sescreen inspect --json`` prints)."""
+        cur = self.data["current_a"] if "current_a" in self.data else None
+        return {
+            "source": self.source,
+            "format": self.format,
+            "technique": self.technique.value,
+            "technique_name": self.technique_name,
+            "technique_inferred": self.technique_inferred,
+            "n_points": len(self.data),
+            "time_span_s": _num(self.time_span_s),
+            "current_min_a": _num(cur.min()) if cur is not None and len(cur) else None,
+            "current_max_a": _num(cur.max()) if cur is not None and len(cur) else None,
+            "applied_voltage_v": _num(self.applied_voltage_v),
+            "applied_voltage_ref": self.applied_voltage_ref,
+            "area_cm2": _num(self.area_cm2),
+            "temperature_k": _num(self.temperature_k),
+            "start_time": self.start_time,
+            "instrument": self.instrument,
+            "software_version": self.software_version,
+            "columns": list(self.data.columns),
+            "units": {c.name: c.unit for c in self.columns},
+            "original_columns": {c.name: c.original for c in self.columns},
+            "n_segments": len(self.segments()),
+            "warnings": list(self.warnings),
+        }
+
+    def __str__(self) -> str:
+        s = self.summary()
+        lines = [
+            f"{self.name}: {s['format']}, {self.technique.describe()}"
+            + (f" [{s['technique_name']}]" if s["technique_name"] else "")
+            + (" (inferred from the data)" if self.technique_inferred else ""),
+            f"  points: {s['n_points']}, time span: {s['time_span_s']:.6g} s",
+        ]
+        if s["current_min_a"] is not None:
+            lines.append(f"  current: {s['current_min_a']:.4g} .. {s['current_max_a']:.4g} A")
+        for key, label, unit in [
+            ("applied_voltage_v", "applied voltage", "V"),
+            ("area_cm2", "electrode area", "cm^2"),
+            ("temperature_k", "temperature", "K"),
+        ]:
+            if s[key] is not None:
+                ref = f" vs {s['applied_voltage_ref']}" if key == "applied_voltage_v" and s[
+                    "applied_voltage_ref"] else ""
+                lines.append(f"  {label}: {s[key]:.6g} {unit}{ref}")
+        for key in ("start_time", "instrument", "software_version"):
+            if s[key]:
+                lines.append(f"  {key.replace('_', ' ')}: {s[key]}")
+        if s["n_segments"] > 1:
+            lines.append(f"  segments: {s['n_segments']}")
+        lines.append("  columns:")
+        for c in self.columns:
+            unit = f" [{c.unit}]" if c.unit else ""
+            arrow = f" <- {c.original}{unit}" if c.original != c.name or c.unit else ""
+            lines.append(f"    {c.name}{arrow}")
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def _num(x: Any) -> float | None:
+    """A JSON-safe float: None for None/NaN/inf."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None

@@ -1,0 +1,144 @@
+"""Delimited tables: CSV, TSV, semicolon-separated (with decimal commas), whitespace.
+
+The delimiter is detected from the header and the first rows; units are read from the
+headers (``time/s``, ``I/mA``, ``<I>/uA``, ``Time (s)``, ``Current [nA]``, ``t [s]``).
+Leading comment lines (``#`` or ``%``) may carry metadata as ``key: value`` or
+``key = value``: ``voltage``/``applied_voltage``, ``area``, ``temperature``, ``technique``,
+each with a unit (``# area: 0.785 cm2``). Bare headers (no units) and files without a
+header row are read with explicit column choices (:class:`~sescreen.io.columns.ColumnSpec`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sescreen.errors import FormatError, InputError
+from sescreen.io.biologic import technique_from_name
+from sescreen.io.columns import ColumnSpec, canonical_frame, detect_decimal, read_block
+from sescreen.io.measurement import Measurement
+from sescreen.units import parse_quantity
+
+__all__ = ["read_table"]
+
+_DELIMITERS = ("\t", ";", ",", "|")
+_NUMBER = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s*$")
+_META_KEYS = {
+    "voltage": "applied_voltage_v", "applied voltage": "applied_voltage_v",
+    "applied_voltage": "applied_voltage_v", "bias": "applied_voltage_v",
+    "area": "area_cm2", "electrode area": "area_cm2", "electrode_area": "area_cm2",
+    "temperature": "temperature_k", "technique": "technique_name",
+}
+
+
+def sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter that splits the header and the first rows into the same >1 fields.
+
+    Falls back to whitespace (``\\s+``) when no single character does.
+    """
+    sample = [ln for ln in lines[:30] if ln.strip()]
+    best, best_score = None, 0
+    for d in _DELIMITERS:
+        counts = [len(ln.rstrip(d).split(d)) for ln in sample]
+        if not counts or counts[0] < 2:
+            continue
+        agree = sum(c == counts[0] for c in counts)
+        score = agree * 10 + counts[0]
+        if agree >= 0.8 * len(counts) and score > best_score:
+            best, best_score = d, score
+    return best or r"\s+"
+
+
+def read_table(path: Path, text: str, *, spec: ColumnSpec | None = None,
+               allow_truncated: bool = False, delimiter: str | None = None,
+               decimal: str | None = None) -> Measurement:
+    """Read a delimited table into a Measurement.
+
+    Parameters
+    ----------
+    path : Path
+        The file (for messages and provenance).
+    text : str
+        Decoded content with ``\\n`` line ends.
+    spec : ColumnSpec, optional
+        Column choices and units when headers are bare or absent.
+    allow_truncated : bool
+        Drop a truncated last row with a warning instead of refusing the file.
+    delimiter, decimal : str, optional
+        Force the field separator or the decimal mark instead of detecting them.
+    """
+    lines = text.split("\n")
+    meta: dict = {}
+    warnings: list[str] = []
+    i = 0
+    while i < len(lines) and (not lines[i].strip() or lines[i].lstrip()[:1] in {"#", "%"}):
+        _comment_meta(lines[i], meta, path, i + 1)
+        i += 1
+    if i >= len(lines):
+        raise FormatError("no table found (only comments or blank lines)", path=path)
+    sep = delimiter or sniff_delimiter(lines[i:])
+    split = (lambda s: s.split()) if sep == r"\s+" else (lambda s: s.split(sep))
+    first = [f.strip().strip('"') for f in split(lines[i].rstrip("\n"))]
+    has_header = not all(_NUMBER.match(f) for f in first if f)
+    spec = spec or ColumnSpec()
+    if has_header:
+        headers, data_start = first, i + 1
+        while headers and not headers[-1]:
+            headers.pop()
+    else:
+        headers, data_start = [str(k) for k in range(len(first))], i
+        if spec.time is None or spec.current is None:
+            raise InputError("the table has no header row; name the columns by position "
+                             "(time_col=0, current_col=1, current_unit='nA'; CLI: "
+                             "--time-col 0 --current-col 1 --current-unit nA)", path=path)
+    body = lines[data_start:]
+    dec = decimal or detect_decimal(body, sep)
+    raw = read_block(body, sep=sep, decimal=dec, header=None, path=path,
+                     first_line=data_start + 1, allow_truncated=allow_truncated,
+                     warnings=warnings)
+    if len(raw) == 0:
+        raise FormatError("the table has a header but no data rows", path=path)
+    while raw.shape[1] > len(headers) and raw.iloc[:, -1].isna().all():
+        raw = raw.iloc[:, :-1]
+    if raw.shape[1] != len(headers):
+        raise FormatError(f"{raw.shape[1]} data columns for {len(headers)} headers; check the "
+                          "delimiter (or pass delimiter=)", path=path, line=data_start + 1)
+    if raw.map(lambda v: isinstance(v, str)).to_numpy().any():
+        raw = raw.map(lambda v: v.strip().strip('"') if isinstance(v, str) else v)
+    data, columns, w = canonical_frame(raw, headers, path=path, first_line=data_start + 1,
+                                       spec=spec)
+    if dec == "," and sep != ",":
+        warnings.append("decimal commas read as decimal points")
+    return Measurement(
+        data=data,
+        format="table",
+        technique=technique_from_name(meta.get("technique_name")),
+        source=str(path),
+        columns=columns,
+        warnings=warnings + w,
+        settings=meta.pop("settings", {}),
+        **meta,
+    )
+
+
+def _comment_meta(line: str, meta: dict, path, lineno: int) -> None:
+    """Pick ``# key: value`` metadata out of a comment line."""
+    m = re.match(r"^\s*[#%]+\s*([A-Za-z_ ]+?)\s*[:=]\s*(.+?)\s*$", line)
+    if not m:
+        return
+    key, value = m.group(1).lower(), m.group(2)
+    meta.setdefault("settings", {})[m.group(1)] = value
+    target = _META_KEYS.get(key)
+    if target is None:
+        return
+    try:
+        if target == "applied_voltage_v":
+            meta[target] = parse_quantity(value, "voltage", default_unit="V", name=key)
+        elif target == "area_cm2":
+            meta[target] = parse_quantity(value, "area", default_unit="cm**2", name=key) * 1e4
+        elif target == "temperature_k":
+            meta[target] = parse_quantity(value, "temperature", name=key)
+        else:
+            meta[target] = value
+    except InputError as exc:
+        raise FormatError(f"metadata line: {exc.message}", path=path, line=lineno) from None

@@ -1,0 +1,208 @@
+"""Units: quantity strings at the edges ("1 mm", "30 C"), SI inside.
+
+pint does the unit algebra; this module only normalizes the spellings found in instrument
+headers and on command lines (micro signs, ``cm2``, ``V vs. Ref.``, a bare ``C`` after a
+temperature) and caches the registry. pint is imported on first use, not at import time.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from typing import Literal
+
+from sescreen.errors import InputError
+
+__all__ = [
+    "DIMENSIONS",
+    "column_unit",
+    "parse_quantity",
+    "parse_temperature",
+]
+
+Dimension = Literal[
+    "time", "current", "voltage", "temperature", "length", "area", "current_density",
+    "pressure", "charge", "dimensionless", "other",
+]
+
+#: SI unit of each dimension sescreen converts to (the project's internal units).
+DIMENSIONS: dict[str, str] = {
+    "time": "s",
+    "current": "A",
+    "voltage": "V",
+    "temperature": "K",
+    "length": "m",
+    "area": "m**2",
+    "current_density": "A/m**2",
+    "pressure": "Pa",
+    "charge": "C",
+}
+
+_MICRO = re.compile("[\u00b5\u03bc]")  # micro sign and Greek mu
+_POWER = re.compile(r"([a-zA-Z])(-?[1-3])\b")  # cm2 -> cm**2, Ohm-1 -> Ohm**-1
+_SUPERSCRIPT = {"\u00b2": "**2", "\u00b3": "**3", "\u207b\u00b9": "**-1", "\u207b\u00b2": "**-2"}
+
+
+@functools.lru_cache(maxsize=1)
+def _registry():
+    import pint
+
+    return pint.UnitRegistry(cache_folder=None)
+
+
+def _normalize(unit: str) -> str:
+    """Rewrite instrument and command-line spellings of a unit into pint syntax."""
+    text = unit.strip()
+    text = re.sub(r"\s*vs\.?\s*.*$", "", text)  # Gamry "V vs. Ref." -> "V"
+    text = _MICRO.sub("u", text)
+    for sup, rep in _SUPERSCRIPT.items():
+        text = text.replace(sup, rep)
+    text = text.replace("\u00b0C", "degC").replace("deg C", "degC").replace("\u00b0", "deg")
+    text = re.sub(r"\bOhm\b", "ohm", text)
+    text = re.sub(r"\bmA\.h\b", "mA*h", text).replace("W.h", "W*h")
+    text = _POWER.sub(r"\1**\2", text)
+    return text
+
+
+@functools.lru_cache(maxsize=512)
+def _unit_info(unit: str) -> tuple[str, float, float]:
+    """(dimension, scale, offset) converting ``unit`` to the dimension's SI unit."""
+    ureg = _registry()
+    norm = _normalize(unit)
+    if norm in {"", "#", "bits", "%"}:
+        return ("dimensionless", 1.0, 0.0)
+    try:
+        parsed = ureg.Unit(norm)
+    except Exception as exc:  # pint raises several unrelated types for bad units
+        raise InputError(f"unknown unit {unit!r}") from exc
+    for dim, si in DIMENSIONS.items():
+        target = ureg.Unit(si)
+        if parsed.dimensionality == target.dimensionality:
+            if dim == "temperature":
+                q0 = ureg.Quantity(0.0, parsed).to(target).magnitude
+                q1 = ureg.Quantity(1.0, parsed).to(target).magnitude
+                return (dim, q1 - q0, q0)
+            return (dim, float(ureg.Quantity(1.0, parsed).to(target).magnitude), 0.0)
+    if parsed.dimensionless:
+        return ("dimensionless", float(ureg.Quantity(1.0, parsed).to("").magnitude), 0.0)
+    return ("other", 1.0, 0.0)
+
+
+def column_unit(unit: str | None) -> tuple[str, float, float]:
+    """Classify a column's unit and give its conversion to SI.
+
+    Parameters
+    ----------
+    unit : str or None
+        The unit as written in a file header (``mA``, ``µA``, ``V vs. Ref.``, ``deg C``).
+
+    Returns
+    -------
+    tuple of (str, float, float)
+        ``(dimension, scale, offset)`` so that ``si = value * scale + offset``. A valid unit
+        of a dimension sescreen does not convert (ohm, W, Hz) gives ``"other"``; a missing
+        or unknown unit gives ``"unknown"``; both with ``(1.0, 0.0)``: the column is kept
+        as it is.
+    """
+    if unit is None or not unit.strip():
+        return ("unknown", 1.0, 0.0)
+    try:
+        return _unit_info(unit.strip())
+    except InputError:
+        return ("unknown", 1.0, 0.0)
+
+
+_TEMPERATURE = re.compile(
+    r"^\s*(?P<num>[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*"
+    r"(?P<unit>K|C|\u00b0C|degC|deg C|celsius|kelvin)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_temperature(text: str | float, *, default_unit: str | None = None) -> float:
+    """Parse a temperature such as ``"30C"``, ``"30 °C"`` or ``"303.15 K"`` into kelvin.
+
+    A bare ``C`` means degrees Celsius here (never coulomb).
+
+    Parameters
+    ----------
+    text : str or float
+        The temperature; a bare number needs ``default_unit``.
+    default_unit : {"K", "C"}, optional
+        Unit of a bare number.
+
+    Returns
+    -------
+    float
+        Temperature in K.
+    """
+    if isinstance(text, (int, float)):
+        text = str(text)
+    m = _TEMPERATURE.match(text)
+    if not m:
+        raise InputError(f"cannot read temperature {text!r}: write e.g. '30C' or '303.15K'")
+    value = float(m["num"])
+    unit = (m["unit"] or default_unit or "").lower()
+    if not unit:
+        raise InputError(f"temperature {text!r} has no unit: write e.g. '{text}C' or '{text}K'")
+    kelvin = value if unit in {"k", "kelvin"} else value + 273.15
+    if kelvin <= 0:
+        raise InputError(f"temperature {text!r} is at or below absolute zero")
+    return kelvin
+
+
+def parse_quantity(
+    text: str | float,
+    dimension: str,
+    *,
+    default_unit: str | None = None,
+    name: str = "value",
+) -> float:
+    """Parse a quantity string into the SI unit of ``dimension``.
+
+    Parameters
+    ----------
+    text : str or float
+        E.g. ``"1 mm"``, ``"0.785cm2"``, ``"100 mV"``, ``"1mA/cm2"``, ``"30 MPa"``.
+    dimension : str
+        One of :data:`DIMENSIONS` (``"length"``, ``"area"``, ``"voltage"``...).
+    default_unit : str, optional
+        Unit assumed for a bare number; without it a bare number is refused.
+    name : str
+        What the quantity is, for the error message (e.g. ``"--thickness"``).
+
+    Returns
+    -------
+    float
+        The value in the dimension's SI unit (m, m**2, V, A/m**2, Pa, ...).
+    """
+    if dimension == "temperature":
+        return parse_temperature(text, default_unit=default_unit)
+    if isinstance(text, (int, float)):
+        if default_unit is None:
+            raise InputError(f"{name} {text!r} needs a unit")
+        text = f"{text} {default_unit}"
+    raw = str(text).strip()
+    m = re.match(r"^([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*(.*)$", raw)
+    if not m:
+        raise InputError(f"cannot read {name} {raw!r}: write a number and a unit, e.g. '1 mm'")
+    number, unit = float(m.group(1)), m.group(4).strip()
+    if not unit:
+        if default_unit is None:
+            example = DIMENSIONS.get(dimension, "")
+            raise InputError(f"{name} {raw!r} has no unit: write e.g. '{raw} {example}'")
+        unit = default_unit
+    try:
+        dim, scale, _ = _unit_info(unit)
+    except InputError:
+        raise InputError(f"{name} {raw!r}: unknown unit {unit!r}") from None
+    if dim != dimension:
+        raise InputError(
+            f"{name} {raw!r}: {unit!r} is not a unit of {dimension.replace('_', ' ')}"
+            f" (expected something like {DIMENSIONS.get(dimension, '?')})"
+        )
+    value = number * scale
+    if not math.isfinite(value):
+        raise InputError(f"{name} {raw!r} is not a finite number")
+    return value
