@@ -1,0 +1,100 @@
+"""The command line through click's runner: output, JSON contract, exit codes, lazy imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from sescreen import __version__
+from sescreen.cli import main
+from sescreen.io.writers import write_mpt, write_table
+
+INSPECT_KEYS = {"format", "technique", "n_points", "time_span_s", "current_min_a",
+                "current_max_a", "applied_voltage_v", "area_cm2", "columns"}
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_version():
+    r = run("--version")
+    assert r.exit_code == 0 and __version__ in r.output
+
+
+def test_inspect_bundled_example_human_and_json(examples):
+    path = str(examples / "dcpol" / "llzo_30C.mpt")
+    r = run("inspect", path)
+    assert r.exit_code == 0
+    assert "constant-voltage hold" in r.output and "0.785 cm^2" in r.output
+    r = run("inspect", path, "--json")
+    assert r.exit_code == 0
+    out = json.loads(r.output)
+    assert INSPECT_KEYS <= out.keys()
+    assert out["format"] == "biologic-mpt" and out["technique"] == "constant_voltage"
+    assert out["n_points"] == 1201 and out["time_span_s"] == pytest.approx(36000)
+    assert out["applied_voltage_v"] == pytest.approx(0.1) and out["area_cm2"] == 0.785
+    assert out["columns"][:2] == ["time_s", "current_a"]
+    assert 0 < out["current_min_a"] < out["current_max_a"]
+
+
+def test_inspect_realdata_json(realdata, galvani):
+    out = json.loads(run("inspect", str(realdata / "biologic" / "ca.mpr"), "--json").output)
+    assert (out["n_points"], out["applied_voltage_v"], out["area_cm2"]) == (721, 0.3, 1.131)
+    out = json.loads(run("inspect", str(realdata / "gamry" / "ocp_data.dta"), "--json").output)
+    assert out["technique"] == "open_circuit"
+    assert out["current_min_a"] is None and out["applied_voltage_v"] is None
+
+
+def test_inspect_overrides_and_segments(tmp_path):
+    t = np.arange(0, 100.0)
+    path = write_table(tmp_path / "bare.csv", t, 1e-9 * (1 + np.exp(-t / 10)), style="bare",
+                       current_unit="nA")
+    r = run("inspect", str(path), "--current-unit", "nA", "--area", "0.5cm2",
+            "--voltage", "50mV", "--temperature", "60C", "--json", "--segments")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["area_cm2"] == pytest.approx(0.5)
+    assert out["applied_voltage_v"] == pytest.approx(0.05)
+    assert out["temperature_k"] == pytest.approx(333.15)
+    assert out["current_max_a"] == pytest.approx(2e-9)
+    assert out["segments"][0]["n_points"] == 100
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["inspect", "missing.csv"], "no such file"),
+    (["inspect", "{bad}", "--area", "2 V"], "not a unit of area"),
+    (["inspect", "{bad}", "--temperature", "30"], "has no unit"),
+    (["inspect", "{bare}"], "has no unit"),
+])
+def test_bad_input_is_one_line_exit_2(tmp_path, args, needle):
+    t = np.arange(0, 10.0)
+    bad = write_mpt(tmp_path / "good.mpt", t, 1e-9 * np.ones_like(t) + 1e-10 * np.exp(-t))
+    bare = write_table(tmp_path / "bare.csv", t, np.ones_like(t) * 1e-9, style="bare")
+    args = [a.format(bad=bad, bare=bare) for a in args]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2
+    assert needle in r.stderr
+    assert r.stderr.startswith("sescreen: error: ") and r.stderr.count("\n") == 1
+    assert "Traceback" not in r.output
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = ("import sys\nfrom sescreen.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = {'matplotlib', 'lmfit', 'pymatgen', 'galvani', 'pandas', 'scipy'}\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_console_script_runs():
+    r = subprocess.run([sys.executable, "-m", "sescreen.cli", "--version"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and __version__ in r.stdout
