@@ -16,8 +16,10 @@ from typing import Any
 import click
 
 from sescreen import __version__
-from sescreen.errors import SescreenError
+from sescreen.errors import InputError, SescreenError
 
+# Kept in step with sescreen.dcpol.MODEL_CHOICES (a test checks), without importing it here.
+_MODEL_CHOICES = ("auto", "exp1", "exp2", "exp3", "stretched", "stoich", "stoich_limit")
 EXIT_FAIL = 1
 EXIT_BAD_INPUT = 2
 
@@ -152,6 +154,71 @@ def inspect(file: str, as_json: bool, show_segments: bool, **opts: Any) -> None:
             click.echo(f"  segment {row['segment']}: {row['n_points']} points, "
                        f"t = {row['t_start_s']:.6g} .. {row['t_end_s']:.6g} s, "
                        f"applied voltage {row['applied_voltage_v']} V")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--thickness", required=True, help="Electrolyte thickness, e.g. '1mm'.")
+@click.option("--area", help="Electrode area, e.g. '0.785cm2' (default: from the file).")
+@click.option("--voltage", help="Applied voltage, e.g. '0.1V' (default: from the file).")
+@click.option("--temperature", help="Temperature, e.g. '30C' (stored with sigma_e).")
+@click.option("--model", type=click.Choice(list(_MODEL_CHOICES)), default="auto",
+              show_default=True, help="Transient model; auto = lowest AICc.")
+@click.option("--skip", help="Ignore the first part of each hold, e.g. '10s' "
+              "(default: the step sample and any RC spike).")
+@click.option("--segment", type=int, help="Fit only this hold of a multi-hold record.")
+@click.option("--cell", type=click.Choice(["blocking", "hebb-wagner"]), default="blocking",
+              show_default=True, help="Cell type stored with sigma_e.")
+@click.option("--thickness-tol", type=float, default=0.0,
+              help="Relative standard uncertainty of the thickness (e.g. 0.02).")
+@click.option("--area-tol", type=float, default=0.0,
+              help="Relative standard uncertainty of the area (e.g. 0.01).")
+@reader_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
+              help="Save a figure (PNG/SVG/PDF) of the fit.")
+def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, cell,
+          thickness_tol, area_tol, as_json, plot_path, **opts):
+    """Steady-state current and electronic conductivity from DC-polarization holds.
+
+    FILES are constant-voltage holds on an ion-blocking cell (Cu | SE | Cu). One hold gives
+    sigma_e = I_ss L / (V A) from the fitted asymptote; holds at several voltages (several
+    files, or the steps of one file) give sigma_e from the slope dI_ss/dV.
+    """
+    from sescreen import dcpol as dc
+
+    thickness_cm = _quantity(thickness, "length", "--thickness") * 100
+    kwargs = dict(
+        thickness_cm=thickness_cm, model=model, cell=cell,
+        voltage_v=_quantity(voltage, "voltage", "--voltage"),
+        skip_s=_quantity(skip, "time", "--skip"),
+        thickness_rel_tol=thickness_tol, area_rel_tol=area_tol,
+    )
+    measurements = [read_measurement(f, area=area, temperature=temperature, **opts)
+                    for f in files]
+    hold_list = [h for m in measurements for h in dc.holds(m)]
+    if segment is not None:
+        if not 0 <= segment < len(hold_list):
+            raise InputError(f"--segment {segment}: there are {len(hold_list)} holds "
+                             f"(0..{len(hold_list) - 1})")
+        hold_list = [hold_list[segment]]
+    results = [dc.fit_dcpol(h, **kwargs) for h in hold_list]
+    if len(results) == 1:
+        result = results[0]
+    else:
+        volts = {round(r.voltage_v, 6) for r in results}
+        if len(volts) == 1:
+            raise InputError(f"{len(results)} holds at the same voltage "
+                             f"({results[0].voltage_v:g} V): choose one with --segment N")
+        result = dc.fit_voltage_series(results)
+    if plot_path:
+        from sescreen.plot import save_figure
+
+        save_figure(result.plot(), plot_path)
+    if as_json:
+        emit_json(result.summary())
+    else:
+        click.echo(str(result))
 
 
 def _segment_row(s) -> dict:

@@ -1,0 +1,161 @@
+"""Hebb-Wagner polarization: Li | SE | blocking electrode, steady currents at several
+potentials E of the blocking electrode versus Li -> electron and hole conductivities.
+
+METHODS.md eq. (2) (Hebb 1952; Wagner 1956), with sigma_n0, sigma_p0 the partial
+conductivities at the Li/SE equilibrium (E = 0):
+
+    I(E) = (R T A) / (F L) * [ sigma_n0 (1 - exp(-F E / R T)) + sigma_p0 (exp(F E / R T) - 1) ]
+
+I is linear in (sigma_n0, sigma_p0), so the fit is an exact weighted linear least-squares
+problem with their covariance. It needs an electrolyte stable against lithium, which LLZO
+and Li3PS4 are not: that is why Han et al. used two blocking electrodes instead
+(:mod:`sescreen.dcpol`), whose value is an upper bound of sigma_e, not this one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sescreen.errors import InputError
+
+__all__ = ["FARADAY", "GAS_CONSTANT", "HebbWagnerResult", "fit_hebb_wagner", "hebb_wagner_current"]
+
+FARADAY = 96485.33212  #: C/mol (CODATA 2018)
+GAS_CONSTANT = 8.314462618  #: J/(mol K) (CODATA 2018)
+
+
+def hebb_wagner_current(e_v, sigma_n0, sigma_p0, *, temperature_k, thickness_cm, area_cm2):
+    """Steady-state current of a Hebb-Wagner cell, METHODS eq. (2).
+
+    Parameters
+    ----------
+    e_v : array-like
+        Potential of the blocking electrode versus Li/Li+, V.
+    sigma_n0, sigma_p0 : float
+        Electron and hole conductivities at E = 0, S/cm.
+    temperature_k : float
+        K.
+    thickness_cm, area_cm2 : float
+        Electrolyte thickness (cm) and electrode area (cm^2).
+
+    Returns
+    -------
+    ndarray
+        Current, A.
+    """
+    x = FARADAY * np.asarray(e_v, dtype=float) / (GAS_CONSTANT * temperature_k)
+    pre = GAS_CONSTANT * temperature_k * area_cm2 / (FARADAY * thickness_cm)
+    return pre * (sigma_n0 * -np.expm1(-x) + sigma_p0 * np.expm1(x))
+
+
+@dataclass(frozen=True)
+class HebbWagnerResult:
+    """Electron and hole conductivities (S/cm) with standard errors and covariance."""
+
+    sigma_n0: float
+    sigma_n0_stderr: float
+    sigma_p0: float
+    sigma_p0_stderr: float
+    covariance: tuple[tuple[float, float], tuple[float, float]]
+    temperature_k: float
+    thickness_cm: float
+    area_cm2: float
+    chi2_red: float
+    n_points: int
+    e_v: tuple[float, ...]
+    i_a: tuple[float, ...]
+    i_err_a: tuple[float, ...]
+    cell: str = "hebb-wagner"
+
+    def sigma_e_at(self, e_v: float) -> float:
+        """Total electronic conductivity at potential E versus Li, S/cm."""
+        x = FARADAY * e_v / (GAS_CONSTANT * self.temperature_k)
+        return self.sigma_n0 * math.exp(-x) + self.sigma_p0 * math.exp(x)
+
+    def summary(self) -> dict[str, Any]:
+        return {"cell": self.cell, "sigma_n0": self.sigma_n0,
+                "sigma_n0_stderr": self.sigma_n0_stderr, "sigma_p0": self.sigma_p0,
+                "sigma_p0_stderr": self.sigma_p0_stderr,
+                "covariance": [list(r) for r in self.covariance],
+                "temperature_k": self.temperature_k, "thickness_cm": self.thickness_cm,
+                "area_cm2": self.area_cm2, "chi2_red": self.chi2_red,
+                "n_points": self.n_points}
+
+    def __str__(self) -> str:
+        return (f"Hebb-Wagner ({self.n_points} potentials, {self.temperature_k:.1f} K): "
+                f"sigma_n0 = {self.sigma_n0:.3g} +/- {self.sigma_n0_stderr:.2g} S/cm, "
+                f"sigma_p0 = {self.sigma_p0:.3g} +/- {self.sigma_p0_stderr:.2g} S/cm "
+                f"(reduced chi-square {self.chi2_red:.2g})")
+
+    def plot(self, ax=None):
+        from sescreen.plot import _pyplot
+
+        plt = _pyplot()
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 4))
+        e = np.asarray(self.e_v)
+        ax.errorbar(e, np.abs(self.i_a), yerr=self.i_err_a, fmt="o", label="I_ss")
+        ee = np.linspace(e.min(), e.max(), 200)
+        ax.plot(ee, np.abs(hebb_wagner_current(ee, self.sigma_n0, self.sigma_p0,
+                                               temperature_k=self.temperature_k,
+                                               thickness_cm=self.thickness_cm,
+                                               area_cm2=self.area_cm2)), label="eq. (2)")
+        ax.set_yscale("log")
+        ax.set_xlabel("E vs Li/Li+ (V)")
+        ax.set_ylabel("|I| (A)")
+        ax.legend(fontsize=8)
+        return ax
+
+
+def fit_hebb_wagner(e_v, i_a, *, temperature_k: float, thickness_cm: float, area_cm2: float,
+                    i_err_a=None) -> HebbWagnerResult:
+    """Fit eq. (2) to steady-state currents at several potentials.
+
+    Parameters
+    ----------
+    e_v, i_a : array-like
+        Blocking-electrode potential versus Li (V) and steady-state current (A) pairs.
+    temperature_k : float
+        K.
+    thickness_cm, area_cm2 : float
+        cm and cm^2.
+    i_err_a : array-like, optional
+        Standard errors of the currents, A (e.g. ``i_ss_stderr`` of DC fits); equal
+        weights when absent, with the errors then scaled by the residual scatter.
+
+    Raises
+    ------
+    InputError
+        Fewer than 3 potentials, or potentials that cannot separate electrons from holes.
+    """
+    e = np.asarray(e_v, dtype=float)
+    i = np.asarray(i_a, dtype=float)
+    if e.shape != i.shape or e.size < 3:
+        raise InputError("Hebb-Wagner needs at least 3 (E, I) pairs of equal length")
+    if not (temperature_k > 0 and thickness_cm > 0 and area_cm2 > 0):
+        raise InputError("temperature, thickness and area must be positive")
+    err = np.ones_like(i) if i_err_a is None else np.asarray(i_err_a, dtype=float)
+    if np.any(err <= 0):
+        raise InputError("current standard errors must be positive")
+    x = FARADAY * e / (GAS_CONSTANT * temperature_k)
+    pre = GAS_CONSTANT * temperature_k * area_cm2 / (FARADAY * thickness_cm)
+    design = pre * np.column_stack([-np.expm1(-x), np.expm1(x)]) / err[:, None]
+    if np.linalg.matrix_rank(design) < 2:
+        raise InputError("the potentials cannot separate electron and hole conduction: "
+                         "spread them over at least ~0.1 V")
+    coef, *_ = np.linalg.lstsq(design, i / err, rcond=None)
+    resid = i / err - design @ coef
+    dof = e.size - 2
+    chi2_red = float(resid @ resid / dof) if dof > 0 else float("nan")
+    cov = np.linalg.inv(design.T @ design)
+    if i_err_a is None or chi2_red > 1:
+        cov = cov * (chi2_red if np.isfinite(chi2_red) else 1.0)
+    return HebbWagnerResult(
+        float(coef[0]), float(math.sqrt(cov[0, 0])), float(coef[1]), float(math.sqrt(cov[1, 1])),
+        ((float(cov[0, 0]), float(cov[0, 1])), (float(cov[1, 0]), float(cov[1, 1]))),
+        float(temperature_k), float(thickness_cm), float(area_cm2), chi2_red, int(e.size),
+        tuple(map(float, e)), tuple(map(float, i)), tuple(map(float, err)))

@@ -1,0 +1,221 @@
+"""Current transients of a potentiostatic step on an ion-blocking cell (DC polarization).
+
+Plain functions of time ``t`` (s, measured from the voltage step) and named parameters,
+then wrapped as lmfit models (lmfit style: function first, Model second, ``guess`` from the
+data). Currents in any unit; the fit works on a scaled copy.
+
+Models (METHODS.md section 1):
+
+``exp1``, ``exp2``, ``exp3``
+    I(t) = I_ss + sum_k a_k exp(-t / tau_k), tau_1 < tau_2 < tau_3: what papers fit [L].
+``stretched``
+    I(t) = I_ss + a exp(-(t / tau)^beta), 0 < beta <= 1 (Kohlrausch).
+``stoich``
+    Stoichiometric polarization after a potentiostatic step, general sigma_e / sigma_i [D]:
+    I(t) = I_inf + (I_0 - I_inf) sum_m w_m exp(-4 z_m^2 t / tau_D), tau_D = L^2 / D_chem,
+    tan z_m = -(sigma_e / sigma_i) z_m with z_m in ((m - 1/2) pi, m pi),
+    w_m = 2 sin z_m (sin z_m - z_m cos z_m) / (z_m^2 (1 - sin(2 z_m) / (2 z_m))),
+    and I_0 = I_inf (1 + sigma_i / sigma_e), the initial ohmic current of both carriers.
+``stoich_limit``
+    Its limit for sigma_i >> sigma_e (every useful solid electrolyte):
+    I(t) = I_inf [1 + 2 sum_{m>=1} exp(-4 m^2 pi^2 t / tau_D)], ~ t^(-1/2) at early times.
+
+Not implemented on purpose: the series I_inf + (I_0 - I_inf) sum_{n odd} 8 / (n^2 pi^2)
+exp(-n^2 pi^2 D t / L^2). It is the galvanostatic (or sigma_e >> sigma_i) solution and is
+wrong for a potentiostatic step on an ionic conductor (METHODS.md, "PITFALL").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "MODELS",
+    "exp1",
+    "exp2",
+    "exp3",
+    "make_model",
+    "stoich",
+    "stoich_eigenvalues",
+    "stoich_limit",
+    "stoich_weights",
+    "stretched",
+    "transient_part",
+]
+
+
+def exp1(t, i_ss, a1, tau1):
+    """Constant plus one exponential: I = i_ss + a1 exp(-t/tau1)."""
+    return i_ss + a1 * np.exp(-t / tau1)
+
+
+def exp2(t, i_ss, a1, tau1, a2, tau2):
+    """Constant plus two exponentials."""
+    return i_ss + a1 * np.exp(-t / tau1) + a2 * np.exp(-t / tau2)
+
+
+def exp3(t, i_ss, a1, tau1, a2, tau2, a3, tau3):
+    """Constant plus three exponentials."""
+    return i_ss + a1 * np.exp(-t / tau1) + a2 * np.exp(-t / tau2) + a3 * np.exp(-t / tau3)
+
+
+def stretched(t, i_ss, a, tau, beta):
+    """Constant plus a stretched exponential: I = i_ss + a exp(-(t/tau)^beta)."""
+    return i_ss + a * np.exp(-np.power(np.maximum(t, 0.0) / tau, beta))
+
+
+def stoich_eigenvalues(ratio: float, n_terms: int) -> np.ndarray:
+    """Roots z_m of tan z = -ratio z in ((m - 1/2) pi, m pi), m = 1..n_terms.
+
+    Parameters
+    ----------
+    ratio : float
+        sigma_e / sigma_i (dimensionless, > 0).
+    n_terms : int
+        Number of roots.
+
+    Notes
+    -----
+    Solved as sin z + ratio z cos z = 0 (no poles) by vectorized bisection; the function
+    changes sign across every bracket.
+    """
+    m = np.arange(1, n_terms + 1, dtype=float)
+    lo, hi = (m - 0.5) * np.pi, m * np.pi
+    flo = np.sin(lo) + ratio * lo * np.cos(lo)
+    for _ in range(52):  # bracket width pi/2 -> below 1e-15 relative
+        mid = 0.5 * (lo + hi)
+        fmid = np.sin(mid) + ratio * mid * np.cos(mid)
+        same = np.signbit(fmid) == np.signbit(flo)
+        lo = np.where(same, mid, lo)
+        flo = np.where(same, fmid, flo)
+        hi = np.where(same, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def stoich_weights(z: np.ndarray) -> np.ndarray:
+    """Weights w_m of the potentiostatic series (they sum to 1 over all m)."""
+    s, c = np.sin(z), np.cos(z)
+    return 2.0 * s * (s - z * c) / (z**2 * (1.0 - np.sin(2.0 * z) / (2.0 * z)))
+
+
+def _n_terms(t_min: float, tau_d: float) -> int:
+    """Terms needed so the first omitted one is below exp(-30) at the earliest time."""
+    t_min = max(float(t_min), 1e-12 * tau_d)
+    m = np.sqrt(30.0 * tau_d / (4.0 * np.pi**2 * t_min))
+    return int(np.clip(np.ceil(m) + 2, 8, 4000))
+
+
+def stoich(t, i_inf, ratio, tau_d):
+    """Potentiostatic stoichiometric-polarization transient, general sigma_e/sigma_i.
+
+    Parameters
+    ----------
+    t : array
+        Time since the step, s (> 0).
+    i_inf : float
+        Steady-state (electronic) current.
+    ratio : float
+        sigma_e / sigma_i.
+    tau_d : float
+        L^2 / D_chem, s.
+    """
+    t = np.asarray(t, dtype=float)
+    z = stoich_eigenvalues(ratio, _n_terms(np.min(t[t > 0], initial=tau_d), tau_d))
+    w = stoich_weights(z)
+    decay = np.exp(-4.0 * np.outer(t, z**2) / tau_d) @ w
+    return i_inf + (i_inf / ratio) * decay
+
+
+def stoich_limit(t, i_inf, tau_d):
+    """sigma_i >> sigma_e limit: I = i_inf [1 + 2 sum_m exp(-4 m^2 pi^2 t / tau_d)]."""
+    t = np.asarray(t, dtype=float)
+    m = np.arange(1, _n_terms(np.min(t[t > 0], initial=tau_d), tau_d) + 1, dtype=float)
+    return i_inf * (1.0 + 2.0 * np.exp(-4.0 * np.pi**2 * np.outer(t, m**2) / tau_d).sum(1))
+
+
+#: name -> (function, steady-state parameter name)
+MODELS = {
+    "exp1": (exp1, "i_ss"),
+    "exp2": (exp2, "i_ss"),
+    "exp3": (exp3, "i_ss"),
+    "stretched": (stretched, "i_ss"),
+    "stoich": (stoich, "i_inf"),
+    "stoich_limit": (stoich_limit, "i_inf"),
+}
+
+
+def transient_part(name: str, t, values: dict) -> np.ndarray:
+    """The decaying part I(t) - I_ss of a model with the given parameter values."""
+    func, ss = MODELS[name]
+    return func(np.asarray(t, dtype=float), **values) - values[ss]
+
+
+def make_model(name: str, t: np.ndarray, y: np.ndarray):
+    """An lmfit Model with starting values and bounds guessed from the data.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`MODELS`.
+    t : array
+        Time since the step, s, increasing, > 0.
+    y : array
+        Current, scaled to order 1 and positive-going (the decay is downwards).
+
+    Returns
+    -------
+    (lmfit.Model, list of lmfit.Parameters)
+        The model and one or more starting points (the fit keeps the best).
+    """
+    import lmfit
+
+    func, _ = MODELS[name]
+    model = lmfit.Model(func, independent_vars=["t"], nan_policy="raise")
+    t_lo, t_hi = float(t[0]), float(t[-1])
+    n_tail = max(3, len(y) // 10)
+    tail = float(np.median(y[-n_tail:]))
+    head = float(np.max(y[: max(3, len(y) // 20)]))
+    drop = max(head - tail, 1e-6 * max(abs(tail), 1e-30))
+    ymax = max(abs(y).max(), 1e-30)
+    tau_min, tau_max = t_lo / 5.0 if t_lo > 0 else (t_hi - t_lo) / 1e4, 100.0 * t_hi
+    starts = []
+    if name.startswith("exp"):
+        k = int(name[-1])
+        for spread in (1.0, 0.3):
+            p = model.make_params()
+            p["i_ss"].set(value=max(tail - 0.1 * drop * spread, 0.0), min=0.0, max=10 * ymax)
+            taus = np.geomspace(max(t_hi / 10 ** (k + 1 - spread), tau_min * 2),
+                                t_hi / 2 * spread + t_hi / 10, k)
+            for j in range(1, k + 1):
+                p[f"a{j}"].set(value=drop / k, min=0.0, max=100 * ymax)
+                if j == 1:
+                    p["tau1"].set(value=float(taus[0]), min=tau_min, max=tau_max)
+                else:
+                    # tau_j = tau_{j-1} * r_j with r_j > 1.5: ordered, no label switching
+                    p.add(f"r{j}", value=float(taus[j - 1] / taus[j - 2]), min=1.5, max=1e6)
+                    p[f"tau{j}"].set(expr=f"tau{j - 1} * r{j}")
+            starts.append(p)
+    elif name == "stretched":
+        for beta in (0.6, 0.35):
+            p = model.make_params()
+            p["i_ss"].set(value=max(tail - 0.2 * drop, 0.0), min=0.0, max=10 * ymax)
+            p["a"].set(value=drop * 2, min=0.0, max=1e3 * ymax)
+            p["tau"].set(value=t_hi / 5, min=tau_min, max=tau_max)
+            p["beta"].set(value=beta, min=0.1, max=1.0)
+            starts.append(p)
+    elif name == "stoich":
+        for tau_mult in (2.0, 10.0):
+            p = model.make_params()
+            p["i_inf"].set(value=max(tail * 0.9, 1e-6 * ymax), min=1e-9 * ymax, max=10 * ymax)
+            p["ratio"].set(value=0.3, min=1e-4, max=1e3)
+            p["tau_d"].set(value=t_hi * tau_mult, min=tau_min, max=1e3 * t_hi)
+            starts.append(p)
+    elif name == "stoich_limit":
+        for tau_mult in (2.0, 20.0):
+            p = model.make_params()
+            p["i_inf"].set(value=max(tail * 0.9, 1e-6 * ymax), min=1e-9 * ymax, max=10 * ymax)
+            p["tau_d"].set(value=t_hi * tau_mult, min=tau_min, max=1e4 * t_hi)
+            starts.append(p)
+    else:  # pragma: no cover - guarded by MODELS
+        raise KeyError(name)
+    return model, starts
