@@ -12,11 +12,12 @@ rather than the mean of the last points. The fit:
 1. drops the charging spike: the sample taken at the step and any leading sample more than
    10x above the next (an RC discontinuity no diffusion transient produces at this
    sampling), or everything before ``skip_s``;
-2. resamples in log-time: bin means with per-bin standard errors (noise from successive
+2. resamples in log-time: bin means with per-bin standard errors (noise from second
    differences, so the trend inside a bin does not inflate it), so 10^6 points fit in
    milliseconds and every decade of time weighs alike;
-3. fits each candidate model by weighted least squares (lmfit, bounded, several starts) and
-   picks the lowest AICc (``model="auto"``), reporting the runners-up;
+3. fits each candidate model by weighted least squares (lmfit, bounded, several starts;
+   errors inflated by sqrt(reduced chi-square) when it exceeds 1, never shrunk) and picks
+   the lowest AICc (``model="auto"``), reporting the runners-up;
 4. reports the remaining transient at the end of the hold as a fraction of I_ss, whether
    steady state was reached (remaining transient <= 1 % of I_ss), and when it would be.
 
@@ -26,6 +27,7 @@ A two-blocking-electrode value is an upper bound of sigma_e, not the Hebb-Wagner
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings as _warnings
 from dataclasses import dataclass, field
@@ -85,35 +87,61 @@ class SteadyStateCriterion:
 # Log-time resampling
 # ---------------------------------------------------------------------------------------
 _NOISE_PRIOR = 30
+_MAX_NFEV = 1500  # per start: a degenerate over-parameterized fit stops instead of crawling
+
+
+_GL_X = np.array([-math.sqrt(0.6), 0.0, math.sqrt(0.6)])  # 3-point Gauss-Legendre
+_GL_W = np.array([5.0, 8.0, 5.0]) / 18.0
 
 
 @dataclass(frozen=True)
 class Binned:
-    """Log-time bin means of a record: t (s), y (A), sem (A), n per bin."""
+    """Log-time bin means of a record: t (s), y (A), sem (A), n per bin, and the interval
+    [lo, hi] (s) each bin's samples cover (each sample standing for dt around it)."""
 
     t: np.ndarray
     y: np.ndarray
     sem: np.ndarray
     n: np.ndarray
     noise: float  #: white-noise standard deviation of one raw sample, A
+    lo: np.ndarray
+    hi: np.ndarray
+
+    @functools.cached_property
+    def nodes(self) -> np.ndarray:
+        """Gauss-Legendre nodes in every bin, shape (n_bins, 3), s."""
+        half, mid = (self.hi - self.lo) / 2.0, (self.hi + self.lo) / 2.0
+        return mid[:, None] + half[:, None] * _GL_X[None, :]
+
+    def average(self, func, **params) -> np.ndarray:
+        """Bin averages of ``func(t, **params)``: what each bin mean should equal.
+
+        Comparing a bin mean with the model at the bin's mean time would bias a fit: a
+        convex decay averaged over a bin lies above its value at the mean time (Jensen),
+        by about half a standard error per late bin on stopped holds.
+        """
+        nodes = self.nodes
+        return func(nodes.ravel(), **params).reshape(nodes.shape) @ _GL_W
 
 
 def noise_sigma(y: np.ndarray) -> float:
-    """Standard deviation of the sample noise from successive differences.
+    """Standard deviation of the sample noise from second differences.
 
-    Differences remove a slow trend; sigma = std(diff(y)) / sqrt(2) after clipping the
-    differences at 8 robust standard deviations (1.4826 MAD), so an isolated glitch does
-    not dominate but the heavy tails real potentiostat noise has are kept (a MAD estimate
-    alone underestimates them: 2.4e-10 against 4.3e-10 A on ``ca.mpr``).
+    The second difference y[k+1] - 2 y[k] + y[k-1] cancels a locally linear trend (a
+    steep early decay inflates first differences), and has variance 6 sigma^2 for white
+    noise. It is clipped at 8 robust standard deviations (1.4826 MAD), so an isolated
+    glitch does not dominate, but the heavy tails real potentiostat noise has are kept (a
+    MAD estimate alone underestimates them by ~2x on ``ca.mpr``).
     """
-    d = np.diff(np.asarray(y, dtype=float))
-    if d.size < 2:
-        return 0.0
+    y = np.asarray(y, dtype=float)
+    if y.size < 4:
+        return float(np.std(np.diff(y)) / math.sqrt(2.0)) if y.size > 1 else 0.0
+    d = y[2:] - 2.0 * y[1:-1] + y[:-2]
     center = np.median(d)
     robust = 1.4826 * np.median(np.abs(d - center))
     if robust > 0:
         d = np.clip(d, center - 8 * robust, center + 8 * robust)
-    return float(np.std(d) / math.sqrt(2.0))
+    return float(np.std(d) / math.sqrt(6.0))
 
 
 def log_bin(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
@@ -135,7 +163,7 @@ def log_bin(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
     -------
     Binned
         Mean time and current of every non-empty bin, the standard error of each mean
-        (sigma / sqrt(n), sigma from the successive differences inside the bin pooled with
+        (sigma / sqrt(n), sigma from the second differences inside the bin pooled with
         those of the whole record), and the count.
     """
     t = np.asarray(t, dtype=float)
@@ -149,18 +177,31 @@ def log_bin(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
     keep = n > 0
     tm = np.bincount(idx, t, nb)[keep] / n[keep]
     ym = np.bincount(idx, y, nb)[keep] / n[keep]
-    # Local noise from successive differences inside each bin (same bin on both sides).
-    d = np.diff(y)
-    same = idx[1:] == idx[:-1]
-    nd = np.bincount(idx[1:][same], minlength=nb).astype(float)
-    var_local = np.bincount(idx[1:][same], d[same] ** 2, nb) / np.maximum(nd, 1) / 2.0
+    # Local noise from second differences inside each bin (all three samples in the bin).
+    d = y[2:] - 2.0 * y[1:-1] + y[:-2] if len(y) > 2 else np.zeros(0)
+    same = (idx[2:] == idx[1:-1]) & (idx[1:-1] == idx[:-2])
+    mid = idx[1:-1][same]
+    nd = np.bincount(mid, minlength=nb).astype(float)
+    var_local = np.bincount(mid, d[same] ** 2, nb) / np.maximum(nd, 1) / 6.0
+    # The record's noise: median of the local estimates of well-filled bins (a few early
+    # bins where the decay curves within three samples do not bias it), else all samples.
+    filled = nd >= 8
+    if filled.sum() >= 3:
+        sigma = float(np.sqrt(np.median(var_local[filled])))
     # Shrink toward the record's noise: a bin's own estimate counts as much as
     # _NOISE_PRIOR differences of the whole record (stable for small bins, and still
     # follows real changes of noise, e.g. current-range switches, in large ones).
     local = np.sqrt((nd * var_local + _NOISE_PRIOR * sigma**2) / (nd + _NOISE_PRIOR))[keep]
     floor = 1e-7 * np.maximum(np.abs(ym), np.abs(ym).max() * 1e-3) + 1e-30
     sem = np.maximum(local / np.sqrt(n[keep]), floor)
-    return Binned(tm, ym, sem, n[keep], sigma)
+    # Interval covered by each bin's samples (bins hold contiguous samples: t is sorted).
+    first = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+    last = np.r_[first[1:], len(t)] - 1
+    cnt = last - first + 1
+    step = np.where(cnt > 1, (t[last] - t[first]) / np.maximum(cnt - 1, 1), 0.0)
+    lo = np.maximum(t[first] - step / 2, t[first] * 0.5)
+    hi = t[last] + step / 2
+    return Binned(tm, ym, sem, n[keep], sigma, lo, hi)
 
 
 # ---------------------------------------------------------------------------------------
@@ -190,21 +231,39 @@ def _aicc(chisqr: float, n: int, k: int) -> float:
     return aic + (2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else math.inf)
 
 
-def _fit_one(name: str, t: np.ndarray, y: np.ndarray, sem: np.ndarray):
-    """Best of several starting points for one model (weighted least squares)."""
-    model, starts = make_model(name, t, y)
+def _fit_one(name: str, binned: Binned):
+    """Best of several starting points for one model: weighted least squares of the bin
+    means against the model's bin averages."""
+    import lmfit
+
+    func = MODELS[name][0]
+    args = _arg_names(name)
+    _, starts = make_model(name, binned.t, binned.y)
+    weights = 1.0 / binned.sem
+
+    def residual(params):
+        v = params.valuesdict()
+        return (binned.average(func, **{k: v[k] for k in args}) - binned.y) * weights
+
     best = None
     for params in starts:
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore")
             try:
-                res = model.fit(y, params, t=t, weights=1.0 / sem, method="least_squares")
+                res = lmfit.minimize(residual, params, method="least_squares",
+                                     max_nfev=_MAX_NFEV, scale_covar=False)
             except (ValueError, FloatingPointError, OverflowError, ZeroDivisionError):
                 continue
         if not np.isfinite(res.chisqr):
             continue
         if best is None or res.chisqr < best.chisqr:
             best = res
+    if best is not None and best.redchi > 1:
+        # The weights are absolute standard errors: a misfit (reduced chi-square > 1)
+        # inflates the parameter errors by its square root; a good fit never shrinks them.
+        for p in best.params.values():
+            if p.stderr is not None:
+                p.stderr *= math.sqrt(best.redchi)
     return best
 
 
@@ -213,10 +272,25 @@ class TransientFit:
     """Fit of one transient in scaled units, with everything needed downstream."""
 
     model: str
-    result: Any  # lmfit ModelResult (scaled units)
+    result: Any  # lmfit MinimizerResult (scaled units)
     scale: float  # A per scaled unit (includes the sign)
     candidates: tuple[Candidate, ...]
     binned: Binned
+
+    @property
+    def values(self) -> dict[str, float]:
+        """The model's parameter values in scaled units."""
+        v = self.result.params.valuesdict()
+        return {k: v[k] for k in _arg_names(self.model)}
+
+    def predict(self, t) -> np.ndarray:
+        """Model current at times t (s since the step), A."""
+        return MODELS[self.model][0](np.asarray(t, dtype=float), **self.values) * self.scale
+
+    def bin_residuals(self) -> np.ndarray:
+        """(bin mean - bin-averaged model) / standard error."""
+        b = self.binned
+        return (b.y - b.average(MODELS[self.model][0], **self.values)) / b.sem
 
 
 def fit_transient(t: np.ndarray, current: np.ndarray, model: str = "auto") -> TransientFit:
@@ -242,7 +316,7 @@ def fit_transient(t: np.ndarray, current: np.ndarray, model: str = "auto") -> Tr
         k = _n_varying(name)
         if n - k - 1 <= 0:
             continue
-        res = _fit_one(name, binned.t, binned.y, binned.sem)
+        res = _fit_one(name, binned)
         if res is None:
             continue
         ss = MODELS[name][1]
@@ -349,8 +423,7 @@ class DCPolarizationResult:
         """Fitted current at times t since the step, A."""
         if self._fit is None:
             raise FitError("this result carries no fit to evaluate")
-        res = self._fit.result
-        return res.model.eval(res.params, t=np.asarray(t, dtype=float)) * self._fit.scale
+        return self._fit.predict(t)
 
     def summary(self) -> dict[str, Any]:
         """JSON-safe dict; the keys of the ``sescreen dcpol --json`` contract first."""

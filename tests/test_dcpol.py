@@ -1,0 +1,368 @@
+"""DC polarization: models, resampling, fits with known truth, diagnostics, real data, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sescreen.cli import _MODEL_CHOICES, main
+from sescreen.dcpol import (
+    MODEL_CHOICES,
+    fit_dcpol,
+    fit_voltage_series,
+    log_bin,
+    noise_sigma,
+    sigma_from_current,
+)
+from sescreen.errors import FitError, InputError, TechniqueError
+from sescreen.hebb_wagner import fit_hebb_wagner, hebb_wagner_current
+from sescreen.io import read
+from sescreen.io.writers import write_table
+from sescreen.synthetic import dcpol_record
+from sescreen.transients import stoich, stoich_eigenvalues, stoich_limit, stoich_weights
+
+I_SS = 2.0e-9
+
+
+def exp2_params(rng, i_ss=I_SS):
+    t1 = rng.uniform(30, 200)
+    return dict(i_ss=i_ss, a1=i_ss * rng.uniform(3, 10), tau1=t1,
+                a2=i_ss * rng.uniform(1, 4), tau2=t1 * rng.uniform(8, 30))
+
+
+# -- physics ------------------------------------------------------------------------------
+def test_sigma_check_value_from_methods():
+    assert sigma_from_current(5.5e-9, 0.1, 0.1, 1.0) == pytest.approx(5.5e-9)
+    assert sigma_from_current(-5.5e-9, -0.1, 0.1, 1.0) == pytest.approx(5.5e-9)
+    with pytest.raises(InputError):
+        sigma_from_current(1e-9, 0.0, 0.1, 1.0)
+
+
+@pytest.mark.parametrize("ratio", [1e-3, 1 / 9, 1.0, 10.0])
+def test_stoich_weights_sum_to_one(ratio):
+    from scipy.optimize import brentq
+
+    n_terms = 200_000
+    z = stoich_eigenvalues(ratio, n_terms)
+    for m in (1, 2, 3, 10, 1000, n_terms):
+        root = brentq(lambda x: np.sin(x) + ratio * x * np.cos(x), (m - 0.5) * np.pi,
+                      m * np.pi, xtol=1e-14, rtol=1e-15)
+        assert z[m - 1] == pytest.approx(root, rel=1e-13, abs=1e-12)
+    # for large m, z_m -> (m - 1/2) pi and w_m -> 2 (1 + 1/ratio) / z_m^2: the omitted
+    # tail is about 2 (1 + 1/ratio) / (pi^2 n_terms)
+    tail = 2.0 * (1.0 + 1.0 / ratio) / (np.pi**2 * n_terms)
+    assert stoich_weights(z).sum() == pytest.approx(1.0, abs=1.5 * tail + 1e-9)
+
+
+def test_stoich_tends_to_limit_for_ionic_conductors():
+    t = np.geomspace(10, 1e5, 30)
+    general = stoich(t, 1e-9, 1e-5, 4e4)
+    limit = stoich_limit(t, 1e-9, 4e4)
+    np.testing.assert_allclose(general, limit, rtol=2e-4)
+    # t^-1/2 at intermediate times: slope -1/2 in log-log of the transient part
+    tt = np.array([20.0, 80.0])
+    part = stoich_limit(tt, 1.0, 1e6) - 1.0
+    assert np.log(part[1] / part[0]) / np.log(4) == pytest.approx(-0.5, abs=0.02)
+
+
+def test_potentiostatic_series_is_not_the_galvanostatic_one():
+    """METHODS pitfall: the textbook series is off by ~4x at sigma_i/sigma_e = 9,
+    t D / L^2 = 0.05 (tau_D = L^2 / D)."""
+    tau_d, t = 1.0, np.array([0.05])
+    ours = stoich(t, 1.0, 1 / 9, tau_d)[0]  # I / I_inf, I_0 / I_inf = 1 + 9 = 10
+    n = np.arange(1, 20001, 2)
+    fraction = np.sum(8 / (n**2 * np.pi**2) * np.exp(-(n**2) * np.pi**2 * 0.05))
+    galvanostatic = 1.0 + 9.0 * fraction  # the same I_0 and I_inf, textbook series
+    assert galvanostatic / ours == pytest.approx(4.0, rel=0.05)
+    # and for sigma_e >> sigma_i our series becomes the textbook one, term by term
+    z = stoich_eigenvalues(1e6, 5)
+    np.testing.assert_allclose(z, (np.arange(1, 6) - 0.5) * np.pi, rtol=1e-5)
+    np.testing.assert_allclose(stoich_weights(z), 8 / ((2 * np.arange(1, 6) - 1) * np.pi) ** 2,
+                               rtol=1e-5)
+
+
+def test_model_choices_in_step_with_cli():
+    assert tuple(_MODEL_CHOICES) == MODEL_CHOICES
+
+
+# -- resampling ---------------------------------------------------------------------------
+def test_log_bin_standard_errors_match_white_noise():
+    rng = np.random.default_rng(4)
+    t = np.arange(1.0, 1e6 + 1)
+    sigma = 1e-11
+    y = 1e-9 * (1 + np.exp(-t / 3e4)) + rng.normal(0, sigma, t.size)
+    b = log_bin(t, y)
+    assert 60 <= len(b.t) <= 160
+    assert noise_sigma(y) == pytest.approx(sigma, rel=0.05)
+    np.testing.assert_allclose(b.sem, sigma / np.sqrt(b.n), rtol=0.35)
+    truth = b.average(lambda tt: 1e-9 * (1 + np.exp(-tt / 3e4)))
+    z = (b.y - truth) / b.sem
+    assert abs(z.mean()) < 0.3 and 0.7 < z.std() < 1.3
+
+
+# -- fits with known truth ----------------------------------------------------------------
+def test_steady_hold_recovers_sigma_within_one_percent():
+    rng = np.random.default_rng(11)
+    errors = []
+    for _ in range(8):
+        p = exp2_params(rng)
+        m = dcpol_record("exp2", p, hold_s=10 * p["tau2"], dt_s=p["tau2"] / 100,
+                         noise_a=0.01 * I_SS, rng=rng, voltage_v=0.1, area_cm2=0.785)
+        r = fit_dcpol(m, thickness_cm=0.1)
+        truth = sigma_from_current(I_SS, 0.1, 0.1, 0.785)
+        errors.append(abs(r.sigma_e / truth - 1))
+        assert r.steady_state_reached
+        assert r.t_steady_estimate < r.t_hold
+        assert not any("not reached" in w for w in r.warnings)
+    assert np.median(errors) <= 0.01
+
+
+def test_stopped_hold_is_flagged_and_extrapolated():
+    rng = np.random.default_rng(12)
+    for mult in (1.5, 2.0, 3.0):
+        p = exp2_params(rng)
+        p["a2"] = 3 * I_SS
+        hold = mult * p["tau2"]
+        m = dcpol_record("exp2", p, hold_s=hold, dt_s=hold / 1500, noise_a=0.005 * I_SS,
+                         rng=rng)
+        r = fit_dcpol(m, thickness_cm=0.1)
+        tail_error = abs(r.tail_mean_i / I_SS - 1)
+        assert 0.15 <= tail_error <= 1.0
+        assert abs(r.i_ss / I_SS - 1) <= 0.05
+        assert not r.steady_state_reached
+        assert r.remaining_fraction > 0.01
+        assert any("steady state not reached" in w for w in r.warnings)
+        assert any("tail mean" in w for w in r.warnings)
+        # t_steady_estimate: when the true transient falls to 1 % of I_ss
+        ts = np.geomspace(1, 1e7, 200_001)
+        true_part = p["a1"] * np.exp(-ts / p["tau1"]) + p["a2"] * np.exp(-ts / p["tau2"])
+        t_true = ts[np.argmax(true_part < 0.01 * I_SS)]
+        assert r.t_steady_estimate == pytest.approx(t_true, rel=0.15)
+
+
+def test_interval_coverage_is_about_95_percent():
+    """95 % intervals of I_ss cover the truth in about 95 % of seeded trials."""
+    rng = np.random.default_rng(2019)
+    hits, n = 0, 120
+    for k in range(n):
+        p = exp2_params(rng)
+        hold = p["tau2"] * (rng.uniform(1.5, 3.0) if k % 2 else 10.0)
+        m = dcpol_record("exp2", p, hold_s=hold, dt_s=hold / 1000,
+                         noise_a=0.01 * I_SS, rng=rng)
+        r = fit_dcpol(m, thickness_cm=0.1, model="exp2")
+        lo, hi = r.i_ss_interval
+        hits += lo <= I_SS <= hi
+    assert 0.89 <= hits / n <= 0.995
+
+
+@pytest.mark.parametrize(("model", "params", "hold"), [
+    ("exp1", dict(i_ss=I_SS, a1=3 * I_SS, tau1=500.0), 8000.0),
+    ("stretched", dict(i_ss=I_SS, a=4 * I_SS, tau=400.0, beta=0.7), 20000.0),
+    ("stoich_limit", dict(i_inf=I_SS, tau_d=3e4), 20000.0),
+    ("stoich", dict(i_inf=I_SS, ratio=0.5, tau_d=3e4), 20000.0),
+])
+def test_other_models_recover_i_ss(model, params, hold):
+    rng = np.random.default_rng(5)
+    m = dcpol_record(model, params, hold_s=hold, dt_s=hold / 2000, noise_a=0.005 * I_SS,
+                     rng=rng)
+    r = fit_dcpol(m, thickness_cm=0.1, model=model)
+    assert r.i_ss == pytest.approx(I_SS, rel=0.02)
+    assert r.i_ss_interval[0] <= I_SS <= r.i_ss_interval[1]
+    auto = fit_dcpol(m, thickness_cm=0.1)
+    assert auto.i_ss == pytest.approx(I_SS, rel=0.03)
+    assert {c.model for c in auto.candidates} >= {"exp1", "exp2", "stretched"}
+
+
+def test_negative_polarization():
+    rng = np.random.default_rng(6)
+    p = {k: (-v if k.startswith(("i_", "a")) else v) for k, v in exp2_params(rng).items()}
+    m = dcpol_record("exp2", p, hold_s=10 * p["tau2"], dt_s=p["tau2"] / 50,
+                     noise_a=0.01 * I_SS, rng=rng, voltage_v=-0.2)
+    r = fit_dcpol(m, thickness_cm=0.2, area_cm2=0.5)
+    assert r.i_ss == pytest.approx(-I_SS, rel=0.01)
+    assert r.sigma_e == pytest.approx(I_SS * 0.2 / (0.2 * 0.5), rel=0.01)
+    assert r.voltage_v == -0.2 and r.steady_state_reached
+
+
+def test_charging_spike_is_cut_not_fitted():
+    rng = np.random.default_rng(7)
+    p = exp2_params(rng)
+    m = dcpol_record("exp2", p, hold_s=10 * p["tau2"], dt_s=p["tau2"] / 50,
+                     noise_a=0.01 * I_SS, rng=rng, spike_a=5e-4)
+    r = fit_dcpol(m, thickness_cm=0.1)
+    assert r.t_skip > 0 and r.i_ss == pytest.approx(I_SS, rel=0.01)
+    r2 = fit_dcpol(m, thickness_cm=0.1, skip_s=3 * p["tau1"])
+    assert r2.t_skip >= 3 * p["tau1"] and r2.i_ss == pytest.approx(I_SS, rel=0.02)
+
+
+def test_geometry_tolerances_propagate():
+    rng = np.random.default_rng(8)
+    p = exp2_params(rng)
+    m = dcpol_record("exp2", p, hold_s=10 * p["tau2"], dt_s=p["tau2"] / 50,
+                     noise_a=0.001 * I_SS, rng=rng)
+    r = fit_dcpol(m, thickness_cm=0.1, thickness_rel_tol=0.03, area_rel_tol=0.04)
+    assert r.sigma_e_stderr / r.sigma_e == pytest.approx(0.05, rel=0.05)
+
+
+# -- refusals and flags -------------------------------------------------------------------
+def test_too_few_points():
+    rng = np.random.default_rng(9)
+    m = dcpol_record("exp1", dict(i_ss=I_SS, a1=I_SS, tau1=10.0), hold_s=9, dt_s=1,
+                     noise_a=1e-12, rng=rng)
+    with pytest.raises(FitError, match="at least 12"):
+        fit_dcpol(m, thickness_cm=0.1)
+
+
+def test_hold_shorter_than_fastest_term():
+    rng = np.random.default_rng(10)
+    m = dcpol_record("exp1", dict(i_ss=I_SS, a1=3 * I_SS, tau1=1e5), hold_s=200, dt_s=1,
+                     noise_a=1e-3 * I_SS, rng=rng)
+    with pytest.raises(FitError, match="shorter than the fastest"):
+        fit_dcpol(m, thickness_cm=0.1, model="exp1")
+
+
+def test_flat_noisy_record_is_flagged():
+    rng = np.random.default_rng(13)
+    m = dcpol_record("exp1", dict(i_ss=I_SS, a1=0.0, tau1=100.0), hold_s=5000, dt_s=5,
+                     noise_a=0.05 * I_SS, rng=rng)
+    r = fit_dcpol(m, thickness_cm=0.1)
+    assert any("no decay above the noise" in w for w in r.warnings)
+    assert r.i_ss == pytest.approx(I_SS, rel=0.05)
+
+
+def test_rising_current_is_never_steady():
+    rng = np.random.default_rng(14)
+    m = dcpol_record("exp1", dict(i_ss=I_SS, a1=-0.5 * I_SS, tau1=500.0), hold_s=5000,
+                     dt_s=5, noise_a=0.001 * I_SS, rng=rng)
+    r = fit_dcpol(m, thickness_cm=0.1)
+    assert not r.steady_state_reached
+    assert any("rises during the hold" in w for w in r.warnings)
+
+
+def test_wrong_technique_and_missing_inputs(realdata):
+    with pytest.raises(TechniqueError, match="impedance"):
+        fit_dcpol(read(realdata / "biologic" / "peis.issue_149.mpt"), thickness_cm=0.1)
+    m = read(realdata / "biologic" / "ca.mpt")
+    with pytest.raises(InputError, match="thickness"):
+        fit_dcpol(m, thickness_cm=0.0)
+    m.area_cm2 = None
+    with pytest.raises(InputError, match="area is unknown"):
+        fit_dcpol(m, thickness_cm=0.1)
+
+
+# -- several voltages, Hebb-Wagner ----------------------------------------------------------
+def _series(rng, voltages, sigma=1e-9, bend=0.0):
+    out = []
+    for v in voltages:
+        i_ss = sigma * v * 1.0 / 0.1 * (1 + bend * v**2)
+        p = dict(i_ss=i_ss, a1=4 * i_ss, tau1=60.0, a2=i_ss, tau2=600.0)
+        m = dcpol_record("exp2", p, hold_s=8000, dt_s=4, noise_a=0.003 * i_ss, rng=rng,
+                         voltage_v=v)
+        out.append(fit_dcpol(m, thickness_cm=0.1))
+    return out
+
+
+def test_voltage_series_slope_gives_sigma():
+    rng = np.random.default_rng(15)
+    res = fit_voltage_series(_series(rng, [0.05, 0.1, 0.2, 0.3]))
+    assert res.sigma_e == pytest.approx(1e-9, rel=0.01)
+    assert res.linear and abs(res.intercept) < 3 * res.intercept_stderr
+    bent = fit_voltage_series(_series(rng, [0.05, 0.1, 0.2, 0.4], bend=3.0))
+    assert not bent.linear and any("not linear" in w for w in bent.warnings)
+
+
+def test_hebb_wagner_recovers_partial_conductivities():
+    rng = np.random.default_rng(16)
+    e = np.linspace(0.3, 4.2, 14)
+    kw = dict(temperature_k=298.15, thickness_cm=0.05, area_cm2=0.5)
+    clean = hebb_wagner_current(e, 2e-12, 3e-21, **kw)
+    err = 0.02 * clean
+    r = fit_hebb_wagner(e, clean + rng.normal(0, err), i_err_a=err, **kw)
+    assert r.sigma_n0 == pytest.approx(2e-12, rel=0.05)
+    assert r.sigma_p0 == pytest.approx(3e-21, rel=0.05)
+    assert r.cell == "hebb-wagner"
+    assert r.sigma_e_at(0.0) == pytest.approx(r.sigma_n0 + r.sigma_p0)
+    with pytest.raises(InputError):
+        fit_hebb_wagner([0.1, 0.2], [1e-12, 2e-12], **kw)
+
+
+# -- real data ----------------------------------------------------------------------------
+def test_real_ca_mpr_not_at_steady_state(realdata, galvani):
+    m = read(realdata / "biologic" / "ca.mpr")
+    r = fit_dcpol(m, thickness_cm=0.1)
+    lo, hi = r.i_ss_interval
+    assert lo <= 2.9e-9 <= hi  # the two-exponential practice value is inside
+    assert not r.steady_state_reached
+    assert r.t_steady_estimate > r.t_hold
+    assert r.tail_mean_i == pytest.approx(3.5e-9, rel=0.03)
+    assert any("tail mean" in w for w in r.warnings)
+    two = fit_dcpol(m, thickness_cm=0.1, model="exp2")
+    assert two.i_ss == pytest.approx(2.9e-9, rel=0.05)
+    taus = sorted([two.params["tau1"][0], two.params["tau2"][0]])
+    assert taus[0] == pytest.approx(156, rel=0.25) and taus[1] == pytest.approx(1.9e4, rel=0.3)
+    assert not two.steady_state_reached and two.t_steady_estimate > 43200
+    assert any("not converged" in w for w in two.warnings)
+
+
+# -- property test ------------------------------------------------------------------------
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(i_ss=st.floats(1e-12, 1e-3), ratio=st.floats(0.0, 20.0), tau=st.floats(1.0, 1e5),
+       noise=st.floats(0.0, 0.2), n=st.integers(12, 3000), hold_mult=st.floats(0.05, 30))
+def test_fit_returns_result_or_fit_error(i_ss, ratio, tau, noise, n, hold_mult):
+    rng = np.random.default_rng(0)
+    hold = tau * hold_mult
+    m = dcpol_record("exp1", dict(i_ss=i_ss, a1=ratio * i_ss, tau1=tau), hold_s=hold,
+                     dt_s=hold / (n - 1), noise_a=noise * i_ss, rng=rng)
+    try:
+        r = fit_dcpol(m, thickness_cm=0.1)
+    except FitError:
+        return
+    assert np.isfinite(r.i_ss) and r.i_ss_stderr >= 0
+    assert r.sigma_e >= 0 and json.dumps(r.summary())
+
+
+# -- CLI ----------------------------------------------------------------------------------
+CONTRACT = {"sigma_e", "sigma_e_stderr", "i_ss", "i_ss_stderr", "voltage", "model",
+            "steady_state_reached", "t_hold", "t_steady_estimate", "tail_mean_i", "warnings"}
+
+
+def test_cli_dcpol_json_and_plot(tmp_path, examples):
+    out = tmp_path / "fit.png"
+    r = CliRunner().invoke(main, ["dcpol", str(examples / "dcpol" / "llzo_30C.mpt"),
+                                  "--thickness", "1 mm", "--json", "--plot", str(out)])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert CONTRACT <= data.keys()
+    truth = json.loads((examples / "truth.json").read_text())[0]
+    assert data["sigma_e"] == pytest.approx(truth["sigma_e_s_cm"], rel=0.01)
+    assert data["steady_state_reached"] is True
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_dcpol_units_and_series(tmp_path):
+    rng = np.random.default_rng(17)
+    files = []
+    for v in (0.05, 0.1, 0.2):
+        i_ss = 1e-9 * v / 0.1
+        m = dcpol_record("exp2", dict(i_ss=i_ss, a1=3 * i_ss, tau1=50.0, a2=i_ss, tau2=500.0),
+                         hold_s=6000, dt_s=3, noise_a=0.003 * i_ss, rng=rng)
+        files.append(write_table(tmp_path / f"hold_{v}.csv", m.time_s, m.current_a,
+                                 current_unit="nA", style="bracket",
+                                 comments={"voltage": f"{v} V", "area": "1 cm2",
+                                           "technique": "chronoamperometry"}))
+    r = CliRunner().invoke(main, ["dcpol", *map(str, files), "--thickness", "1mm", "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["model"] == "slope" and len(data["steps"]) == 3
+    assert data["sigma_e"] == pytest.approx(1e-9, rel=0.02)
+
+
+def test_cli_dcpol_refuses_impedance(realdata):
+    r = CliRunner().invoke(main, ["dcpol", str(realdata / "biologic" / "peis.issue_149.mpt"),
+                                  "--thickness", "1mm"])
+    assert r.exit_code == 2 and "impedance" in r.stderr and r.stderr.count("\n") == 1
