@@ -183,7 +183,9 @@ def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, ce
 
     FILES are constant-voltage holds on an ion-blocking cell (Cu | SE | Cu). One hold gives
     sigma_e = I_ss L / (V A) from the fitted asymptote; holds at several voltages (several
-    files, or the steps of one file) give sigma_e from the slope dI_ss/dV.
+    files, or the steps of one file) give sigma_e from the slope dI_ss/dV. With
+    --cell hebb-wagner (Li | SE | blocking, voltages = E vs Li), several holds give the
+    electron and hole conductivities of METHODS eq. (2).
     """
     from sescreen import dcpol as dc
 
@@ -203,7 +205,18 @@ def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, ce
                              f"(0..{len(hold_list) - 1})")
         hold_list = [hold_list[segment]]
     results = [dc.fit_dcpol(h, **kwargs) for h in hold_list]
-    if len(results) == 1:
+    if cell == "hebb-wagner" and len(results) > 1:
+        from sescreen.hebb_wagner import fit_hebb_wagner
+
+        temps = {r.temperature_k for r in results}
+        if None in temps or len(temps) > 1:
+            raise InputError("Hebb-Wagner needs one known temperature for all holds "
+                             "(--temperature)")
+        result = fit_hebb_wagner([r.voltage_v for r in results], [r.i_ss for r in results],
+                                 i_err_a=[r.i_ss_stderr for r in results],
+                                 temperature_k=temps.pop(), thickness_cm=thickness_cm,
+                                 area_cm2=results[0].area_cm2)
+    elif len(results) == 1:
         result = results[0]
     else:
         volts = {round(r.voltage_v, 6) for r in results}

@@ -144,14 +144,19 @@ def fit_hebb_wagner(e_v, i_a, *, temperature_k: float, thickness_cm: float, area
     x = FARADAY * e / (GAS_CONSTANT * temperature_k)
     pre = GAS_CONSTANT * temperature_k * area_cm2 / (FARADAY * thickness_cm)
     design = pre * np.column_stack([-np.expm1(-x), np.expm1(x)]) / err[:, None]
-    if np.linalg.matrix_rank(design) < 2:
+    # The two columns differ by up to exp(2 F E / R T) (1e37 at 2.5 V): solve with
+    # unit-norm columns, then undo the scaling.
+    norms = np.linalg.norm(design, axis=0)
+    if np.any(norms == 0) or np.linalg.matrix_rank(design / norms) < 2:
         raise InputError("the potentials cannot separate electron and hole conduction: "
                          "spread them over at least ~0.1 V")
-    coef, *_ = np.linalg.lstsq(design, i / err, rcond=None)
-    resid = i / err - design @ coef
+    scaled = design / norms
+    coef_s, *_ = np.linalg.lstsq(scaled, i / err, rcond=None)
+    coef = coef_s / norms
+    resid = i / err - scaled @ coef_s
     dof = e.size - 2
     chi2_red = float(resid @ resid / dof) if dof > 0 else float("nan")
-    cov = np.linalg.inv(design.T @ design)
+    cov = np.linalg.inv(scaled.T @ scaled) / np.outer(norms, norms)
     if i_err_a is None or chi2_red > 1:
         cov = cov * (chi2_red if np.isfinite(chi2_red) else 1.0)
     return HebbWagnerResult(

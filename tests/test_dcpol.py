@@ -366,3 +366,26 @@ def test_cli_dcpol_refuses_impedance(realdata):
     r = CliRunner().invoke(main, ["dcpol", str(realdata / "biologic" / "peis.issue_149.mpt"),
                                   "--thickness", "1mm"])
     assert r.exit_code == 2 and "impedance" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_cli_hebb_wagner_series(tmp_path):
+    rng = np.random.default_rng(18)
+    kw = dict(temperature_k=333.15, thickness_cm=0.1, area_cm2=1.0)
+    files = []
+    for e in (0.5, 1.0, 1.5, 2.0, 2.5):
+        i_ss = float(hebb_wagner_current(e, 1e-10, 1e-30, **kw))
+        m = dcpol_record("exp1", dict(i_ss=i_ss, a1=2 * i_ss, tau1=100.0), hold_s=3000,
+                         dt_s=2, noise_a=0.002 * i_ss, rng=rng)
+        files.append(write_table(tmp_path / f"hw_{e}.csv", m.time_s, m.current_a,
+                                 current_unit="A", comments={"voltage": f"{e} V",
+                                                             "area": "1 cm2",
+                                                             "technique": "chronoamperometry"}))
+    r = CliRunner().invoke(main, ["dcpol", *map(str, files), "--thickness", "1mm",
+                                  "--cell", "hebb-wagner", "--temperature", "60C", "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["cell"] == "hebb-wagner"
+    assert data["sigma_n0"] == pytest.approx(1e-10, rel=0.02)
+    r = CliRunner().invoke(main, ["dcpol", *map(str, files), "--thickness", "1mm",
+                                  "--cell", "hebb-wagner"])
+    assert r.exit_code == 2 and "temperature" in r.stderr
