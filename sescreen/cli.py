@@ -234,6 +234,110 @@ def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, ce
         click.echo(str(result))
 
 
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--convention", type=click.Choice(["sigma", "sigmaT"]), default="sigma",
+              show_default=True, help="sigma = A exp(-Ea/kT) or sigma*T = A exp(-Ea/kT).")
+@click.option("--at", "at", help="Extrapolate to this temperature, e.g. '25C'.")
+@click.option("--material", help="Only this material of a multi-material table.")
+@click.option("--thickness", help="For measurement files: electrolyte thickness, e.g. '1mm'.")
+@click.option("--area", help="For measurement files: electrode area (default: the file's).")
+@click.option("--temperatures", help="For measurement files: one temperature per file, "
+              "comma-separated, e.g. '30C,60C,90C' (default: the files' own).")
+@click.option("--model", type=click.Choice(list(_MODEL_CHOICES)), default="auto",
+              show_default=True, help="Transient model for measurement files.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
+              help="Save the Arrhenius plot (PNG/SVG/PDF).")
+def arrhenius(inputs, convention, at, material, thickness, area, temperatures, model,
+              as_json, plot_path):
+    """Arrhenius fit of sigma(T) and extrapolation to another temperature.
+
+    INPUTS is a table (temperature and sigma columns, optional stderr and material), a
+    manifest (file, temperature, thickness, area columns: each file runs through the DC
+    analysis), or several DC-polarization files of one cell (--thickness, and
+    --temperatures unless the files carry them).
+    """
+    import pandas as pd
+
+    from sescreen import sigma_table as st
+    from sescreen.arrhenius import fit_arrhenius
+
+    at_k = _quantity(at, "temperature", "--at")
+    failures: list[str] = []
+    if len(inputs) == 1 and _is_table(inputs[0]):
+        head = _first_line(inputs[0]).lower()
+        points = (st.read_manifest(inputs[0], model=model, errors=failures)
+                  if "file" in [h.strip().strip('"') for h in _split_any(head)]
+                  else st.read_sigma_table(inputs[0]))
+    else:
+        if thickness is None:
+            raise InputError("measurement files need --thickness (or give a table/manifest)")
+        temps = None
+        if temperatures:
+            temps = [_quantity(x, "temperature", "--temperatures")
+                     for x in temperatures.split(",")]
+        area_m2 = _quantity(area, "area", "--area")
+        points = st.points_from_measurements(
+            inputs, thickness_cm=_quantity(thickness, "length", "--thickness") * 100,
+            area_cm2=None if area_m2 is None else area_m2 * 1e4, temperatures_k=temps,
+            model=model, errors=failures)
+    groups = st.sigma_points(points)
+    if material is not None:
+        if material not in groups:
+            raise InputError(f"no material {material!r}; the table has "
+                             f"{[g for g in groups if g]}")
+        groups = {material: groups[material]}
+    fits = []
+    for name, part in groups.items():
+        err = part["sigma_stderr"]
+        fits.append(fit_arrhenius(part["temperature_k"], part["sigma"],
+                                  None if pd.isna(err).all() else err.fillna(err.median()),
+                                  convention=convention, material=name))
+    if plot_path:
+        from sescreen.plot import plot_arrhenius, save_figure
+
+        save_figure(plot_arrhenius(fits, at_k=at_k), plot_path)
+    summaries = [f.summary(at_k) for f in fits]
+    for s in summaries:
+        s["warnings"] = s["warnings"] + failures
+    if as_json:
+        emit_json(summaries[0] if len(summaries) == 1 else {"materials": summaries})
+        return
+    for f, s in zip(fits, summaries, strict=True):
+        click.echo(str(f))
+        if at_k is not None:
+            lo, hi = s["sigma_at_interval"]
+            plo, phi = s["sigma_at_prediction_interval"]
+            click.echo(f"  sigma({at_k - 273.15:.1f} C) = {s['sigma_at']:.3g} S/cm "
+                       f"(95 % CI {lo:.3g} .. {hi:.3g}; prediction {plo:.3g} .. {phi:.3g})")
+    for msg in failures:
+        click.echo(f"  skipped: {msg}")
+
+
+def _is_table(path: str) -> bool:
+    from pathlib import Path
+
+    from sescreen.io import sniff_format
+
+    p = Path(path)
+    return p.is_file() and sniff_format(p) == "table" and _first_line(path) != ""
+
+
+def _first_line(path: str) -> str:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if line.strip() and not line.lstrip().startswith("#"):
+                return line.strip()
+    return ""
+
+
+def _split_any(line: str) -> list[str]:
+    import re
+
+    return re.split(r"[,;\t|]", line)
+
+
 def _segment_row(s) -> dict:
     return {"segment": s.segment or 0, "n_points": len(s), "t_start_s": float(s.time_s[0]),
             "t_end_s": float(s.time_s[-1]), "applied_voltage_v": s.applied_voltage_v}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_dcpol", "plot_voltage_series", "save_figure"]
+__all__ = ["plot_arrhenius", "plot_dcpol", "plot_voltage_series", "save_figure"]
 
 
 def _pyplot():
@@ -94,6 +94,67 @@ def plot_voltage_series(result, ax=None):
     ax.set_xlabel("applied voltage (V)")
     ax.set_ylabel(f"steady-state current ({unit})")
     ax.legend(fontsize=8)
+    return ax
+
+
+def plot_arrhenius(fits, ax=None, *, at_k: float | None = None, colors=None):
+    """log10 sigma vs 1000/T for one or several Arrhenius fits: points with error bars, the
+    line, its 95 % confidence band (mean line) and prediction band (new measurement), an
+    extrapolation point when ``at_k`` is given, and a top axis in deg C.
+
+    Parameters
+    ----------
+    fits : sequence of ArrheniusFit
+    ax : matplotlib Axes, optional
+    at_k : float, optional
+        Temperature (K) to extrapolate to and mark.
+    colors : sequence, optional
+        One matplotlib colour per fit.
+    """
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4.5))
+    all_inv = [1000.0 / np.asarray(f.temperature_k) for f in fits]
+    lo = min(a.min() for a in all_inv)
+    hi = max(a.max() for a in all_inv)
+    if at_k is not None:
+        lo, hi = min(lo, 1000.0 / at_k), max(hi, 1000.0 / at_k)
+    pad = 0.05 * (hi - lo or 1.0)
+    grid = np.linspace(lo - pad, hi + pad, 200)
+    for k, f in enumerate(fits):
+        color = colors[k] if colors and k < len(colors) and colors[k] else f"C{k}"
+        t = np.asarray(f.temperature_k)
+        sig = np.asarray(f.sigma)
+        label = f.material or "data"
+        if f.sigma_stderr is not None:
+            err = np.asarray(f.sigma_stderr)
+            yerr = np.vstack([np.log10(sig) - np.log10(np.maximum(sig - err, sig * 1e-3)),
+                              np.log10(sig + err) - np.log10(sig)])
+            ax.errorbar(1000.0 / t, np.log10(sig), yerr=yerr, fmt="o", color=color,
+                        label=label)
+        else:
+            ax.plot(1000.0 / t, np.log10(sig), "o", color=color, label=label)
+        ex = [f.sigma_at(1000.0 / g) for g in grid]
+        ax.plot(grid, np.log10([e.sigma for e in ex]), "-", color=color,
+                label=f"Ea = {f.ea_ev:.3f} +/- {f.ea_stderr:.3f} eV ({f.convention})")
+        ax.fill_between(grid, np.log10([e.ci[0] for e in ex]), np.log10([e.ci[1] for e in ex]),
+                        color=color, alpha=0.25, lw=0)
+        ax.fill_between(grid, np.log10([e.pi[0] for e in ex]), np.log10([e.pi[1] for e in ex]),
+                        color=color, alpha=0.10, lw=0)
+        for i in f.outliers:
+            ax.plot(1000.0 / t[i], np.log10(sig[i]), "x", color="k", ms=9)
+        if at_k is not None:
+            e = f.sigma_at(at_k)
+            ax.errorbar([1000.0 / at_k], [np.log10(e.sigma)],
+                        yerr=[[np.log10(e.sigma) - np.log10(e.ci[0])],
+                              [np.log10(e.ci[1]) - np.log10(e.sigma)]],
+                        fmt="s", mfc="white", color=color, capsize=3)
+    ax.set_xlabel("1000 / T (1/K)")
+    ax.set_ylabel("log10 sigma (S/cm)")
+    top = ax.secondary_xaxis("top", functions=(lambda x: 1000.0 / np.maximum(x, 1e-9) - 273.15,
+                                               lambda c: 1000.0 / (c + 273.15)))
+    top.set_xlabel("temperature (deg C)")
+    ax.legend(fontsize=7)
     return ax
 
 

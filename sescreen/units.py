@@ -17,6 +17,7 @@ from sescreen.errors import InputError
 __all__ = [
     "DIMENSIONS",
     "column_unit",
+    "factor",
     "parse_quantity",
     "parse_temperature",
 ]
@@ -113,6 +114,24 @@ def column_unit(unit: str | None) -> tuple[str, float, float]:
         return ("unknown", 1.0, 0.0)
 
 
+@functools.lru_cache(maxsize=256)
+def factor(unit: str, target: str) -> float:
+    """Multiplicative factor from ``unit`` to ``target`` (``factor("mS/cm", "S/cm")`` =
+    1e-3), for units without an offset. Instrument spellings are accepted.
+
+    Raises
+    ------
+    InputError
+        Unknown unit, or a unit of another dimension than ``target``.
+    """
+    ureg = _registry()
+    try:
+        q = ureg.Quantity(1.0, _normalize(unit)).to(_normalize(target))
+    except Exception as exc:  # pint: UndefinedUnitError, DimensionalityError, ...
+        raise InputError(f"cannot convert {unit!r} to {target!r}") from exc
+    return float(q.magnitude)
+
+
 _TEMPERATURE = re.compile(
     r"^\s*(?P<num>[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*"
     r"(?P<unit>K|C|\u00b0C|degC|deg C|celsius|kelvin)?\s*$",
@@ -147,6 +166,8 @@ def parse_temperature(text: str | float, *, default_unit: str | None = None) -> 
     if not unit:
         raise InputError(f"temperature {text!r} has no unit: write e.g. '{text}C' or '{text}K'")
     kelvin = value if unit in {"k", "kelvin"} else value + 273.15
+    if not math.isfinite(kelvin):
+        raise InputError(f"temperature {text!r} is not a finite number")
     if kelvin <= 0:
         raise InputError(f"temperature {text!r} is at or below absolute zero")
     return kelvin

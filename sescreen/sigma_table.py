@@ -1,0 +1,253 @@
+"""Conductivity-vs-temperature inputs: sigma(T) tables and manifests of DC-polarization files.
+
+A **table** has a temperature column (unit in the header: ``T (C)``, ``T (K)``, ``T/C``,
+``T/K``, ``temperature_c``, ``temperature_k``), a conductivity column (``sigma (S/cm)``,
+``sigma/S cm-1``, ``sigma_e (mS/cm)``, ``conductivity (S/m)``), optionally its standard
+error (``sigma_stderr (S/cm)``) and a ``material`` column for several materials at once.
+
+A **manifest** has a ``file`` column (paths relative to the manifest) and per-file
+``temperature``, ``thickness`` and ``area`` (values with units, or units in the header:
+``temperature (C)``, ``thickness (mm)``, ``area (cm2)``), optionally ``voltage`` and
+``material``. Every file runs through the DC-polarization analysis first
+(:func:`sescreen.dcpol.fit_dcpol`); its sigma_e and standard error become one point.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sescreen.errors import FormatError, InputError, SescreenError
+from sescreen.io.columns import decode_text, split_header
+from sescreen.io.table import sniff_delimiter
+from sescreen.units import factor, parse_quantity
+
+__all__ = ["points_from_measurements", "read_manifest", "read_sigma_table", "sigma_points"]
+
+_T_NAMES = {"t", "temp", "temperature"}
+_SIGMA_NAMES = {"sigma", "sigma_e", "sigma e", "sigma_ion", "conductivity", "sigma_el",
+                "electronic conductivity", "ionic conductivity", "s"}
+_ERR_HINTS = ("stderr", "std err", "error", "err", "uncertainty", "sd", "sigma_err")
+_MATERIAL_NAMES = {"material", "sample", "name", "electrolyte", "compound"}
+
+
+def _table(path: Path) -> pd.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such file", path=path)
+    text = decode_text(path.read_bytes(), path)
+    lines = [ln for ln in text.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        raise FormatError("the table is empty", path=path)
+    sep = sniff_delimiter(lines)
+    from io import StringIO
+
+    try:
+        return pd.read_csv(StringIO("\n".join(lines)), sep=sep, engine="python",
+                           skipinitialspace=True, dtype=str)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise FormatError(f"cannot parse the table ({exc})", path=path) from None
+
+
+def _name_unit(header: str) -> tuple[str, str | None]:
+    name, unit = split_header(header)
+    key = " ".join(name.strip().lower().split())
+    m = re.match(r"^(.*?)[_ ](k|c|degc|s_cm|ms_cm)$", key)
+    if unit is None and m:
+        key, unit = m.group(1), {"k": "K", "c": "C", "degc": "C", "s_cm": "S/cm",
+                                 "ms_cm": "mS/cm"}[m.group(2)]
+    return key, unit
+
+
+def _temperature_to_k(values: pd.Series, unit: str | None, header: str, path) -> np.ndarray:
+    if unit is None:
+        raise InputError(f"temperature column {header!r} has no unit: name it 'T (C)' or "
+                         "'T (K)'", path=path)
+    u = unit.strip().replace("\u00b0", "").lower()
+    offset = {"k": 0.0, "kelvin": 0.0, "c": 273.15, "degc": 273.15, "celsius": 273.15}.get(u)
+    if offset is None:
+        raise InputError(f"temperature unit {unit!r} of column {header!r}: use K or C",
+                         path=path)
+    return _numbers(values, header, path) + offset
+
+
+def _numbers(values: pd.Series, header: str, path) -> np.ndarray:
+    out = pd.to_numeric(values.str.strip().str.replace(",", ".", regex=False), errors="coerce")
+    bad = out.isna() & values.notna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise FormatError(f"non-numeric value {values.iloc[i]!r} in column {header!r} "
+                          f"(data row {i + 1})", path=path)
+    return out.to_numpy(dtype=float)
+
+
+def read_sigma_table(path: str | Path) -> pd.DataFrame:
+    """Read a sigma(T) table.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``material`` (None when absent), ``temperature_k``, ``sigma`` (S/cm),
+        ``sigma_stderr`` (S/cm or NaN), in file order.
+    """
+    df = _table(Path(path))
+    cols = {"t": None, "sigma": None, "err": None, "material": None}
+    units = {}
+    for header in df.columns:
+        key, unit = _name_unit(str(header))
+        if cols["material"] is None and key in _MATERIAL_NAMES:
+            cols["material"] = header
+        elif cols["t"] is None and (key in _T_NAMES or key.startswith("temperature")):
+            cols["t"], units["t"] = header, unit
+        elif any(h in key for h in _ERR_HINTS) and ("sigma" in key or "cond" in key
+                                                   or key in _ERR_HINTS):
+            cols["err"], units["err"] = header, unit
+        elif cols["sigma"] is None and (key in _SIGMA_NAMES or key.startswith("sigma")
+                                        or "conductivity" in key):
+            cols["sigma"], units["sigma"] = header, unit
+    if cols["t"] is None or cols["sigma"] is None:
+        raise FormatError(f"need a temperature column ('T (C)', 'T (K)', 'temperature_c') and "
+                          f"a conductivity column ('sigma (S/cm)'); found {list(df.columns)}",
+                          path=path)
+    t = _temperature_to_k(df[cols["t"]], units["t"], cols["t"], path)
+    sig_unit = units["sigma"] or "S/cm"
+    try:
+        k = factor(sig_unit, "S/cm")
+    except InputError:
+        raise InputError(f"unit {sig_unit!r} of column {cols['sigma']!r} is not a "
+                         "conductivity (S/cm, mS/cm, S/m)", path=path) from None
+    out = pd.DataFrame({
+        "material": df[cols["material"]].str.strip() if cols["material"] else None,
+        "temperature_k": t,
+        "sigma": _numbers(df[cols["sigma"]], cols["sigma"], path) * k,
+        "sigma_stderr": (_numbers(df[cols["err"]], cols["err"], path)
+                         * factor(units["err"] or sig_unit, "S/cm")) if cols["err"]
+        else np.nan,
+    })
+    return out
+
+
+def read_manifest(path: str | Path, *, model: str = "auto",
+                  errors: list[str] | None = None) -> pd.DataFrame:
+    """Run every DC-polarization file of a manifest and return one point per file.
+
+    Parameters
+    ----------
+    path : path-like
+        The manifest CSV.
+    model : str
+        Transient model for :func:`~sescreen.dcpol.fit_dcpol`.
+    errors : list, optional
+        When given, a file that fails is appended here as ``"file: message"`` and the rest
+        go on; otherwise the first failure raises.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`read_sigma_table`, plus ``file``, ``steady_state_reached`` and
+        ``warnings``.
+    """
+    path = Path(path)
+    df = _table(path)
+    by_key = {_name_unit(str(h))[0]: h for h in df.columns}
+    if "file" not in by_key:
+        raise FormatError("a manifest needs a 'file' column", path=path)
+    need = {"temperature": "temperature", "thickness": "length", "area": "area"}
+    for key in need:
+        if key not in by_key:
+            raise FormatError(f"a manifest needs a {key!r} column (with units)", path=path)
+    rows = []
+    for i, rec in df.iterrows():
+        def qty(key, dim, rec=rec, i=i):
+            header = by_key[key]
+            raw = str(rec[header]).strip()
+            unit = _name_unit(str(header))[1]
+            text = raw if unit is None or re.search(r"[A-Za-z\u00b0]", raw) else f"{raw} {unit}"
+            try:
+                return parse_quantity(text, dim, name=f"{key} of row {i + 1}")
+            except InputError as exc:
+                raise InputError(exc.message, path=path) from None
+
+        file = path.parent / str(rec[by_key["file"]]).strip()
+        row = _point(file, errors, model=model,
+                     thickness_cm=qty("thickness", "length") * 100,
+                     area_cm2=qty("area", "area") * 1e4,
+                     voltage_v=qty("voltage", "voltage") if "voltage" in by_key else None,
+                     temperature_k=qty("temperature", "temperature"),
+                     material=str(rec[by_key["material"]]).strip() if "material" in by_key
+                     else None)
+        if row is not None:
+            rows.append(row)
+    if not rows:
+        raise InputError("no file of the manifest could be analysed", path=path)
+    return pd.DataFrame(rows)
+
+
+def _point(file: Path, errors: list[str] | None, *, material: str | None, **fit_kwargs):
+    """One sigma(T) point from one DC-polarization file (None when it failed and errors
+    are collected)."""
+    from sescreen.dcpol import fit_dcpol
+    from sescreen.io import read
+
+    try:
+        res = fit_dcpol(read(file), **fit_kwargs)
+        if res.temperature_k is None:
+            raise InputError("the temperature is unknown: give it (manifest column, or "
+                             "--temperatures)", path=file)
+    except SescreenError as exc:
+        if errors is None:
+            raise
+        errors.append(f"{file}: {exc}")
+        return None
+    return {"material": material, "temperature_k": res.temperature_k, "sigma": res.sigma_e,
+            "sigma_stderr": res.sigma_e_stderr, "file": str(file),
+            "steady_state_reached": res.steady_state_reached,
+            "warnings": "; ".join(res.warnings)}
+
+
+def points_from_measurements(paths, *, thickness_cm: float, area_cm2: float | None = None,
+                             temperatures_k=None, model: str = "auto",
+                             material: str | None = None,
+                             errors: list[str] | None = None) -> pd.DataFrame:
+    """sigma(T) points from DC-polarization files of one cell at several temperatures.
+
+    Parameters
+    ----------
+    paths : sequence of path-like
+        One constant-voltage hold per temperature.
+    thickness_cm : float
+        Electrolyte thickness, cm.
+    area_cm2 : float, optional
+        Electrode area, cm^2 (default: each file's).
+    temperatures_k : sequence of float, optional
+        One per file, K; default: each file's own temperature (metadata or column).
+    model : str
+        Transient model.
+    material : str, optional
+        Name for every point.
+    errors : list, optional
+        Collect failures here instead of raising on the first.
+    """
+    paths = [Path(p) for p in paths]
+    if temperatures_k is not None and len(temperatures_k) != len(paths):
+        raise InputError(f"{len(temperatures_k)} temperatures for {len(paths)} files")
+    rows = []
+    for k, file in enumerate(paths):
+        row = _point(file, errors, material=material, thickness_cm=thickness_cm,
+                     area_cm2=area_cm2, model=model,
+                     temperature_k=None if temperatures_k is None else temperatures_k[k])
+        if row is not None:
+            rows.append(row)
+    if not rows:
+        raise InputError("none of the files could be analysed")
+    return pd.DataFrame(rows)
+
+
+def sigma_points(df: pd.DataFrame) -> dict[str | None, pd.DataFrame]:
+    """Split a points table by material (None when there is no material column)."""
+    if df["material"].isna().all():
+        return {None: df}
+    return {name: part for name, part in df.groupby("material", sort=False)}

@@ -1,0 +1,246 @@
+"""Arrhenius fits: known truth, coverage, conventions, diagnostics, inputs, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from sescreen.arrhenius import BOLTZMANN_EV, convert_ea, fit_arrhenius
+from sescreen.cli import main
+from sescreen.errors import FormatError, InputError
+from sescreen.io.writers import write_mpt, write_table
+from sescreen.sigma_table import points_from_measurements, read_manifest, read_sigma_table
+from sescreen.synthetic import dcpol_record, i_ss_for
+
+EA, A = 0.45, 120.0  # eV, S/cm
+T = np.array([298.15, 323.15, 348.15, 373.15, 398.15])
+
+
+def truth(t, ea=EA, a=A):
+    return a * np.exp(-ea / (BOLTZMANN_EV * np.asarray(t)))
+
+
+def test_recovers_known_ea_within_its_error():
+    rng = np.random.default_rng(1)
+    sig = truth(T) * np.exp(rng.normal(0, 0.03, T.size))
+    f = fit_arrhenius(T, sig, 0.03 * sig)
+    assert abs(f.ea_ev - EA) < 2.5 * f.ea_stderr
+    assert f.ea_interval[0] < EA < f.ea_interval[1]
+    assert f.prefactor == pytest.approx(A, rel=0.5)
+    assert f.convention == "sigma" and f.n_points == 5
+
+
+@pytest.mark.parametrize("with_errors", [True, False])
+def test_ea_interval_coverage(with_errors):
+    """The 95 % interval of Ea covers the truth in about 95 % of seeded trials."""
+    rng = np.random.default_rng(2024)
+    n, hits, ext_hits = 400, 0, 0
+    for _ in range(n):
+        rel = rng.uniform(0.01, 0.1, T.size)
+        sig = truth(T) * np.exp(rng.normal(0, rel))
+        f = fit_arrhenius(T, sig, rel * sig if with_errors else None)
+        hits += f.ea_interval[0] <= EA <= f.ea_interval[1]
+        ex = f.sigma_at(273.15 + 25)
+        ext_hits += ex.ci[0] <= truth(298.15) <= ex.ci[1]
+    assert 0.92 <= hits / n <= 0.98
+    assert 0.92 <= ext_hits / n <= 0.985
+
+
+def test_prediction_interval_covers_new_measurements():
+    rng = np.random.default_rng(3)
+    hits, n = 0, 300
+    for _ in range(n):
+        sig = truth(T) * np.exp(rng.normal(0, 0.05, T.size))
+        f = fit_arrhenius(T, sig)
+        new = truth(310.0) * np.exp(rng.normal(0, 0.05))
+        lo, hi = f.sigma_at(310.0).pi
+        hits += lo <= new <= hi
+    assert 0.92 <= hits / n <= 0.98
+    ex = f.sigma_at(310.0)
+    assert ex.pi[0] < ex.ci[0] < ex.sigma < ex.ci[1] < ex.pi[1]
+
+
+def test_conventions_differ_by_kT_mean():
+    sig = truth(np.array([260.0, 280.0, 300.0]))
+    f = fit_arrhenius([260.0, 280.0, 300.0], sig)
+    g = f.in_convention("sigmaT")
+    assert g.convention == "sigmaT"
+    shift = g.ea_ev - f.ea_ev
+    assert shift == pytest.approx(BOLTZMANN_EV * f.t_mean_k, rel=0.01)
+    assert shift == pytest.approx(0.024, abs=0.001)  # near 280 K
+    assert convert_ea(f.ea_ev, from_convention="sigma", to_convention="sigmaT",
+                      t_mean_k=f.t_mean_k) == pytest.approx(g.ea_ev, abs=2e-4)
+    # both conventions give the same sigma inside the measured range
+    assert g.sigma_at(280.0).sigma == pytest.approx(f.sigma_at(280.0).sigma, rel=2e-3)
+
+
+def test_curvature_and_outliers_are_flagged_not_dropped():
+    t = np.linspace(250, 450, 9)
+    x = 1 / (BOLTZMANN_EV * t)
+    curved = np.exp(2.0 - 0.3 * x - 0.02 * (x - x.mean()) ** 2)
+    f = fit_arrhenius(t, curved, 0.01 * curved)
+    assert f.curvature_p < 0.05 and any("quadratic" in w for w in f.warnings)
+    sig = truth(t) * np.exp(np.random.default_rng(4).normal(0, 0.02, t.size))
+    sig[4] *= 3.0
+    g = fit_arrhenius(t, sig)
+    assert g.outliers == (4,) and g.n_points == 9
+    assert any("off the line" in w for w in g.warnings)
+
+
+def test_extrapolation_far_outside_warns():
+    f = fit_arrhenius([373.15, 398.15, 423.15], truth([373.15, 398.15, 423.15]) * [1, 1.02, 0.99])
+    assert any("far outside" in w for w in f.sigma_at(250.0).warnings)
+    assert not f.sigma_at(400.0).warnings
+
+
+@pytest.mark.parametrize(("t", "s", "match"), [
+    ([300, 350], [1e-8, 1e-7], "at least 3"),
+    ([300, 300, 300], [1e-8, 1e-8, 1e-8], "at least 3"),
+    ([25, 60, 90], [1e-8, 1e-7, 1e-6], "degrees Celsius"),
+    ([300, 350, 400], [1e-8, -1e-7, 1e-6], "positive"),
+    ([300, 350, 400], [1e-8, 0.0, 1e-6], "positive"),
+    ([300, 350, 400], [1e-8, float("nan"), 1e-6], "positive"),
+])
+def test_bad_inputs(t, s, match):
+    with pytest.raises(InputError, match=match):
+        fit_arrhenius(t, s)
+
+
+HEADERS = [
+    ("T (C)", "sigma (S/cm)", 0.0, 1.0),
+    ("T (K)", "sigma (S/cm)", 273.15, 1.0),
+    ("T/C", "sigma/S cm-1", 0.0, 1.0),
+    ("T/K", "sigma/S cm-1", 273.15, 1.0),
+    ("temperature_c", "sigma (mS/cm)", 0.0, 1e-3),
+    ("temperature_k", "conductivity (S/m)", 273.15, 1e-2),
+]
+
+
+@pytest.mark.parametrize(("th", "sh", "t_off", "s_scale"), HEADERS)
+def test_table_header_styles(tmp_path, th, sh, t_off, s_scale):
+    tc = np.array([30.0, 60.0, 90.0])
+    sig = truth(tc + 273.15)
+    lines = [f"{th},{sh},sigma_stderr ({sh.split('(')[-1].rstrip(')') if '(' in sh else 'S/cm'})"]
+    lines += [f"{c + t_off},{s / s_scale},{0.02 * s / s_scale}" for c, s in zip(tc, sig,
+                                                                                strict=True)]
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(lines) + "\n")
+    df = read_sigma_table(path)
+    np.testing.assert_allclose(df["temperature_k"], tc + 273.15)
+    np.testing.assert_allclose(df["sigma"], sig, rtol=1e-9)
+    np.testing.assert_allclose(df["sigma_stderr"], 0.02 * sig, rtol=1e-9)
+
+
+def test_table_errors(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("temp,sigma (S/cm)\n30,1e-8\n60,2e-8\n90,3e-8\n")
+    with pytest.raises(InputError, match="has no unit"):
+        read_sigma_table(p)
+    p.write_text("T (C),foo\n30,1\n")
+    with pytest.raises(FormatError, match="conductivity column"):
+        read_sigma_table(p)
+    p.write_text("T (C),sigma (S/cm)\n30,abc\n")
+    with pytest.raises(FormatError, match="non-numeric"):
+        read_sigma_table(p)
+
+
+def _dc_files(tmp_path, temps_c, ea=0.5, a=300.0, with_comment=True):
+    rng = np.random.default_rng(5)
+    files = []
+    for tc in temps_c:
+        sigma = a * np.exp(-ea / (BOLTZMANN_EV * (tc + 273.15)))
+        i_ss = i_ss_for(sigma, 0.1, 0.1, 0.785)
+        m = dcpol_record("exp2", dict(i_ss=i_ss, a1=4 * i_ss, tau1=80.0, a2=1.5 * i_ss,
+                                      tau2=900.0), hold_s=9000, dt_s=6,
+                         noise_a=0.005 * i_ss, rng=rng)
+        path = tmp_path / f"hold_{tc:g}C.mpt"
+        write_mpt(path, m.time_s, m.current_a, applied_voltage_v=0.1, area_cm2=0.785)
+        if with_comment:
+            csv = tmp_path / f"hold_{tc:g}C.csv"
+            write_table(csv, m.time_s, m.current_a, current_unit="nA",
+                        comments={"temperature": f"{tc} C", "voltage": "0.1 V",
+                                  "area": "0.785 cm2", "technique": "chronoamperometry"})
+        files.append(path)
+    return files
+
+
+def test_manifest_end_to_end(tmp_path):
+    temps = [30.0, 50.0, 70.0, 90.0]
+    files = _dc_files(tmp_path, temps, with_comment=False)
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("file,temperature (C),thickness,area\n" + "".join(
+        f"{f.name},{t},1 mm,0.785 cm2\n" for f, t in zip(files, temps, strict=True)))
+    pts = read_manifest(manifest)
+    assert len(pts) == 4 and pts["steady_state_reached"].all()
+    f = fit_arrhenius(pts["temperature_k"], pts["sigma"], pts["sigma_stderr"])
+    assert f.ea_ev == pytest.approx(0.5, abs=3 * f.ea_stderr + 0.002)
+    ex = f.sigma_at(298.15)
+    s25 = 300.0 * np.exp(-0.5 / (BOLTZMANN_EV * 298.15))
+    assert ex.ci[0] < s25 < ex.ci[1] or ex.sigma == pytest.approx(s25, rel=0.02)
+    r = CliRunner().invoke(main, ["arrhenius", str(manifest), "--at", "25C", "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert {"ea_ev", "ea_stderr", "prefactor", "convention", "n_points", "sigma_at",
+            "sigma_at_interval"} <= data.keys()
+    assert data["n_points"] == 4 and data["sigma_at"] == pytest.approx(s25, rel=0.03)
+
+
+def test_manifest_goes_on_past_a_bad_file(tmp_path):
+    files = _dc_files(tmp_path, [30.0, 50.0, 70.0, 90.0], with_comment=False)
+    (tmp_path / "broken.mpt").write_bytes(b"\x00\x01garbage")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("file,temperature,thickness,area\n" + "".join(
+        f"{f.name},{t} C,1 mm,0.785 cm2\n" for f, t in zip(files, [30, 50, 70, 90],
+                                                         strict=True)) +
+        "broken.mpt,100 C,1 mm,0.785 cm2\n")
+    errors: list[str] = []
+    pts = read_manifest(manifest, errors=errors)
+    assert len(pts) == 4 and len(errors) == 1 and "broken.mpt" in errors[0]
+
+
+def test_measurement_files_with_temperatures(tmp_path):
+    temps = [30.0, 50.0, 70.0, 90.0]
+    _dc_files(tmp_path, temps)
+    csvs = [tmp_path / f"hold_{t:g}C.csv" for t in temps]
+    pts = points_from_measurements(csvs, thickness_cm=0.1)  # temperatures from metadata
+    np.testing.assert_allclose(pts["temperature_k"], np.array(temps) + 273.15)
+    mpts = [tmp_path / f"hold_{t:g}C.mpt" for t in temps]
+    with pytest.raises(InputError, match="temperature is unknown"):
+        points_from_measurements(mpts, thickness_cm=0.1)
+    r = CliRunner().invoke(main, ["arrhenius", *map(str, mpts), "--thickness", "1mm",
+                                  "--temperatures", "30C,50C,70C,90C", "--at", "25C",
+                                  "--json", "--convention", "sigmaT"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["convention"] == "sigmaT"
+
+
+def test_cli_table_several_materials_and_plot(tmp_path):
+    path = tmp_path / "s.csv"
+    rows = ["material;T (C);sigma (S/cm)"]
+    for name, ea in (("A", 0.3), ("B", 0.6)):
+        rows += [f"{name};{tc};{truth(tc + 273.15, ea=ea) * (1 + 0.01 * k)}"
+                 for k, tc in enumerate((20, 40, 60, 80))]
+    path.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "arr.png"
+    r = CliRunner().invoke(main, ["arrhenius", str(path), "--at", "25C", "--json", "--plot",
+                                  str(out)])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert [m["material"] for m in data["materials"]] == ["A", "B"]
+    assert data["materials"][1]["ea_ev"] == pytest.approx(0.6, abs=0.01)
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    r = CliRunner().invoke(main, ["arrhenius", str(path), "--material", "C"])
+    assert r.exit_code == 2 and "no material" in r.stderr
+
+
+def test_cli_two_points_is_a_clear_error(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("T (K),sigma (S/cm)\n300,1e-8\n350,1e-7\n")
+    r = CliRunner().invoke(main, ["arrhenius", str(path)])
+    assert r.exit_code == 2 and "at least 3" in r.stderr
+    path.write_text("T (K),sigma (S/cm)\n25,1e-8\n50,1e-7\n75,1e-6\n")
+    r = CliRunner().invoke(main, ["arrhenius", str(path)])
+    assert r.exit_code == 2 and "Celsius" in r.stderr
