@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from typing import Any
 
 import click
@@ -313,6 +314,170 @@ def arrhenius(inputs, convention, at, material, thickness, area, temperatures, m
                        f"(95 % CI {lo:.3g} .. {hi:.3g}; prediction {plo:.3g} .. {phi:.3g})")
     for msg in failures:
         click.echo(f"  skipped: {msg}")
+
+
+@main.command()
+@click.option("--fracture-stress", help="Fracture stress of the electrolyte, e.g. '100MPa'.")
+@click.option("--model", type=click.Choice(["pressure", "griffith", "han2019"]),
+              default="pressure", show_default=True,
+              help="pressure: eq. (3); griffith: flaw + K_IC; han2019: the reported values.")
+@click.option("--k-ic", "k_ic", help="Fracture toughness for griffith, e.g. '1.25 MPa*m^0.5'.")
+@click.option("--flaw", help="Flaw depth for griffith, e.g. '10um'.")
+@click.option("--geometry-factor", type=float, default=1.12, show_default=True,
+              help="Y of the Griffith form.")
+@click.option("--asr", help="Interfacial or grain-boundary area-specific resistance, e.g. "
+              "'100 ohm*cm^2': adds j_crit = |phi_c| / ASR.")
+@click.option("--overpotential", help="Inverse: the stress for this phi_c, e.g. '-20mV'.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def mechanics(fracture_stress, model, k_ic, flaw, geometry_factor, asr, overpotential,
+              as_json):
+    """Critical overpotential for lithium deposited inside the electrolyte (METHODS eq. 3)."""
+    from sescreen import mechanics as mech
+
+    if overpotential is not None:
+        phi = _quantity(overpotential, "voltage", "--overpotential")
+        stress = mech.fracture_stress_for(phi, model=model)
+        out = {"critical_overpotential_v": phi, "model": model,
+               "inputs": {"critical_overpotential_v": phi}, "stress_pa": stress}
+        if as_json:
+            emit_json(out)
+        else:
+            click.echo(f"phi_c = {phi * 1e3:.2f} mV needs a stress of {stress / 1e6:.4g} MPa "
+                       f"({model})")
+        return
+    result = mech.critical_overpotential(
+        _quantity(fracture_stress, "pressure", "--fracture-stress"), model=model,
+        fracture_toughness_pa_sqrt_m=_quantity(k_ic, "fracture_toughness", "--k-ic"),
+        flaw_size_m=_quantity(flaw, "length", "--flaw"), geometry_factor=geometry_factor)
+    out = result.summary()
+    if asr is not None:
+        asr_ohm_cm2 = _quantity(asr, "area_resistance", "--asr") * 1e4
+        out["critical_current_density_ma_cm2"] = result.critical_current_density(asr_ohm_cm2)
+        out["inputs"]["asr_ohm_cm2"] = asr_ohm_cm2
+        out["critical_current_label"] = ("model: j_crit = |phi_c| / ASR (potential drop across "
+                                         "one resistive interface reaching |phi_c|)")
+    if as_json:
+        emit_json(out)
+        return
+    click.echo(str(result))
+    if asr is not None:
+        click.echo(f"  j_crit = |phi_c| / ASR = {out['critical_current_density_ma_cm2']:.3g} "
+                   f"mA/cm^2 (model, ASR = {out['inputs']['asr_ohm_cm2']:.4g} ohm cm^2)")
+
+
+@main.command()
+@click.option("--ccd", help="Target current density, e.g. '1mA/cm2': the largest sigma_e.")
+@click.option("--sigma-e", "sigma_e", type=float, help="Electronic conductivity in S/cm: the "
+              "predicted CCD and the verdict.")
+@click.option("--stderr", type=float, help="Standard error of --sigma-e, S/cm.")
+@click.option("--source", type=click.Choice(["han2019", "construction", "fit"]),
+              default="han2019", show_default=True, help="Where the threshold comes from.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def criteria(ccd, sigma_e, stderr, source, as_json):
+    """Thresholds of electronic conductivity for dendrite-free plating (Han et al. 2019).
+
+    With --ccd: the largest sigma_e for that current density. With --sigma-e: the
+    predicted CCD and the verdict at 1 and 10 mA/cm^2. With neither: the thresholds from
+    all sources side by side.
+    """
+    from sescreen import criteria as cr
+
+    out: dict[str, Any] = {"source": source}
+    if ccd is not None:
+        target = _quantity(ccd, "current_density", "--ccd") / 10.0  # A/m^2 -> mA/cm^2
+        thr = cr.max_sigma_e(target, source=source)
+        out.update(ccd_ma_cm2=target, max_sigma_e=thr.sigma_e_max,
+                   max_sigma_e_interval=None if thr.interval is None else list(thr.interval),
+                   label=thr.label)
+    if sigma_e is not None:
+        pred = cr.predicted_ccd(sigma_e, source="fit" if source == "fit" else source)
+        out.update(sigma_e=sigma_e, predicted_ccd=pred["predicted_ccd"],
+                   predicted_ccd_interval=pred["interval"],
+                   verdict=cr.verdict(sigma_e, stderr=stderr, source=source).summary())
+    if ccd is None and sigma_e is None:
+        out["thresholds"] = [
+            {"source": src, "ccd_ma_cm2": c, "max_sigma_e": t.sigma_e_max,
+             "interval": None if t.interval is None else list(t.interval), "label": t.label}
+            for src in ("han2019", "construction", "fit") for c in (1.0, 10.0)
+            for t in [cr.max_sigma_e(c, source=src)]]
+    if as_json:
+        emit_json(out)
+        return
+    if "max_sigma_e" in out:
+        iv = out["max_sigma_e_interval"]
+        click.echo(f"sigma_e must stay below {out['max_sigma_e']:.3g} S/cm for "
+                   f"{out['ccd_ma_cm2']:g} mA/cm^2"
+                   + (f" (95 %: {iv[0]:.2g} .. {iv[1]:.2g})" if iv else "")
+                   + f" [{out['label']}]")
+    if "verdict" in out:
+        iv = out["predicted_ccd_interval"]
+        click.echo(f"predicted CCD for sigma_e = {sigma_e:.3g} S/cm: "
+                   f"{out['predicted_ccd']:.3g} mA/cm^2"
+                   + (f" (95 % prediction: {iv[0]:.2g} .. {iv[1]:.2g})" if iv else ""))
+        click.echo(str(cr.verdict(sigma_e, stderr=stderr, source=source)))
+    for t in out.get("thresholds", []):
+        iv = t["interval"]
+        click.echo(f"{t['source']:>12} {t['ccd_ma_cm2']:>4g} mA/cm^2: sigma_e < "
+                   f"{t['max_sigma_e']:.3g} S/cm"
+                   + (f" (95 %: {iv[0]:.2g} .. {iv[1]:.2g})" if iv else ""))
+
+
+@main.command()
+@_path_arg
+@click.option("--thickness", required=True, help="Electrolyte thickness, e.g. '1mm'.")
+@click.option("--area", help="Electrode area (default: from the file).")
+@click.option("--voltage", help="Applied voltage (default: from the file).")
+@click.option("--temperature", help="Temperature of the measurement, e.g. '25C'.")
+@click.option("--target", default="1mA/cm2", show_default=True,
+              help="Current density the electrolyte must support.")
+@click.option("--source", type=click.Choice(["han2019", "construction", "fit"]),
+              default="han2019", show_default=True)
+@click.option("--model", type=click.Choice(list(_MODEL_CHOICES)), default="auto",
+              show_default=True)
+@reader_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def check(file, thickness, area, voltage, temperature, target, source, model, as_json,
+          **opts):
+    """A new DC-polarization measurement in, sigma_e and the verdict out.
+
+    Exit code 0 when sigma_e is below the threshold for --target, 1 when it is not (for
+    scripted lab checks), 2 on bad input.
+    """
+    from sescreen import criteria as cr
+    from sescreen.dcpol import fit_dcpol
+
+    m = read_measurement(file, area=area, temperature=temperature, **opts)
+    fit = fit_dcpol(m, thickness_cm=_quantity(thickness, "length", "--thickness") * 100,
+                    voltage_v=_quantity(voltage, "voltage", "--voltage"), model=model)
+    target_ma = _quantity(target, "current_density", "--target") / 10.0
+    thr = cr.max_sigma_e(target_ma, source=source)
+    v = cr.verdict(fit.sigma_e, stderr=fit.sigma_e_stderr, temperature_k=fit.temperature_k,
+                   source=source)
+    margin = math.log10(thr.sigma_e_max / fit.sigma_e)
+    from scipy.special import ndtr
+
+    sd = fit.sigma_e_stderr / (fit.sigma_e * math.log(10.0)) if fit.sigma_e > 0 else 0.0
+    passes = margin > 0
+    out = {"file": file, "passes": passes, "target_ma_cm2": target_ma,
+           "max_sigma_e": thr.sigma_e_max, "sigma_e": fit.sigma_e,
+           "sigma_e_stderr": fit.sigma_e_stderr, "margin_decades": margin,
+           "p_pass": float(ndtr(margin / sd)) if sd > 0 else float(passes),
+           "steady_state_reached": fit.steady_state_reached, "source": source,
+           "threshold_label": thr.label, "verdict": v.summary(),
+           "warnings": list(fit.warnings) + list(v.warnings)}
+    if not fit.steady_state_reached:
+        out["warnings"].append("the hold did not reach steady state: sigma_e is extrapolated")
+    if as_json:
+        emit_json(out)
+    else:
+        state = "PASS" if passes else "FAIL"
+        click.echo(f"{state}: sigma_e = {fit.sigma_e:.3g} +/- {fit.sigma_e_stderr:.2g} S/cm "
+                   f"vs < {thr.sigma_e_max:.3g} S/cm for {target_ma:g} mA/cm^2 (margin "
+                   f"{margin:+.2f} decades, P(pass) = {out['p_pass']:.2f})")
+        for w in out["warnings"]:
+            click.echo(f"  warning: {w}")
+    if not passes:
+        sys.exit(EXIT_FAIL)
 
 
 def _is_table(path: str) -> bool:

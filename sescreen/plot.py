@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_arrhenius", "plot_dcpol", "plot_voltage_series", "save_figure"]
+__all__ = ["plot_arrhenius", "plot_ccd_map", "plot_dcpol", "plot_voltage_series",
+           "save_figure"]
 
 
 def _pyplot():
@@ -155,6 +156,89 @@ def plot_arrhenius(fits, ax=None, *, at_k: float | None = None, colors=None):
                                                lambda c: 1000.0 / (c + 273.15)))
     top.set_xlabel("temperature (deg C)")
     ax.legend(fontsize=7)
+    return ax
+
+
+def plot_ccd_map(dataset=None, lines=None, *, ranges=None, candidates=None, ax=None,
+                 thresholds=((1e-10, 1.0), (1e-12, 10.0))):
+    """CCD vs sigma_e (log-log): same-study pairs coloured by family, lower bounds as
+    upward arrows, excluded (inconsistent) rows hollow, literature ranges as boxes,
+    sigma_e values without a CCD as a rug, the CCD lines (construction, fit with its 95 %
+    band), the threshold lines, and candidates overlaid.
+
+    Parameters
+    ----------
+    dataset : DataFrame, optional
+        :func:`sescreen.literature.load_dataset` (default: the bundled one).
+    lines : sequence of CCDLine, optional
+        Default: the paper's construction and the censored fit.
+    ranges : DataFrame, optional
+        :func:`sescreen.literature.load_ranges` (default: the bundled ranges).
+    candidates : DataFrame, optional
+        Columns ``name``, ``sigma_e`` (S/cm), optional ``sigma_e_stderr``.
+    thresholds : sequence of (sigma_e, ccd)
+        Drawn as dotted guides.
+    """
+    from sescreen import ccd as ccd_mod
+    from sescreen import literature
+
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 5))
+    df = literature.load_dataset() if dataset is None else dataset
+    rg = literature.load_ranges() if ranges is None else ranges
+    lines = [ccd_mod.paper_construction(), ccd_mod.fit_ccd()] if lines is None else lines
+    families = sorted(set(df["family"]) | set(rg["family"]))
+    colour = {f: f"C{k % 10}" for k, f in enumerate(families)}
+    for _, r in rg.iterrows():
+        if np.isfinite(r["sigma_e_lo_s_cm"]) and np.isfinite(r["ccd_lo_ma_cm2"]):
+            hi = r["ccd_hi_ma_cm2"] if np.isfinite(r["ccd_hi_ma_cm2"]) else r["ccd_lo_ma_cm2"] * 3
+            ax.add_patch(plt.Rectangle((r["sigma_e_lo_s_cm"], r["ccd_lo_ma_cm2"]),
+                                       r["sigma_e_hi_s_cm"] - r["sigma_e_lo_s_cm"],
+                                       hi - r["ccd_lo_ma_cm2"], color=colour[r["family"]],
+                                       alpha=0.12, lw=0))
+    paired = df[df["sigma_e_s_cm"].notna() & df["ccd_ma_cm2"].notna() & (df["ion"] == "Li")]
+    for fam, part in paired.groupby("family"):
+        for _, r in part.iterrows():
+            usable = bool(r["usable_pair"])
+            kw = dict(color=colour[fam], ms=7, mfc=colour[fam] if usable else "white")
+            ax.plot(r["sigma_e_s_cm"], r["ccd_ma_cm2"], "o", **kw)
+            if r["ccd_censor"] == "lower":
+                ax.annotate("", xy=(r["sigma_e_s_cm"], r["ccd_ma_cm2"] * 3),
+                            xytext=(r["sigma_e_s_cm"], r["ccd_ma_cm2"]),
+                            arrowprops=dict(arrowstyle="->", color=colour[fam]))
+        ax.plot([], [], "o", color=colour[fam], label=fam)
+    rug = df[df["sigma_e_s_cm"].notna() & df["ccd_ma_cm2"].isna() & (df["ion"] == "Li")]
+    for _, r in rug.iterrows():
+        ax.plot(r["sigma_e_s_cm"], 0.012, "|", color=colour[r["family"]], ms=12)
+    grid = np.geomspace(1e-16, 1e-5, 200)
+    for k, line in enumerate(lines):
+        value, band = line.predicted_ccd(grid)
+        style = "--" if line.source == "construction" else "-"
+        ax.plot(grid, value, style, color="k" if k == 0 else "C3", lw=1.2,
+                label=f"{line.source}: slope {line.slope:.2f}")
+        if band is not None:
+            ax.fill_between(grid, band[0], band[1], color="C3", alpha=0.1, lw=0)
+    for sig, ccd in thresholds:
+        ax.axvline(sig, color="0.4", ls=":", lw=1)
+        ax.axhline(ccd, color="0.4", ls=":", lw=1)
+        ax.annotate(f"{sig:.0e} S/cm", (sig, 0.015), rotation=90, fontsize=7, ha="right",
+                    va="bottom", color="0.3")
+    if candidates is not None:
+        for _, c in candidates.iterrows():
+            pred, _ = lines[-1].predicted_ccd(c["sigma_e"])
+            err = c.get("sigma_e_stderr", np.nan)
+            ax.errorbar([c["sigma_e"]], [pred], xerr=[[err], [err]] if np.isfinite(err) else None,
+                        fmt="*", ms=12, color="k", mfc="gold")
+            ax.annotate(str(c["name"]), (c["sigma_e"], pred), xytext=(5, 5),
+                        textcoords="offset points", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(1e-16, 1e-5)
+    ax.set_ylim(1e-2, 1e2)
+    ax.set_xlabel("electronic conductivity sigma_e (S/cm)")
+    ax.set_ylabel("critical current density (mA/cm^2)")
+    ax.legend(fontsize=7, loc="upper right")
     return ax
 
 

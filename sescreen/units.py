@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-from typing import Literal
 
 from sescreen.errors import InputError
 
@@ -22,10 +21,6 @@ __all__ = [
     "parse_temperature",
 ]
 
-Dimension = Literal[
-    "time", "current", "voltage", "temperature", "length", "area", "current_density",
-    "pressure", "charge", "dimensionless", "other",
-]
 
 #: SI unit of each dimension sescreen converts to (the project's internal units).
 DIMENSIONS: dict[str, str] = {
@@ -38,8 +33,11 @@ DIMENSIONS: dict[str, str] = {
     "current_density": "A/m**2",
     "pressure": "Pa",
     "charge": "C",
+    "fracture_toughness": "Pa*m**0.5",
+    "area_resistance": "ohm*m**2",
 }
 
+_MAX_UNIT_LEN = 64
 _MICRO = re.compile("[\u00b5\u03bc]")  # micro sign and Greek mu
 _POWER = re.compile(r"([a-zA-Z])(-?[1-3])\b")  # cm2 -> cm**2, Ohm-1 -> Ohm**-1
 _SUPERSCRIPT = {"\u00b2": "**2", "\u00b3": "**3", "\u207b\u00b9": "**-1", "\u207b\u00b2": "**-2"}
@@ -69,6 +67,8 @@ def _normalize(unit: str) -> str:
 @functools.lru_cache(maxsize=512)
 def _unit_info(unit: str) -> tuple[str, float, float]:
     """(dimension, scale, offset) converting ``unit`` to the dimension's SI unit."""
+    if len(unit) > _MAX_UNIT_LEN:  # not a unit; pint and _normalize are slow on long text
+        raise InputError(f"unknown unit {unit[:20]!r}...")
     ureg = _registry()
     norm = _normalize(unit)
     if norm in {"", "#", "bits", "%"}:
@@ -158,7 +158,9 @@ def parse_temperature(text: str | float, *, default_unit: str | None = None) -> 
     """
     if isinstance(text, (int, float)):
         text = str(text)
-    m = _TEMPERATURE.match(text)
+    # Single spaces: the regex's optional spaces around the unit backtrack quadratically
+    # on long runs of blanks.
+    m = _TEMPERATURE.match(" ".join(text.split()))
     if not m:
         raise InputError(f"cannot read temperature {text!r}: write e.g. '30C' or '303.15K'")
     value = float(m["num"])

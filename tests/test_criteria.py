@@ -1,0 +1,273 @@
+"""Mechanics, the curated dataset, the CCD lines and the verdict API."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from sescreen import ccd, criteria, literature, mechanics
+from sescreen.cli import main
+from sescreen.errors import FormatError, InputError
+
+
+# -- mechanics ----------------------------------------------------------------------------
+@pytest.mark.parametrize(("stress", "model", "mv"), [
+    (30e6, "pressure", -4.04), (100e6, "pressure", -13.47),
+    (30e6, "han2019", -17.0), (100e6, "han2019", -27.0),
+])
+def test_critical_overpotential_values(stress, model, mv):
+    r = mechanics.critical_overpotential(stress, model=model)
+    assert r.critical_overpotential_v * 1e3 == pytest.approx(mv, abs=0.005)
+    assert r.model == model
+    assert ("REPORTED" in r.label) == (model == "han2019")
+
+
+def test_reported_mode_is_labelled_and_warns_outside_range():
+    r = mechanics.critical_overpotential(200e6, model="han2019")
+    assert r.warnings and "extrapolated" in r.warnings[0]
+    # the reported line is eq. (3) plus ~13 mV: slope close to Omega/F
+    slope = (27 - 17) / 70e6
+    assert slope == pytest.approx(mechanics.LI_MOLAR_VOLUME_M3 / 96485.33212 * 1e3, rel=0.07)
+
+
+def test_griffith_and_inverses():
+    r = mechanics.critical_overpotential(model="griffith", fracture_toughness_pa_sqrt_m=1.25e6,
+                                         flaw_size_m=10e-6)
+    p = 1.25e6 / (1.12 * np.sqrt(np.pi * 10e-6))
+    assert r.inputs["critical_pressure_pa"] == pytest.approx(p)
+    assert r.critical_overpotential_v == pytest.approx(-mechanics.LI_MOLAR_VOLUME_M3 * p
+                                                       / 96485.33212)
+    for model in ("pressure", "han2019"):
+        phi = mechanics.critical_overpotential(55e6, model=model).critical_overpotential_v
+        assert mechanics.fracture_stress_for(phi, model=model) == pytest.approx(55e6)
+    with pytest.raises(InputError, match="flaw"):
+        mechanics.critical_overpotential(model="griffith", fracture_toughness_pa_sqrt_m=1e6)
+    with pytest.raises(InputError):
+        mechanics.critical_overpotential(-5.0)
+
+
+def test_critical_current_from_asr():
+    r = mechanics.critical_overpotential(100e6)
+    assert r.critical_current_density(10.0) == pytest.approx(13.4716 / 10.0, rel=1e-4)
+
+
+def test_temperature_enters_through_inputs():
+    hot = mechanics.critical_overpotential(30e6, molar_volume_m3=1.33e-5)
+    cold = mechanics.critical_overpotential(30e6)
+    assert hot.critical_overpotential_v < cold.critical_overpotential_v
+
+
+# -- dataset ------------------------------------------------------------------------------
+def test_dataset_rows_have_doi_and_confidence():
+    df = literature.load_dataset()
+    assert len(df) >= 30
+    assert df["doi"].str.match(r"^10\.\d{4,9}/\S+$").all()
+    assert df["confidence"].isin(literature.CONFIDENCE_TAGS).all()
+    assert (df.loc[df["confidence"] == "V*", "exclude"] != "").all()
+    assert not df.loc[df["ion"] != "Li", "usable_pair"].any()
+    pairs = literature.fit_pairs(df)
+    assert set(pairs["id"]) == {"han2019-llzo", "han2019-li3ps4", "han2019-lipon"}
+
+
+def _corrupt(tmp_path, column, value, row=0):
+    df = pd.read_csv(literature.DATASET, dtype=str, keep_default_na=False)
+    df.loc[row, column] = value
+    path = tmp_path / "bad.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(("column", "value", "match"), [
+    ("formula", "Li7La3Zr2Q12", "pymatgen"),
+    ("formula", "", "formula_note"),
+    ("doi", "", "not a DOI"),
+    ("doi", "doi.org/10.1/x", "not a DOI"),
+    ("confidence", "X", "confidence"),
+    ("sigma_e_s_cm", "abc", "not a number"),
+    ("sigma_e_s_cm", "5.5e-3 S/cm", "not a number"),
+    ("sigma_e_s_cm", "55", "outside"),
+    ("ccd_ma_cm2", "-1", "outside"),
+    ("ccd_censor", ">", "ccd_censor"),
+    ("family", "rock", "family"),
+    ("exclude", "", None),  # fine for a B row
+])
+def test_loader_refuses_malformed_rows(tmp_path, column, value, match):
+    if column == "formula" and value == "":
+        path = _corrupt(tmp_path, "formula_note", "", row=1)
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        df.loc[1, "formula"] = ""
+        df.to_csv(path, index=False)
+        row = 1
+    else:
+        path = _corrupt(tmp_path, column, value)
+        row = 0
+    if match is None:
+        literature.load_dataset(path)
+        return
+    with pytest.raises(FormatError, match=match) as err:
+        literature.load_dataset(path)
+    assert f"line {row + 2}" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_loader_refuses_v_star_without_reason_and_missing_columns(tmp_path):
+    df = pd.read_csv(literature.DATASET, dtype=str, keep_default_na=False)
+    k = int(np.flatnonzero(df["confidence"] == "V*")[0])
+    df.loc[k, "exclude"] = ""
+    path = tmp_path / "v.csv"
+    df.to_csv(path, index=False)
+    with pytest.raises(FormatError, match="V\\*"):
+        literature.load_dataset(path)
+    df.drop(columns="doi").to_csv(path, index=False)
+    with pytest.raises(FormatError, match="missing column"):
+        literature.load_dataset(path)
+    shutil.copy(literature.DATASET, path)
+    assert len(literature.load_dataset(path)) == len(df)
+
+
+# -- CCD lines ----------------------------------------------------------------------------
+def test_paper_construction_reproduces_thresholds():
+    line = ccd.paper_construction()
+    assert line.slope == pytest.approx(-0.485, abs=0.001)
+    assert line.max_sigma_e(1.0)[0] == pytest.approx(1.15e-10, rel=0.01)
+    assert line.max_sigma_e(10.0)[0] == pytest.approx(1.0e-12, rel=0.01)
+
+
+def test_censored_fit_over_dataset():
+    line = ccd.fit_ccd()
+    assert line.n_points == 3 and line.n_censored == 1
+    v1, (lo1, hi1) = line.max_sigma_e(1.0)
+    assert lo1 < v1 < hi1 and lo1 < 1.15e-10 < hi1
+    v10, (lo10, hi10) = line.max_sigma_e(10.0)
+    assert lo10 < v10 < hi10 and lo10 < 1e-12 < hi10
+    pred, (plo, phi) = line.predicted_ccd(5.5e-8)
+    assert plo < 0.05 < phi
+    assert line.warnings
+
+
+def test_censoring_is_not_reading_the_bound_as_a_value():
+    """Treating '> 10' as 10 and as censored must differ: the bound pulls the fit up."""
+    x = np.array([1e-8, 1e-9, 1e-10, 1e-12])
+    pairs = pd.DataFrame({"id": list("abcd"), "sigma_e_s_cm": x,
+                          "ccd_ma_cm2": [0.1, 0.3, 1.0, 10.0], "ccd_censor": ["", "", "",
+                                                                              "lower"]})
+    censored = ccd.fit_ccd(pairs, n_boot=50)
+    plain = ccd.fit_ccd(pairs.assign(ccd_censor=""), n_boot=50)
+    assert censored.predicted_ccd(1e-12)[0] >= plain.predicted_ccd(1e-12)[0]
+
+
+def test_censored_fit_recovers_a_known_line():
+    rng = np.random.default_rng(1)
+    x = 10 ** rng.uniform(-13, -7, 40)
+    y = 10 ** (-5.0 - 0.5 * np.log10(x) + rng.normal(0, 0.2, 40))
+    cens = np.where(y > 5.0, "lower", "")
+    y = np.where(y > 5.0, 5.0, y)
+    pairs = pd.DataFrame({"id": [str(k) for k in range(40)], "sigma_e_s_cm": x,
+                          "ccd_ma_cm2": y, "ccd_censor": cens})
+    line = ccd.fit_ccd(pairs, n_boot=200)
+    assert line.slope == pytest.approx(-0.5, abs=0.08)
+    assert line.scatter == pytest.approx(0.2, abs=0.07)
+    assert line.max_sigma_e(1.0)[1][0] < 1e-10 < line.max_sigma_e(1.0)[1][1]
+
+
+# -- verdict API --------------------------------------------------------------------------
+def test_named_constants_and_max_sigma_e():
+    assert criteria.SIGMA_E_MAX_1MA.sigma_e_max == 1e-10
+    assert criteria.SIGMA_E_MAX_10MA.sigma_e_max == 1e-12
+    assert "Han" in criteria.SIGMA_E_MAX_1MA.label
+    assert criteria.max_sigma_e(1.0) is criteria.SIGMA_E_MAX_1MA
+    mid = criteria.max_sigma_e(3.0)
+    assert mid.sigma_e_max == pytest.approx(1e-10 / 9) and "interpolated" in mid.label
+    fit = criteria.max_sigma_e(1.0, source="fit")
+    assert fit.interval is not None
+    with pytest.raises(InputError):
+        criteria.max_sigma_e(0.0)
+    with pytest.raises(InputError, match="source"):
+        criteria.max_sigma_e(1.0, source="magic")
+
+
+def test_verdict_margins_and_probability():
+    v = criteria.verdict(1e-11, sd_log10=0.5)
+    assert v.passes_1ma and not v.passes_10ma
+    assert v.margin_1ma_decades == pytest.approx(1.0)
+    assert v.margin_10ma_decades == pytest.approx(-1.0)
+    assert v.p_pass_1ma == pytest.approx(0.97725, abs=1e-4)  # Phi(2)
+    assert v.p_pass_10ma == pytest.approx(0.02275, abs=1e-4)
+    assert criteria.verdict(1e-11).p_pass_1ma is None
+    hot = criteria.verdict(1e-11, temperature_k=333.15)
+    assert hot.warnings and "room temperature" in hot.warnings[0]
+    with pytest.raises(InputError):
+        criteria.verdict(-1.0)
+
+
+def test_judge_is_vectorized_and_matches_verdict():
+    s = pd.Series([1e-13, 5e-11, 2e-10, 1e-8], index=list("abcd"))
+    out = criteria.judge(s, stderr=0.3 * s)
+    assert list(out.index) == list("abcd")
+    assert out["passes_1ma"].tolist() == [True, True, False, False]
+    assert out["passes_10ma"].tolist() == [True, False, False, False]
+    one = criteria.verdict(5e-11, stderr=1.5e-11)
+    assert out.loc["b", "p_pass_1ma"] == pytest.approx(one.p_pass_1ma)
+    big = pd.Series(10 ** np.random.default_rng(0).uniform(-14, -6, 200_000))
+    assert len(criteria.judge(big, sd_log10=0.2)) == 200_000
+
+
+# -- CLI ----------------------------------------------------------------------------------
+def _run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_cli_mechanics_contract():
+    r = _run("mechanics", "--fracture-stress", "100MPa", "--json")
+    data = json.loads(r.output)
+    assert data["critical_overpotential_v"] == pytest.approx(-0.01347, abs=1e-5)
+    assert data["model"] == "pressure" and data["inputs"]["fracture_stress_pa"] == 1e8
+    r = _run("mechanics", "--fracture-stress", "30 MPa", "--model", "han2019", "--json")
+    assert json.loads(r.output)["critical_overpotential_v"] == pytest.approx(-0.017)
+    r = _run("mechanics", "--model", "griffith", "--k-ic", "0.23 MPa*m^0.5", "--flaw", "5um",
+             "--asr", "50 ohm*cm^2", "--json")
+    data = json.loads(r.output)
+    assert data["critical_current_density_ma_cm2"] > 0 and "model" in data[
+        "critical_current_label"]
+    r = _run("mechanics", "--fracture-stress", "100 mV")
+    assert r.exit_code == 2 and "pressure" in r.stderr
+
+
+def test_cli_criteria_contract():
+    data = json.loads(_run("criteria", "--ccd", "1mA/cm2", "--json").output)
+    assert data["max_sigma_e"] == 1e-10
+    data = json.loads(_run("criteria", "--ccd", "10 mA/cm^2", "--source", "fit",
+                           "--json").output)
+    assert data["max_sigma_e_interval"][0] < data["max_sigma_e"] < data[
+        "max_sigma_e_interval"][1]
+    data = json.loads(_run("criteria", "--sigma-e", "1e-9", "--source", "fit",
+                           "--json").output)
+    assert 0 < data["predicted_ccd"] < 1 and len(data["predicted_ccd_interval"]) == 2
+    out = _run("criteria").output
+    assert "1.15e-10" in out and "construction" in out
+
+
+def test_cli_check_exit_codes(tmp_path, examples):
+    from sescreen.io.writers import write_mpt
+    from sescreen.synthetic import dcpol_record, i_ss_for
+
+    bad = _run("check", str(examples / "dcpol" / "llzo_30C.mpt"), "--thickness", "1mm",
+               "--json")
+    assert bad.exit_code == 1 and json.loads(bad.output)["passes"] is False
+    i_ss = i_ss_for(2e-11, 0.5, 0.05, 1.0)
+    m = dcpol_record("exp2", dict(i_ss=i_ss, a1=5 * i_ss, tau1=100.0, a2=2 * i_ss,
+                                  tau2=1000.0), hold_s=20000, dt_s=10, noise_a=0.01 * i_ss,
+                     rng=np.random.default_rng(3), voltage_v=0.5)
+    good = write_mpt(tmp_path / "good.mpt", m.time_s, m.current_a, applied_voltage_v=0.5)
+    r = _run("check", str(good), "--thickness", "0.5mm", "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["sigma_e"] == pytest.approx(2e-11, rel=0.02) and data["passes"]
+    r = _run("check", str(good), "--thickness", "0.5mm", "--target", "10mA/cm2")
+    assert r.exit_code == 1 and "FAIL" in r.output
+    r = _run("check", str(good), "--thickness", "0.5mm", "--target", "10 V")
+    assert r.exit_code == 2
