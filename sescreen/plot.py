@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_arrhenius", "plot_ccd_map", "plot_dcpol", "plot_voltage_series",
+__all__ = ["plot_arrhenius", "plot_ccd_map", "plot_dcpol", "plot_ndp", "plot_voltage_series",
            "save_figure"]
 
 
@@ -240,6 +240,56 @@ def plot_ccd_map(dataset=None, lines=None, *, ranges=None, candidates=None, ax=N
     ax.set_ylabel("critical current density (mA/cm^2)")
     ax.legend(fontsize=7, loc="upper right")
     return ax
+
+
+def plot_ndp(analysis, axes=None):
+    """Three panels of an NDP analysis: lithium density vs depth for a few frames, bulk and
+    total lithium increase vs time with the charge line and the onset, and the increase vs
+    depth in the bulk with its uniformity fit.
+
+    Returns
+    -------
+    ndarray of Axes
+    """
+    plt = _pyplot()
+    if axes is None:
+        _, axes = plt.subplots(1, 3, figsize=(13, 4))
+    ax1, ax2, ax3 = axes
+    prof = analysis.profiles
+    n = prof.density.shape[0]
+    for k in sorted({0, n // 3, 2 * n // 3, n - 1}):
+        ax1.plot(prof.depth_um, prof.density[k], "-", label=f"t = {analysis.time_s[k]:.0f} s")
+    ax1.axvline(analysis.boundary_um, color="0.4", ls=":", lw=1)
+    ax1.set_xlabel("depth (um)")
+    ax1.set_ylabel("Li density (atoms/cm^3)")
+    ax1.legend(fontsize=7)
+    t = analysis.time_s
+    ax2.errorbar(t, analysis.bulk, yerr=analysis.bulk_err, fmt="o", ms=3,
+                 label="bulk region (dendrite content)")
+    ax2.errorbar(t, analysis.total, yerr=analysis.total_err, fmt="s", ms=3, mfc="white",
+                 label="total region")
+    if analysis.charge_atoms is not None:
+        ax2.plot(t, analysis.charge_atoms, "k--", lw=1, label="charge Q/e")
+    if analysis.onset["onset_s"] is not None:
+        ax2.axvline(analysis.onset["onset_s"], color="C3", lw=1,
+                    label=f"onset {analysis.onset['onset_s']:.0f} s")
+    ax2.set_xlabel("time (s)")
+    ax2.set_ylabel("Li increase (atoms/cm^2)")
+    ax2.legend(fontsize=7)
+    bulk = prof.depth_um > analysis.boundary_um
+    inc = prof.density[-1] - prof.density[0]
+    err = np.sqrt(prof.density_err[-1] ** 2 + prof.density_err[0] ** 2)
+    ax3.errorbar(prof.depth_um[bulk], inc[bulk], yerr=err[bulk], fmt="o", ms=3)
+    u = analysis.uniformity
+    d = prof.depth_um[bulk]
+    w = 1 / np.maximum(err[bulk], 1e-300) ** 2
+    centre = np.average(d, weights=w)
+    ax3.plot(d, u["mean_increase"] + u["slope_per_um"] * (d - centre), "C3-",
+             label=f"{u['verdict']}")
+    ax3.set_xlabel("depth (um)")
+    ax3.set_ylabel("Li increase, last frame (atoms/cm^3)")
+    ax3.legend(fontsize=7)
+    return axes
 
 
 def _current_unit(value: float) -> tuple[str, float]:

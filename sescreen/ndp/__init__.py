@@ -1,0 +1,44 @@
+"""Neutron depth profiling (NDP): spectra -> lithium depth profiles -> dendrite content.
+
+Modules: :mod:`~sescreen.ndp.spectra` (reading frames), :mod:`~sescreen.ndp.calibration`
+(energy and depth calibrations, stacks, stopping powers), :mod:`~sescreen.ndp.profiles`
+(corrections, eq. 4, profiles, regions, onset, uniformity), :mod:`~sescreen.ndp.forward`
+(synthetic spectra from a profile).
+"""
+
+from sescreen.ndp.calibration import (
+    DEPTH_PRESETS,
+    HAN2019_ENERGY,
+    DepthCalibration,
+    EnergyCalibration,
+    depth_preset,
+    load_stack,
+    stopping_calibration,
+)
+from sescreen.ndp.forward import synthesize_series
+from sescreen.ndp.profiles import (
+    HAN2019_STANDARD,
+    NDPAnalysis,
+    Standard,
+    analyse,
+    host_lithium_density,
+)
+from sescreen.ndp.spectra import SpectrumSeries, read_spectra
+
+__all__ = [
+    "DEPTH_PRESETS",
+    "HAN2019_ENERGY",
+    "HAN2019_STANDARD",
+    "DepthCalibration",
+    "EnergyCalibration",
+    "NDPAnalysis",
+    "SpectrumSeries",
+    "Standard",
+    "analyse",
+    "depth_preset",
+    "host_lithium_density",
+    "load_stack",
+    "read_spectra",
+    "stopping_calibration",
+    "synthesize_series",
+]

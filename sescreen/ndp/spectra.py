@@ -1,0 +1,255 @@
+"""NDP spectra: reading a time series of frames into one :class:`SpectrumSeries`.
+
+Accepted inputs:
+
+- one two-column text file per frame (``channel counts``, whitespace, comma or semicolon
+  separated), with optional ``# key: value`` header lines: ``live_time`` (s), ``real_time``
+  (s), ``monitor`` (neutron monitor counts of the frame), ``time`` (s since the start of
+  the series, the frame's start or mid time), ``current_ma_cm2``;
+- a folder of such files (sorted by their ``time`` header, else by name);
+- a wide table: a ``channel`` column and one column per frame, with the frame metadata
+  given as rows whose first cell is ``live_time``, ``real_time``, ``monitor`` or ``time``.
+
+Every frame must have the same channels and a monitor count; frames without counts are
+refused (a detector that was off is not zero lithium).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sescreen.errors import FormatError, InputError
+from sescreen.io.columns import decode_text
+
+__all__ = ["SpectrumSeries", "read_spectra", "write_spectra"]
+
+_META = ("live_time", "real_time", "monitor", "time", "current_ma_cm2")
+_META_LINE = re.compile(
+    r"^[#%;]+\s*([A-Za-z_][A-Za-z0-9_]*(?: +[A-Za-z0-9_]+)*)\s*[:=]\s*([-+\d.eE,]+)")
+
+
+@dataclass(frozen=True)
+class SpectrumSeries:
+    """A time series of NDP spectra.
+
+    Attributes
+    ----------
+    channels : ndarray, shape (n_channels,)
+    counts : ndarray, shape (n_frames, n_channels)
+        Raw counts.
+    live_time_s, real_time_s, monitor : ndarray, shape (n_frames,)
+    time_s : ndarray, shape (n_frames,)
+        Time of each frame since the start of the series, s.
+    sources : tuple of str
+    """
+
+    channels: np.ndarray
+    counts: np.ndarray
+    live_time_s: np.ndarray
+    real_time_s: np.ndarray
+    monitor: np.ndarray
+    time_s: np.ndarray
+    sources: tuple[str, ...] = ()
+    current_ma_cm2: np.ndarray | None = field(default=None)
+
+    def __post_init__(self):
+        n, m = self.counts.shape
+        if self.channels.shape != (m,):
+            raise InputError("channels and counts disagree in length")
+        for name in ("live_time_s", "real_time_s", "monitor", "time_s"):
+            arr = getattr(self, name)
+            if arr.shape != (n,):
+                raise InputError(f"{name} needs one value per frame ({n})")
+            if not np.all(np.isfinite(arr)):
+                raise InputError(f"{name} is missing for some frames")
+        if np.any(self.monitor <= 0):
+            k = int(np.flatnonzero(self.monitor <= 0)[0])
+            raise InputError(f"frame {k} ({self._src(k)}): the neutron monitor count is "
+                             "missing or zero; flux normalization needs it")
+        if np.any(self.live_time_s <= 0) or np.any(self.real_time_s < self.live_time_s):
+            raise InputError("live time must be positive and not exceed real time")
+        if np.any(self.counts < 0) or not np.all(np.isfinite(self.counts)):
+            raise InputError("counts must be finite and non-negative")
+        empty = np.flatnonzero(self.counts.sum(axis=1) == 0)
+        if empty.size:
+            raise InputError(f"frame {int(empty[0])} ({self._src(int(empty[0]))}) has zero "
+                             "counts in every channel: the detector was off or the file is "
+                             "empty; remove the frame")
+
+    def _src(self, k: int) -> str:
+        return self.sources[k] if k < len(self.sources) else f"#{k}"
+
+    @property
+    def n_frames(self) -> int:
+        return self.counts.shape[0]
+
+
+def _parse_frame(path: Path) -> tuple[dict, np.ndarray, np.ndarray]:
+    text = decode_text(path.read_bytes(), path)
+    meta: dict[str, float] = {}
+    chans, counts = [], []
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        s = line.strip()
+        if not s:
+            continue
+        if s.startswith(("#", "%", ";")):
+            # words separated by single runs of spaces: no two quantifiers compete for the
+            # same characters (a lazy "[A-Za-z_ ]+?\s*" backtracks badly on long lines)
+            m = _META_LINE.match(s)
+            if m:
+                key = m.group(1).strip().lower().replace(" ", "_")
+                if key in _META:
+                    meta[key] = float(m.group(2).replace(",", "."))
+            continue
+        parts = re.split(r"[\s,;]+", s)
+        if len(parts) < 2:
+            raise FormatError("expected 'channel counts' on each line", path=path, line=lineno)
+        try:
+            chans.append(float(parts[0]))
+            counts.append(float(parts[1]))
+        except ValueError:
+            if not chans:  # a header row ("channel counts")
+                continue
+            raise FormatError(f"non-numeric value in {s[:40]!r}", path=path,
+                              line=lineno) from None
+    if not chans:
+        raise FormatError("no (channel, counts) rows", path=path)
+    return meta, np.array(chans), np.array(counts)
+
+
+def read_spectra(paths, *, live_time_s=None, real_time_s=None, monitor=None,
+                 frame_time_s=None) -> SpectrumSeries:
+    """Read NDP frames from files, a folder or a wide table.
+
+    Parameters
+    ----------
+    paths : path-like or sequence of path-like
+        Frame files, one folder of frames, or one wide table.
+    live_time_s, real_time_s, monitor : float or sequence, optional
+        Values for frames whose headers lack them (one value for all, or one per frame).
+    frame_time_s : float, optional
+        Frame length, s, to time frames that carry no ``time`` (frame k at k * length).
+
+    Raises
+    ------
+    FormatError, InputError
+        Unreadable frames, channels that differ between frames, a missing monitor.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    paths = [Path(p) for p in paths]
+    if len(paths) == 1 and paths[0].is_dir():
+        paths = sorted(p for p in paths[0].iterdir() if p.is_file() and not p.name.startswith("."))
+        if not paths:
+            raise InputError("the folder holds no spectra", path=paths)
+    for p in paths:
+        if not p.is_file():
+            raise InputError("no such file", path=p)
+    if len(paths) == 1 and _is_wide(paths[0]):
+        return _read_wide(paths[0], frame_time_s)
+    frames = [(p, *_parse_frame(p)) for p in paths]
+    ref = frames[0][2]
+    for p, _, ch, _ in frames[1:]:
+        if ch.shape != ref.shape or not np.array_equal(ch, ref):
+            raise FormatError(f"{ch.size} channels where the first frame ({frames[0][0].name}) "
+                              f"has {ref.size}: every frame needs the same channels", path=p)
+    if all("time" in f[1] for f in frames):
+        frames.sort(key=lambda f: f[1]["time"])
+
+    def column(key, override):
+        if override is not None:
+            vals = np.broadcast_to(np.asarray(override, dtype=float), (len(frames),))
+            return np.array(vals, dtype=float)
+        return np.array([f[1].get(key, np.nan) for f in frames], dtype=float)
+
+    live = column("live_time", live_time_s)
+    real = column("real_time", real_time_s)
+    real = np.where(np.isnan(real), live, real)
+    mon = column("monitor", monitor)
+    if np.isnan(mon).any():
+        k = int(np.flatnonzero(np.isnan(mon))[0])
+        raise InputError("no neutron monitor count (header '# monitor: N', or monitor=)",
+                         path=frames[k][0])
+    times = column("time", None)
+    if np.isnan(times).any():
+        if frame_time_s is None:
+            step = np.nan_to_num(real, nan=0.0)
+            times = np.concatenate([[0.0], np.cumsum(step)[:-1]])
+        else:
+            times = np.arange(len(frames)) * float(frame_time_s)
+    current = column("current_ma_cm2", None)
+    return SpectrumSeries(ref, np.vstack([f[3] for f in frames]), live, real, mon, times,
+                          tuple(str(f[0]) for f in frames),
+                          None if np.isnan(current).all() else current)
+
+
+def _is_wide(path: Path) -> bool:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        head = [next(fh, "") for _ in range(3)]
+    first = re.split(r"[\t,;]", head[0].strip())
+    return len(first) > 2 and first[0].strip().lower() in {"channel", "ch", "chan"}
+
+
+def _read_wide(path: Path, frame_time_s) -> SpectrumSeries:
+    import io
+
+    import pandas as pd
+
+    text = decode_text(path.read_bytes(), path)
+    sep = "\t" if "\t" in text.split("\n")[0] else ";" if ";" in text.split("\n")[0] else ","
+    df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str)
+    key = df.columns[0]
+    meta_rows = df[df[key].str.strip().str.lower().isin(_META)]
+    data = df.drop(meta_rows.index)
+    try:
+        channels = data[key].astype(float).to_numpy()
+        counts = data[df.columns[1:]].astype(float).to_numpy().T
+    except ValueError as exc:
+        raise FormatError(f"non-numeric cell in the table ({exc})", path=path) from None
+    meta = {r[key].strip().lower(): r[df.columns[1:]].astype(float).to_numpy()
+            for _, r in meta_rows.iterrows()}
+    n = counts.shape[0]
+    if "monitor" not in meta:
+        raise InputError("the table has no 'monitor' row (neutron monitor counts per frame)",
+                         path=path)
+    live = meta.get("live_time", meta.get("real_time"))
+    if live is None:
+        raise InputError("the table has no 'live_time' row", path=path)
+    real = meta.get("real_time", live)
+    times = meta.get("time")
+    if times is None:
+        try:
+            times = np.array([float(c) for c in df.columns[1:]])
+        except ValueError:
+            times = np.arange(n) * float(frame_time_s or 0.0)
+    return SpectrumSeries(channels, counts, live, real, meta["monitor"], times,
+                          tuple(f"{path.name}:{c}" for c in df.columns[1:]),
+                          meta.get("current_ma_cm2"))
+
+
+def write_spectra(series: SpectrumSeries, folder: str | Path, *,
+                  prefix: str = "frame") -> list[Path]:
+    """Write a series as one two-column text file per frame, with the metadata headers
+    :func:`read_spectra` reads (atomically, one file at a time)."""
+    from sescreen.atomic import atomic_write_text
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    width = len(str(series.n_frames))
+    paths = []
+    for k in range(series.n_frames):
+        head = [f"# live_time: {series.live_time_s[k]:.6g}",
+                f"# real_time: {series.real_time_s[k]:.6g}",
+                f"# monitor: {series.monitor[k]:.10g}", f"# time: {series.time_s[k]:.6g}"]
+        if series.current_ma_cm2 is not None:
+            head.append(f"# current_ma_cm2: {series.current_ma_cm2[k]:.6g}")
+        rows = [f"{int(c)} {int(n)}" for c, n in zip(series.channels, series.counts[k],
+                                                     strict=True)]
+        path = folder / f"{prefix}_{k:0{width}d}.txt"
+        atomic_write_text(path, "\n".join([*head, "channel counts", *rows]) + "\n")
+        paths.append(path)
+    return paths
