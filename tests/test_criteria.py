@@ -144,7 +144,7 @@ def test_censored_fit_over_dataset():
     assert lo1 < v1 < hi1 and lo1 < 1.15e-10 < hi1
     v10, (lo10, hi10) = line.max_sigma_e(10.0)
     assert lo10 < v10 < hi10 and lo10 < 1e-12 < hi10
-    pred, (plo, phi) = line.predicted_ccd(5.5e-8)
+    _, (plo, phi) = line.predicted_ccd(5.5e-8)
     assert plo < 0.05 < phi
     assert line.warnings
 

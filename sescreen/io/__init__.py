@@ -126,12 +126,18 @@ def read(
     if not path.is_file():
         raise InputError("not a file (a folder? use 'sescreen batch' for folders)", path=path)
     if format is not None and format not in FORMATS:
-        raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+        raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}",
+                         path=path)
     spec = ColumnSpec(time_col, current_col, voltage_col, time_unit, current_unit,
                       voltage_unit)
-    raw = path.read_bytes()
-    if not raw:
-        raise FormatError("the file is empty (0 bytes)", path=path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or type(exc).__name__}); check "
+                         "that it is readable", path=path) from None
+    if not raw.strip():
+        raise FormatError("the file is empty (" + ("only blank space)" if raw else "0 bytes)"),
+                          path=path)
     fmt = format or sniff_format(path, raw[:4096])
     try:
         if fmt == "biologic-mpr":
@@ -139,7 +145,7 @@ def read(
                 raise FormatError(
                     "not an EC-Lab binary file (no 'BIO-LOGIC MODULAR FILE' signature); if it "
                     "is a text export, rename it to .mpt", path=path)
-            m = read_mpr(path, spec=spec)
+            m = read_mpr(path, spec=spec, data=raw)
         else:
             text = decode_text(raw, path)
             if fmt == "biologic-mpt":
@@ -158,11 +164,11 @@ def read(
         raise FormatError(f"cannot parse this {fmt} file ({type(exc).__name__}: "
                           f"{str(exc)[:200]}); check it or re-export it", path=path) from None
     return _apply_overrides(m, applied_voltage_v=applied_voltage_v, area_cm2=area_cm2,
-                            temperature_k=temperature_k, technique=technique)
+                            temperature_k=temperature_k, technique=technique, path=path)
 
 
 def _apply_overrides(m: Measurement, *, applied_voltage_v, area_cm2, temperature_k,
-                     technique) -> Measurement:
+                     technique, path: Path | None = None) -> Measurement:
     if technique is not None:
         try:
             tech = Technique(technique)
@@ -171,23 +177,29 @@ def _apply_overrides(m: Measurement, *, applied_voltage_v, area_cm2, temperature
             if tech is Technique.UNKNOWN:
                 raise InputError(
                     f"unknown technique {technique!r}; use one of "
-                    f"{', '.join(t.value for t in Technique)}") from None
+                    f"{', '.join(t.value for t in Technique)}", path=path) from None
         m.technique, m.technique_inferred = tech, False
     for name, value, low, high in [("applied_voltage_v", applied_voltage_v, -100, 100),
                                    ("area_cm2", area_cm2, 0, 1e4),
                                    ("temperature_k", temperature_k, 0, 3000)]:
         if value is None:
             continue
-        value = float(value)
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"{name} = {value!r} is not a number", path=path) from None
         if not (np.isfinite(value) and low <= value <= high) or (name != "applied_voltage_v"
                                                                   and value <= 0):
             raise InputError(f"{name} = {value!r} is outside the sensible range "
-                             f"({low}..{high})")
+                             f"({low}..{high})", path=path)
         setattr(m, name, value)
         if name == "area_cm2":
             m.warnings = [w for w in m.warnings if "placeholder" not in w]
-    if m.temperature_k is None and "temperature_k" in m.data and len(m.data):
-        m.temperature_k = float(np.nanmedian(m.data["temperature_k"]))
+    if m.temperature_k is None and "temperature_k" in m.data:
+        temps = m.data["temperature_k"].to_numpy(dtype=float)
+        temps = temps[np.isfinite(temps)]
+        if temps.size:  # an empty or all-NaN column states no temperature
+            m.temperature_k = float(np.median(temps))
     if m.technique is Technique.UNKNOWN:
         _infer_technique(m)
     return m

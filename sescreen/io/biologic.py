@@ -16,6 +16,8 @@ parameters at one of 0x0572, 0x1845, 0x1846 or 0x1847 depending on the EC-Lab ve
 from __future__ import annotations
 
 import datetime as _dt
+import io
+import math
 import re
 import struct
 from pathlib import Path
@@ -134,7 +136,7 @@ def read_mpt(path: Path, text: str, *, spec: ColumnSpec | None = None,
         what = f" ({meta['technique_name']})" if meta.get("technique_name") else ""
         raise FormatError(f"the file holds a header but no data rows{what}: nothing was "
                           "recorded", path=path)
-    raw = _fit_columns(raw, headers)
+    raw = _fit_columns(raw, headers, path=path, line=col_line + 1)
     technique = technique_from_name(meta.get("technique_name"))
     data, columns, w = canonical_frame(raw, headers, path=path, first_line=col_line + 2,
                                        spec=spec,
@@ -145,12 +147,14 @@ def read_mpt(path: Path, text: str, *, spec: ColumnSpec | None = None,
                                warnings=warnings + w, source=str(path), **meta))
 
 
-def _fit_columns(raw: pd.DataFrame, headers: list[str]) -> pd.DataFrame:
-    """Drop the empty column made by EC-Lab's trailing tab; pad missing ones."""
+def _fit_columns(raw: pd.DataFrame, headers: list[str], *, path, line: int) -> pd.DataFrame:
+    """Drop the empty column made by EC-Lab's trailing tab; refuse any other mismatch."""
     while raw.shape[1] > len(headers) and raw.iloc[:, -1].isna().all():
         raw = raw.iloc[:, :-1]
     if raw.shape[1] != len(headers):
-        raise FormatError(f"{raw.shape[1]} data columns for {len(headers)} headers")
+        raise FormatError(f"{raw.shape[1]} data columns for the {len(headers)} headers of this "
+                          "line; repair the column header or re-export the file",
+                          path=path, line=line)
     return raw
 
 
@@ -202,6 +206,8 @@ def _parse_mpt_header(block: list[str]) -> dict:
         try:
             volts = float(first.replace(",", "."))
         except ValueError:
+            continue
+        if not math.isfinite(volts):
             continue
         meta["applied_voltage_v"] = volts * {"V": 1.0, "mV": 1e-3}.get(m["unit"], 1e-6)
         ref = settings.get(f"{key} vs.")
@@ -259,11 +265,21 @@ def _finish(m: Measurement) -> Measurement:
 # ---------------------------------------------------------------------------------------
 # .mpr (binary, through galvani)
 # ---------------------------------------------------------------------------------------
-def read_mpr(path: Path, *, spec: ColumnSpec | None = None) -> Measurement:
+def read_mpr(path: Path, *, spec: ColumnSpec | None = None,
+             data: bytes | None = None) -> Measurement:
     """Read an EC-Lab binary file through galvani (extra ``sescreen[biologic]``).
 
     The settings module is decoded here for the technique, the electrode area and, for
     chronoamperometry, the set-point ``Ei`` of every sequence.
+
+    Parameters
+    ----------
+    path : Path
+        The file (for messages and provenance; read when ``data`` is not given).
+    spec : ColumnSpec, optional
+        Column overrides.
+    data : bytes, optional
+        The file's content, when the caller has read it already.
     """
     try:
         from galvani import BioLogic
@@ -273,10 +289,13 @@ def read_mpr(path: Path, *, spec: ColumnSpec | None = None) -> Measurement:
             "pip install 'sescreen[biologic]', or export the file from EC-Lab as text (.mpt) "
             "and read that", path=path) from None
     try:
-        mpr = BioLogic.MPRfile(str(path))
+        # From memory: galvani leaves a file it opened unclosed when it fails, and a damaged
+        # module length then only reads what is there.
+        mpr = BioLogic.MPRfile(io.BytesIO(path.read_bytes() if data is None else data))
     except Exception as exc:  # galvani raises bare ValueError/NotImplementedError/struct.error
+        detail = (str(exc).strip().splitlines() or [""])[0][:120]
         raise FormatError(
-            f"galvani cannot read this .mpr ({type(exc).__name__}: {exc}); export it from "
+            f"galvani cannot read this .mpr ({type(exc).__name__}: {detail}); export it from "
             "EC-Lab as text (.mpt) and read that instead", path=path) from None
     arr = mpr.data
     names = list(arr.dtype.names or ())

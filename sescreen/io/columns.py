@@ -46,9 +46,14 @@ _ALIASES: dict[str, tuple[str, set[str]]] = {
     "cycle": ("dimensionless", {"cycle number", "cycle", "cycle index", "cycle_number"}),
     "step": ("dimensionless", {"ns", "step", "step index", "step number", "sequence"}),
 }
+_EXAMPLE_UNITS = {"time": "'s', 'min', 'h'", "current": "'A', 'mA', 'uA', 'nA'",
+                  "voltage": "'V', 'mV'"}
 _REQUIRED_FINITE = ("time_s", "current_a", "voltage_v", "control_v", "control_a")
 
-_BRACKET = re.compile(r"^(?P<name>.*?)\s*[\(\[](?P<unit>[^\(\)\[\]]*)[\)\]]\s*$")
+_MAX_UNIT_LEN = 32  # longest unit tried after a slash ("mS/cm", "mA.h", "V/mA")
+# No "\s*" between the name and the bracket (the name is stripped instead): with it, a
+# header of many spaces ending in ")" backtracks quadratically.
+_BRACKET = re.compile(r"^(?P<name>.*?)[\(\[](?P<unit>[^\(\)\[\]]*)[\)\]]$")
 
 
 def split_header(header: str) -> tuple[str, str | None]:
@@ -60,16 +65,19 @@ def split_header(header: str) -> tuple[str, str | None]:
     """
     h = header.strip()
     m = _BRACKET.match(h)
-    if m and m["name"] and (_known(m["unit"]) or re.search(r"\s[\(\[]", h)):
+    if m and m["name"].strip() and (_known(m["unit"]) or re.search(r"\s[\(\[]", h)):
         return m["name"].strip(), m["unit"].strip()
     # name/unit: the leftmost slash whose right side is a unit ("|Conductivity|/mS/cm"),
-    # else the last slash ("Q charge/discharge/mA.h", "ox/red" has no unit).
-    parts = h.split("/")
-    for k in range(1, len(parts)):
-        name, unit = "/".join(parts[:k]).strip(), "/".join(parts[k:]).strip()
+    # else the last slash ("Q charge/discharge/mA.h", "ox/red" has no unit). Units are
+    # short: only the slashes near the end are tried (a header of many slashes is garbage).
+    found = None
+    start = len(h)
+    while (slash := h.rfind("/", 0, start)) > 0 and len(h) - slash <= _MAX_UNIT_LEN:
+        name, unit = h[:slash].strip(), h[slash + 1:].strip()
         if name and _known(unit):
-            return name, unit
-    return h, None
+            found = (name, unit)
+        start = slash
+    return found or (h, None)
 
 
 def _known(unit: str) -> bool:
@@ -131,8 +139,9 @@ def decode_text(raw: bytes, path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-_COMMA_DECIMAL = re.compile(r"(^|[\s;])[-+]?\d+,\d+([eE][-+]?\d+)?($|[\s;])")
-_DOT_DECIMAL = re.compile(r"(^|[\s;,])[-+]?\d*\.\d+([eE][-+]?\d+)?($|[\s;,])")
+# A number alone in its field (quoted or not) written with a decimal comma / point.
+_COMMA_DECIMAL = re.compile(r"(^|[\s;\"])[-+]?\d+,\d+([eE][-+]?\d+)?($|[\s;\"])")
+_DOT_DECIMAL = re.compile(r"(^|[\s;,\"])[-+]?\d*\.\d+([eE][-+]?\d+)?($|[\s;,\"])")
 
 
 def detect_decimal(lines: Sequence[str], sep: str) -> str:
@@ -181,10 +190,17 @@ def read_block(
         rows.pop()
     if not rows:
         return pd.DataFrame(columns=list(header) if header else [])
-    ncol = len(header) if header is not None else len(rows[0].rstrip(sep).split(sep))
+    if not rows[0].strip():
+        raise FormatError("blank line where the data rows should start; delete it",
+                          path=path, line=first_line)
+    blank = sep == r"\s+"  # a regex: split on runs of whitespace, not on the string
+    if header is not None:
+        ncol = len(header)
+    else:
+        ncol = len(rows[0].split()) if blank else len(rows[0].rstrip(sep).split(sep))
     last = rows[-1].rstrip("\n")
-    n_last = len(last.split(sep)) if sep != r"\s+" else len(last.split())
-    trailing = sep != r"\s+" and last.endswith(sep) and n_last - 1 >= ncol
+    n_last = len(last.split()) if blank else len(last.split(sep))
+    trailing = not blank and last.endswith(sep) and n_last - 1 >= ncol
     if not trailing and n_last < ncol:
         where = first_line + len(rows) - 1
         if not allow_truncated:
@@ -199,6 +215,8 @@ def read_block(
         if not rows:
             return pd.DataFrame(columns=list(header) if header else [])
     names = list(header) if header is not None else None
+    # The python engine (whitespace) refuses low_memory: every whitespace table failed.
+    engine = {"engine": "python"} if blank else {"engine": "c", "low_memory": False}
     try:
         df = pd.read_csv(
             io.StringIO("\n".join(rows)),
@@ -207,15 +225,23 @@ def read_block(
             header=None,
             names=names,
             index_col=False,
-            engine="c" if sep != r"\s+" else "python",
             skip_blank_lines=False,
-            low_memory=False,
+            **engine,
         )
     except pd.errors.ParserError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        line = first_line + int(m.group(1)) - 1 if m else None
-        raise FormatError(f"rows do not match the header ({exc})".split(": Expected")[0]
-                          + "; check the delimiter or the row", path=path, line=line) from None
+        text = " ".join(str(exc).split())
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+        if m:
+            raise FormatError(
+                f"the row has {m[3]} fields where the rows above have {m[1]}; check the "
+                "delimiter or repair the row", path=path,
+                line=first_line + int(m[2]) - 1) from None
+        m = re.search(r"EOF inside string starting at row (\d+)", text)  # 0-based row
+        if m:
+            raise FormatError("a quote (\") opens a field that is never closed; remove the "
+                              "stray quote", path=path, line=first_line + int(m[1])) from None
+        raise FormatError(f"cannot split the rows into fields ({text}); check the delimiter "
+                          "and the quotes", path=path) from None
     except (ValueError, OverflowError) as exc:
         raise FormatError(f"cannot parse the data rows: {exc}", path=path) from None
     return df
@@ -279,6 +305,12 @@ def canonical_frame(
     spec = spec or ColumnSpec()
     headers = [str(h) for h in headers]
     warnings: list[str] = []
+    for canon, given in (("time_s", spec.time_unit), ("current_a", spec.current_unit),
+                         ("voltage_v", spec.voltage_unit)):
+        want = _ALIASES[canon][0]
+        if given is not None and column_unit(given)[0] != want:
+            raise InputError(f"{canon.split('_')[0]}_unit={given!r} is not a unit of {want} "
+                             f"(e.g. {_EXAMPLE_UNITS[want]})", path=path)
     forced = {
         "time_s": (_resolve(spec.time, headers, path), spec.time_unit),
         "current_a": (_resolve(spec.current, headers, path), spec.current_unit),
@@ -296,17 +328,20 @@ def canonical_frame(
         info = _checked_unit(canon, headers[idx], unit, path)
         assigned[idx] = (canon, unit, info)
     taken = {c for c, _, _ in assigned.values()}
+    unit_override = {"time_s": spec.time_unit, "current_a": spec.current_unit,
+                     "voltage_v": spec.voltage_unit}
 
     for idx, header in enumerate(headers):
         if idx in assigned:
             continue
-        name, unit = split_header(header)
+        name, file_unit = split_header(header)
         if units and units[idx]:
-            unit = units[idx]
+            file_unit = units[idx]
         key = _key(name)
         for canon, (want, aliases) in _ALIASES.items():
             if canon in taken or key not in aliases:
                 continue
+            unit = unit_override.get(canon) or file_unit
             # A bare "C" after a temperature means degrees Celsius, not coulomb.
             celsius = canon == "temperature_k" and unit is not None and unit.strip() == "C"
             dim, scale, offset = column_unit("degC" if celsius else unit)
@@ -335,7 +370,7 @@ def canonical_frame(
                 raise InputError(
                     f"column {header!r} looks like the current but its unit {unit!r} is not a "
                     "current (A, mA, uA, nA, pA); fix the header or pass current_unit= "
-                    "(CLI: --current-unit) and current_col=", path=path)
+                    "(CLI: --current-unit)", path=path)
     if require_current and "current_a" not in taken:
         raise FormatError(
             f"no current column found among {headers}; name it (e.g. 'I/mA', 'Current [nA]') "
@@ -393,6 +428,9 @@ def _row_label(first_line: int | None, i: int) -> dict:
     return {"line": first_line + i} if first_line is not None else {}
 
 
+_COMMA_NUMBER = re.compile(r"^[-+]?\d+,\d+([eE][-+]?\d+)?$")
+
+
 def _numeric(col: pd.Series, header: str, path, first_line: int | None) -> pd.Series:
     """Convert a canonical column to float, refusing text cells with their position."""
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
@@ -403,10 +441,11 @@ def _numeric(col: pd.Series, header: str, path, first_line: int | None) -> pd.Se
         i = int(np.flatnonzero(bad.to_numpy())[0])
         where = _row_label(first_line, i) or {}
         row = "" if where else f" (row {i + 1})"
-        raise FormatError(
-            f"non-numeric value {str(col.iloc[i])[:30]!r} in column {header!r}{row}; fix or "
-            "delete that cell (a decimal comma in a comma-separated file needs ';' as "
-            "separator)", path=path, **where)
+        cell = str(col.iloc[i])
+        hint = ("a decimal comma among decimal points: write every number with the same "
+                "decimal mark" if _COMMA_NUMBER.match(cell.strip()) else "fix or delete that cell")
+        raise FormatError(f"non-numeric value {cell[:30]!r} in column {header!r}{row}; {hint}",
+                          path=path, **where)
     return values.astype(float)
 
 

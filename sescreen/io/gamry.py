@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sescreen.errors import FormatError
+from sescreen.errors import FormatError, SescreenError
 from sescreen.io.columns import ColumnSpec, canonical_frame, detect_decimal, read_block
 from sescreen.io.measurement import Measurement, Technique
 
@@ -74,7 +74,7 @@ def read_dta(path: Path, text: str, *, spec: ColumnSpec | None = None,
             continue
         kind = fields[1].strip() if len(fields) > 1 else ""
         if kind == "NOTES":
-            n = _int(fields[2] if len(fields) > 2 else "0")
+            n = max(0, _int(fields[2] if len(fields) > 2 else "0"))  # damaged count: no notes
             header[key] = ["\n".join(x.strip() for x in lines[i + 1:i + 1 + n])]
             i += 1 + n
             continue
@@ -138,7 +138,7 @@ def read_dta(path: Path, text: str, *, spec: ColumnSpec | None = None,
         try:
             others[name] = canonical_frame(traw, tcols, path=path, first_line=tfirst,
                                            units=tunits, require_current=False)[0]
-        except FormatError:
+        except SescreenError:  # a side table that cannot be mapped is kept as it is
             others[name] = traw.set_axis(tcols, axis=1)
     if decimal_comma:
         warnings.append("decimal commas read as decimal points")
@@ -170,9 +170,10 @@ def read_dta(path: Path, text: str, *, spec: ColumnSpec | None = None,
 
 
 def _int(text: str) -> int:
+    """An integer count from a header field; 0 when it is not a finite number."""
     try:
         return int(float(text.strip().replace(",", ".")))
-    except ValueError:
+    except (ValueError, OverflowError):
         return 0
 
 

@@ -34,18 +34,27 @@ _META_KEYS = {
 def sniff_delimiter(lines: list[str]) -> str:
     """The delimiter that splits the header and the first rows into the same >1 fields.
 
-    Falls back to whitespace (``\\s+``) when no single character does.
+    Falls back to whitespace (``\\s+``) when it splits them consistently, else to the
+    character that splits the first line into most fields (a short file with one broken
+    row), else to whitespace.
     """
     sample = [ln for ln in lines[:30] if ln.strip()]
     best, best_score = None, 0
+    widest, widest_count = None, 1
     for d in _DELIMITERS:
         counts = [len(ln.rstrip(d).split(d)) for ln in sample]
         if not counts or counts[0] < 2:
             continue
+        if counts[0] > widest_count:
+            widest, widest_count = d, counts[0]
         agree = sum(c == counts[0] for c in counts)
         score = agree * 10 + counts[0]
         if agree >= 0.8 * len(counts) and score > best_score:
             best, best_score = d, score
+    if best is None and widest is not None:
+        counts = [len(ln.split()) for ln in sample]
+        if counts[0] < 2 or sum(c == counts[0] for c in counts) < 0.8 * len(counts):
+            best = widest
     return best or r"\s+"
 
 
@@ -123,11 +132,17 @@ def read_table(path: Path, text: str, *, spec: ColumnSpec | None = None,
 
 def _comment_meta(line: str, meta: dict, path, lineno: int) -> None:
     """Pick ``# key: value`` metadata out of a comment line."""
-    m = re.match(r"^\s*[#%]+\s*([A-Za-z_ ]+?)\s*[:=]\s*(.+?)\s*$", line)
-    if not m:
+    # Split by hand: a regex with optional spaces on both sides of the key backtracks
+    # for minutes on a comment line of a few thousand spaces.
+    text = line.strip().lstrip("#%")
+    colon = re.search(r"[:=]", text)
+    if colon is None:
         return
-    key, value = m.group(1).lower(), m.group(2)
-    meta.setdefault("settings", {})[m.group(1)] = value
+    name, value = text[:colon.start()].strip(), text[colon.end():].strip()
+    if not value or not re.fullmatch(r"[A-Za-z_ ]+", name):
+        return
+    key = name.lower()
+    meta.setdefault("settings", {})[name] = value
     target = _META_KEYS.get(key)
     if target is None:
         return
