@@ -428,3 +428,26 @@ def test_mixed_decimal_marks(tmp_path):
 def test_quoted_decimal_commas_read(tmp_path):
     path = csv(tmp_path, '"time/s";"I/mA"\n"0";"1,5"\n"1";"2,5"\n')
     np.testing.assert_allclose(read(path).current_a, [1.5e-3, 2.5e-3])
+
+
+def test_followups_comment_tail_unknown_area_unit_and_timestamps(tmp_path):
+    """Trailing comments are not a truncated row; an unknown area unit is not read as cm2;
+    absolute time stamps get a hint that points the right way."""
+    import numpy as np
+
+    from sescreen.io import read
+    from sescreen.io.writers import write_mpt
+
+    p = tmp_path / "tail.csv"
+    p.write_text("time/s,I/mA\n0,1\n1,0.5\n2,0.4\n# end of run\n\n")
+    assert len(read(p)) == 3
+    t = np.arange(0.0, 50.0)
+    mpt = write_mpt(tmp_path / "a.mpt", t, 1e-9 * (1 + np.exp(-t / 5)), area_cm2=0.5)
+    text = mpt.read_text(encoding="latin-1").replace("0.500 cm\u00b2", "0.500 furlong2")
+    mpt.write_text(text, encoding="latin-1")
+    m = read(mpt)
+    assert m.area_cm2 is None and any("furlong2" in w for w in m.warnings)
+    p = tmp_path / "stamps.csv"
+    p.write_text("time/s,I/mA\n03/02/2021 16:17:59,1\n03/02/2021 16:18:59,0.5\n")
+    with pytest.raises(FormatError, match="absolute time stamps"):
+        read(p)

@@ -143,6 +143,7 @@ def read_mpt(path: Path, text: str, *, spec: ColumnSpec | None = None,
                                        require_current=technique is not Technique.OPEN_CIRCUIT)
     if decimal == ",":
         warnings.append("decimal commas read as decimal points")
+    warnings += meta.pop("warnings", [])
     return _finish(Measurement(data=data, format="biologic-mpt", columns=columns,
                                warnings=warnings + w, source=str(path), **meta))
 
@@ -195,6 +196,9 @@ def _parse_mpt_header(block: list[str]) -> dict:
     area = settings.get("Electrode surface area")
     if area:
         meta["area_cm2"] = _area_cm2(area)
+        if meta["area_cm2"] is None:
+            meta["warnings"] = [f"electrode area {area!r} has a unit sescreen does not know: "
+                                "ignored; give the area (area_cm2=, CLI --area)"]
     meta["start_time"] = _ec_lab_time(settings.get("Acquisition started on"))
     if settings.get("Device"):
         meta["instrument"] = f"BioLogic {settings['Device']}"
@@ -222,8 +226,8 @@ def _area_cm2(text: str) -> float | None:
         return None
     value = float(m.group(1).replace(",", "."))
     unit = m.group(2).replace("\u00b2", "2")
-    factor = {"cm2": 1.0, "mm2": 0.01, "m2": 1e4, "um2": 1e-8, "\u00b5m2": 1e-8}.get(unit, 1.0)
-    return value * factor
+    factor = {"cm2": 1.0, "mm2": 0.01, "m2": 1e4, "um2": 1e-8, "\u00b5m2": 1e-8}.get(unit)
+    return None if factor is None else value * factor
 
 
 def _ec_lab_time(text: str | None) -> str | None:

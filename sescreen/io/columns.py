@@ -429,6 +429,7 @@ def _row_label(first_line: int | None, i: int) -> dict:
 
 
 _COMMA_NUMBER = re.compile(r"^[-+]?\d+,\d+([eE][-+]?\d+)?$")
+_DATE = re.compile(r"^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
 
 
 def _numeric(col: pd.Series, header: str, path, first_line: int | None) -> pd.Series:
@@ -442,8 +443,14 @@ def _numeric(col: pd.Series, header: str, path, first_line: int | None) -> pd.Se
         where = _row_label(first_line, i) or {}
         row = "" if where else f" (row {i + 1})"
         cell = str(col.iloc[i])
-        hint = ("a decimal comma among decimal points: write every number with the same "
-                "decimal mark" if _COMMA_NUMBER.match(cell.strip()) else "fix or delete that cell")
+        if _COMMA_NUMBER.match(cell.strip()):
+            hint = ("a decimal comma among decimal points: write every number with the same "
+                    "decimal mark")
+        elif _DATE.match(cell.strip()):
+            hint = ("absolute time stamps: export elapsed time instead (EC-Lab: Time format "
+                    "'Elapsed'), or name another column with time_col=")
+        else:
+            hint = "fix or delete that cell"
         raise FormatError(f"non-numeric value {cell[:30]!r} in column {header!r}{row}; {hint}",
                           path=path, **where)
     return values.astype(float)

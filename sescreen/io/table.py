@@ -101,6 +101,9 @@ def read_table(path: Path, text: str, *, spec: ColumnSpec | None = None,
                              "(time_col=0, current_col=1, current_unit='nA'; CLI: "
                              "--time-col 0 --current-col 1 --current-unit nA)", path=path)
     body = lines[data_start:]
+    # trailing comment or blank lines (a "# end of run" note) are not a truncated row
+    while body and (not body[-1].strip() or body[-1].lstrip()[:1] in {"#", "%"}):
+        body = body[:-1]
     dec = decimal or detect_decimal(body, sep)
     raw = read_block(body, sep=sep, decimal=dec, header=None, path=path,
                      first_line=data_start + 1, allow_truncated=allow_truncated,
