@@ -597,6 +597,158 @@ def ndp_analyse(spectra, stack, method, standard_counts, alpha1_only, channels_p
         click.echo(str(result))
 
 
+_SCREEN_COLUMNS = ("rank", "material", "sigma_e", "sigma_e_method", "passes_1ma",
+                   "passes_10ma", "margin_1ma_decades", "p_pass_1ma", "predicted_ccd",
+                   "ndp_growth")
+
+
+@main.command()
+@click.argument("candidates", type=click.Path(dir_okay=False))
+@click.option("--at", "at", default="25C", show_default=True,
+              help="Operating temperature the verdicts refer to.")
+@click.option("--out", "out", type=click.Path(dir_okay=False),
+              help="Write the table: .csv or .json by extension.")
+@click.option("--model", type=click.Choice(list(_MODEL_CHOICES)), default="auto",
+              show_default=True, help="Transient model for measurement files.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def screen(candidates, at, out, model, as_json):
+    """Screen a candidates table: one verdict row per material, ranked."""
+    from sescreen.screening import screen as run_screen
+
+    result = run_screen(candidates, operating_k=_quantity(at, "temperature", "--at"),
+                        model=model)
+    if out:
+        _write_table(result, out)
+    if as_json:
+        emit_json(result.to_json())
+        return
+    table = result.table
+    cols = [c for c in _SCREEN_COLUMNS if c in table]
+    with _pandas_display():
+        click.echo(table[cols].to_string(index=False))
+    for _, r in table.iterrows():
+        if isinstance(r.get("error"), str):
+            click.echo(f"  {r['material']}: error: {r['error']}")
+    for f in result.failures:
+        click.echo(f"  skipped: {f}")
+
+
+def _write_table(result, out: str) -> None:
+    from sescreen.atomic import atomic_write_text
+
+    if out.lower().endswith(".json"):
+        atomic_write_text(out, json.dumps(_json_safe(result.to_json()), indent=2) + "\n")
+    else:
+        atomic_write_text(out, result.table.to_csv(index=False))
+
+
+def _pandas_display():
+    import pandas as pd
+
+    return pd.option_context("display.width", 200, "display.max_columns", 20,
+                             "display.float_format", "{:.3g}".format)
+
+
+@main.command()
+@click.argument("candidates", required=False, type=click.Path(dir_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(),
+              help="The HTML file to write (with --all: a folder).")
+@click.option("--at", "at", default="25C", show_default=True,
+              help="Operating temperature the verdicts refer to.")
+@click.option("--reproduction", is_flag=True,
+              help="Write the Han et al. 2019 reproduction report instead.")
+@click.option("--all", "write_all", is_flag=True,
+              help="Write both reports (example-screening.html, han2019-reproduction.html) "
+              "into the --out folder.")
+@click.option("--title", default="sescreen screening report", show_default=True)
+def report(candidates, out, at, reproduction, write_all, title):
+    """Self-contained HTML report. Without CANDIDATES: the bundled example data.
+
+    The main job:  sescreen report --out reports/example-screening.html
+    """
+    from pathlib import Path
+
+    from sescreen import report as rep
+    from sescreen.screening import EXAMPLE_CANDIDATES
+    from sescreen.screening import screen as run_screen
+
+    targets = []
+    if write_all:
+        folder = Path(out)
+        targets = [("screening", folder / "example-screening.html"),
+                   ("reproduction", folder / "han2019-reproduction.html")]
+    else:
+        targets = [("reproduction" if reproduction else "screening", Path(out))]
+    for kind, path in targets:
+        if kind == "reproduction":
+            rep.reproduction_report(path)
+        else:
+            source = Path(candidates) if candidates else EXAMPLE_CANDIDATES
+            if not source.is_file():
+                raise InputError(f"no candidates table at {source} (give one, or run from a "
+                                 "source checkout that has datasets/examples)")
+            result = run_screen(source, operating_k=_quantity(at, "temperature", "--at"))
+            rep.screening_report(result, path, title=title, candidates_path=str(source))
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--thickness", required=True, help="Electrolyte thickness, e.g. '1mm'.")
+@click.option("--area", help="Electrode area (default: each file's).")
+@click.option("--voltage", help="Applied voltage (default: each file's).")
+@click.option("--model", type=click.Choice(list(_MODEL_CHOICES)), default="auto",
+              show_default=True)
+@click.option("--workers", type=int, help="Worker processes (default: all CPUs).")
+@click.option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 "
+              "(extra sescreen[dask]).")
+@click.option("--out", "out", default="batch-results.csv", show_default=True,
+              type=click.Path(dir_okay=False), help="Results table (CSV); the journal "
+              "that makes runs resumable is <out>.jsonl.")
+@click.option("--restart", is_flag=True, help="Ignore the journal of an earlier run.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def batch(folder, thickness, area, voltage, model, workers, scheduler, out, restart,
+          as_json):
+    """Every measurement file under FOLDER (recursively) through the DC analysis.
+
+    Runs in parallel, lists bad files and goes on, and resumes an interrupted run without
+    redoing finished files.
+    """
+    from sescreen.batch import run_batch
+
+    area_m2 = _quantity(area, "area", "--area")
+    fit_kwargs = {"thickness_cm": _quantity(thickness, "length", "--thickness") * 100,
+                  "area_cm2": None if area_m2 is None else area_m2 * 1e4,
+                  "voltage_v": _quantity(voltage, "voltage", "--voltage"), "model": model}
+    bar = {}
+
+    def progress(done, total):
+        if "bar" not in bar:
+            bar["bar"] = click.progressbar(length=total, label="analysing", file=sys.stderr,
+                                           show_pos=True)
+            bar["bar"].__enter__()
+            bar["seen"] = 0
+        bar["bar"].update(done - bar["seen"])
+        bar["seen"] = done
+
+    try:
+        result = run_batch(folder, fit_kwargs=fit_kwargs, out=out, workers=workers,
+                           scheduler=scheduler, resume=not restart, progress=progress)
+    finally:
+        if "bar" in bar:
+            bar["bar"].__exit__(None, None, None)
+    summary = result.summary()
+    summary["out"] = out
+    if as_json:
+        emit_json(summary)
+        return
+    click.echo(f"{summary['n_files']} files: {summary['ok']} analysed, {summary['failed']} "
+               f"failed ({summary['computed']} computed now, {summary['reused']} from the "
+               f"journal); table: {out}")
+    for e in result.errors:
+        click.echo(f"  failed: {e}")
+
+
 def _is_table(path: str) -> bool:
     from pathlib import Path
 

@@ -554,9 +554,10 @@ def fit_dcpol(
     """
     crit = criterion or SteadyStateCriterion()
     warns: list[str] = list(m.warnings)
-    if m.technique is Technique.UNKNOWN and voltage_v is not None:
+    if m.technique is Technique.UNKNOWN and (voltage_v is not None
+                                             or m.applied_voltage_v is not None):
         warns.append("the file does not say it is a constant-voltage hold: analysed as one "
-                     "because a voltage was given")
+                     "because it has an applied voltage")
     else:
         m.require(Technique.CONSTANT_VOLTAGE, purpose="DC-polarization analysis")
     found = holds(m)

@@ -28,7 +28,7 @@ def test_version():
 
 
 def test_inspect_bundled_example_human_and_json(examples):
-    path = str(examples / "dcpol" / "llzo_30C.mpt")
+    path = str(examples / "dcpol" / "llzo_like_60C.mpt")
     r = run("inspect", path)
     assert r.exit_code == 0
     assert "constant-voltage hold" in r.output and "0.785 cm^2" in r.output
@@ -37,7 +37,7 @@ def test_inspect_bundled_example_human_and_json(examples):
     out = json.loads(r.output)
     assert INSPECT_KEYS <= out.keys()
     assert out["format"] == "biologic-mpt" and out["technique"] == "constant_voltage"
-    assert out["n_points"] == 1201 and out["time_span_s"] == pytest.approx(36000)
+    assert out["n_points"] == 401 and out["time_span_s"] == pytest.approx(8000)
     assert out["applied_voltage_v"] == pytest.approx(0.1) and out["area_cm2"] == 0.785
     assert out["columns"][:2] == ["time_s", "current_a"]
     assert 0 < out["current_min_a"] < out["current_max_a"]

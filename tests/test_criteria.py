@@ -255,7 +255,7 @@ def test_cli_check_exit_codes(tmp_path, examples):
     from sescreen.io.writers import write_mpt
     from sescreen.synthetic import dcpol_record, i_ss_for
 
-    bad = _run("check", str(examples / "dcpol" / "llzo_30C.mpt"), "--thickness", "1mm",
+    bad = _run("check", str(examples / "dcpol" / "llzo_like_30C.mpt"), "--thickness", "1mm",
                "--json")
     assert bad.exit_code == 1 and json.loads(bad.output)["passes"] is False
     i_ss = i_ss_for(2e-11, 0.5, 0.05, 1.0)

@@ -333,12 +333,13 @@ CONTRACT = {"sigma_e", "sigma_e_stderr", "i_ss", "i_ss_stderr", "voltage", "mode
 
 def test_cli_dcpol_json_and_plot(tmp_path, examples):
     out = tmp_path / "fit.png"
-    r = CliRunner().invoke(main, ["dcpol", str(examples / "dcpol" / "llzo_30C.mpt"),
+    r = CliRunner().invoke(main, ["dcpol", str(examples / "dcpol" / "llzo_like_60C.mpt"),
                                   "--thickness", "1 mm", "--json", "--plot", str(out)])
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
     assert CONTRACT <= data.keys()
-    truth = json.loads((examples / "truth.json").read_text())[0]
+    truth = next(t for t in json.loads((examples / "truth.json").read_text())["dcpol"]
+                 if t["file"].endswith("llzo_like_60C.mpt"))
     assert data["sigma_e"] == pytest.approx(truth["sigma_e_s_cm"], rel=0.01)
     assert data["steady_state_reached"] is True
     assert out.read_bytes()[:4] == b"\x89PNG"

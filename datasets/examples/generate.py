@@ -1,15 +1,19 @@
-"""Generate the bundled example measurements from stated ground truth.
+"""Generate the bundled example data from stated ground truth.
 
 Run from the repository root:  python datasets/examples/generate.py
 
-Every file is synthetic and says so in its header. The truth each file was generated from
-(electronic conductivity, geometry, transient time constants, noise) is written beside the
-files in ``truth.json``, so an analysis of the examples can be checked against it.
+Everything here is synthetic and says so. The truth each file was generated from is written
+beside the files in ``truth.json``, so an analysis of the examples can be checked against it:
 
-Model of a DC-polarization hold on an ion-blocking cell (METHODS.md section 1): the current
-decays from an ionic charging transient to the electronic steady state
-I_ss = sigma_e * V * A / L, here as a constant plus two exponentials, with Gaussian noise of
-a stated relative size.
+- ``dcpol/``: DC-polarization holds (ion-blocking cells, 0.1 V) of three synthetic materials
+  at four temperatures each, in three file formats (EC-Lab .mpt, CSV, Gamry .DTA). The
+  steady-state current follows sigma_e(T) = A exp(-Ea / k_B T) and METHODS eq. (1); the
+  transient is a constant plus two exponentials; some holds stop before steady state.
+- ``ndp/llzo_60C.csv``: an operando NDP series (wide table, 30 frames of 360 s) of the
+  LLZO-like material plated at 0.1 mA/cm^2: a surface peak growing at the interface and,
+  from frame 12 on, lithium deposited uniformly inside the electrolyte.
+- ``candidates.csv``: the screening input: the measurement files above, the NDP series,
+  and three literature candidates with sigma_e values only.
 """
 
 from __future__ import annotations
@@ -19,39 +23,125 @@ from pathlib import Path
 
 import numpy as np
 
+from sescreen.arrhenius import BOLTZMANN_EV
 from sescreen.atomic import atomic_write_text
-from sescreen.io.writers import write_mpt
+from sescreen.io.writers import write_dta, write_mpt, write_table
+from sescreen.ndp import Standard, depth_preset, host_lithium_density, synthesize_series
+from sescreen.synthetic import dcpol_record, i_ss_for
 
 HERE = Path(__file__).resolve().parent
 SEED = 20190204  # publication month of Han et al. 2019
+TEMPS_C = (30.0, 45.0, 60.0, 80.0)
+VOLTAGE_V = 0.1
 
-# material, sigma_e (S/cm) at 30 C, thickness (cm), area (cm^2), voltage (V)
-EXAMPLES = [
-    {"file": "dcpol/llzo_30C.mpt", "material": "LLZO (Ta-doped, synthetic)",
-     "sigma_e_s_cm": 5.5e-8, "thickness_cm": 0.1, "area_cm2": 0.785, "voltage_v": 0.1,
-     "temperature_c": 30.0, "tau_s": [150.0, 2500.0], "amplitude_ratio": [8.0, 2.0],
-     "hold_s": 36000.0, "dt_s": 30.0, "noise_rel": 0.003},
+# name, formula, sigma_e at 30 C (S/cm), Ea (eV), thickness cm, area cm2, writer, fracture MPa
+MATERIALS = [
+    ("LLZO-like", "Li6.4La3Zr1.4Ta0.6O12", 5.5e-8, 0.45, 0.10, 0.785, "mpt", 100.0),
+    ("Li3PS4-like", "Li3PS4", 2.2e-9, 0.35, 0.08, 0.785, "csv", 30.0),
+    ("Glass-X", "Li3BS3", 2.0e-11, 0.55, 0.05, 1.0, "dta", 50.0),
 ]
+NDP_STANDARD = Standard(counts_per_monitor=850.0)
 
 
-def transient(t: np.ndarray, i_ss: float, amplitudes: list[float], taus: list[float]):
-    """Constant plus exponentials: I(t) = I_ss (1 + sum_k a_k exp(-t / tau_k)), A."""
-    return i_ss * (1.0 + sum(a * np.exp(-t / tau) for a, tau in zip(amplitudes, taus,
-                                                                      strict=True)))
+def sigma_at(sigma30: float, ea: float, temp_c: float) -> float:
+    """sigma(T) = sigma(30 C) exp(-Ea/k (1/T - 1/T30))."""
+    return sigma30 * np.exp(-ea / BOLTZMANN_EV * (1 / (temp_c + 273.15) - 1 / 303.15))
+
+
+def dc_examples(rng) -> list[dict]:
+    truth = []
+    for name, formula, s30, ea, thick, area, kind, _ in MATERIALS:
+        for k, tc in enumerate(TEMPS_C):
+            sigma = float(sigma_at(s30, ea, tc))
+            i_ss = i_ss_for(sigma, VOLTAGE_V, thick, area)
+            tau2 = 3000.0 / (1 + k)  # faster relaxation when hotter
+            hold = tau2 * (2.5 if k == 0 else 8.0)  # the 30 C hold stops early
+            params = dict(i_ss=i_ss, a1=6 * i_ss, tau1=tau2 / 15, a2=2.5 * i_ss, tau2=tau2)
+            m = dcpol_record("exp2", params, hold_s=hold, dt_s=hold / 400,
+                             noise_a=0.004 * i_ss, rng=rng, voltage_v=VOLTAGE_V)
+            base = f"{name.lower().replace('-', '_')}_{tc:g}C"
+            if kind == "mpt":
+                path = write_mpt(HERE / "dcpol" / f"{base}.mpt", m.time_s, m.current_a,
+                                 applied_voltage_v=VOLTAGE_V, area_cm2=area)
+            elif kind == "csv":
+                path = write_table(HERE / "dcpol" / f"{base}.csv", m.time_s, m.current_a,
+                                   current_unit="nA", style="bracket",
+                                   names=("Time", "Current", "E"),
+                                   comments={"voltage": f"{VOLTAGE_V} V", "area": f"{area} cm2",
+                                             "temperature": f"{tc} C",
+                                             "technique": "chronoamperometry",
+                                             "sample": f"{name} (synthetic)"})
+            else:
+                path = write_dta(HERE / "dcpol" / f"{base}.DTA", m.time_s, m.current_a,
+                                 applied_voltage_v=VOLTAGE_V, area_cm2=area)
+            truth.append({"file": str(path.relative_to(HERE)), "material": name,
+                          "temperature_c": tc, "sigma_e_s_cm": sigma, "i_ss_a": i_ss,
+                          "thickness_cm": thick, "area_cm2": area, "voltage_v": VOLTAGE_V,
+                          "tau_s": [params["tau1"], tau2], "hold_s": hold,
+                          "steady_state_expected": k > 0, "noise_rel": 0.004})
+    return truth
+
+
+def ndp_example(rng) -> dict:
+    cal = depth_preset("han2019-llzo-x10")
+    host = host_lithium_density("Li6.4La3Zr1.4Ta0.6O12", 5.1)
+    times = np.arange(30) * 360.0
+    t_on = times[12]
+
+    def profile(t, d):
+        grow = np.clip((t - t_on) / (times[-1] - t_on), 0, None)
+        return host + 0.06 * host * grow + 4.6e22 * np.exp(-d / 0.3) * t / times[-1]
+
+    series = synthesize_series(profile, times, cal, rng=rng, standard=NDP_STANDARD,
+                               frame_s=360.0, current_ma_cm2=0.1)
+    lo, hi = (int(c) for c in np.round(cal.energy_range_kev))
+    keep = (series.channels >= (lo - 38.267) / 0.696 - 5) & \
+           (series.channels <= (hi - 38.267) / 0.696 + 5)
+    lines = ["channel," + ",".join(f"{t:g}" for t in times)]
+    for key, vals in (("live_time", series.live_time_s), ("real_time", series.real_time_s),
+                      ("monitor", series.monitor), ("current_ma_cm2", series.current_ma_cm2)):
+        lines.append(key + "," + ",".join(f"{v:g}" for v in vals))
+    for c, col in zip(series.channels[keep], series.counts[:, keep].T, strict=True):
+        lines.append(f"{int(c)}," + ",".join(str(int(v)) for v in col))
+    path = HERE / "ndp" / "llzo_60C.csv"
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return {"file": str(path.relative_to(HERE)), "material": "LLZO-like",
+            "calibration": "han2019-llzo-x10", "standard_counts_per_monitor": 850.0,
+            "current_ma_cm2": 0.1, "frame_s": 360.0, "onset_s": float(t_on),
+            "internal_deposit_fraction_of_host": 0.06, "growth": "internal deposition"}
+
+
+def candidates(dc_truth: list[dict], ndp_truth: dict) -> None:
+    fracture = {m[0]: m[7] for m in MATERIALS}
+    formula = {m[0]: m[1] for m in MATERIALS}
+    rows = ["material,formula,file,sigma_e (S/cm),sigma_e_stderr (S/cm),temperature (C),"
+            "thickness (mm),area (cm2),fracture_stress (MPa),ndp,ndp_stack,"
+            "ndp_standard_counts,ndp_current (mA/cm2),host_density (g/cm3),source"]
+    for t in dc_truth:
+        name = t["material"]
+        rows.append(f"{name},{formula[name]},{t['file']},,,{t['temperature_c']:g},"
+                    f"{t['thickness_cm'] * 10:g},{t['area_cm2']:g},{fracture[name]:g},"
+                    + (f"{ndp_truth['file']},{ndp_truth['calibration']},850,0.1,5.1"
+                       if name == "LLZO-like" and t["temperature_c"] == 30.0 else ",,,,")
+                    + ",synthetic example")
+    rows += [
+        "LBPSI glass (x = 0.17),,,2.8e-11,,25,,,,,,,,,Song et al. 2025 (literature row)",
+        "Li3YCl6,Li3YCl6,,1.51e-9,,25,,,,,,,,,Wang et al. 2021 (literature row)",
+        "LiPON,Li2.9PO3.3N0.46,,1e-13,5e-14,25,,,,,,,,,Han et al. 2019 range (literature)",
+    ]
+    atomic_write_text(HERE / "candidates.csv", "\n".join(rows) + "\n")
 
 
 def main() -> None:
     rng = np.random.default_rng(SEED)
-    truth = []
-    for ex in EXAMPLES:
-        i_ss = ex["sigma_e_s_cm"] * ex["voltage_v"] * ex["area_cm2"] / ex["thickness_cm"]
-        t = np.arange(0.0, ex["hold_s"] + ex["dt_s"] / 2, ex["dt_s"])
-        clean = transient(t, i_ss, ex["amplitude_ratio"], ex["tau_s"])
-        current = clean + rng.normal(0.0, ex["noise_rel"] * i_ss, t.size)
-        write_mpt(HERE / ex["file"], t, current, applied_voltage_v=ex["voltage_v"],
-                  area_cm2=ex["area_cm2"])
-        truth.append({**ex, "i_ss_a": i_ss, "seed": SEED})
-    atomic_write_text(HERE / "truth.json", json.dumps(truth, indent=2) + "\n")
+    dc = dc_examples(rng)
+    ndp = ndp_example(rng)
+    candidates(dc, ndp)
+    atomic_write_text(HERE / "truth.json", json.dumps(
+        {"seed": SEED, "voltage_v": VOLTAGE_V, "materials": [
+            {"name": m[0], "formula": m[1], "sigma_e_30C_s_cm": m[2], "ea_ev": m[3],
+             "fracture_stress_mpa": m[7]} for m in MATERIALS],
+         "dcpol": dc, "ndp": ndp}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -75,11 +75,23 @@ _MPR_PARAM_OFFSETS = (0x0572, 0x1845, 0x1846, 0x1847)
 _AREA_PLACEHOLDER_CM2 = 0.001  # EC-Lab's default "Electrode surface area"
 
 
+# Abbreviations, matched as whole names only ("CA", "chronoamperometry (CA)").
+_ABBREVIATIONS = {"ca": Technique.CONSTANT_VOLTAGE, "cv hold": Technique.CONSTANT_VOLTAGE,
+                  "pstat": Technique.CONSTANT_VOLTAGE, "cp": Technique.CONSTANT_CURRENT,
+                  "gcpl": Technique.CONSTANT_CURRENT, "peis": Technique.IMPEDANCE,
+                  "geis": Technique.IMPEDANCE, "eis": Technique.IMPEDANCE,
+                  "ocv": Technique.OPEN_CIRCUIT, "cv": Technique.SWEEP, "lsv": Technique.SWEEP}
+
+
 def technique_from_name(name: str | None) -> Technique:
     """Classify a technique name as EC-Lab (or a user) writes it."""
     if not name:
         return Technique.UNKNOWN
     low = name.lower()
+    words = re.findall(r"[a-z]+(?: hold)?", low)
+    for word in words:
+        if word in _ABBREVIATIONS and (len(words) == 1 or f"({word})" in low):
+            return _ABBREVIATIONS[word]
     for key, tech in _TECHNIQUE_NAMES:
         if key in low:
             return tech

@@ -1,0 +1,364 @@
+"""Screening: a table of candidate electrolytes -> one verdict row per material.
+
+The candidates table (CSV) has one row per measurement or value. Columns (headers with units
+as shown; all but ``material`` optional):
+
+==========================  ===============================================================
+``material``                name; rows with the same name are one material
+``formula``                 composition (pymatgen-readable)
+``file``                    a DC-polarization measurement (path relative to the table)
+``sigma_e (S/cm)``          a known electronic conductivity instead of a file
+``sigma_e_stderr (S/cm)``   its standard error
+``temperature (C)``         temperature of the file or value (or ``temperature (K)``)
+``thickness (mm)``          electrolyte thickness, for files
+``area (cm2)``              electrode area, for files (default: the file's)
+``fracture_stress (MPa)``   for the critical overpotential (METHODS eq. 3)
+``ndp``                     an NDP series (folder or wide table) of this material
+``ndp_stack``               its depth calibration (preset name or stack TOML)
+``ndp_standard_counts``     C_10B, counts per monitor (eq. 4)
+``ndp_current (mA/cm2)``    plating current of the NDP series
+``host_density (g/cm3)``    electrolyte density, for the dendrite fraction of host Li
+==========================  ===============================================================
+
+Per material: every file runs through :func:`sescreen.dcpol.fit_dcpol`; with three or more
+temperatures, sigma_e is extrapolated to the operating temperature with an Arrhenius fit
+(:mod:`sescreen.arrhenius`, 95 % interval -> log-normal uncertainty); with fewer, the value
+nearest the operating temperature is used and flagged when it is more than 5 K away. Then
+the verdicts at 1 and 10 mA/cm^2 (:mod:`sescreen.criteria`), the predicted CCD with its
+interval (censored fit), the critical overpotential (pressure balance, and the value as
+reported by Han 2019), and the NDP evidence. Materials are ranked by their margin at
+1 mA/cm^2 (largest first). A material that cannot be analysed keeps a row with its error.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sescreen.errors import FormatError, InputError, SescreenError
+
+__all__ = ["EXAMPLE_CANDIDATES", "ScreeningResult", "read_candidates", "screen"]
+
+#: The bundled example candidates (datasets/examples, generated from stated truth).
+EXAMPLE_CANDIDATES = (Path(__file__).resolve().parent.parent / "datasets" / "examples"
+                      / "candidates.csv")
+
+_COLUMNS = {  # normalized header -> (key, unit kind)
+    "material": ("material", None), "name": ("material", None),
+    "formula": ("formula", None), "file": ("file", None), "sigma_e": ("sigma_e", "S/cm"),
+    "sigma_e_stderr": ("sigma_e_stderr", "S/cm"), "temperature": ("temperature", "T"),
+    "thickness": ("thickness", "length"), "area": ("area", "area"),
+    "fracture_stress": ("fracture_stress", "pressure"), "ndp": ("ndp", None),
+    "ndp_stack": ("ndp_stack", None), "ndp_standard_counts": ("ndp_standard_counts", None),
+    "ndp_current": ("ndp_current", "current_density"),
+    "host_density": ("host_density", None), "source": ("source", None),
+}
+
+
+def read_candidates(path: str | Path) -> pd.DataFrame:
+    """Read a candidates table into SI-free, field-unit columns.
+
+    Returns
+    -------
+    DataFrame
+        ``material``, ``formula``, ``file`` (absolute path or None), ``sigma_e`` (S/cm),
+        ``sigma_e_stderr`` (S/cm), ``temperature_k``, ``thickness_cm``, ``area_cm2``,
+        ``fracture_stress_pa``, ``ndp`` (path), ``ndp_stack``, ``ndp_standard_counts``,
+        ``ndp_current_ma_cm2``, ``host_density_g_cm3``, ``source``.
+    """
+    from sescreen.io.columns import decode_text, split_header
+    from sescreen.units import factor, parse_temperature
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such file", path=path)
+    import io
+
+    text = decode_text(path.read_bytes(), path)
+    lines = [ln for ln in text.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
+    try:
+        raw = pd.read_csv(io.StringIO("\n".join(lines)), dtype=str, keep_default_na=False,
+                          skipinitialspace=True)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise FormatError(f"cannot parse the candidates table ({exc})", path=path) from None
+    out = pd.DataFrame(index=raw.index)
+    units: dict[str, str | None] = {}
+    for header in raw.columns:
+        name, unit = split_header(str(header))
+        key = re.sub(r"\s+", "_", name.strip().lower())
+        if key in _COLUMNS:
+            target, _ = _COLUMNS[key]
+            out[target] = raw[header].str.strip()
+            units[target] = unit
+    if "material" not in out:
+        raise FormatError("a candidates table needs a 'material' column", path=path, line=1)
+    if not all(isinstance(v, str) and v for v in out["material"]):
+        row = int(np.flatnonzero([not (isinstance(v, str) and v) for v in out["material"]])[0]) + 2
+        raise FormatError("a row without a material name", path=path, line=row)
+
+    def numbers(key, scale=1.0):
+        if key not in out:
+            return pd.Series(np.nan, index=out.index)
+        cells = pd.Series(text(key), index=out.index, dtype=object)
+        vals = pd.to_numeric(cells, errors="coerce")
+        bad = vals.isna() & cells.notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise FormatError(f"{key} {cells.iloc[row]!r} is not a number (write the unit "
+                              "in the header, e.g. 'thickness (mm)')", path=path, line=row + 2)
+        return vals * scale
+
+    def text(key):
+        col = out[key] if key in out else pd.Series(None, index=out.index, dtype=object)
+        return [v if isinstance(v, str) and v else None for v in col]
+
+    def resolved(key):
+        return [None if v is None else str((path.parent / v).resolve()) for v in text(key)]
+
+    result = pd.DataFrame({"material": out["material"]})
+    result["formula"] = text("formula")
+    result["file"] = resolved("file")
+    result["ndp"] = resolved("ndp")
+    sig_k = factor(units.get("sigma_e") or "S/cm", "S/cm") if "sigma_e" in out else 1.0
+    result["sigma_e"] = numbers("sigma_e", sig_k)
+    result["sigma_e_stderr"] = numbers(
+        "sigma_e_stderr", factor(units.get("sigma_e_stderr") or "S/cm", "S/cm")
+        if "sigma_e_stderr" in out else 1.0)
+    if "temperature" in out:
+        t_unit = (units.get("temperature") or "").strip()
+        if not t_unit:
+            raise FormatError("the temperature column needs a unit: 'temperature (C)' or "
+                              "'temperature (K)'", path=path, line=1)
+        result["temperature_k"] = [np.nan if v is None else parse_temperature(
+            f"{v} {t_unit}") for v in text("temperature")]
+    else:
+        result["temperature_k"] = np.nan
+    result["thickness_cm"] = numbers("thickness", factor(units.get("thickness") or "mm", "cm")
+                                     if "thickness" in out else 1.0)
+    result["area_cm2"] = numbers("area", factor(units.get("area") or "cm**2", "cm**2")
+                                 if "area" in out else 1.0)
+    result["fracture_stress_pa"] = numbers(
+        "fracture_stress", factor(units.get("fracture_stress") or "MPa", "Pa")
+        if "fracture_stress" in out else 1.0)
+    result["ndp_stack"] = text("ndp_stack")
+    result["ndp_standard_counts"] = numbers("ndp_standard_counts")
+    result["ndp_current_ma_cm2"] = numbers(
+        "ndp_current", factor(units.get("ndp_current") or "mA/cm**2", "mA/cm**2")
+        if "ndp_current" in out else 1.0)
+    result["host_density_g_cm3"] = numbers("host_density")
+    result["source"] = text("source")
+    for k, row in result.iterrows():
+        has_file = isinstance(row["file"], str)
+        if not has_file and not np.isfinite(row["sigma_e"]):
+            raise FormatError(f"material {row['material']!r}: give a file or a sigma_e",
+                              path=path, line=int(k) + 2)
+        if has_file and not np.isfinite(row["thickness_cm"]):
+            raise FormatError(f"material {row['material']!r}: a measurement file needs its "
+                              "thickness", path=path, line=int(k) + 2)
+    return result
+
+
+@dataclass
+class ScreeningResult:
+    """The screening table and the analyses behind it (for reports)."""
+
+    table: pd.DataFrame
+    operating_k: float
+    fits: dict[str, list] = field(default_factory=dict)  #: material -> DC results
+    arrhenius: dict[str, Any] = field(default_factory=dict)  #: material -> ArrheniusFit
+    ndp: dict[str, Any] = field(default_factory=dict)  #: material -> NDPAnalysis
+    failures: list[str] = field(default_factory=list)  #: "file: message"
+    inputs: list[str] = field(default_factory=list)  #: files read
+
+    def to_json(self) -> dict[str, Any]:
+        rows = json_rows(self.table)
+        return {"operating_temperature_k": self.operating_k, "materials": rows,
+                "failures": list(self.failures)}
+
+
+def json_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for rec in table.to_dict(orient="records"):
+        clean = {}
+        for k, v in rec.items():
+            if isinstance(v, float) and not math.isfinite(v):
+                v = None
+            elif isinstance(v, (np.floating, np.integer, np.bool_)):
+                v = v.item()
+            clean[k] = v
+        out.append(clean)
+    return out
+
+
+def _sd_log10_from_interval(value, lo, hi) -> float:
+    return (math.log10(hi) - math.log10(lo)) / (2 * 1.959963984540054)
+
+
+def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15,
+           model: str = "auto") -> ScreeningResult:
+    """Screen candidates (a table from :func:`read_candidates`, or its path).
+
+    Returns
+    -------
+    ScreeningResult
+        ``table``: one row per material with ``sigma_e`` (S/cm, at ``operating_k``),
+        ``sigma_e_interval_lo/hi``, ``sigma_e_method``, ``n_temperatures``,
+        ``ea_ev``, ``passes_1ma``, ``passes_10ma``, ``margin_1ma_decades``,
+        ``margin_10ma_decades``, ``p_pass_1ma``, ``p_pass_10ma``, ``predicted_ccd``,
+        ``predicted_ccd_lo/hi`` (mA/cm^2), ``phi_c_mv`` (eq. 3), ``phi_c_reported_mv``
+        (Han 2019 as reported), ``ndp_dendrite_fraction``, ``ndp_onset_s``,
+        ``ndp_growth``, ``rank``, ``warnings``, ``error``.
+    """
+    from sescreen import criteria as cr
+    from sescreen.arrhenius import fit_arrhenius
+    from sescreen.ccd import fit_ccd
+    from sescreen.dcpol import fit_dcpol
+    from sescreen.io import read
+    from sescreen.mechanics import critical_overpotential
+
+    if not isinstance(candidates, pd.DataFrame):
+        candidates = read_candidates(candidates)
+    result = ScreeningResult(pd.DataFrame(), operating_k)
+    line = fit_ccd()
+    rows = []
+    for name, part in candidates.groupby("material", sort=False):
+        row: dict[str, Any] = {"material": name, "formula": next(
+            (f for f in part["formula"] if isinstance(f, str)), None)}
+        warns: list[str] = []
+        temps, sigmas, errs = [], [], []
+        result.fits[name] = []
+        try:
+            for _, rec in part.iterrows():
+                if isinstance(rec["file"], str):
+                    result.inputs.append(rec["file"])
+                    try:
+                        m = read(rec["file"])
+                        fit = fit_dcpol(
+                            m, thickness_cm=float(rec["thickness_cm"]),
+                            area_cm2=None if not np.isfinite(rec["area_cm2"])
+                            else float(rec["area_cm2"]),
+                            temperature_k=None if not np.isfinite(rec["temperature_k"])
+                            else float(rec["temperature_k"]), model=model)
+                    except SescreenError as exc:
+                        result.failures.append(f"{rec['file']}: {exc}")
+                        warns.append(f"{Path(rec['file']).name} skipped: {exc.message}")
+                        continue
+                    result.fits[name].append(fit)
+                    if fit.temperature_k is None:
+                        warns.append(f"{Path(rec['file']).name}: temperature unknown, skipped")
+                        continue
+                    temps.append(fit.temperature_k)
+                    sigmas.append(fit.sigma_e)
+                    errs.append(fit.sigma_e_stderr)
+                    if not fit.steady_state_reached:
+                        warns.append(f"{Path(rec['file']).name}: hold not at steady state "
+                                     "(sigma_e extrapolated)")
+                elif np.isfinite(rec["sigma_e"]):
+                    t = rec["temperature_k"] if np.isfinite(rec["temperature_k"]) else operating_k
+                    if not np.isfinite(rec["temperature_k"]):
+                        warns.append("a sigma_e without temperature is taken at the operating "
+                                     "temperature")
+                    temps.append(float(t))
+                    sigmas.append(float(rec["sigma_e"]))
+                    errs.append(float(rec["sigma_e_stderr"]) if np.isfinite(
+                        rec["sigma_e_stderr"]) else np.nan)
+            if not sigmas:
+                raise InputError("no usable measurement or value")
+            sd = None
+            temps_a, sig_a, err_a = np.array(temps), np.array(sigmas), np.array(errs)
+            if np.unique(np.round(temps_a, 3)).size >= 3:
+                fit = fit_arrhenius(temps_a, sig_a, None if np.isnan(err_a).any() else err_a,
+                                    material=name)
+                result.arrhenius[name] = fit
+                ex = fit.sigma_at(operating_k)
+                sigma, (lo, hi) = ex.sigma, ex.ci
+                sd = _sd_log10_from_interval(sigma, lo, hi)
+                row.update(sigma_e_method=f"Arrhenius ({len(temps)} points)", ea_ev=fit.ea_ev,
+                           ea_stderr=fit.ea_stderr)
+                warns += list(fit.warnings) + list(ex.warnings)
+            else:
+                k = int(np.argmin(np.abs(temps_a - operating_k)))
+                sigma = float(sig_a[k])
+                err = err_a[k]
+                sd = err / (sigma * math.log(10)) if np.isfinite(err) and err > 0 else None
+                lo, hi = ((10 ** (math.log10(sigma) - 1.96 * sd), 10 ** (math.log10(sigma)
+                                                                         + 1.96 * sd))
+                          if sd else (math.nan, math.nan))
+                row.update(sigma_e_method="measured" if abs(temps_a[k] - operating_k) <= 5
+                           else f"measured at {temps_a[k] - 273.15:.0f} C (not extrapolated)",
+                           ea_ev=math.nan, ea_stderr=math.nan)
+                if abs(temps_a[k] - operating_k) > 5:
+                    warns.append(f"sigma_e is from {temps_a[k] - 273.15:.0f} C, not the operating "
+                                 f"{operating_k - 273.15:.0f} C: fewer than 3 temperatures to "
+                                 "extrapolate")
+            row.update(sigma_e=sigma, sigma_e_interval_lo=lo, sigma_e_interval_hi=hi,
+                       n_temperatures=int(np.unique(np.round(temps_a, 3)).size))
+            v = cr.verdict(sigma, sd_log10=sd)
+            row.update(passes_1ma=v.passes_1ma, passes_10ma=v.passes_10ma,
+                       margin_1ma_decades=v.margin_1ma_decades,
+                       margin_10ma_decades=v.margin_10ma_decades,
+                       p_pass_1ma=v.p_pass_1ma if v.p_pass_1ma is not None else math.nan,
+                       p_pass_10ma=v.p_pass_10ma if v.p_pass_10ma is not None else math.nan)
+            pred, (plo, phi) = line.predicted_ccd(sigma)
+            row.update(predicted_ccd=float(pred), predicted_ccd_lo=plo, predicted_ccd_hi=phi)
+            stress = part["fracture_stress_pa"].dropna()
+            if len(stress):
+                s = float(stress.iloc[0])
+                row["fracture_stress_mpa"] = s / 1e6
+                row["phi_c_mv"] = critical_overpotential(s).critical_overpotential_v * 1e3
+                rep = critical_overpotential(s, model="han2019")
+                row["phi_c_reported_mv"] = rep.critical_overpotential_v * 1e3
+            ndp_rows = part[[isinstance(v, str) for v in part["ndp"]]]
+            if len(ndp_rows):
+                result.inputs.append(ndp_rows.iloc[0]["ndp"])
+                analysis = _ndp(ndp_rows.iloc[0], row.get("formula"), warns)
+                if analysis is not None:
+                    result.ndp[name] = analysis
+                    s = analysis.summary()
+                    row.update(ndp_dendrite_atoms_cm2=s["dendrite_content_atoms_cm2"],
+                               ndp_dendrite_fraction=s.get("dendrite_fraction_of_host_li",
+                                                           math.nan),
+                               ndp_onset_s=s["onset_s"] if s["onset_s"] is not None
+                               else math.nan, ndp_growth=s["growth"])
+            row["error"] = None
+        except SescreenError as exc:
+            row["error"] = str(exc)
+        row["warnings"] = "; ".join(dict.fromkeys(warns))
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    for col in ("sigma_e", "margin_1ma_decades", "ndp_growth", "phi_c_mv"):
+        if col not in table:
+            table[col] = math.nan if col != "ndp_growth" else None
+    order = table["margin_1ma_decades"].rank(ascending=False, method="min")
+    table["rank"] = order.astype("Int64")
+    table = table.sort_values("rank", na_position="last").reset_index(drop=True)
+    result.table = table
+    return result
+
+
+def _ndp(rec, formula, warns):
+    from sescreen.ndp import Standard, analyse, depth_preset, load_stack, read_spectra
+    from sescreen.ndp.calibration import DEPTH_PRESETS, stopping_calibration
+
+    try:
+        stack = rec["ndp_stack"] if isinstance(rec["ndp_stack"], str) else None
+        if stack is None:
+            raise InputError("an NDP series needs ndp_stack (a preset or a stack TOML)")
+        cal = depth_preset(stack) if stack in DEPTH_PRESETS else stopping_calibration(
+            load_stack(stack))
+        series = read_spectra(rec["ndp"])
+        counts = rec["ndp_standard_counts"] if np.isfinite(rec["ndp_standard_counts"]) else 1.0
+        host = (formula, float(rec["host_density_g_cm3"])) if formula and np.isfinite(
+            rec["host_density_g_cm3"]) else None
+        return analyse(series, cal, standard=Standard(counts_per_monitor=float(counts)),
+                       current_ma_cm2=float(rec["ndp_current_ma_cm2"]) if np.isfinite(
+                           rec["ndp_current_ma_cm2"]) else None, host=host)
+    except SescreenError as exc:
+        warns.append(f"NDP not analysed: {exc}")
+        return None

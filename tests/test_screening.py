@@ -1,0 +1,223 @@
+"""Screening, reports (escaping, a real browser), batch runs (parallel, resume, Dask)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from sescreen.batch import run_batch
+from sescreen.cli import main
+from sescreen.errors import FormatError
+from sescreen.io.writers import write_table
+from sescreen.report import screening_report
+from sescreen.screening import EXAMPLE_CANDIDATES, read_candidates, screen
+from sescreen.synthetic import dcpol_record
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def example_screen():
+    return screen(EXAMPLE_CANDIDATES)
+
+
+def test_example_screening_recovers_truth(example_screen, examples):
+    truth = json.loads((examples / "truth.json").read_text())
+    table = example_screen.table.set_index("material")
+    for mat in truth["materials"]:
+        row = table.loc[mat["name"]]
+        s25 = mat["sigma_e_30C_s_cm"] * np.exp(-mat["ea_ev"] / 8.617333262e-5
+                                               * (1 / 298.15 - 1 / 303.15))
+        assert row["sigma_e"] == pytest.approx(s25, rel=0.03)
+        assert row["ea_ev"] == pytest.approx(mat["ea_ev"], abs=0.01)
+        assert row["sigma_e_method"].startswith("Arrhenius")
+        assert row["phi_c_mv"] < 0 and row["phi_c_reported_mv"] < row["phi_c_mv"]
+    assert list(example_screen.table["rank"]) == sorted(example_screen.table["rank"])
+    assert table.loc["LiPON", "passes_10ma"] and not table.loc["LLZO-like", "passes_1ma"]
+    assert table.loc["LLZO-like", "ndp_growth"] == "internal deposition"
+    onset = truth["ndp"]["onset_s"]
+    assert abs(table.loc["LLZO-like", "ndp_onset_s"] - onset) <= truth["ndp"]["frame_s"]
+    assert json.dumps(example_screen.to_json())
+
+
+def test_candidates_errors(tmp_path):
+    p = tmp_path / "c.csv"
+    p.write_text("material,sigma_e (S/cm)\nA,\n")
+    with pytest.raises(FormatError, match="give a file or a sigma_e"):
+        read_candidates(p)
+    p.write_text("material,file,temperature (C)\nA,x.mpt,25\n")
+    with pytest.raises(FormatError, match="thickness"):
+        read_candidates(p)
+    p.write_text("material,sigma_e (S/cm),temperature\nA,1e-9,25\n")
+    with pytest.raises(FormatError, match="unit"):
+        read_candidates(p)
+
+
+def test_bad_file_keeps_a_row(tmp_path):
+    (tmp_path / "bad.mpt").write_bytes(b"\x00\x01")
+    p = tmp_path / "c.csv"
+    p.write_text("material,file,thickness (mm),sigma_e (S/cm),temperature (C)\n"
+                 "Broken,bad.mpt,1,,25\nFine,,,3e-11,25\n")
+    r = screen(p)
+    table = r.table.set_index("material")
+    assert isinstance(table.loc["Broken", "error"], str) and r.failures
+    assert table.loc["Fine", "passes_1ma"]
+
+
+def test_cli_screen_outputs(tmp_path):
+    out = tmp_path / "res.csv"
+    r = CliRunner().invoke(main, ["screen", str(EXAMPLE_CANDIDATES), "--out", str(out),
+                                  "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert len(data["materials"]) == 6 and data["operating_temperature_k"] == 298.15
+    assert len(pd.read_csv(out)) == 6
+
+
+def test_report_escapes_user_text(tmp_path):
+    evil = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+    p = tmp_path / "c.csv"
+    p.write_text(f'material,formula,sigma_e (S/cm),temperature (C)\n"{evil}",Li3PS4,1e-9,25\n')
+    html = screening_report(screen(p), tmp_path / "r.html").read_text()
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(" in html and "&lt;img src=x onerror" in html
+
+
+@pytest.fixture(scope="module")
+def example_report(example_screen, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "example-screening.html"
+    screening_report(example_screen, out, candidates_path=str(EXAMPLE_CANDIDATES))
+    return out
+
+
+def test_report_is_self_contained(example_report):
+    html = example_report.read_text()
+    assert 'id="summary-table"' in html
+    assert html.count("data:image/png;base64,") >= 15
+    assert "http://" not in html and "https://" not in html.replace("https://doi", "")
+    for section in ("CCD vs electronic conductivity", "Temperature dependence",
+                    "Neutron depth profiling", "DC polarization fits", "Warnings",
+                    "Methods and provenance", "SHA-256"):
+        assert section in html
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def test_report_renders_in_headless_chromium(example_report, tmp_path):
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("no Chromium on this machine")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", example_report.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    assert 'id="summary-table"' in dom and dom.count("<img") >= 15
+    assert "LLZO-like" in dom and "PASS" in dom
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "example-screening.png"
+    subprocess.run([browser, *flags, "--window-size=1300,2200", f"--screenshot={shot}",
+                    example_report.as_uri()], capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 50_000
+
+
+def test_reproduction_report(tmp_path):
+    r = CliRunner().invoke(main, ["report", "--reproduction", "--out",
+                                  str(tmp_path / "h.html")])
+    assert r.exit_code == 0, r.output
+    html = (tmp_path / "h.html").read_text()
+    for text in ("1.15e-10", "-4.04", "-13.47", "-17", "-27", "reproduction-table"):
+        assert text in html
+
+
+# -- batch ----------------------------------------------------------------------------------
+def _make_files(folder: Path, n: int, n_bad: int = 3) -> list[Path]:
+    rng = np.random.default_rng(0)
+    files = []
+    for k in range(n):
+        i_ss = 1e-9 * (1 + k % 7)
+        m = dcpol_record("exp1", dict(i_ss=i_ss, a1=2 * i_ss, tau1=60.0), hold_s=1500,
+                         dt_s=10, noise_a=0.005 * i_ss, rng=rng)
+        sub = folder / f"group{k % 4}"
+        files.append(write_table(sub / f"hold_{k:03d}.csv", m.time_s, m.current_a,
+                                 current_unit="nA", comments={"voltage": "0.1 V",
+                                                              "area": "1 cm2",
+                                                              "technique": "CA"}))
+    for k in range(n_bad):
+        (folder / f"bad_{k}.csv").write_text("time/s,I/mA\n0,1\n1,abc\n")
+    return files
+
+
+BATCH_KW = {"thickness_cm": 0.1, "model": "exp1"}
+
+
+def test_batch_parallel_bad_files_and_progress(tmp_path):
+    _make_files(tmp_path / "data", 200)
+    seen = []
+    res = run_batch(tmp_path / "data", fit_kwargs=BATCH_KW, out=tmp_path / "r.csv",
+                    workers=2, progress=lambda d, t: seen.append((d, t)))
+    s = res.summary()
+    assert s["n_files"] == 203 and s["ok"] == 200 and s["failed"] == 3
+    assert all("abc" in e and "bad_" in e for e in res.errors)
+    assert seen[-1] == (203, 203) and len(seen) == 204
+    table = pd.read_csv(tmp_path / "r.csv")
+    assert len(table) == 203 and (table["status"] == "ok").sum() == 200
+    ok = table[table["status"] == "ok"]
+    assert np.all(np.abs(ok["sigma_e"] / 1e-9 - np.round(ok["sigma_e"] / 1e-9)) < 0.05)
+
+
+def test_batch_resumes_after_interruption(tmp_path):
+    _make_files(tmp_path / "data", 200)
+    out = tmp_path / "r.csv"
+    journal = tmp_path / "r.csv.jsonl"
+    cmd = [sys.executable, "-m", "sescreen.cli", "batch", str(tmp_path / "data"),
+           "--thickness", "1mm", "--model", "exp1", "--workers", "2", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and (not journal.exists()
+                                      or journal.read_text().count("\n") < 40):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+    done_before = journal.read_text().count("\n")
+    assert 40 <= done_before < 203, "the run finished before it could be interrupted"
+    res = run_batch(tmp_path / "data", fit_kwargs=BATCH_KW, out=out, workers=2)
+    assert res.reused == done_before
+    assert res.computed == 203 - done_before
+    assert len(pd.read_csv(out)) == 203
+
+
+def test_batch_on_a_local_dask_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    _make_files(tmp_path / "data", 12, n_bad=1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        res = run_batch(tmp_path / "data", fit_kwargs=BATCH_KW, out=tmp_path / "r.csv",
+                        scheduler=cluster.scheduler_address)
+    assert res.summary()["ok"] == 12 and res.summary()["failed"] == 1
+
+
+def test_cli_batch(tmp_path):
+    _make_files(tmp_path / "data", 6, n_bad=1)
+    out = tmp_path / "r.csv"
+    r = CliRunner().invoke(main, ["batch", str(tmp_path / "data"), "--thickness", "1mm",
+                                  "--workers", "1", "--out", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)  # progress goes to stderr; stdout holds one JSON object
+    assert data["ok"] == 6 and data["failed"] == 1
