@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_arrhenius", "plot_ccd_map", "plot_dcpol", "plot_ndp", "plot_voltage_series",
-           "save_figure"]
+__all__ = ["plot_arrhenius", "plot_ccd_map", "plot_dcpol", "plot_depth_calibrations",
+           "plot_ndp", "plot_voltage_series", "save_figure"]
 
 
 def _pyplot():
@@ -290,6 +290,51 @@ def plot_ndp(analysis, axes=None):
     ax3.set_ylabel("Li increase, last frame (atoms/cm^3)")
     ax3.legend(fontsize=7)
     return axes
+
+
+def plot_depth_calibrations(stacks=("han2019-lipon", "han2019-llzo", "han2019-li3ps4"),
+                            axes=None):
+    """Depth vs detected energy from CATIMA stopping powers through each stack (dots) and
+    the paper's polynomials (every reading) shifted by their best constant offset.
+
+    Needs pycatima (extra ``stopping``).
+
+    Returns
+    -------
+    (ndarray of Axes, list of dict)
+        The panels, and one comparison row per (stack, preset reading):
+        ``stack``, ``reading`` and :func:`~sescreen.ndp.calibration.compare_with_preset`'s
+        keys.
+    """
+    from sescreen.ndp.calibration import (
+        DEPTH_PRESETS,
+        compare_with_preset,
+        depth_preset,
+        load_stack,
+        stopping_calibration,
+    )
+
+    plt = _pyplot()
+    if axes is None:
+        _, axes = plt.subplots(1, len(stacks), figsize=(4.7 * len(stacks), 4.2))
+    rows = []
+    for ax, name in zip(np.atleast_1d(axes), stacks, strict=True):
+        calc = stopping_calibration(load_stack(name))
+        depths, energies = calc.details["profile"]
+        ax.plot(energies, depths, "k.", ms=4, label="CATIMA (this stack)")
+        grid = np.linspace(*calc.energy_range_kev, 200)
+        readings = [r for r in (name, f"{name}-x10") if r in DEPTH_PRESETS]
+        for k, reading in enumerate(readings):
+            preset = depth_preset(reading)
+            c = compare_with_preset(calc, preset)
+            ax.plot(grid, preset.depth(grid) + c["offset_um"], f"C{k}--",
+                    label=f"{reading}, offset {c['offset_um']:+.2f} um")
+            rows.append({"stack": name, "reading": reading, **c})
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("detected energy (keV)")
+        ax.set_ylabel("depth (um)")
+        ax.legend(fontsize=7)
+    return axes, rows
 
 
 def _current_unit(value: float) -> tuple[str, float]:

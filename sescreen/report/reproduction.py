@@ -106,34 +106,8 @@ def _depth_comparison():
         import pycatima  # noqa: F401
     except ImportError:
         return None, []
-    import numpy as np
-
-    from sescreen.ndp.calibration import (
-        compare_with_preset,
-        depth_preset,
-        load_stack,
-        stopping_calibration,
-    )
-    from sescreen.plot import _pyplot
+    from sescreen.plot import plot_depth_calibrations
     from sescreen.report import figure_uri
 
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
-    rows = []
-    for ax, name in zip(axes, ("han2019-lipon", "han2019-llzo", "han2019-li3ps4"),
-                        strict=True):
-        calc = stopping_calibration(load_stack(name))
-        depths, energies = calc.details["profile"]
-        ax.plot(energies, depths, "k.", ms=4, label="CATIMA")
-        grid = np.linspace(*calc.energy_range_kev, 200)
-        readings = [name] if name.endswith("lipon") else [name, f"{name}-x10"]
-        for k, preset_name in enumerate(readings):
-            c = compare_with_preset(calc, depth_preset(preset_name))
-            ax.plot(grid, depth_preset(preset_name).depth(grid) + c["offset_um"], f"C{k}--",
-                    label=f"{preset_name} + offset")
-            rows.append({"stack": name, "reading": preset_name, **c})
-        ax.set_title(name, fontsize=10)
-        ax.set_xlabel("detected energy (keV)")
-        ax.set_ylabel("depth (um)")
-        ax.legend(fontsize=7)
-    return figure_uri(fig), rows
+    axes, rows = plot_depth_calibrations()
+    return figure_uri(axes[0]), rows
