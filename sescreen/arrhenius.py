@@ -25,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from sescreen.constants import BOLTZMANN_EV
 from sescreen.errors import InputError
+from sescreen.serialize import json_safe
 
 __all__ = [
-    "BOLTZMANN_EV",
     "CONVENTIONS",
     "ArrheniusFit",
     "Extrapolation",
@@ -36,7 +37,6 @@ __all__ = [
     "fit_arrhenius",
 ]
 
-BOLTZMANN_EV = 8.617333262e-5  #: eV/K (CODATA 2018)
 CONVENTIONS = ("sigma", "sigmaT")
 _MIN_PLAUSIBLE_K = 150.0  # below this, a "K" column most likely holds degrees Celsius
 
@@ -190,8 +190,7 @@ class ArrheniusFit:
             out.update(sigma_at=ex.sigma, sigma_at_interval=list(ex.ci),
                        sigma_at_prediction_interval=list(ex.pi), at_k=at_k,
                        warnings=list(self.warnings) + list(ex.warnings))
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                for k, v in out.items()}
+        return json_safe(out)
 
     def __str__(self) -> str:
         lo, hi = self.ea_interval

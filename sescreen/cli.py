@@ -9,7 +9,6 @@ imported inside the commands, so ``sescreen --help`` starts fast.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 from typing import Any
@@ -18,6 +17,7 @@ import click
 
 from sescreen import __version__
 from sescreen.errors import InputError, SescreenError
+from sescreen.serialize import json_safe
 
 # Kept in step with sescreen.dcpol.MODEL_CHOICES (a test checks), without importing it here.
 _MODEL_CHOICES = ("auto", "exp1", "exp2", "exp3", "stretched", "stoich", "stoich_limit")
@@ -51,25 +51,9 @@ def main() -> None:
 
 
 # -- shared helpers ----------------------------------------------------------------------
-def _json_safe(obj: Any) -> Any:
-    """Replace NaN/inf by None, numpy scalars by Python numbers, recursively."""
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
-        try:
-            obj = obj.item()
-        except (TypeError, ValueError):
-            return str(obj)
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 def emit_json(obj: dict) -> None:
     """Print exactly one JSON object on stdout."""
-    click.echo(json.dumps(_json_safe(obj), indent=2, allow_nan=False))
+    click.echo(json.dumps(json_safe(obj), indent=2, allow_nan=False))
 
 
 def _quantity(text: str | None, dimension: str, name: str) -> float | None:
@@ -450,30 +434,26 @@ def check(file, thickness, area, voltage, temperature, target, source, model, as
     fit = fit_dcpol(m, thickness_cm=_quantity(thickness, "length", "--thickness") * 100,
                     voltage_v=_quantity(voltage, "voltage", "--voltage"), model=model)
     target_ma = _quantity(target, "current_density", "--target") / 10.0
-    thr = cr.max_sigma_e(target_ma, source=source)
+    at = cr.judge_at(fit.sigma_e, target_ma, stderr=fit.sigma_e_stderr, source=source)
     v = cr.verdict(fit.sigma_e, stderr=fit.sigma_e_stderr, temperature_k=fit.temperature_k,
                    source=source)
-    margin = math.log10(thr.sigma_e_max / fit.sigma_e)
-    from scipy.special import ndtr
-
-    sd = fit.sigma_e_stderr / (fit.sigma_e * math.log(10.0)) if fit.sigma_e > 0 else 0.0
-    passes = margin > 0
+    passes, margin = at["passes"], at["margin_decades"]
     out = {"file": file, "passes": passes, "target_ma_cm2": target_ma,
-           "max_sigma_e": thr.sigma_e_max, "sigma_e": fit.sigma_e,
+           "max_sigma_e": at["threshold"], "sigma_e": fit.sigma_e,
            "sigma_e_stderr": fit.sigma_e_stderr, "margin_decades": margin,
-           "p_pass": float(ndtr(margin / sd)) if sd > 0 else float(passes),
-           "steady_state_reached": fit.steady_state_reached, "source": source,
-           "threshold_label": thr.label, "verdict": v.summary(),
-           "warnings": list(fit.warnings) + list(v.warnings)}
+           "p_pass": at["p_pass"], "steady_state_reached": fit.steady_state_reached,
+           "source": source, "threshold_label": at["threshold_label"],
+           "verdict": v.summary(), "warnings": list(fit.warnings) + list(v.warnings)}
     if not fit.steady_state_reached:
         out["warnings"].append("the hold did not reach steady state: sigma_e is extrapolated")
     if as_json:
         emit_json(out)
     else:
         state = "PASS" if passes else "FAIL"
+        prob = "" if out["p_pass"] is None else f", P(pass) = {out['p_pass']:.2f}"
         click.echo(f"{state}: sigma_e = {fit.sigma_e:.3g} +/- {fit.sigma_e_stderr:.2g} S/cm "
-                   f"vs < {thr.sigma_e_max:.3g} S/cm for {target_ma:g} mA/cm^2 (margin "
-                   f"{margin:+.2f} decades, P(pass) = {out['p_pass']:.2f})")
+                   f"vs < {at['threshold']:.3g} S/cm for {target_ma:g} mA/cm^2 (margin "
+                   f"{margin:+.2f} decades{prob})")
         for w in out["warnings"]:
             click.echo(f"  warning: {w}")
     if not passes:
@@ -637,7 +617,7 @@ def _write_table(result, out: str) -> None:
     from sescreen.atomic import atomic_write_text
 
     if out.lower().endswith(".json"):
-        atomic_write_text(out, json.dumps(_json_safe(result.to_json()), indent=2) + "\n")
+        atomic_write_text(out, json.dumps(json_safe(result.to_json()), indent=2) + "\n")
     else:
         atomic_write_text(out, result.table.to_csv(index=False))
 

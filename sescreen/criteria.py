@@ -44,6 +44,7 @@ __all__ = [
     "Threshold",
     "Verdict",
     "judge",
+    "judge_at",
     "max_sigma_e",
     "predicted_ccd",
     "verdict",
@@ -188,32 +189,61 @@ def judge(sigma_e, *, stderr=None, sd_log10=None, source: str = "han2019"):
         input when it is a Series.
     """
     import pandas as pd
-    from scipy.special import ndtr
 
     index = sigma_e.index if isinstance(sigma_e, pd.Series) else None
+    sig, sd = _sigma_and_sd(sigma_e, stderr, sd_log10)
+    t1, t10 = _thresholds(source)
+    m1, p1 = _margin_and_probability(sig, sd, t1)
+    m10, p10 = _margin_and_probability(sig, sd, t10)
+    return pd.DataFrame({"passes_1ma": m1 > 0, "passes_10ma": m10 > 0,
+                         "margin_1ma_decades": m1, "margin_10ma_decades": m10,
+                         "p_pass_1ma": p1, "p_pass_10ma": p10}, index=index)
+
+
+def _sigma_and_sd(sigma_e, stderr, sd_log10):
+    """sigma_e as an array and its log10 standard deviation (None without uncertainty)."""
     sig = np.asarray(sigma_e, dtype=float)
     if np.any(sig <= 0):
         raise InputError("sigma_e must be positive (S/cm)")
-    t1, t10 = _thresholds(source)
-    log_sig = np.log10(sig)
-    m1, m10 = math.log10(t1) - log_sig, math.log10(t10) - log_sig
     if sd_log10 is not None:
         sd = np.broadcast_to(np.asarray(sd_log10, dtype=float), sig.shape)
     elif stderr is not None:
         sd = np.asarray(stderr, dtype=float) / (sig * math.log(10.0))
     else:
-        sd = None
-    if sd is not None:
-        if np.any(sd < 0):
-            raise InputError("uncertainties must not be negative")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p1 = np.where(sd > 0, ndtr(m1 / sd), (m1 > 0).astype(float))
-            p10 = np.where(sd > 0, ndtr(m10 / sd), (m10 > 0).astype(float))
-    else:
-        p1 = p10 = np.full(sig.shape, np.nan)
-    return pd.DataFrame({"passes_1ma": m1 > 0, "passes_10ma": m10 > 0,
-                         "margin_1ma_decades": m1, "margin_10ma_decades": m10,
-                         "p_pass_1ma": p1, "p_pass_10ma": p10}, index=index)
+        return sig, None
+    if np.any(sd < 0):
+        raise InputError("uncertainties must not be negative")
+    return sig, sd
+
+
+def _margin_and_probability(sig, sd, threshold):
+    """Margin log10(threshold / sigma_e), decades, and P(sigma_e < threshold) under a
+    log-normal error (NaN without an uncertainty; 0 or 1 for an exact value)."""
+    from scipy.special import ndtr
+
+    margin = math.log10(threshold) - np.log10(sig)
+    if sd is None:
+        return margin, np.full(np.shape(sig), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return margin, np.where(sd > 0, ndtr(margin / sd), (margin > 0).astype(float))
+
+
+def judge_at(sigma_e_s_cm: float, ccd_ma_cm2: float, *, stderr: float | None = None,
+             sd_log10: float | None = None, source: str = "han2019") -> dict[str, Any]:
+    """Pass or fail at one target current density (mA/cm^2).
+
+    Returns
+    -------
+    dict
+        ``passes``, ``margin_decades``, ``p_pass`` (None without an uncertainty),
+        ``threshold`` (S/cm) and ``threshold_label``.
+    """
+    thr = max_sigma_e(ccd_ma_cm2, source=source)
+    sig, sd = _sigma_and_sd(float(sigma_e_s_cm), stderr, sd_log10)
+    margin, p = _margin_and_probability(sig, sd, thr.sigma_e_max)
+    return {"passes": bool(margin > 0), "margin_decades": float(margin),
+            "p_pass": None if np.isnan(p) else float(p), "threshold": thr.sigma_e_max,
+            "threshold_label": thr.label}
 
 
 def verdict(sigma_e_s_cm: float, *, stderr: float | None = None, sd_log10: float | None = None,

@@ -37,6 +37,7 @@ import numpy as np
 
 from sescreen.errors import FitError, InputError
 from sescreen.io.measurement import Measurement, Technique
+from sescreen.serialize import json_safe
 from sescreen.transients import MODELS, make_model, transient_part
 
 __all__ = [
@@ -222,7 +223,7 @@ class Candidate:
     success: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: _clean(v) for k, v in self.__dict__.items()}
+        return json_safe(dict(self.__dict__))
 
 
 def _aicc(chisqr: float, n: int, k: int) -> float:
@@ -335,8 +336,9 @@ def fit_transient(t: np.ndarray, current: np.ndarray, model: str = "auto") -> Tr
 
 
 def _n_varying(name: str) -> int:
-    return {"exp1": 3, "exp2": 5, "exp3": 7, "stretched": 4, "stoich": 3,
-            "stoich_limit": 2}[name]
+    """Free parameters of a model: its arguments (tied ones such as tau2 = tau1 * r2 are
+    replaced by their ratio, one for one)."""
+    return len(_arg_names(name))
 
 
 # ---------------------------------------------------------------------------------------
@@ -444,7 +446,7 @@ class DCPolarizationResult:
             "candidates": [c.to_dict() for c in self.candidates],
             "criterion": self.criterion.__dict__,
         }
-        return {k: _clean(v) for k, v in out.items()}
+        return json_safe(out)
 
     def __str__(self) -> str:
         lo, hi = self.i_ss_interval
@@ -476,16 +478,6 @@ class DCPolarizationResult:
         from sescreen.plot import plot_dcpol
 
         return plot_dcpol(self, ax=ax)
-
-
-def _clean(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, np.floating):
-        return _clean(float(v))
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
 
 
 # ---------------------------------------------------------------------------------------
@@ -813,7 +805,7 @@ class VoltageSeriesResult:
             "thickness_cm": first.thickness_cm, "area_cm2": first.area_cm2,
             "steps": [s.summary() for s in self.steps],
         }
-        return {k: _clean(v) for k, v in out.items()}
+        return json_safe(out)
 
     def __str__(self) -> str:
         lines = [f"sigma_e from {len(self.steps)} voltages: {self.sigma_e:.4g} +/- "

@@ -20,12 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from sescreen.constants import FARADAY, GAS_CONSTANT
 from sescreen.errors import InputError
 
-__all__ = ["FARADAY", "GAS_CONSTANT", "HebbWagnerResult", "fit_hebb_wagner", "hebb_wagner_current"]
-
-FARADAY = 96485.33212  #: C/mol (CODATA 2018)
-GAS_CONSTANT = 8.314462618  #: J/(mol K) (CODATA 2018)
+__all__ = ["HebbWagnerResult", "fit_hebb_wagner", "hebb_wagner_current"]
 
 
 def hebb_wagner_current(e_v, sigma_n0, sigma_p0, *, temperature_k, thickness_cm, area_cm2):

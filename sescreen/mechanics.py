@@ -41,8 +41,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from sescreen.constants import FARADAY
 from sescreen.errors import InputError
-from sescreen.hebb_wagner import FARADAY
 
 __all__ = [
     "HAN2019_REPORTED",

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from sescreen.errors import FormatError, InputError, SescreenError
+from sescreen.serialize import json_safe
 
 __all__ = ["EXAMPLE_CANDIDATES", "ScreeningResult", "read_candidates", "screen"]
 
@@ -183,17 +184,8 @@ class ScreeningResult:
 
 
 def json_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
-    out = []
-    for rec in table.to_dict(orient="records"):
-        clean = {}
-        for k, v in rec.items():
-            if isinstance(v, float) and not math.isfinite(v):
-                v = None
-            elif isinstance(v, (np.floating, np.integer, np.bool_)):
-                v = v.item()
-            clean[k] = v
-        out.append(clean)
-    return out
+    """The table's rows as JSON-safe dicts (NaN -> None, numpy -> Python)."""
+    return json_safe(table.to_dict(orient="records"))
 
 
 def _sd_log10_from_interval(value, lo, hi) -> float:

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from sescreen.arrhenius import BOLTZMANN_EV, convert_ea, fit_arrhenius
+from sescreen.arrhenius import convert_ea, fit_arrhenius
 from sescreen.cli import main
+from sescreen.constants import BOLTZMANN_EV
 from sescreen.errors import FormatError, InputError
 from sescreen.io.writers import write_mpt, write_table
 from sescreen.sigma_table import points_from_measurements, read_manifest, read_sigma_table

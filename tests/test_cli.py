@@ -98,3 +98,13 @@ def test_console_script_runs():
     r = subprocess.run([sys.executable, "-m", "sescreen.cli", "--version"],
                        capture_output=True, text=True)
     assert r.returncode == 0 and __version__ in r.stdout
+
+
+def test_top_level_api_is_lazy():
+    code = ("import sys, sescreen\nassert 'pandas' not in sys.modules\n"
+            "assert sescreen.verdict(3e-11).passes_1ma\nassert 'sescreen.criteria' in "
+            "sys.modules\nprint(sorted(n for n in sescreen.__all__ if not "
+            "hasattr(sescreen, n)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

@@ -271,3 +271,12 @@ def test_cli_check_exit_codes(tmp_path, examples):
     assert r.exit_code == 1 and "FAIL" in r.output
     r = _run("check", str(good), "--thickness", "0.5mm", "--target", "10 V")
     assert r.exit_code == 2
+
+
+def test_judge_at_any_target_matches_the_verdict():
+    at1 = criteria.judge_at(1e-11, 1.0, sd_log10=0.5)
+    v = criteria.verdict(1e-11, sd_log10=0.5)
+    assert at1["passes"] == v.passes_1ma and at1["p_pass"] == pytest.approx(v.p_pass_1ma)
+    at3 = criteria.judge_at(1e-11, 3.0)
+    assert at3["threshold"] == pytest.approx(1e-10 / 9) and at3["p_pass"] is None
+    assert at3["margin_decades"] == pytest.approx(np.log10(1e-10 / 9 / 1e-11))

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sescreen.arrhenius import BOLTZMANN_EV
 from sescreen.atomic import atomic_write_text
+from sescreen.constants import BOLTZMANN_EV
 from sescreen.io.writers import write_dta, write_mpt, write_table
 from sescreen.ndp import Standard, depth_preset, host_lithium_density, synthesize_series
 from sescreen.synthetic import dcpol_record, i_ss_for
@@ -50,7 +50,7 @@ def sigma_at(sigma30: float, ea: float, temp_c: float) -> float:
 
 def dc_examples(rng) -> list[dict]:
     truth = []
-    for name, formula, s30, ea, thick, area, kind, _ in MATERIALS:
+    for name, _, s30, ea, thick, area, kind, _ in MATERIALS:
         for k, tc in enumerate(TEMPS_C):
             sigma = float(sigma_at(s30, ea, tc))
             i_ss = i_ss_for(sigma, VOLTAGE_V, thick, area)

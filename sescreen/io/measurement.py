@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sescreen.errors import TechniqueError
+from sescreen.serialize import json_safe
 
 __all__ = [
     "CANONICAL_COLUMNS",
@@ -242,20 +242,21 @@ class Measurement:
     def summary(self) -> dict[str, Any]:
         """JSON-safe description (what ``sescreen inspect --json`` prints)."""
         cur = self.data["current_a"] if "current_a" in self.data else None
-        return {
+        has_current = cur is not None and len(cur) > 0
+        return json_safe({
             "source": self.source,
             "format": self.format,
             "technique": self.technique.value,
             "technique_name": self.technique_name,
             "technique_inferred": self.technique_inferred,
             "n_points": len(self.data),
-            "time_span_s": _num(self.time_span_s),
-            "current_min_a": _num(cur.min()) if cur is not None and len(cur) else None,
-            "current_max_a": _num(cur.max()) if cur is not None and len(cur) else None,
-            "applied_voltage_v": _num(self.applied_voltage_v),
+            "time_span_s": self.time_span_s,
+            "current_min_a": cur.min() if has_current else None,
+            "current_max_a": cur.max() if has_current else None,
+            "applied_voltage_v": self.applied_voltage_v,
             "applied_voltage_ref": self.applied_voltage_ref,
-            "area_cm2": _num(self.area_cm2),
-            "temperature_k": _num(self.temperature_k),
+            "area_cm2": self.area_cm2,
+            "temperature_k": self.temperature_k,
             "start_time": self.start_time,
             "instrument": self.instrument,
             "software_version": self.software_version,
@@ -264,7 +265,7 @@ class Measurement:
             "original_columns": {c.name: c.original for c in self.columns},
             "n_segments": len(self.segments()),
             "warnings": list(self.warnings),
-        }
+        })
 
     def __str__(self) -> str:
         s = self.summary()
@@ -297,11 +298,3 @@ class Measurement:
             lines.append(f"    {c.name}{arrow}")
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
-
-
-def _num(x: Any) -> float | None:
-    """A JSON-safe float: None for None/NaN/inf."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None

@@ -35,12 +35,12 @@ from typing import Any
 
 import numpy as np
 
+from sescreen.constants import AVOGADRO, ELEMENTARY_CHARGE
 from sescreen.errors import InputError
 from sescreen.ndp.calibration import HAN2019_ENERGY, DepthCalibration, EnergyCalibration
 from sescreen.ndp.spectra import SpectrumSeries
 
 __all__ = [
-    "ELEMENTARY_CHARGE",
     "HAN2019_STANDARD",
     "DepthProfiles",
     "NDPAnalysis",
@@ -52,7 +52,6 @@ __all__ = [
     "uniformity_test",
 ]
 
-ELEMENTARY_CHARGE = 1.602176634e-19  #: C
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,7 @@ def host_lithium_density(formula: str, density_g_cm3: float) -> float:
         raise InputError(f"{formula} holds no lithium")
     if not density_g_cm3 > 0:
         raise InputError("the host density must be positive")
-    return n_li * density_g_cm3 / comp.weight.real * 6.02214076e23
+    return n_li * density_g_cm3 / comp.weight.real * AVOGADRO
 
 
 @dataclass(frozen=True)

@@ -112,8 +112,7 @@ def provenance(inputs: list[str] | None = None) -> dict[str, Any]:
 def constants() -> list[dict[str, str]]:
     """The constants a report's numbers depend on, with their sources."""
     from sescreen import criteria, mechanics
-    from sescreen.arrhenius import BOLTZMANN_EV
-    from sescreen.hebb_wagner import FARADAY, GAS_CONSTANT
+    from sescreen.constants import BOLTZMANN_EV, FARADAY, GAS_CONSTANT
     from sescreen.ndp.calibration import HAN2019_ENERGY
     from sescreen.ndp.profiles import HAN2019_STANDARD as S
 

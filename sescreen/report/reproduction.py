@@ -19,7 +19,7 @@ def _row(quantity, paper, computed, agree, how, why=""):
 def reproduction_context() -> dict[str, Any]:
     """Rows and figures of the reproduction report."""
     from sescreen import ccd, criteria, mechanics
-    from sescreen.arrhenius import BOLTZMANN_EV
+    from sescreen.constants import BOLTZMANN_EV
     from sescreen.dcpol import sigma_from_current
     from sescreen.ndp.calibration import DEPTH_PRESETS, HAN2019_ENERGY, PARTICLES, depth_preset
 

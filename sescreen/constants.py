@@ -1,0 +1,15 @@
+"""Physical constants (CODATA 2018 exact or recommended values), in one place.
+
+Material constants live with the model that uses them (the molar volume of lithium in
+:mod:`sescreen.mechanics`, the NDP cross sections in :mod:`sescreen.ndp.profiles`).
+"""
+
+from __future__ import annotations
+
+__all__ = ["AVOGADRO", "BOLTZMANN_EV", "ELEMENTARY_CHARGE", "FARADAY", "GAS_CONSTANT"]
+
+FARADAY = 96485.33212  #: C/mol
+GAS_CONSTANT = 8.314462618  #: J/(mol K)
+BOLTZMANN_EV = 8.617333262e-5  #: eV/K
+ELEMENTARY_CHARGE = 1.602176634e-19  #: C (exact)
+AVOGADRO = 6.02214076e23  #: 1/mol (exact)
