@@ -39,6 +39,7 @@ DIMENSIONS: dict[str, str] = {
 
 _MAX_UNIT_LEN = 64
 _MICRO = re.compile("[\u00b5\u03bc]")  # micro sign and Greek mu
+_SECONDS = {"sec", "secs", "second", "seconds"}
 _POWER = re.compile(r"([a-zA-Z])(-?[1-3])\b")  # cm2 -> cm**2, Ohm-1 -> Ohm**-1
 _SUPERSCRIPT = {"\u00b2": "**2", "\u00b3": "**3", "\u207b\u00b9": "**-1", "\u207b\u00b2": "**-2"}
 
@@ -54,6 +55,8 @@ def _normalize(unit: str) -> str:
     """Rewrite instrument and command-line spellings of a unit into pint syntax."""
     text = unit.strip()
     text = re.sub(r"\s*vs\.?\s*.*$", "", text)  # Gamry "V vs. Ref." -> "V"
+    if text.lower() in _SECONDS:  # "Sec", "secs", "Seconds" (Maccor, CH Instruments)
+        return "s"
     text = _MICRO.sub("u", text)
     for sup, rep in _SUPERSCRIPT.items():
         text = text.replace(sup, rep)

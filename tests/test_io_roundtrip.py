@@ -158,3 +158,23 @@ def test_multi_step_file_segments(tmp_path):
     assert [s.applied_voltage_v for s in segs] == pytest.approx(steps)
     assert [len(s) for s in segs] == [300, 300, 300]
     assert [s.name for s in segs] == ["steps.csv[0]", "steps.csv[1]", "steps.csv[2]"]
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("nova.txt", "Index;Time (s);WE(1).Current (A);WE(1).Potential (V)\n1;0,5;1,2E-08;0,1\n"
+                 "2;1,0;1,1E-08;0,1\n3;1,5;1,05E-08;0,1\n"),
+    ("chi.csv", "Time/sec, Current/A\n0.5, 1.2e-8\n1.0, 1.1e-8\n1.5, 1.05e-8\n"),
+    ("maccor.csv", "Test Time (Sec),Current (A),Voltage (V)\n0.5,1.2e-8,0.1\n1,1.1e-8,0.1\n"
+                   "1.5,1.05e-8,0.1\n"),
+    ("arbin.csv", "Data_Point,Test_Time(s),Current(A),Voltage(V)\n1,0.5,1.2e-8,0.1\n"
+                  "2,1,1.1e-8,0.1\n3,1.5,1.05e-8,0.1\n"),
+    ("palmsens.csv", "Time (s),Current (\u00b5A)\n0.5,0.012\n1,0.011\n1.5,0.0105\n"),
+    ("ivium.txt", "time/s\tI/A\tE/V\n0.5\t1.2e-8\t0.1\n1\t1.1e-8\t0.1\n1.5\t1.05e-8\t0.1\n"),
+])
+def test_other_instruments_exports(tmp_path, name, text):
+    """Headers of Autolab NOVA, CH Instruments, Maccor, Arbin, PalmSens and Ivium exports."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    m = read(path)
+    np.testing.assert_allclose(m.time_s, [0.5, 1.0, 1.5])
+    np.testing.assert_allclose(m.current_a, [1.2e-8, 1.1e-8, 1.05e-8])

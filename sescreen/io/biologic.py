@@ -352,7 +352,9 @@ def _mpr_settings(d: bytes) -> dict:
     out["technique_name"], out["technique"] = name, tech
     if len(d) >= 0x0215:
         area = struct.unpack_from("<f", d, 0x0211)[0]
-        if np.isfinite(area):
+        # another EC-Lab layout would put other bytes here: keep plausible areas only
+        # (an unknown area makes the analysis ask for one)
+        if np.isfinite(area) and 0 < area < 1e4:
             out["area_cm2"] = round(float(area), 6)
     if tech is Technique.CONSTANT_VOLTAGE and d[0] == 0x18:
         for off in _MPR_PARAM_OFFSETS:

@@ -84,8 +84,14 @@ def _known(unit: str) -> bool:
     return column_unit(unit)[0] != "unknown"
 
 
+# Channel prefixes of multi-channel instruments: Autolab NOVA "WE(1).Current",
+# "WE2.Potential", "Ch1 Current", "Channel 2 Voltage".
+_CHANNEL_PREFIX = re.compile(r"^(?:we\(\d+\)|we\d*|ch(?:annel)?\s*\d+)[._ ]+")
+
+
 def _key(name: str) -> str:
-    return " ".join(name.strip().strip("<>").lower().replace("_", " ").split())
+    key = " ".join(name.strip().strip("<>").lower().replace("_", " ").split())
+    return _CHANNEL_PREFIX.sub("", key).strip("<> ")
 
 
 @dataclass(frozen=True)
