@@ -148,7 +148,12 @@ def run_batch(
         progress(finished, total)
     rows = dict(reused)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(journal, "a", encoding="utf-8") as log:
+    with open(journal, "a+", encoding="utf-8") as log:
+        log.seek(0, os.SEEK_END)
+        if log.tell():  # an interrupted run may have left half a line: start a new one
+            log.seek(log.tell() - 1)
+            if log.read(1) != "\n":
+                log.write("\n")
         for row in _execute(todo, fit_kwargs, workers, scheduler):
             rows[row["file"]] = row
             log.write(json.dumps(row, default=_jsonable) + "\n")

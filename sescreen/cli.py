@@ -206,8 +206,11 @@ def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, ce
     else:
         volts = {round(r.voltage_v, 6) for r in results}
         if len(volts) == 1:
+            temps = {r.temperature_k for r in results}
+            hint = ("; holds at several temperatures make an Arrhenius series: sescreen "
+                    "arrhenius FILES... --thickness ..." if len(temps - {None}) > 1 else "")
             raise InputError(f"{len(results)} holds at the same voltage "
-                             f"({results[0].voltage_v:g} V): choose one with --segment N")
+                             f"({results[0].voltage_v:g} V): choose one with --segment N{hint}")
         result = dc.fit_voltage_series(results)
     if plot_path:
         from sescreen.plot import save_figure

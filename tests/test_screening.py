@@ -221,3 +221,16 @@ def test_cli_batch(tmp_path):
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)  # progress goes to stderr; stdout holds one JSON object
     assert data["ok"] == 6 and data["failed"] == 1
+
+
+def test_batch_journal_survives_a_half_written_line(tmp_path):
+    files = _make_files(tmp_path / "data", 4, n_bad=0)
+    out = tmp_path / "r.csv"
+    run_batch(tmp_path / "data", fit_kwargs=BATCH_KW, out=out, workers=1)
+    journal = tmp_path / "r.csv.jsonl"
+    lines = journal.read_text().splitlines()
+    journal.write_text("\n".join(lines[:2]) + "\n" + lines[2][:25])  # cut mid-record
+    res = run_batch(tmp_path / "data", fit_kwargs=BATCH_KW, out=out, workers=1)
+    assert res.reused == 2 and res.computed == 2
+    again = run_batch(tmp_path / "data", fit_kwargs=BATCH_KW, out=out, workers=1)
+    assert again.reused == len(files) and again.computed == 0
