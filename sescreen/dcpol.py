@@ -89,6 +89,8 @@ class SteadyStateCriterion:
 # ---------------------------------------------------------------------------------------
 _NOISE_PRIOR = 30
 _MAX_NFEV = 1500  # per start: a degenerate over-parameterized fit stops instead of crawling
+_POOR_FIT_REDCHI = 25.0  # beyond this the model does not describe the record
+_PROFILE_NFEV = 300  # refits of the profile start at the optimum: a few steps suffice
 
 
 _GL_X = np.array([-math.sqrt(0.6), 0.0, math.sqrt(0.6)])  # 3-point Gauss-Legendre
@@ -232,40 +234,104 @@ def _aicc(chisqr: float, n: int, k: int) -> float:
     return aic + (2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else math.inf)
 
 
-def _fit_one(name: str, binned: Binned):
-    """Best of several starting points for one model: weighted least squares of the bin
-    means against the model's bin averages."""
+def _minimize(name: str, binned: Binned, params, *, max_nfev: int = _MAX_NFEV):
+    """Weighted least squares of the bin means against the model's bin averages, from
+    ``params`` (lmfit Parameters); None when the optimizer fails outright."""
     import lmfit
 
     func = MODELS[name][0]
     args = _arg_names(name)
-    _, starts = make_model(name, binned.t, binned.y)
     weights = 1.0 / binned.sem
 
-    def residual(params):
-        v = params.valuesdict()
+    def residual(p):
+        v = p.valuesdict()
         return (binned.average(func, **{k: v[k] for k in args}) - binned.y) * weights
 
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        try:
+            res = lmfit.minimize(residual, params, method="least_squares", max_nfev=max_nfev,
+                                 scale_covar=False)
+        except (ValueError, FloatingPointError, OverflowError, ZeroDivisionError):
+            return None
+    return res if np.isfinite(res.chisqr) else None
+
+
+def _inflate(res):
+    """The weights are absolute standard errors: a misfit (reduced chi-square > 1) inflates
+    the parameter errors by its square root; a good fit never shrinks them."""
+    if res is not None and res.redchi > 1:
+        for p in res.params.values():
+            if p.stderr is not None:
+                p.stderr *= math.sqrt(res.redchi)
+    return res
+
+
+def _fit_one(name: str, binned: Binned):
+    """Best of several starting points for one model."""
+    _, starts = make_model(name, binned.t, binned.y)
     best = None
     for params in starts:
-        with _warnings.catch_warnings():
-            _warnings.simplefilter("ignore")
-            try:
-                res = lmfit.minimize(residual, params, method="least_squares",
-                                     max_nfev=_MAX_NFEV, scale_covar=False)
-            except (ValueError, FloatingPointError, OverflowError, ZeroDivisionError):
-                continue
-        if not np.isfinite(res.chisqr):
-            continue
-        if best is None or res.chisqr < best.chisqr:
+        res = _minimize(name, binned, params)
+        if res is not None and (best is None or res.chisqr < best.chisqr):
             best = res
-    if best is not None and best.redchi > 1:
-        # The weights are absolute standard errors: a misfit (reduced chi-square > 1)
-        # inflates the parameter errors by its square root; a good fit never shrinks them.
-        for p in best.params.values():
-            if p.stderr is not None:
-                p.stderr *= math.sqrt(best.redchi)
     return best
+
+
+def _polish(name: str, binned: Binned, res):
+    """A fit that stopped at the evaluation cap, or gave no covariance, continued from
+    where it stopped (done for the chosen model only: it is the one reported)."""
+    if res.success and res.params[MODELS[name][1]].stderr is not None:
+        return res
+    polished = _minimize(name, binned, res.params, max_nfev=20 * _MAX_NFEV)
+    return polished if polished is not None and polished.chisqr <= res.chisqr * (1 + 1e-9) \
+        else res
+
+
+def _profile_interval(tf: TransientFit, level: float = 0.95) -> tuple[float, float, bool]:
+    """Profile-likelihood interval of the asymptote (scaled units).
+
+    I_ss is fixed on a bracket and the other parameters refitted; the interval is where
+    chi-square rises by less than the ``level`` point of chi-square(1) (times the reduced
+    chi-square when above 1). Unlike the covariance (Wald) interval it follows the real,
+    often one-sided, shape of the likelihood of an extrapolation: when a hold ends in the
+    t^(-1/2) regime, only an upper bound is supported.
+
+    Returns
+    -------
+    (lo, hi, lower_open)
+        ``lower_open`` is True when the interval reaches I_ss = 0 (an upper bound only).
+    """
+    from scipy import stats
+
+    name, res, b = tf.model, tf.result, tf.binned
+    ss = MODELS[name][1]
+    est = float(res.params[ss].value)
+    crit = float(stats.chi2.ppf(level, 1)) * max(1.0, float(res.redchi))
+
+    def excess(v: float) -> float:
+        p = res.params.copy()
+        p[ss].set(value=v, min=-np.inf, max=np.inf, vary=False)
+        r = _minimize(name, b, p, max_nfev=_PROFILE_NFEV)
+        return (math.inf if r is None else r.chisqr - res.chisqr) - crit
+
+    def crossing(inside: float, outside: float) -> float:
+        for _ in range(10):  # bracket / 1024
+            mid = 0.5 * (inside + outside)
+            inside, outside = (mid, outside) if excess(mid) < 0 else (inside, mid)
+        return 0.5 * (inside + outside)
+
+    lower_open = excess(0.0) < 0
+    lo = 0.0 if lower_open else crossing(est, 0.0)
+    step = max(abs(est) * 0.05, (res.params[ss].stderr or abs(est) * 0.05))
+    hi_out = est + step
+    for _ in range(40):
+        if excess(hi_out) >= 0:
+            break
+        step *= 2
+        hi_out = est + step
+    hi = crossing(est, hi_out)
+    return lo, hi, lower_open
 
 
 @dataclass(frozen=True)
@@ -320,6 +386,9 @@ def fit_transient(t: np.ndarray, current: np.ndarray, model: str = "auto") -> Tr
         res = _fit_one(name, binned)
         if res is None:
             continue
+        if len(names) == 1:
+            res = _polish(name, binned, res)
+        res = _inflate(res)
         ss = MODELS[name][1]
         p = res.params[ss]
         fits[name] = res
@@ -330,8 +399,18 @@ def fit_transient(t: np.ndarray, current: np.ndarray, model: str = "auto") -> Tr
     if not cands:
         raise FitError(f"no transient model could be fitted to {n} log-time bins "
                        f"({len(t)} points); the record is too short or too noisy")
-    cands.sort(key=lambda c: (c.i_ss_stderr is None, c.aicc))
+    # AICc alone ranks the models; a fit without an error estimate is not pushed down (its
+    # error is then taken from the profile likelihood or the tail, with a warning).
+    cands.sort(key=lambda c: c.aicc)
     chosen = cands[0].model
+    polished = _polish(chosen, binned, fits[chosen]) if len(names) > 1 else fits[chosen]
+    if polished is not fits[chosen]:
+        fits[chosen] = _inflate(polished)
+        p = fits[chosen].params[MODELS[chosen][1]]
+        cands[0] = Candidate(chosen, cands[0].aicc, cands[0].bic, cands[0].chisqr,
+                             cands[0].redchi, cands[0].n_params, p.value * scale,
+                             None if p.stderr is None else abs(p.stderr * scale),
+                             bool(fits[chosen].success))
     return TransientFit(chosen, fits[chosen], scale, tuple(cands), binned)
 
 
@@ -396,8 +475,11 @@ class DCPolarizationResult:
     i_ss: float
     i_ss_stderr: float  #: total: fit error, plus the non-convergence drift when detected
     i_ss_stderr_fit: float  #: from the fit's covariance alone
+    i_ss_ci: tuple[float, float]  #: 95 % interval, A (profile likelihood when unsettled)
+    upper_bound_only: bool  #: the data bound I_ss from one side only
     sigma_e: float
     sigma_e_stderr: float
+    geometry_rel_tol: float  #: relative standard uncertainty of L/A included in sigma_e
     params: dict[str, tuple[float, float | None]]
     candidates: tuple[Candidate, ...]
     t_hold: float
@@ -416,10 +498,16 @@ class DCPolarizationResult:
 
     @property
     def i_ss_interval(self) -> tuple[float, float]:
-        """95 % interval of I_ss, A: normal approximation, cut at 0 (the fit bounds I_ss
-        to the sign of the decay)."""
-        lo, hi = self.i_ss - 1.96 * self.i_ss_stderr, self.i_ss + 1.96 * self.i_ss_stderr
-        return (max(lo, 0.0), hi) if self.i_ss >= 0 else (lo, min(hi, 0.0))
+        """95 % interval of I_ss, A: normal; for an unsettled hold widened to the profile-
+        likelihood interval; cut at 0 (the fit keeps I_ss on the side of the decay)."""
+        return self.i_ss_ci
+
+    @property
+    def sigma_e_interval(self) -> tuple[float, float]:
+        """95 % interval of sigma_e, S/cm (from the I_ss interval; geometry not included)."""
+        lo, hi = sorted(abs(v) for v in self.i_ss_ci)
+        k = self.thickness_cm / (abs(self.voltage_v) * self.area_cm2)
+        return (lo * k, hi * k)
 
     def predict(self, t: np.ndarray) -> np.ndarray:
         """Fitted current at times t since the step, A."""
@@ -438,6 +526,8 @@ class DCPolarizationResult:
             "source": self.source, "cell": self.cell, "thickness_cm": self.thickness_cm,
             "area_cm2": self.area_cm2, "temperature_k": self.temperature_k,
             "i_ss_interval": list(self.i_ss_interval),
+            "sigma_e_interval": list(self.sigma_e_interval),
+            "upper_bound_only": self.upper_bound_only,
             "remaining_fraction": self.remaining_fraction,
             "i_ss_stderr_fit": self.i_ss_stderr_fit,
             "tail_mean_stderr": self.tail_mean_stderr, "t_skip": self.t_skip,
@@ -608,19 +698,22 @@ def fit_dcpol(
     ss_name = MODELS[tf.model][1]
     p_ss = res.params[ss_name]
     i_ss = p_ss.value * tf.scale
-    if p_ss.stderr is None or not np.isfinite(p_ss.stderr):
-        warns.append("the fit gave no standard error for I_ss (parameters at a bound or "
-                     "degenerate): the uncertainty shown is the tail noise")
-        i_ss_err = sigma / math.sqrt(max(len(i) // 10, 1))
-    else:
-        i_ss_err = abs(p_ss.stderr * tf.scale)
+    no_covariance = p_ss.stderr is None or not np.isfinite(p_ss.stderr)
+    i_ss_err = sigma / math.sqrt(max(len(i) // 10, 1)) if no_covariance \
+        else abs(p_ss.stderr * tf.scale)
     values = {k: p.value for k, p in res.params.items() if k in _arg_names(tf.model)}
     t_hold = float(t_all[-1])
     remaining = float(transient_part(tf.model, [t[-1]], values)[0]) / values[ss_name]
     t_steady = _time_to_fraction(tf.model, values, crit.max_remaining, ss_name)
     if t_steady is not None and t_steady > 1e9:
         t_steady = None
-    reached = abs(remaining) <= crit.max_remaining and not rising
+    poor_fit = not res.success or res.redchi > _POOR_FIT_REDCHI
+    reached = abs(remaining) <= crit.max_remaining and not rising and not poor_fit
+    if poor_fit:
+        warns.append(f"the fit is poor (reduced chi-square {res.redchi:.3g}"
+                     + ("" if res.success else ", not converged")
+                     + "): steady state is not claimed; inspect the residuals or choose "
+                     "another model")
     fastest = _fastest_time(tf.model, values)
     if fastest is not None and fastest > t_hold:
         raise FitError(f"the hold ({t_hold:.3g} s) is shorter than the fastest fitted term "
@@ -649,6 +742,29 @@ def fit_dcpol(
     if drift is not None:
         warns.append(drift)
         i_ss_err = math.hypot(i_ss_err, drift_step)
+    # 95 % interval: the normal one, and for a hold that has not settled (an
+    # extrapolation) the union with the profile-likelihood interval, which follows the
+    # likelihood's real, often one-sided, shape.
+    interval = (i_ss - 1.96 * i_ss_err, i_ss + 1.96 * i_ss_err)
+    upper_bound_only = False
+    if not reached or no_covariance:
+        # the profile interval replaces the covariance one (which a degenerate, strongly
+        # correlated extrapolation can make meaningless), widened by any detected drift
+        p_lo, p_hi, upper_bound_only = _profile_interval(tf)
+        p_lo, p_hi = sorted((p_lo * tf.scale, p_hi * tf.scale))
+        interval = (p_lo - 1.96 * drift_step, p_hi + 1.96 * drift_step)
+        i_ss_err = (interval[1] - interval[0]) / (2 * 1.96)
+        if upper_bound_only:
+            warns.append(f"the data bound I_ss from one side only: |I_ss| < "
+                         f"{max(abs(p_lo), abs(p_hi)):.3g} A (95 %); treat sigma_e as an "
+                         "upper bound")
+    elif no_covariance:
+        warns.append("the fit gave no standard error for I_ss: the uncertainty shown is the "
+                     "tail noise")
+    if i_ss >= 0:
+        interval = (max(interval[0], 0.0), interval[1])
+    else:
+        interval = (interval[0], min(interval[1], 0.0))
     if res.redchi > 4:
         warns.append(f"the model leaves structure in the residuals (reduced chi-square "
                      f"{res.redchi:.1f}); the standard errors are scaled up by "
@@ -662,8 +778,8 @@ def fit_dcpol(
                          + ", ".join(f"{c.model}: {c.i_ss:.3g} A" for c in close)
                          + "): the extrapolation depends on the model")
     sig = sigma_from_current(i_ss, voltage, thickness_cm, area)
-    rel = math.sqrt((i_ss_err / i_ss) ** 2 + thickness_rel_tol**2 + area_rel_tol**2) \
-        if i_ss != 0 else math.inf
+    geometry_rel = math.hypot(thickness_rel_tol, area_rel_tol)
+    rel = math.hypot(i_ss_err / i_ss, geometry_rel) if i_ss != 0 else math.inf
     params = {k: (p.value * (tf.scale if _is_current(k) else 1.0),
                   None if p.stderr is None else abs(p.stderr) * (
                       abs(tf.scale) if _is_current(k) else 1.0))
@@ -671,8 +787,9 @@ def fit_dcpol(
     return DCPolarizationResult(
         source=m.name, model=tf.model, cell=cell, voltage_v=float(voltage),
         thickness_cm=float(thickness_cm), area_cm2=float(area), temperature_k=temperature,
-        i_ss=i_ss, i_ss_stderr=i_ss_err, i_ss_stderr_fit=i_ss_fit_err, sigma_e=sig,
-        sigma_e_stderr=sig * rel,
+        i_ss=i_ss, i_ss_stderr=i_ss_err, i_ss_stderr_fit=i_ss_fit_err,
+        i_ss_ci=(float(interval[0]), float(interval[1])), upper_bound_only=upper_bound_only,
+        sigma_e=sig, sigma_e_stderr=sig * rel, geometry_rel_tol=geometry_rel,
         params=params, candidates=tf.candidates, t_hold=t_hold, t_skip=float(t[0]),
         remaining_fraction=remaining, steady_state_reached=reached,
         t_steady_estimate=t_steady, tail_mean_i=tail_mean, tail_mean_stderr=tail_err,
@@ -868,8 +985,8 @@ def fit_voltage_series(steps: list[DCPolarizationResult]) -> VoltageSeriesResult
     for s in steps:
         if not s.steady_state_reached:
             warns.append(f"the hold at {s.voltage_v:+.3g} V did not reach steady state")
+    rel = math.hypot(s_err / abs(slope), first.geometry_rel_tol) if slope else math.inf
     return VoltageSeriesResult(tuple(steps), float(slope), s_err, float(intercept), i_err,
-                               sig, sig * s_err / abs(slope) if slope else math.inf,
-                               linear, chi2_red, tuple(warns))
+                               sig, sig * rel, linear, chi2_red, tuple(warns))
 
 
