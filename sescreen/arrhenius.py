@@ -252,12 +252,13 @@ def fit_arrhenius(
         raise InputError(f"{label}temperatures and conductivities must be equal-length lists")
     bad = np.flatnonzero(~np.isfinite(s) | (s <= 0))
     if bad.size:
-        raise InputError(f"{label}conductivity {s[bad[0]]!r} at point {bad[0] + 1} is not a "
-                         "positive number: an Arrhenius fit needs sigma > 0")
+        raise InputError(f"{label}conductivity {float(s[bad[0]]):g} at point {bad[0] + 1} "
+                         "(a blank cell reads as nan) is not a positive number: an Arrhenius "
+                         "fit needs sigma > 0")
     bad = np.flatnonzero(~np.isfinite(t) | (t <= 0))
     if bad.size:
-        raise InputError(f"{label}temperature {t[bad[0]]!r} K at point {bad[0] + 1} is not "
-                         "positive")
+        raise InputError(f"{label}temperature {float(t[bad[0]]):g} K at point {bad[0] + 1} "
+                         "is not positive")
     low = np.flatnonzero(t < _MIN_PLAUSIBLE_K)
     if low.size:
         raise InputError(f"{label}temperature {t[low[0]]:g} K at point {low[0] + 1} is "
@@ -265,7 +266,8 @@ def fit_arrhenius(
                          f"Celsius ({t[low[0]] + 273.15:g} K)? Label the column 'T (C)'")
     if np.unique(t).size < 3:
         raise InputError(f"{label}an Arrhenius fit needs at least 3 different temperatures "
-                         f"(got {np.unique(t).size}): with 2 the line has no error estimate")
+                         f"(got {np.unique(t).size}: {', '.join(f'{v:g} K' for v in np.unique(t))}"
+                         "); with fewer the line has no error estimate")
     if sigma_stderr is not None:
         e = np.asarray(sigma_stderr, dtype=float)
         if e.shape != s.shape or np.any(~np.isfinite(e)) or np.any(e <= 0):
@@ -297,7 +299,11 @@ def fit_arrhenius(
         residual_var = float(np.median(sd_ln**2)) * inflate
     from scipy import stats
 
-    q = float(stats.t.ppf(0.975, dof_t)) if dof_t is not None else 1.959963984540054
+    # Student's t whenever the scatter sets the errors (no stated errors, or stated errors
+    # inflated because the scatter exceeds them); normal for trusted absolute errors
+    overdispersed = sigma_stderr is not None and dof > 0 and chi2_red > 1
+    q = float(stats.t.ppf(0.975, dof)) if (dof_t is not None or overdispersed) and dof > 0 \
+        else 1.959963984540054
     ea, ea_se = float(beta[1]), float(math.sqrt(cov[1, 1]))
     warns: list[str] = []
     # Outliers: residuals beyond 3 standard errors, flagged, not dropped. Leverage-corrected;
@@ -317,7 +323,8 @@ def fit_arrhenius(
         warns.append(f"point at {t[i]:.1f} K (sigma {s[i]:.3g} S/cm) lies "
                      f"{abs(student[i]):.1f} standard errors off the line: check it (kept in "
                      "the fit)")
-    curvature_p = _curvature_test(x, y, w, absolute=sigma_stderr is not None)
+    curvature_p = _curvature_test(x, y, w,
+                                  absolute=sigma_stderr is not None and not overdispersed)
     if curvature_p is not None and curvature_p < 0.05:
         warns.append(f"a quadratic term in 1/T improves the fit significantly (p = "
                      f"{curvature_p:.2g}): the conduction mechanism may change over the "
@@ -337,8 +344,9 @@ def fit_arrhenius(
 
 
 def _curvature_test(x, y, w, *, absolute: bool) -> float | None:
-    """p-value that a quadratic term in 1/T is needed (F-test; chi-square test of the
-    chi-square drop when the errors are absolute). None with fewer than 4 points."""
+    """p-value that a quadratic term in 1/T is needed: a chi-square test of the chi-square
+    drop when the errors are absolute and trusted, else an F-test (the scatter sets the
+    scale). None with fewer than 4 points."""
     from scipy import stats
 
     n = x.size

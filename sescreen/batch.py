@@ -6,9 +6,10 @@ analysis, in parallel, into one results table.
   Dask cluster (``scheduler="tcp://host:8786"``; extra ``sescreen[dask]``).
 - A file that fails is recorded with its error; the others go on.
 - Resumable: every finished file is appended at once to a journal (``<out>.jsonl``, one
-  JSON object per line, flushed). A new run skips files whose path, size and modification
-  time match a journal entry, so an interrupted run resumes where it stopped without
-  redoing finished files. The table (CSV) is written atomically at the end.
+  JSON object per line, flushed). A new run skips files whose path, size, modification
+  time and analysis options (thickness, area, voltage, model) match a journal entry, so an
+  interrupted run resumes where it stopped without redoing finished files, and a run with
+  other options recomputes. The table (CSV) is written atomically at the end.
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ __all__ = ["BatchResult", "analyse_file", "find_files", "run_batch"]
 
 _COLUMNS = ("file", "status", "error", "sigma_e", "sigma_e_stderr", "i_ss", "i_ss_stderr",
             "voltage", "model", "steady_state_reached", "t_hold", "t_steady_estimate",
-            "temperature_k", "format", "technique", "warnings", "size", "mtime_ns")
+            "temperature_k", "thickness_cm", "area_cm2", "format", "technique", "warnings",
+            "options", "size", "mtime_ns")
+
+
+def _options_key(fit_kwargs: dict[str, Any]) -> str:
+    """The analysis options as a stable string: a journal entry is reused only when the
+    options it was computed with are the same."""
+    full = {"area_cm2": None, "voltage_v": None, "model": "auto", **fit_kwargs}
+    return json.dumps(full, sort_keys=True, default=str)
 
 
 def find_files(folder: str | Path, *, exclude: tuple[Path, ...] = ()) -> list[Path]:
@@ -54,7 +63,8 @@ def analyse_file(path: str, fit_kwargs: dict[str, Any]) -> dict[str, Any]:
 
     p = Path(path)
     stat = p.stat()
-    row: dict[str, Any] = {"file": str(p), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    row: dict[str, Any] = {"file": str(p), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                           "options": _options_key(fit_kwargs)}
     try:
         m = read(p)
         row.update(format=m.format, technique=m.technique.value)
@@ -62,7 +72,8 @@ def analyse_file(path: str, fit_kwargs: dict[str, Any]) -> dict[str, Any]:
         s = res.summary()
         row.update({k: s.get(k) for k in ("sigma_e", "sigma_e_stderr", "i_ss", "i_ss_stderr",
                                           "voltage", "model", "steady_state_reached",
-                                          "t_hold", "t_steady_estimate", "temperature_k")})
+                                          "t_hold", "t_steady_estimate", "temperature_k",
+                                          "thickness_cm", "area_cm2")})
         row.update(status="ok", error=None, warnings="; ".join(s["warnings"]))
     except SescreenError as exc:
         row.update(status="error", error=str(exc), warnings="")
@@ -135,10 +146,12 @@ def run_batch(
     if not resume and journal.exists():
         journal.unlink()
     todo, reused = [], {}
+    options = _options_key(fit_kwargs)
     for p in files:
         rec = done.get(str(p))
         st = p.stat()
-        if rec and rec.get("size") == st.st_size and rec.get("mtime_ns") == st.st_mtime_ns:
+        if rec and rec.get("size") == st.st_size and rec.get("mtime_ns") == st.st_mtime_ns \
+                and rec.get("options") == options:
             reused[str(p)] = rec
         else:
             todo.append(str(p))

@@ -23,6 +23,7 @@ from sescreen.serialize import json_safe
 _MODEL_CHOICES = ("auto", "exp1", "exp2", "exp3", "stretched", "stoich", "stoich_limit")
 EXIT_FAIL = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # the shell convention for Ctrl-C
 
 
 class _Group(click.Group):
@@ -35,6 +36,13 @@ class _Group(click.Group):
             if os.environ.get("SESCREEN_DEBUG"):
                 raise
             click.echo(f"sescreen: error: {exc}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+        except OSError as exc:  # an output that cannot be written, a folder named as a file
+            if os.environ.get("SESCREEN_DEBUG"):
+                raise
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            click.echo(f"sescreen: error: {where}{exc.strerror or exc}: check the path and "
+                       "its permissions", err=True)
             ctx.exit(EXIT_BAD_INPUT)
 
 
@@ -109,6 +117,46 @@ def read_measurement(path: str, *, area: str | None = None, voltage: str | None 
     )
 
 
+_FIGURE_FORMATS = (".png", ".svg", ".pdf")
+
+
+def _conductivity(text: str | None, name: str) -> float | None:
+    """A conductivity in S/cm from '1e-9', '1e-9 S/cm', '1e-7 S/m' or '1 uS/cm'."""
+    if text is None:
+        return None
+    import re
+
+    from sescreen.units import factor
+
+    m = re.match(r"^\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*(.*)$", text)
+    if not m:
+        raise InputError(f"{name} {text!r}: write a number in S/cm, e.g. '1e-9' or '1e-9 S/cm'")
+    unit = m.group(4).strip() or "S/cm"
+    try:
+        value = float(m.group(1)) * factor(unit, "S/cm")
+    except InputError:
+        raise InputError(f"{name} {text!r}: {unit!r} is not a conductivity (S/cm, S/m)") \
+            from None
+    if not value > 0:
+        raise InputError(f"{name} {text!r} must be positive")
+    return value
+
+
+def _check_output(path: str | None, suffixes: tuple[str, ...], option: str) -> None:
+    """Refuse an output name with the wrong extension, or naming a folder, before any work."""
+    if path is None:
+        return
+    from pathlib import Path
+
+    p = Path(path)
+    if p.is_dir() or path.endswith(("/", os.sep)):
+        raise InputError(f"{option} {path!r} is a folder: give a file name ending in "
+                         f"{' or '.join(suffixes)}")
+    if p.suffix.lower() not in suffixes:
+        raise InputError(f"{option} {path!r}: the file name must end in "
+                         f"{' or '.join(suffixes)}")
+
+
 def _path_arg(func):
     return click.argument("file", type=click.Path(dir_okay=False))(func)
 
@@ -154,9 +202,9 @@ def inspect(file: str, as_json: bool, show_segments: bool, **opts: Any) -> None:
 @click.option("--segment", type=int, help="Fit only this hold of a multi-hold record.")
 @click.option("--cell", type=click.Choice(["blocking", "hebb-wagner"]), default="blocking",
               show_default=True, help="Cell type stored with sigma_e.")
-@click.option("--thickness-tol", type=float, default=0.0,
+@click.option("--thickness-tol", type=click.FloatRange(min=0), default=0.0,
               help="Relative standard uncertainty of the thickness (e.g. 0.02).")
-@click.option("--area-tol", type=float, default=0.0,
+@click.option("--area-tol", type=click.FloatRange(min=0), default=0.0,
               help="Relative standard uncertainty of the area (e.g. 0.01).")
 @reader_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -174,11 +222,15 @@ def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, ce
     """
     from sescreen import dcpol as dc
 
+    _check_output(plot_path, _FIGURE_FORMATS, "--plot")
     thickness_cm = _quantity(thickness, "length", "--thickness") * 100
+    skip_s = _quantity(skip, "time", "--skip")
+    if skip_s is not None and skip_s < 0:
+        raise InputError(f"--skip {skip!r} must not be negative")
     kwargs = dict(
         thickness_cm=thickness_cm, model=model, cell=cell,
         voltage_v=_quantity(voltage, "voltage", "--voltage"),
-        skip_s=_quantity(skip, "time", "--skip"),
+        skip_s=skip_s,
         thickness_rel_tol=thickness_tol, area_rel_tol=area_tol,
     )
     measurements = [read_measurement(f, area=area, temperature=temperature, **opts)
@@ -200,7 +252,9 @@ def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, ce
         result = fit_hebb_wagner([r.voltage_v for r in results], [r.i_ss for r in results],
                                  i_err_a=[r.i_ss_stderr for r in results],
                                  temperature_k=temps.pop(), thickness_cm=thickness_cm,
-                                 area_cm2=results[0].area_cm2)
+                                 area_cm2=results[0].area_cm2,
+                                 hold_warnings=[f"{r.source} ({r.voltage_v:+.3g} V): {w}"
+                                                for r in results for w in r.warnings])
     elif len(results) == 1:
         result = results[0]
     else:
@@ -251,6 +305,7 @@ def arrhenius(inputs, convention, at, material, thickness, area, temperatures, m
     from sescreen import sigma_table as st
     from sescreen.arrhenius import fit_arrhenius
 
+    _check_output(plot_path, _FIGURE_FORMATS, "--plot")
     at_k = _quantity(at, "temperature", "--at")
     failures: list[str] = []
     if len(inputs) == 1 and _is_table(inputs[0]):
@@ -293,14 +348,14 @@ def arrhenius(inputs, convention, at, material, thickness, area, temperatures, m
         emit_json(summaries[0] if len(summaries) == 1 else {"materials": summaries})
         return
     for f, s in zip(fits, summaries, strict=True):
-        click.echo(str(f))
+        click.echo(str(f).split("\n  warning:")[0])
         if at_k is not None:
             lo, hi = s["sigma_at_interval"]
             plo, phi = s["sigma_at_prediction_interval"]
             click.echo(f"  sigma({at_k - 273.15:.1f} C) = {s['sigma_at']:.3g} S/cm "
                        f"(95 % CI {lo:.3g} .. {hi:.3g}; prediction {plo:.3g} .. {phi:.3g})")
-    for msg in failures:
-        click.echo(f"  skipped: {msg}")
+        for w in s["warnings"]:  # the fit's, the extrapolation's and skipped files
+            click.echo(f"  warning: {w}")
 
 
 @main.command()
@@ -324,14 +379,27 @@ def mechanics(fracture_stress, model, k_ic, flaw, geometry_factor, asr, overpote
     if overpotential is not None:
         phi = _quantity(overpotential, "voltage", "--overpotential")
         stress = mech.fracture_stress_for(phi, model=model)
+        warns = []
+        if k_ic or flaw or fracture_stress:
+            warns.append("--fracture-stress, --k-ic and --flaw are not used with "
+                         "--overpotential (the inverse gives the stress)")
+        if model == "han2019" and not 30e6 <= stress <= 100e6:
+            warns.append("outside the reported 30-100 MPa: the reported line is extrapolated")
         out = {"critical_overpotential_v": phi, "model": model,
-               "inputs": {"critical_overpotential_v": phi}, "stress_pa": stress}
+               "inputs": {"critical_overpotential_v": phi}, "stress_pa": stress,
+               "warnings": warns}
         if as_json:
             emit_json(out)
         else:
             click.echo(f"phi_c = {phi * 1e3:.2f} mV needs a stress of {stress / 1e6:.4g} MPa "
                        f"({model})")
+            for w in warns:
+                click.echo(f"  warning: {w}")
         return
+    if model == "griffith" and fracture_stress is not None:
+        raise InputError("--model griffith uses --k-ic and --flaw, not --fracture-stress")
+    if model != "griffith" and (k_ic or flaw):
+        raise InputError(f"--k-ic and --flaw belong to --model griffith, not {model}")
     result = mech.critical_overpotential(
         _quantity(fracture_stress, "pressure", "--fracture-stress"), model=model,
         fracture_toughness_pa_sqrt_m=_quantity(k_ic, "fracture_toughness", "--k-ic"),
@@ -354,9 +422,9 @@ def mechanics(fracture_stress, model, k_ic, flaw, geometry_factor, asr, overpote
 
 @main.command()
 @click.option("--ccd", help="Target current density, e.g. '1mA/cm2': the largest sigma_e.")
-@click.option("--sigma-e", "sigma_e", type=float, help="Electronic conductivity in S/cm: the "
-              "predicted CCD and the verdict.")
-@click.option("--stderr", type=float, help="Standard error of --sigma-e, S/cm.")
+@click.option("--sigma-e", "sigma_e", help="Electronic conductivity, e.g. '1e-9 S/cm' (a bare "
+              "number is S/cm): the predicted CCD and the verdict.")
+@click.option("--stderr", help="Standard error of --sigma-e, e.g. '2e-10 S/cm'.")
 @click.option("--source", type=click.Choice(["han2019", "construction", "fit"]),
               default="han2019", show_default=True, help="Where the threshold comes from.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -369,6 +437,8 @@ def criteria(ccd, sigma_e, stderr, source, as_json):
     """
     from sescreen import criteria as cr
 
+    sigma_e = _conductivity(sigma_e, "--sigma-e")
+    stderr = _conductivity(stderr, "--stderr")
     out: dict[str, Any] = {"source": source}
     if ccd is not None:
         target = _quantity(ccd, "current_density", "--ccd") / 10.0  # A/m^2 -> mA/cm^2
@@ -380,7 +450,8 @@ def criteria(ccd, sigma_e, stderr, source, as_json):
         pred = cr.predicted_ccd(sigma_e, source="fit" if source == "fit" else source)
         out.update(sigma_e=sigma_e, predicted_ccd=pred["predicted_ccd"],
                    predicted_ccd_interval=pred["interval"],
-                   verdict=cr.verdict(sigma_e, stderr=stderr, source=source).summary())
+                   verdict=cr.verdict(sigma_e, stderr=stderr, source=source).summary(),
+                   warnings=pred["warnings"])
     if ccd is None and sigma_e is None:
         out["thresholds"] = [
             {"source": src, "ccd_ma_cm2": c, "max_sigma_e": t.sigma_e_max,
@@ -402,6 +473,8 @@ def criteria(ccd, sigma_e, stderr, source, as_json):
                    f"{out['predicted_ccd']:.3g} mA/cm^2"
                    + (f" (95 % prediction: {iv[0]:.2g} .. {iv[1]:.2g})" if iv else ""))
         click.echo(str(cr.verdict(sigma_e, stderr=stderr, source=source)))
+        for w in out["warnings"]:
+            click.echo(f"  warning: {w}")
     for t in out.get("thresholds", []):
         iv = t["interval"]
         click.echo(f"{t['source']:>12} {t['ccd_ma_cm2']:>4g} mA/cm^2: sigma_e < "
@@ -527,10 +600,11 @@ def ndp_calibrate(stack, method, as_json):
 @click.argument("spectra", nargs=-1, required=True, type=click.Path())
 @click.option("--stack", required=True, help="Depth calibration: preset name or stack TOML.")
 @click.option("--method", type=click.Choice(["preset", "stopping"]), default=None)
-@click.option("--standard-counts", type=float, default=1.0, show_default=True,
-              help="C_10B: the 10B standard's corrected counts per monitor unit (eq. 4).")
+@click.option("--standard-counts", type=float,
+              help="C_10B: the 10B standard's corrected counts per monitor unit (eq. 4); "
+              "without it, amounts are relative.")
 @click.option("--alpha1-only", is_flag=True, help="The standard's counts are alpha_1 only.")
-@click.option("--channels-per-bin", type=int, default=60, show_default=True)
+@click.option("--channels-per-bin", type=click.IntRange(min=1), default=60, show_default=True)
 @click.option("--window", help="Depth window, e.g. '0:16' (um).")
 @click.option("--boundary", help="Surface/bulk boundary, e.g. '2um' (default: from the data).")
 @click.option("--current", help="Constant current density for the charge line, e.g. "
@@ -543,8 +617,9 @@ def ndp_calibrate(stack, method, as_json):
 def ndp_analyse(spectra, stack, method, standard_counts, alpha1_only, channels_per_bin,
                 window, boundary, current, host, monitor, as_json, plot_path):
     """Analyse a series of NDP frames (files, a folder or a wide table)."""
-    from sescreen.ndp import Standard, analyse, read_spectra
+    from sescreen.ndp import HAN2019_STANDARD, Standard, analyse, read_spectra
 
+    _check_output(plot_path, _FIGURE_FORMATS, "--plot")
     calib, _ = _depth_calibration(stack, method)
     series = read_spectra(list(spectra), monitor=monitor)
     win = None
@@ -563,7 +638,8 @@ def ndp_analyse(spectra, stack, method, standard_counts, alpha1_only, channels_p
             raise InputError(f"--host {host!r}: write 'FORMULA:DENSITY', e.g. "
                              "'Li7La3Zr2O12:5.1'") from None
     result = analyse(
-        series, calib, standard=Standard(counts_per_monitor=standard_counts),
+        series, calib, standard=HAN2019_STANDARD if standard_counts is None
+        else Standard(counts_per_monitor=standard_counts),
         channels_per_bin=channels_per_bin, depth_window_um=win,
         boundary_um=None if boundary is None else _quantity(boundary, "length",
                                                             "--boundary") * 1e6,
@@ -598,6 +674,7 @@ def screen(candidates, at, out, model, as_json):
     """Screen a candidates table: one verdict row per material, ranked."""
     from sescreen.screening import screen as run_screen
 
+    _check_output(out, (".csv", ".json"), "--out")
     result = run_screen(candidates, operating_k=_quantity(at, "temperature", "--at"),
                         model=model)
     if out:
@@ -657,10 +734,14 @@ def report(candidates, out, at, reproduction, write_all, title):
 
     targets = []
     if write_all:
+        if out.lower().endswith(".html"):
+            raise InputError(f"--all writes two reports into a folder: --out {out!r} names a "
+                             "file; give a folder, e.g. --out reports/")
         folder = Path(out)
         targets = [("screening", folder / "example-screening.html"),
                    ("reproduction", folder / "han2019-reproduction.html")]
     else:
+        _check_output(out, (".html", ".htm"), "--out")
         targets = [("reproduction" if reproduction else "screening", Path(out))]
     for kind, path in targets:
         if kind == "reproduction":
@@ -699,6 +780,7 @@ def batch(folder, thickness, area, voltage, model, workers, scheduler, out, rest
     """
     from sescreen.batch import run_batch
 
+    _check_output(out, (".csv",), "--out")
     area_m2 = _quantity(area, "area", "--area")
     fit_kwargs = {"thickness_cm": _quantity(thickness, "length", "--thickness") * 100,
                   "area_cm2": None if area_m2 is None else area_m2 * 1e4,
@@ -717,6 +799,12 @@ def batch(folder, thickness, area, voltage, model, workers, scheduler, out, rest
     try:
         result = run_batch(folder, fit_kwargs=fit_kwargs, out=out, workers=workers,
                            scheduler=scheduler, resume=not restart, progress=progress)
+    except KeyboardInterrupt:
+        done = bar.get("seen", 0)
+        total = bar["bar"].length if "bar" in bar else "?"
+        click.echo(f"\nsescreen: interrupted after {done} of {total} files; the finished ones "
+                   f"are in {out}.jsonl: run the same command again to resume", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     finally:
         if "bar" in bar:
             bar["bar"].__exit__(None, None, None)

@@ -22,7 +22,8 @@ Han et al. 2019 [P]: dendrite-free plating needs sigma_e < 1e-10 S/cm at 1 mA/cm
 A verdict reports, for each target: pass or fail, the margin in decades
 (log10 threshold - log10 sigma_e, positive = passes), and, when sigma_e has an uncertainty,
 the probability of passing under a log-normal error (sd of log10 sigma_e =
-stderr / (sigma_e ln 10), or given directly). The thresholds are stated at room
+stderr / (sigma_e ln 10), or given directly; with ``source="fit"`` the threshold's own
+bootstrap uncertainty is added in quadrature). The thresholds are stated at room
 temperature: a sigma_e at another temperature is judged as given, with a warning
 (extrapolate it first with :mod:`sescreen.arrhenius`).
 """
@@ -100,8 +101,9 @@ def max_sigma_e(ccd_ma_cm2: float, *, source: str = "han2019") -> Threshold:
         stated = {1.0: SIGMA_E_MAX_1MA, 10.0: SIGMA_E_MAX_10MA}
         if ccd in stated:
             return stated[ccd]
+        how = "interpolated" if 1.0 < ccd < 10.0 else "extrapolated"
         return Threshold(float(_han_sigma_max(ccd)), ccd, "han2019",
-                         "interpolated on the log-log line through the two values stated by "
+                         f"{how} on the log-log line through the two values stated by "
                          f"{_HAN} (slope -1/2)")
     line = _line(source)
     value, interval = line.max_sigma_e(ccd)
@@ -120,13 +122,19 @@ def predicted_ccd(sigma_e_s_cm: float, *, source: str = "fit") -> dict[str, Any]
     sig = float(sigma_e_s_cm)
     if not (math.isfinite(sig) and sig > 0):
         raise InputError(f"sigma_e {sigma_e_s_cm!r} S/cm must be positive")
+    warnings = []
+    if not 1e-16 <= sig <= 1e-5:
+        warnings.append(f"sigma_e {sig:.3g} S/cm is far outside the literature data "
+                        "(1e-15..1e-7 S/cm): the predicted CCD is an extrapolation of a line")
     if source == "han2019":
         return {"predicted_ccd": float((1e-10 / sig) ** 0.5), "interval": None,
-                "source": source, "label": "the line through the two stated thresholds"}
+                "source": source, "label": "the line through the two stated thresholds",
+                "warnings": warnings}
     line = _line(source)
     value, interval = line.predicted_ccd(sig)
     return {"predicted_ccd": float(value), "interval": None if interval is None
-            else list(interval), "source": source, "label": line.label}
+            else list(interval), "source": source, "label": line.label,
+            "warnings": warnings}
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,20 @@ def _thresholds(source: str) -> tuple[float, float]:
             max_sigma_e(10.0, source=source).sigma_e_max)
 
 
+def _threshold_sd(source: str, ccd_ma_cm2: float) -> float:
+    """Standard deviation of log10 of the threshold itself (0 for the stated and the
+    constructed thresholds; from the bootstrap for the fitted one)."""
+    if source != "fit":
+        return 0.0
+    from sescreen.ccd import fit_ccd
+
+    line = fit_ccd()
+    if line.boot is None:
+        return 0.0
+    a, b = line.boot[:, 0], line.boot[:, 1]
+    return float(np.nanstd((math.log10(ccd_ma_cm2) - a) / b))
+
+
 def judge(sigma_e, *, stderr=None, sd_log10=None, source: str = "han2019"):
     """Vectorized verdicts for many candidates (numpy arrays or pandas Series).
 
@@ -193,8 +215,8 @@ def judge(sigma_e, *, stderr=None, sd_log10=None, source: str = "han2019"):
     index = sigma_e.index if isinstance(sigma_e, pd.Series) else None
     sig, sd = _sigma_and_sd(sigma_e, stderr, sd_log10)
     t1, t10 = _thresholds(source)
-    m1, p1 = _margin_and_probability(sig, sd, t1)
-    m10, p10 = _margin_and_probability(sig, sd, t10)
+    m1, p1 = _margin_and_probability(sig, _total_sd(sd, _threshold_sd(source, 1.0)), t1)
+    m10, p10 = _margin_and_probability(sig, _total_sd(sd, _threshold_sd(source, 10.0)), t10)
     return pd.DataFrame({"passes_1ma": m1 > 0, "passes_10ma": m10 > 0,
                          "margin_1ma_decades": m1, "margin_10ma_decades": m10,
                          "p_pass_1ma": p1, "p_pass_10ma": p10}, index=index)
@@ -214,6 +236,13 @@ def _sigma_and_sd(sigma_e, stderr, sd_log10):
     if np.any(sd < 0):
         raise InputError("uncertainties must not be negative")
     return sig, sd
+
+
+def _total_sd(sd, threshold_sd: float):
+    """Uncertainty of the margin: sigma_e's and the threshold's, in quadrature (log10)."""
+    if threshold_sd == 0:
+        return sd
+    return np.hypot(0.0 if sd is None else sd, threshold_sd)
 
 
 def _margin_and_probability(sig, sd, threshold):
@@ -240,6 +269,7 @@ def judge_at(sigma_e_s_cm: float, ccd_ma_cm2: float, *, stderr: float | None = N
     """
     thr = max_sigma_e(ccd_ma_cm2, source=source)
     sig, sd = _sigma_and_sd(float(sigma_e_s_cm), stderr, sd_log10)
+    sd = _total_sd(sd, _threshold_sd(source, float(ccd_ma_cm2)))
     margin, p = _margin_and_probability(sig, sd, thr.sigma_e_max)
     return {"passes": bool(margin > 0), "margin_decades": float(margin),
             "p_pass": None if np.isnan(p) else float(p), "threshold": thr.sigma_e_max,

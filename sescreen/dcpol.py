@@ -540,7 +540,9 @@ class DCPolarizationResult:
 
     def __str__(self) -> str:
         lo, hi = self.i_ss_interval
-        state = "reached" if self.steady_state_reached else "NOT reached"
+        state = ("reached" if self.steady_state_reached else "NOT reached"
+                 if abs(self.remaining_fraction) > self.criterion.max_remaining
+                 else "NOT claimed (see the warnings)")
         lines = [
             f"{self.source}: DC polarization ({self.cell} cell), {self.voltage_v:+.4g} V, "
             f"model {self.model}",
@@ -732,9 +734,9 @@ def fit_dcpol(
                      if not reached else
                      f"the tail mean ({tail_mean:.4g} A) disagrees with the asymptote "
                      f"({i_ss:.4g} A) by {diff / abs(i_ss):.0%}: check for drift")
-    if not reached:
+    if abs(remaining) > crit.max_remaining:
         when = (f"; the fit says it would be after about {t_steady:.3g} s "
-                f"({t_steady / 3600:.3g} h)" if t_steady else "")
+                f"({t_steady / 3600:.3g} h)" if t_steady and t_steady > t_hold else "")
         warns.append(f"steady state not reached: the transient is still "
                      f"{remaining:.1%} of I_ss at the end of the hold{when}")
     i_ss_fit_err = i_ss_err

@@ -68,6 +68,7 @@ class HebbWagnerResult:
     i_a: tuple[float, ...]
     i_err_a: tuple[float, ...]
     cell: str = "hebb-wagner"
+    warnings: tuple[str, ...] = ()
 
     def sigma_e_at(self, e_v: float) -> float:
         """Total electronic conductivity at potential E versus Li, S/cm."""
@@ -81,7 +82,7 @@ class HebbWagnerResult:
                 "covariance": [list(r) for r in self.covariance],
                 "temperature_k": self.temperature_k, "thickness_cm": self.thickness_cm,
                 "area_cm2": self.area_cm2, "chi2_red": self.chi2_red,
-                "n_points": self.n_points}
+                "n_points": self.n_points, "warnings": list(self.warnings)}
 
     def __str__(self) -> str:
         return (f"Hebb-Wagner ({self.n_points} potentials, {self.temperature_k:.1f} K): "
@@ -110,7 +111,7 @@ class HebbWagnerResult:
 
 
 def fit_hebb_wagner(e_v, i_a, *, temperature_k: float, thickness_cm: float, area_cm2: float,
-                    i_err_a=None) -> HebbWagnerResult:
+                    i_err_a=None, hold_warnings=()) -> HebbWagnerResult:
     """Fit eq. (2) to steady-state currents at several potentials.
 
     Parameters
@@ -124,6 +125,8 @@ def fit_hebb_wagner(e_v, i_a, *, temperature_k: float, thickness_cm: float, area
     i_err_a : array-like, optional
         Standard errors of the currents, A (e.g. ``i_ss_stderr`` of DC fits); equal
         weights when absent, with the errors then scaled by the residual scatter.
+    hold_warnings : sequence of str
+        Warnings of the holds behind the currents, carried into the result.
 
     Raises
     ------
@@ -157,8 +160,18 @@ def fit_hebb_wagner(e_v, i_a, *, temperature_k: float, thickness_cm: float, area
     cov = np.linalg.inv(scaled.T @ scaled) / np.outer(norms, norms)
     if i_err_a is None or chi2_red > 1:
         cov = cov * (chi2_red if np.isfinite(chi2_red) else 1.0)
+    warns = tuple(
+        f"{name} fitted negative ({value:.3g} +/- {np.sqrt(var):.2g} S/cm): "
+        + ("consistent with zero" if value > -2 * np.sqrt(var) else
+           "the data do not follow eq. (2); check the potentials and the cell")
+        for name, value, var in (("sigma_n0", coef[0], cov[0, 0]),
+                                 ("sigma_p0", coef[1], cov[1, 1])) if value < 0)
+    if np.isfinite(chi2_red) and chi2_red > 3:
+        warns += (f"eq. (2) fits the currents poorly (reduced chi-square {chi2_red:.3g}): "
+                  "not a Hebb-Wagner cell, or holds not at steady state; errors scaled up",)
+    warns += tuple(hold_warnings)
     return HebbWagnerResult(
         float(coef[0]), float(math.sqrt(cov[0, 0])), float(coef[1]), float(math.sqrt(cov[1, 1])),
         ((float(cov[0, 0]), float(cov[0, 1])), (float(cov[1, 0]), float(cov[1, 1]))),
         float(temperature_k), float(thickness_cm), float(area_cm2), chi2_red, int(e.size),
-        tuple(map(float, e)), tuple(map(float, i)), tuple(map(float, err)))
+        tuple(map(float, e)), tuple(map(float, i)), tuple(map(float, err)), warnings=warns)

@@ -188,6 +188,10 @@ def fracture_stress_for(critical_overpotential_v: float, *, model: str = "pressu
                                                                    molar_volume_m3)
     if model == "han2019":
         (s1, p1), (s2, p2) = HAN2019_REPORTED
+        at_zero = p1 - (p2 - p1) * s1 / (s2 - s1)  # -12.7 mV: the reported line's offset
+        if critical_overpotential_v > at_zero:
+            raise InputError(f"the reported line starts at {at_zero * 1e3:.1f} mV (zero stress): "
+                             "no stress gives a smaller |phi_c| in the han2019 mode")
         return s1 + (critical_overpotential_v - p1) * (s2 - s1) / (p2 - p1)
     raise InputError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
 

@@ -238,7 +238,7 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
                             temperature_k=None if not np.isfinite(rec["temperature_k"])
                             else float(rec["temperature_k"]), model=model)
                     except SescreenError as exc:
-                        result.failures.append(f"{rec['file']}: {exc}")
+                        result.failures.append(str(exc))  # the message names the file
                         warns.append(f"{Path(rec['file']).name} skipped: {exc.message}")
                         continue
                     result.fits[name].append(fit)
@@ -282,10 +282,10 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
                 lo, hi = ((10 ** (math.log10(sigma) - 1.96 * sd), 10 ** (math.log10(sigma)
                                                                          + 1.96 * sd))
                           if sd else (math.nan, math.nan))
-                row.update(sigma_e_method="measured" if abs(temps_a[k] - operating_k) <= 5
+                row.update(sigma_e_method="measured" if abs(temps_a[k] - operating_k) <= 1
                            else f"measured at {temps_a[k] - 273.15:.0f} C (not extrapolated)",
                            ea_ev=math.nan, ea_stderr=math.nan)
-                if abs(temps_a[k] - operating_k) > 5:
+                if abs(temps_a[k] - operating_k) > 1:
                     warns.append(f"sigma_e is from {temps_a[k] - 273.15:.0f} C, not the operating "
                                  f"{operating_k - 273.15:.0f} C: fewer than 3 temperatures to "
                                  "extrapolate")

@@ -38,7 +38,15 @@ DIMENSIONS: dict[str, str] = {
 }
 
 _MAX_UNIT_LEN = 64
+#: Units users write on a command line, for hints (the field's units, not SI).
+_FIELD_UNITS = {"length": "mm", "area": "cm2", "current_density": "mA/cm2", "voltage": "V",
+                "time": "s", "pressure": "MPa", "current": "nA", "temperature": "C",
+                "fracture_toughness": "MPa*m^0.5", "area_resistance": "ohm*cm^2"}
 _MICRO = re.compile("[\u00b5\u03bc]")  # micro sign and Greek mu
+
+
+def _example_unit(dimension: str) -> str:
+    return _FIELD_UNITS.get(dimension, DIMENSIONS.get(dimension, "?"))
 _SECONDS = {"sec", "secs", "second", "seconds"}
 _POWER = re.compile(r"([a-zA-Z])(-?[1-3])\b")  # cm2 -> cm**2, Ohm-1 -> Ohm**-1
 _SUPERSCRIPT = {"\u00b2": "**2", "\u00b3": "**3", "\u207b\u00b9": "**-1", "\u207b\u00b2": "**-2"}
@@ -210,14 +218,15 @@ def parse_quantity(
             raise InputError(f"{name} {text!r} needs a unit")
         text = f"{text} {default_unit}"
     raw = str(text).strip()
+    raw = re.sub(r"^([-+]?\d+),(\d+)", r"\1.\2", raw)  # decimal comma: "0,1 V"
     m = re.match(r"^([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*(.*)$", raw)
     if not m:
         raise InputError(f"cannot read {name} {raw!r}: write a number and a unit, e.g. '1 mm'")
     number, unit = float(m.group(1)), m.group(4).strip()
     if not unit:
         if default_unit is None:
-            example = DIMENSIONS.get(dimension, "")
-            raise InputError(f"{name} {raw!r} has no unit: write e.g. '{raw} {example}'")
+            raise InputError(f"{name} {raw!r} has no unit: write e.g. "
+                             f"'{raw} {_example_unit(dimension)}'")
         unit = default_unit
     try:
         dim, scale, _ = _unit_info(unit)
@@ -226,7 +235,7 @@ def parse_quantity(
     if dim != dimension:
         raise InputError(
             f"{name} {raw!r}: {unit!r} is not a unit of {dimension.replace('_', ' ')}"
-            f" (expected something like {DIMENSIONS.get(dimension, '?')})"
+            f" (expected something like {_example_unit(dimension)})"
         )
     value = number * scale
     if not math.isfinite(value):

@@ -245,3 +245,16 @@ def test_cli_two_points_is_a_clear_error(tmp_path):
     path.write_text("T (K),sigma (S/cm)\n25,1e-8\n50,1e-7\n75,1e-6\n")
     r = CliRunner().invoke(main, ["arrhenius", str(path)])
     assert r.exit_code == 2 and "Celsius" in r.stderr
+
+
+def test_curvature_test_respects_understated_errors():
+    """Stated errors 3x too small: the scatter sets the scale (F-test), so a straight line
+    is not called curved (reviewer's case: 51 % false alarms with a chi-square test)."""
+    rng = np.random.default_rng(7)
+    t = np.linspace(280, 400, 6)
+    alarms = 0
+    for _ in range(200):
+        sig = truth(t) * np.exp(rng.normal(0, 0.09, t.size))
+        f = fit_arrhenius(t, sig, 0.03 * sig)
+        alarms += f.curvature_p is not None and f.curvature_p < 0.05
+    assert alarms / 200 < 0.10

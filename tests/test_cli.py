@@ -108,3 +108,54 @@ def test_top_level_api_is_lazy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def _err(*args):
+    r = CliRunner().invoke(main, list(args))
+    assert r.exit_code == 2, r.output
+    assert r.stderr.startswith("sescreen: error: ") and r.stderr.count("\n") == 1
+    return r.stderr
+
+
+def test_outputs_are_checked_before_work(tmp_path, examples):
+    hold = str(examples / "dcpol" / "llzo_like_60C.mpt")
+    assert "must end in .png" in _err("dcpol", hold, "--thickness", "1mm", "--plot",
+                                      str(tmp_path / "fit.xyz"))
+    assert "is a folder" in _err("report", "--out", str(tmp_path))
+    assert "names a file" in _err("report", "--all", "--out", str(tmp_path / "x.html"))
+    assert "must end in .csv" in _err("batch", str(examples / "dcpol"), "--thickness", "1mm",
+                                      "--out", str(tmp_path / "r.xlsx"))
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    assert "file" in _err("dcpol", hold, "--thickness", "1mm", "--plot",
+                          str(blocked / "sub" / "fit.png"))
+
+
+def test_quantity_hints_and_conductivity_units():
+    assert "'1 mm'" in _err("dcpol", "x.mpt", "--thickness", "1")
+    out = json.loads(CliRunner().invoke(main, ["criteria", "--sigma-e", "1e-7 S/m",
+                                               "--json"]).output)
+    assert out["sigma_e"] == pytest.approx(1e-9)
+    assert "not a conductivity" in _err("criteria", "--sigma-e", "1e-9 V")
+
+
+def test_mechanics_refuses_inputs_of_another_model():
+    assert "--k-ic and --flaw" in _err("mechanics", "--model", "griffith", "--fracture-stress",
+                                       "100MPa")
+    assert "zero stress" in _err("mechanics", "--overpotential", "-5mV", "--model", "han2019")
+
+
+def test_decimal_comma_quantities(tmp_path):
+    t = np.arange(0, 50.0)
+    path = write_table(tmp_path / "c.csv", t, 1e-9 * (1 + np.exp(-t / 5)), sep=";",
+                       decimal=",", comments={"voltage": "0,1 V", "area": "0,785 cm2",
+                                              "technique": "CA"})
+    out = json.loads(CliRunner().invoke(main, ["inspect", str(path), "--json"]).output)
+    assert out["applied_voltage_v"] == pytest.approx(0.1)
+    assert out["area_cm2"] == pytest.approx(0.785)
+
+
+def test_bundled_gamry_examples_carry_their_temperature(examples):
+    out = json.loads(CliRunner().invoke(
+        main, ["inspect", str(examples / "dcpol" / "glass_x_60C.DTA"), "--json"]).output)
+    assert out["temperature_k"] == pytest.approx(333.15)

@@ -280,3 +280,14 @@ def test_judge_at_any_target_matches_the_verdict():
     at3 = criteria.judge_at(1e-11, 3.0)
     assert at3["threshold"] == pytest.approx(1e-10 / 9) and at3["p_pass"] is None
     assert at3["margin_decades"] == pytest.approx(np.log10(1e-10 / 9 / 1e-11))
+
+
+def test_fit_source_probability_includes_threshold_uncertainty():
+    """sigma_e 8e-11 +/- 10 %: certain to pass the stated 1e-10, not the fitted threshold,
+    whose own 95 % interval spans more than a decade."""
+    stated = criteria.verdict(8e-11, stderr=8e-12)
+    fitted = criteria.verdict(8e-11, stderr=8e-12, source="fit")
+    assert stated.p_pass_1ma > 0.98  # Phi(2.2)
+    assert 0.5 < fitted.p_pass_1ma < 0.95
+    at = criteria.judge_at(8e-11, 1.0, stderr=8e-12, source="fit")
+    assert at["p_pass"] == pytest.approx(fitted.p_pass_1ma)

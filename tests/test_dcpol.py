@@ -405,3 +405,12 @@ def test_hold_ending_in_the_diffusion_regime_is_honest():
         assert r.model == "stoich_limit"
         assert lo <= I_SS <= hi and hi < 3 * I_SS
         assert not r.steady_state_reached
+
+
+def test_hebb_wagner_negative_conductivity_is_flagged():
+    kw = dict(temperature_k=298.15, thickness_cm=0.05, area_cm2=0.5)
+    e = np.linspace(0.2, 1.0, 8)
+    i = hebb_wagner_current(e, 1e-12, 0.0, **kw) * (1 + 0.3 * np.sin(7 * e))
+    r = fit_hebb_wagner(e, i, **kw)
+    negative = [w for w in r.warnings if "negative" in w]
+    assert (r.sigma_p0 < 0) == bool(negative)

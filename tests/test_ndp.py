@@ -105,17 +105,25 @@ def test_host_density():
 
 
 # -- forward-model round trips --------------------------------------------------------------
+LI_METAL = 4.6e22  # atoms/cm^3
+
+
+def _plated(t, d, thickness_um=1.0):
+    """Li metal plated at the interface (negative depth), growing linearly in time."""
+    return np.where((d < 0) & (d > -thickness_um * t / TIMES[-1]), LI_METAL, 0.0)
+
+
 def _internal(t_on, amount=0.08):
     def profile(t, d):
         grow = np.clip((t - t_on) / (TIMES[-1] - t_on), 0, None)
-        return HOST + amount * HOST * grow + 4.6e22 * np.exp(-d / 0.3) * t / TIMES[-1]
+        return np.where(d >= 0, HOST * (1 + amount * grow), _plated(t, d))
     return profile
 
 
 def _directional(t_on, amount=0.08):
     def profile(t, d):
         grow = np.clip((t - t_on) / (TIMES[-1] - t_on), 0, None)
-        return HOST + amount * HOST * grow * 3.0 * np.exp(-d / 4.0)
+        return np.where(d >= 0, HOST + amount * HOST * grow * 3.0 * np.exp(-d / 4.0), 0.0)
     return profile
 
 
@@ -150,7 +158,7 @@ def test_directional_growth_is_told_apart(seed):
 
 
 def test_no_change_is_reported_as_such():
-    s = synthesize_series(lambda t, d: np.full_like(d, HOST), TIMES[:12], CAL,
+    s = synthesize_series(lambda t, d: np.where(d >= 0, HOST, 0.0), TIMES[:12], CAL,
                           rng=np.random.default_rng(6), standard=STD)
     a = analyse(s, CAL, standard=STD, boundary_um=1.0)
     assert a.uniformity["verdict"] == "no detectable change"

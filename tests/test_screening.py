@@ -234,3 +234,15 @@ def test_batch_journal_survives_a_half_written_line(tmp_path):
     assert res.reused == 2 and res.computed == 2
     again = run_batch(tmp_path / "data", fit_kwargs=BATCH_KW, out=out, workers=1)
     assert again.reused == len(files) and again.computed == 0
+
+
+def test_batch_recomputes_when_the_options_change(tmp_path):
+    _make_files(tmp_path / "data", 3, n_bad=0)
+    out = tmp_path / "r.csv"
+    first = run_batch(tmp_path / "data", fit_kwargs=BATCH_KW, out=out, workers=1)
+    other = run_batch(tmp_path / "data", fit_kwargs={**BATCH_KW, "thickness_cm": 0.2},
+                      out=out, workers=1)
+    assert other.reused == 0 and other.computed == 3
+    ratio = other.table["sigma_e"].to_numpy() / first.table["sigma_e"].to_numpy()
+    np.testing.assert_allclose(ratio, 2.0, rtol=1e-9)
+    assert (other.table["thickness_cm"] == 0.2).all()

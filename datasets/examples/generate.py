@@ -73,7 +73,7 @@ def dc_examples(rng) -> list[dict]:
                                              "sample": f"{name} (synthetic)"})
             else:
                 path = write_dta(HERE / "dcpol" / f"{base}.DTA", m.time_s, m.current_a,
-                                 applied_voltage_v=VOLTAGE_V, area_cm2=area)
+                                 applied_voltage_v=VOLTAGE_V, area_cm2=area, temperature_c=tc)
             truth.append({"file": str(path.relative_to(HERE)), "material": name,
                           "temperature_c": tc, "sigma_e_s_cm": sigma, "i_ss_a": i_ss,
                           "thickness_cm": thick, "area_cm2": area, "voltage_v": VOLTAGE_V,
@@ -89,8 +89,11 @@ def ndp_example(rng) -> dict:
     t_on = times[12]
 
     def profile(t, d):
+        # host lithium inside the electrolyte (d >= 0), plus from frame 12 a uniform
+        # internal deposit; Li metal (4.6e22 /cm3) plated above the interface, 1 um at the end
         grow = np.clip((t - t_on) / (times[-1] - t_on), 0, None)
-        return host + 0.06 * host * grow + 4.6e22 * np.exp(-d / 0.3) * t / times[-1]
+        plated = np.where((d < 0) & (d > -1.0 * t / times[-1]), 4.6e22, 0.0)
+        return np.where(d >= 0, host * (1 + 0.06 * grow), plated)
 
     series = synthesize_series(profile, times, cal, rng=rng, standard=NDP_STANDARD,
                                frame_s=360.0, current_ma_cm2=0.1)

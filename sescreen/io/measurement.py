@@ -293,7 +293,8 @@ class Measurement:
             lines.append(f"  segments: {s['n_segments']}")
         lines.append("  columns:")
         for c in self.columns:
-            unit = f" [{c.unit}]" if c.unit else ""
+            # the unit in brackets only when the header does not already show it
+            unit = f" [{c.unit}]" if c.unit and c.unit not in c.original else ""
             arrow = f" <- {c.original}{unit}" if c.original != c.name or c.unit else ""
             lines.append(f"    {c.name}{arrow}")
         lines += [f"  warning: {w}" for w in self.warnings]

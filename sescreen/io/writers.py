@@ -124,6 +124,7 @@ def write_dta(
     encoding: str = "cp1252",
     announced: int | None = None,
     vs_eoc: bool = False,
+    temperature_c: float = 25.0,
 ) -> Path:
     """Write a Gamry ``.DTA`` file with one ``CURVE`` table.
 
@@ -147,6 +148,8 @@ def write_dta(
         Number of points the ``CURVE TABLE`` line announces (more than written = aborted).
     vs_eoc : bool
         Whether the step voltage is referred to the open-circuit potential.
+    temperature_c : float
+        The ``Temp`` column (deg C).
     """
     t = np.asarray(time_s, dtype=float)
     v = np.full_like(t, applied_voltage_v) if voltage_v is None else np.asarray(voltage_v)
@@ -172,7 +175,7 @@ def write_dta(
     rows = zip(range(len(t)), _fmt(t, decimal, "{:.6g}"), _fmt(v, decimal, "{:.5E}"),
                _fmt(current_a, decimal, "{:.5E}"),
                _fmt(np.full(len(t), applied_voltage_v), decimal, "{:.5E}"),
-               _fmt(np.full(len(t), 25.0), decimal, "{:.2f}"), strict=True)
+               _fmt(np.full(len(t), temperature_c), decimal, "{:.2f}"), strict=True)
     body = ["\t" + "\t".join(map(str, r)) for r in rows]
     text = "\n".join(head + body) + "\n"
     return atomic_write_text(path, text, encoding=encoding, newline=newline)

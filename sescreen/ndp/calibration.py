@@ -56,6 +56,9 @@ __all__ = [
     "stopping_calibration",
 ]
 
+#: Depth (um) above the electrolyte kept in every calibration: the current collector and
+#: the plated lithium sit there, at negative depth, and belong to the surface region.
+SURFACE_MARGIN_UM = 2.0
 #: particle -> (mass number A, charge Z, birth energy keV)
 PARTICLES = {"alpha": (4.001506, 2, 2055.0), "triton": (3.01550, 1, 2727.0)}
 _STACKS = Path(__file__).resolve().parent / "stacks"
@@ -130,7 +133,7 @@ class DepthCalibration:
     def check_window(self, depth_lo_um: float, depth_hi_um: float) -> None:
         """Refuse a depth window outside the calibration's range."""
         lo, hi = self.depth_range_um
-        tol = 1e-6 * max(abs(lo), abs(hi), 1.0)
+        tol = 0.01  # um: a window given to the calibration's own rounded ends is fine
         if depth_lo_um < lo - tol or depth_hi_um > hi + tol or depth_lo_um >= depth_hi_um:
             raise InputError(f"depth window {depth_lo_um:g}..{depth_hi_um:g} um is outside the "
                              f"calibration {self.name} ({lo:.3g}..{hi:.3g} um)")
@@ -155,11 +158,12 @@ class DepthCalibration:
 
 
 def _preset_range(coefs, particle: str, max_depth_um: float) -> tuple[float, float]:
-    """Energy range mapping to depth 0..max_depth (clipped to the birth energy)."""
+    """Energy range mapping to depth -SURFACE_MARGIN_UM..max_depth (clipped to the birth
+    energy)."""
     e0 = PARTICLES[particle][2]
     grid = np.linspace(1.0, 4000.0, 40001)
     d = np.polyval(coefs, grid)
-    inside = (d >= 0) & (d <= max_depth_um) & (grid <= e0)
+    inside = (d >= -SURFACE_MARGIN_UM) & (d <= max_depth_um) & (grid <= e0)
     if not inside.any():
         raise InputError("the polynomial maps no energy below the birth energy into the film")
     return float(grid[inside].min()), float(grid[inside].max())
@@ -255,9 +259,10 @@ def load_stack(spec: str | Path) -> Stack:
     if not path.suffix and not path.exists():
         base = str(spec).removesuffix("-x10")
         path = _STACKS / f"{base}.toml"
-        if not path.exists():
-            raise InputError(f"unknown stack {spec!r}: give a TOML file or one of "
-                             f"{', '.join(sorted(p.stem for p in _STACKS.glob('*.toml')))}")
+        if not path.exists() or (base != str(spec) and str(spec) not in _PRESETS):
+            raise InputError(f"unknown stack {spec!r}: give a TOML file, a stack "
+                             f"({', '.join(sorted(p.stem for p in _STACKS.glob('*.toml')))}) or "
+                             f"a depth preset ({', '.join(DEPTH_PRESETS)})")
     try:
         import tomllib
     except ImportError:  # Python 3.10
@@ -285,10 +290,16 @@ def load_stack(spec: str | Path) -> Stack:
         raise FormatError(f"bad value ({exc})", path=path) from None
     if not layers:
         raise FormatError("a stack needs at least one layer (the electrolyte)", path=path)
+    from sescreen.literature import _formula_ok
+
     for ly in layers:
         if not (ly.density_g_cm3 > 0 and ly.thickness_um > 0):
             raise FormatError(f"layer {ly.name!r}: density and thickness must be positive",
                               path=path)
+        why = _formula_ok(ly.formula)
+        if why is not None:
+            raise FormatError(f"layer {ly.name!r}: formula {ly.formula!r} is not a chemical "
+                              f"composition ({why})", path=path)
     if len(window) != 2 or not 0 <= window[0] < window[1] <= layers[-1].thickness_um:
         raise FormatError("fit.depth_window_um must be [lo, hi] inside the electrolyte layer",
                           path=path)
@@ -361,14 +372,21 @@ def stopping_calibration(stack: Stack, *, n_depths: int = 41) -> DepthCalibratio
     for layer in reversed(stack.layers[:-1]):
         energies = _energy_out(energies, _catima_material(layer), layer.thickness_um, mass_u,
                                charge, steps=max(4, int(layer.thickness_um / 0.05)))
-    if np.any(energies <= 0):
-        raise InputError(f"stack {stack.name}: particles from the deepest part of the window "
-                         "stop before the detector; shorten the depth window")
+    if np.any(energies <= 50.0) or np.any(np.diff(energies) >= 0):
+        reach = depths[np.argmax(energies <= 50.0)] if np.any(energies <= 50.0) else depths[-1]
+        raise InputError(f"stack {stack.name}: {stack.particle}s from beyond about "
+                         f"{reach:.3g} um stop before the detector; shorten the depth window "
+                         "(fit.depth_window_um) to the depth they can escape from")
     coefs = np.polyfit(energies, depths, stack.degree)
     resid = depths - np.polyval(coefs, energies)
+    # extend upwards to the surface margin (current collector and plated Li), by the
+    # polynomial, never past the birth energy
+    grid = np.linspace(energies.max(), e0, 2001)
+    above = grid[np.polyval(coefs, grid) >= -SURFACE_MARGIN_UM]
+    e_hi = float(above.max()) if above.size else float(energies.max())
     return DepthCalibration(
         stack.name, stack.particle, tuple(float(c) for c in coefs),
-        (float(energies.min()), float(energies.max())),
+        (float(energies.min()), e_hi),
         f"CATIMA stopping powers through {' + '.join(ly.name for ly in stack.layers)}",
         "stopping", float(np.sqrt(np.mean(resid**2))), (),
         {"profile": (depths.tolist(), energies.tolist())})

@@ -154,7 +154,9 @@ def bin_profiles(areal, areal_err, energy_kev, depth_cal: DepthCalibration, *,
     idx = np.flatnonzero(inside)
     if idx.size < channels_per_bin:
         raise InputError("fewer channels inside the depth window than one bin")
-    idx = idx[: idx.size // channels_per_bin * channels_per_bin]
+    # channels run from deep (low energy) to shallow: leftover channels are dropped at the
+    # deep end, never at the surface where the plated lithium is
+    idx = idx[idx.size % channels_per_bin:]
     groups = idx.reshape(-1, channels_per_bin)
     a = areal[:, groups].sum(axis=2)
     a_err = np.sqrt((areal_err[:, groups] ** 2).sum(axis=2))
@@ -209,8 +211,9 @@ def uniformity_test(depth_um, increase, err) -> dict[str, Any]:
 
     Verdicts: ``no detectable change`` (the mean increase is below 3 standard errors),
     ``directional growth`` (the increase falls with distance from the interface: slope
-    negative by more than 3 standard errors), else ``internal deposition`` (uniform with
-    depth within errors: what Han et al. saw in LLZO and Li3PS4).
+    negative by more than 3 standard errors), ``rising with depth`` (slope positive by
+    more than 3 standard errors: not growth from this interface), else ``internal
+    deposition`` (uniform with depth within errors: what Han et al. saw in LLZO and Li3PS4).
     """
     d = np.asarray(depth_um, dtype=float)
     y = np.asarray(increase, dtype=float)
@@ -230,6 +233,8 @@ def uniformity_test(depth_um, increase, err) -> dict[str, Any]:
         verdict = "no detectable change"
     elif slope < -3 * slope_err:
         verdict = "directional growth"
+    elif slope > 3 * slope_err:
+        verdict = "rising with depth"
     else:
         verdict = "internal deposition"
     return {"verdict": verdict, "mean_increase": mean, "mean_increase_err": mean_err,
@@ -361,10 +366,15 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
     """
     window = depth_window_um or depth_cal.depth_range_um
     energy = energy_cal.energy(series.channels)
+    warns: list[str] = [f"calibration {depth_cal.name}: {f}" for f in depth_cal.flags
+                        if "impossible" in f or "as printed" in f]
+    if standard is HAN2019_STANDARD:
+        warns.append("no 10B standard given (C_10B = 1 count per monitor): the lithium "
+                      "amounts are in relative units and the charge comparison is not "
+                      "meaningful; give the standard's counts")
     areal, err = areal_density(series, standard, background=background, alpha1_only=alpha1_only)
     prof = bin_profiles(areal, err, energy, depth_cal, channels_per_bin=channels_per_bin,
                         depth_window_um=window)
-    warns: list[str] = []
     inc = prof.density - prof.density[reference_frame]
     inc_err = np.sqrt(prof.density_err**2 + prof.density_err[reference_frame] ** 2)
     if boundary_um is None:
@@ -391,15 +401,17 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
         j = np.broadcast_to(np.asarray(j, dtype=float), t.shape)
         q = np.concatenate([[0.0], np.cumsum(np.diff(t) * (j[1:] + j[:-1]) / 2)])
         charge = q * 1e-3 / ELEMENTARY_CHARGE
-    if charge is not None and charge[-1] > 0 and total[-1] < 0.8 * charge[-1]:
+    if charge is not None and charge[-1] > 0 and total[-1] < 0.8 * charge[-1] \
+            and standard is not HAN2019_STANDARD:
         warns.append(f"only {total[-1] / charge[-1]:.0%} of the charge passed shows up as "
                      "lithium within the probed depth: lithium went where NDP cannot see "
                      "(deeper dendrites, or outside the window)")
-    # The reference frame's difference is exactly zero; in the hinge fit it weighs like the
-    # other frames (its own counting error), not infinitely.
-    fit_err = bulk_err.copy()
-    fit_err[reference_frame] = float(np.median(np.delete(bulk_err, reference_frame)))
-    onset = detect_onset(t, bulk, fit_err)
+    # The onset is fitted on each frame's own bulk content and counting error: the
+    # reference frame's error is common to every difference and the hinge's constant
+    # absorbs it (fitting the differences would overstate the errors by ~sqrt(2)).
+    own = prof.areal[:, bulk_mask]
+    onset = detect_onset(t, own.sum(axis=1),
+                         np.sqrt((prof.areal_err[:, bulk_mask] ** 2).sum(axis=1)))
     uni = uniformity_test(prof.depth_um[bulk_mask], inc[-1][bulk_mask],
                           inc_err[-1][bulk_mask])
     host_density = host_lithium_density(*host) if host is not None else None

@@ -16,6 +16,7 @@ refused (a detector that was off is not zero lithium).
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from sescreen.errors import FormatError, InputError
 from sescreen.io.columns import decode_text
 
 __all__ = ["SpectrumSeries", "read_spectra", "write_spectra"]
+
+_log = logging.getLogger(__name__)
 
 _META = ("live_time", "real_time", "monitor", "time", "current_ma_cm2")
 _META_LINE = re.compile(
@@ -168,6 +171,14 @@ def read_spectra(paths, *, live_time_s=None, real_time_s=None, monitor=None,
 
     live = column("live_time", live_time_s)
     real = column("real_time", real_time_s)
+    if np.isnan(live).any():
+        k = int(np.flatnonzero(np.isnan(live))[0])
+        raise InputError("no live time (header '# live_time: s', or live_time_s=)",
+                         path=frames[k][0])
+    if np.isnan(real).any():
+        # without a real time there is no dead-time correction: say so
+        _log.warning("%s: no real time: counts are not corrected for dead time",
+                     frames[int(np.flatnonzero(np.isnan(real))[0])][0])
     real = np.where(np.isnan(real), live, real)
     mon = column("monitor", monitor)
     if np.isnan(mon).any():
