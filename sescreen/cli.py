@@ -685,7 +685,8 @@ def screen(candidates, at, out, model, as_json):
     table = result.table
     cols = [c for c in _SCREEN_COLUMNS if c in table]
     with _pandas_display():
-        click.echo(table[cols].to_string(index=False))
+        click.echo(table[cols].astype(object).where(table[cols].notna(), "-")
+                   .to_string(index=False))
     for _, r in table.iterrows():
         if isinstance(r.get("error"), str):
             click.echo(f"  {r['material']}: error: {r['error']}")
