@@ -84,14 +84,18 @@ def test_bad_input_is_one_line_exit_2(tmp_path, args, needle):
     assert "Traceback" not in r.output
 
 
-def test_help_does_not_import_heavy_libraries():
-    code = ("import sys\nfrom sescreen.cli import main\n"
-            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "heavy = {'matplotlib', 'lmfit', 'pymatgen', 'galvani', 'pandas', 'scipy'}\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))")
+def _python(code: str) -> str:
+    """Run code in a fresh interpreter (so sys.modules starts empty); its last line."""
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
-    assert out.strip().splitlines()[-1] == "[]"
+    return out.strip().splitlines()[-1]
+
+
+def test_help_does_not_import_heavy_libraries():
+    assert _python("import sys\nfrom sescreen.cli import main\n"
+                   "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+                   "heavy = {'matplotlib', 'lmfit', 'pymatgen', 'galvani', 'pandas', 'scipy'}\n"
+                   "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))") == "[]"
 
 
 def test_console_script_runs():
@@ -101,13 +105,10 @@ def test_console_script_runs():
 
 
 def test_top_level_api_is_lazy():
-    code = ("import sys, sescreen\nassert 'pandas' not in sys.modules\n"
-            "assert sescreen.verdict(3e-11).passes_1ma\nassert 'sescreen.criteria' in "
-            "sys.modules\nprint(sorted(n for n in sescreen.__all__ if not "
-            "hasattr(sescreen, n)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
-    assert out.strip() == "[]"
+    assert _python("import sys, sescreen\nassert 'pandas' not in sys.modules\n"
+                   "assert sescreen.verdict(3e-11).passes_1ma\nassert 'sescreen.criteria' in "
+                   "sys.modules\nprint(sorted(n for n in sescreen.__all__ if not "
+                   "hasattr(sescreen, n)))") == "[]"
 
 
 def _err(*args):
