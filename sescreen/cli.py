@@ -609,14 +609,24 @@ def ndp_calibrate(stack, method, as_json):
 @click.option("--boundary", help="Surface/bulk boundary, e.g. '2um' (default: from the data).")
 @click.option("--current", help="Constant current density for the charge line, e.g. "
               "'0.1mA/cm2'.")
+@click.option("--current-log", type=click.Path(dir_okay=False),
+              help="A current record (any measurement file, time from the first frame) for "
+              "the charge line; its area from --area or the file.")
+@click.option("--area", help="Electrode area of --current-log, e.g. '0.785cm2'.")
+@click.option("--background", type=click.Path(dir_okay=False),
+              help="A background spectrum (one frame with live/real time and monitor), "
+              "subtracted after the same dead-time and monitor corrections.")
 @click.option("--host", help="Electrolyte formula and density, e.g. "
               "'Li6.4La3Zr1.4Ta0.6O12:5.1' (g/cm3), for the dendrite fraction.")
 @click.option("--monitor", type=float, help="Monitor counts for frames whose headers lack it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Save the figure.")
 def ndp_analyse(spectra, stack, method, standard_counts, alpha1_only, channels_per_bin,
-                window, boundary, current, host, monitor, as_json, plot_path):
+                window, boundary, current, current_log, area, background, host, monitor,
+                as_json, plot_path):
     """Analyse a series of NDP frames (files, a folder or a wide table)."""
+    import numpy as np
+
     from sescreen.ndp import HAN2019_STANDARD, Standard, analyse, read_spectra
 
     _check_output(plot_path, _FIGURE_FORMATS, "--plot")
@@ -637,8 +647,23 @@ def ndp_analyse(spectra, stack, method, standard_counts, alpha1_only, channels_p
         except ValueError:
             raise InputError(f"--host {host!r}: write 'FORMULA:DENSITY', e.g. "
                              "'Li7La3Zr2O12:5.1'") from None
+    log = None
+    if current_log is not None:
+        m = read_measurement(current_log, area=area)
+        if m.area_cm2 is None:
+            raise InputError("--current-log needs the electrode area (--area)")
+        log = (m.time_s - m.time_s[0], np.abs(m.current_a) * 1e3 / m.area_cm2)
+    bg = None
+    if background is not None:
+        frame = read_spectra([background], monitor=monitor)
+        if frame.counts.shape[1] != series.counts.shape[1]:
+            raise InputError(f"the background has {frame.counts.shape[1]} channels, the series "
+                             f"{series.counts.shape[1]}")
+        bg = (frame.counts[0], float(frame.real_time_s[0] / frame.live_time_s[0]
+                                     / frame.monitor[0]))
     result = analyse(
-        series, calib, standard=HAN2019_STANDARD if standard_counts is None
+        series, calib, current_log=log, background=bg,
+        standard=HAN2019_STANDARD if standard_counts is None
         else Standard(counts_per_monitor=standard_counts),
         channels_per_bin=channels_per_bin, depth_window_um=win,
         boundary_um=None if boundary is None else _quantity(boundary, "length",

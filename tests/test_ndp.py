@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from sescreen.cli import main
 from sescreen.errors import FormatError, InputError
+from sescreen.io.writers import write_table
 from sescreen.ndp import (
     HAN2019_ENERGY,
     EnergyCalibration,
@@ -253,3 +254,26 @@ def test_cli_analyse(tmp_path):
     assert out.read_bytes()[:4] == b"\x89PNG"
     r = CliRunner().invoke(main, ["ndp", str(tmp_path / "frames"), "--stack", "nope"])
     assert r.exit_code == 2 and "unknown stack" in r.stderr
+
+
+def test_cli_current_log_and_background(tmp_path):
+    s = synthesize_series(_internal(TIMES[15]), TIMES, CAL, rng=np.random.default_rng(9),
+                          standard=STD, background_per_channel=2.0)
+    write_spectra(s, tmp_path / "frames")
+    bg = synthesize_series(lambda t, d: np.zeros_like(d), [0.0], CAL,
+                           rng=np.random.default_rng(10), standard=STD,
+                           background_per_channel=2.0)
+    write_spectra(bg, tmp_path / "bg", prefix="background")
+    t = np.linspace(0, TIMES[-1], 200)
+    log = write_table(tmp_path / "log.csv", t, np.full_like(t, 0.1e-3 * 0.5),
+                      current_unit="mA")  # 0.1 mA/cm2 on 0.5 cm2
+    r = CliRunner().invoke(main, ["ndp", str(tmp_path / "frames"), "--stack",
+                                  "han2019-llzo-x10", "--standard-counts", "850",
+                                  "--current-log", str(log), "--area", "0.5cm2",
+                                  "--background", str(tmp_path / "bg" / "background_0.txt"),
+                                  "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["charge_atoms_cm2"] == pytest.approx(0.1e-3 * TIMES[-1] / 1.602176634e-19,
+                                                     rel=1e-6)
+    assert data["growth"] == "internal deposition"
