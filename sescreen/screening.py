@@ -73,21 +73,12 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
         ``fracture_stress_pa``, ``ndp`` (path), ``ndp_stack``, ``ndp_standard_counts``,
         ``ndp_current_ma_cm2``, ``host_density_g_cm3``, ``source``.
     """
-    from sescreen.io.columns import decode_text, split_header
+    from sescreen.io.columns import split_header
+    from sescreen.io.table import read_text_table
     from sescreen.units import factor, parse_temperature
 
     path = Path(path)
-    if not path.is_file():
-        raise InputError("no such file", path=path)
-    import io
-
-    text = decode_text(path.read_bytes(), path)
-    lines = [ln for ln in text.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
-    try:
-        raw = pd.read_csv(io.StringIO("\n".join(lines)), dtype=str, keep_default_na=False,
-                          skipinitialspace=True)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise FormatError(f"cannot parse the candidates table ({exc})", path=path) from None
+    raw = read_text_table(path, what="candidates table")
     out = pd.DataFrame(index=raw.index)
     units: dict[str, str | None] = {}
     for header in raw.columns:
@@ -95,7 +86,7 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
         key = re.sub(r"\s+", "_", name.strip().lower())
         if key in _COLUMNS:
             target, _ = _COLUMNS[key]
-            out[target] = raw[header].str.strip()
+            out[target] = raw[header]
             units[target] = unit
     if "material" not in out:
         raise FormatError("a candidates table needs a 'material' column", path=path, line=1)

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from sescreen.errors import FormatError, InputError, SescreenError
-from sescreen.io.columns import decode_text, split_header
-from sescreen.io.table import sniff_delimiter
+from sescreen.io.columns import split_header
+from sescreen.io.table import read_text_table
 from sescreen.units import factor, parse_quantity
 
 __all__ = ["points_from_measurements", "read_manifest", "read_sigma_table", "sigma_points"]
@@ -32,24 +32,6 @@ _SIGMA_NAMES = {"sigma", "sigma_e", "sigma e", "sigma_ion", "conductivity", "sig
                 "electronic conductivity", "ionic conductivity", "s"}
 _ERR_HINTS = ("stderr", "std err", "error", "err", "uncertainty", "sd", "sigma_err")
 _MATERIAL_NAMES = {"material", "sample", "name", "electrolyte", "compound"}
-
-
-def _table(path: Path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("no such file", path=path)
-    text = decode_text(path.read_bytes(), path)
-    lines = [ln for ln in text.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
-    if not lines:
-        raise FormatError("the table is empty", path=path)
-    sep = sniff_delimiter(lines)
-    from io import StringIO
-
-    try:
-        return pd.read_csv(StringIO("\n".join(lines)), sep=sep, engine="python",
-                           skipinitialspace=True, dtype=str)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise FormatError(f"cannot parse the table ({exc})", path=path) from None
 
 
 def _name_unit(header: str) -> tuple[str, str | None]:
@@ -93,7 +75,7 @@ def read_sigma_table(path: str | Path) -> pd.DataFrame:
         Columns ``material`` (None when absent), ``temperature_k``, ``sigma`` (S/cm),
         ``sigma_stderr`` (S/cm or NaN), in file order.
     """
-    df = _table(Path(path))
+    df = read_text_table(path)
     cols = {"t": None, "sigma": None, "err": None, "material": None}
     units = {}
     for header in df.columns:
@@ -151,7 +133,7 @@ def read_manifest(path: str | Path, *, model: str = "auto",
         ``warnings``.
     """
     path = Path(path)
-    df = _table(path)
+    df = read_text_table(path)
     by_key = {_name_unit(str(h))[0]: h for h in df.columns}
     if "file" not in by_key:
         raise FormatError("a manifest needs a 'file' column", path=path)

@@ -19,7 +19,7 @@ from sescreen.io.columns import ColumnSpec, canonical_frame, detect_decimal, rea
 from sescreen.io.measurement import Measurement
 from sescreen.units import parse_quantity
 
-__all__ = ["read_table"]
+__all__ = ["read_table", "read_text_table", "sniff_delimiter"]
 
 _DELIMITERS = ("\t", ";", ",", "|")
 _NUMBER = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s*$")
@@ -56,6 +56,40 @@ def sniff_delimiter(lines: list[str]) -> str:
         if counts[0] < 2 or sum(c == counts[0] for c in counts) < 0.8 * len(counts):
             best = widest
     return best or r"\s+"
+
+
+def read_text_table(path: str | Path, *, what: str = "table"):
+    """A small delimited table of text cells (candidates, sigma(T) tables, manifests).
+
+    Comment (``#``) and blank lines are skipped, the delimiter is sniffed, every cell stays
+    a string (so names such as "NA" survive) and empty cells are NaN.
+
+    Raises
+    ------
+    InputError, FormatError
+        A missing file; an empty or unparseable table, naming the file.
+    """
+    import io
+
+    import pandas as pd
+
+    from sescreen.io.columns import decode_text
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such file", path=path)
+    text = decode_text(path.read_bytes(), path)
+    lines = [ln for ln in text.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        raise FormatError(f"the {what} is empty", path=path)
+    try:
+        df = pd.read_csv(io.StringIO("\n".join(lines)), sep=sniff_delimiter(lines),
+                         engine="python", skipinitialspace=True, dtype=str,
+                         keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise FormatError(f"cannot parse the {what} ({exc})", path=path) from None
+    df = df.apply(lambda col: col.str.strip())
+    return df.mask(df == "")
 
 
 def read_table(path: Path, text: str, *, spec: ColumnSpec | None = None,
