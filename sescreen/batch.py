@@ -10,6 +10,11 @@ analysis, in parallel, into one results table.
   time and analysis options (thickness, area, voltage, model) match a journal entry, so an
   interrupted run resumes where it stopped without redoing finished files, and a run with
   other options recomputes. The table (CSV) is written atomically at the end.
+- Every row carries the verdict at 1 and 10 mA/cm^2 (Han 2019 thresholds) by the rule of
+  :mod:`sescreen.criteria`: ``outcome_1ma``, ``outcome_10ma`` (pass | fail | inconclusive)
+  from the fit's 95 % interval ``sigma_e_lo`` .. ``sigma_e_hi`` (S/cm; ``sigma_e_lo = 0``
+  with ``upper_bound_only``: the hold supports only an upper bound, which can pass, never
+  fail).
 """
 
 from __future__ import annotations
@@ -27,16 +32,23 @@ from sescreen.errors import InputError, SescreenError
 
 __all__ = ["BatchResult", "analyse_file", "find_files", "run_batch"]
 
-_COLUMNS = ("file", "status", "error", "sigma_e", "sigma_e_stderr", "i_ss", "i_ss_stderr",
+_COLUMNS = ("file", "status", "error", "sigma_e", "sigma_e_stderr", "sigma_e_lo", "sigma_e_hi",
+            "upper_bound_only", "outcome_1ma", "outcome_10ma", "i_ss", "i_ss_stderr",
             "voltage", "model", "steady_state_reached", "t_hold", "t_steady_estimate",
             "temperature_k", "thickness_cm", "area_cm2", "format", "technique", "warnings",
             "options", "size", "mtime_ns")
 
 
+#: Bumped when the rows change shape, so that journals of older versions are recomputed
+#: (2: the verdict columns).
+_ROW_VERSION = 2
+
+
 def _options_key(fit_kwargs: dict[str, Any]) -> str:
     """The analysis options as a stable string: a journal entry is reused only when the
-    options it was computed with are the same."""
-    full = {"area_cm2": None, "voltage_v": None, "model": "auto", **fit_kwargs}
+    options it was computed with (and the row version) are the same."""
+    full = {"area_cm2": None, "voltage_v": None, "model": "auto", **fit_kwargs,
+            "_rows": _ROW_VERSION}
     return json.dumps(full, sort_keys=True, default=str)
 
 
@@ -58,6 +70,7 @@ def analyse_file(path: str, fit_kwargs: dict[str, Any]) -> dict[str, Any]:
 
     A top-level function, so worker processes and Dask can pickle it.
     """
+    from sescreen import criteria
     from sescreen.dcpol import fit_dcpol
     from sescreen.io import read
 
@@ -74,7 +87,20 @@ def analyse_file(path: str, fit_kwargs: dict[str, Any]) -> dict[str, Any]:
                                           "voltage", "model", "steady_state_reached",
                                           "t_hold", "t_steady_estimate", "temperature_k",
                                           "thickness_cm", "area_cm2")})
-        row.update(status="ok", error=None, warnings="; ".join(s["warnings"]))
+        warns = list(s["warnings"])
+        evidence = criteria.fit_inputs(res)
+        lo, hi = evidence.get("interval", (None, None))
+        ub = evidence["upper_bound_only"] or (lo is not None and lo <= 0)
+        row.update(sigma_e_lo=0.0 if ub else lo, sigma_e_hi=hi, upper_bound_only=bool(ub))
+        try:
+            v = criteria.verdict(res.sigma_e, **evidence,
+                                 temperature_k=getattr(res, "temperature_k", None))
+            row.update(outcome_1ma=v.outcome_1ma, outcome_10ma=v.outcome_10ma)
+            warns += list(v.warnings)
+        except SescreenError as exc:  # e.g. no usable sigma_e: the fit's row stays
+            row.update(outcome_1ma=None, outcome_10ma=None)
+            warns.append(f"no verdict: {exc.message}")
+        row.update(status="ok", error=None, warnings="; ".join(warns))
     except SescreenError as exc:
         row.update(status="error", error=str(exc), warnings="")
     return row
@@ -91,8 +117,13 @@ class BatchResult:
 
     def summary(self) -> dict[str, Any]:
         ok = int((self.table["status"] == "ok").sum()) if len(self.table) else 0
-        return {"n_files": len(self.table), "ok": ok, "failed": len(self.errors),
-                "computed": self.computed, "reused": self.reused, "errors": self.errors}
+        out = {"n_files": len(self.table), "ok": ok, "failed": len(self.errors),
+               "computed": self.computed, "reused": self.reused, "errors": self.errors}
+        for tag in ("1ma", "10ma"):
+            col = self.table.get(f"outcome_{tag}")
+            out[f"outcomes_{tag}"] = {o: int((col == o).sum()) if col is not None else 0
+                                      for o in ("pass", "fail", "inconclusive")}
+        return out
 
 
 def _journal_entries(journal: Path) -> dict[str, dict]:

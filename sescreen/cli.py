@@ -1,8 +1,10 @@
 """The ``sescreen`` command line: a thin layer over the Python API.
 
 Every command prints a human summary, or with ``--json`` exactly one JSON object on stdout.
-Exit codes: 0 success, 1 a ``check`` verdict failed, 2 bad input (one-line message on
-stderr, never a traceback; set ``SESCREEN_DEBUG=1`` to see one). Heavy libraries are
+Exit codes: 0 success (for ``check``: PASS), 1 a ``check`` verdict failed, 3 a ``check``
+verdict is inconclusive (the 95 % interval of sigma_e straddles the threshold, or the record
+supports only a bound on the wrong side), 2 bad input (one-line message on stderr, never a
+traceback; set ``SESCREEN_DEBUG=1`` to see one). Heavy libraries are
 imported inside the commands, so ``sescreen --help`` starts fast.
 """
 
@@ -20,9 +22,11 @@ from sescreen.errors import InputError, SescreenError
 from sescreen.serialize import json_safe
 
 # Kept in step with sescreen.dcpol.MODEL_CHOICES (a test checks), without importing it here.
-_MODEL_CHOICES = ("auto", "exp1", "exp2", "exp3", "stretched", "stoich", "stoich_limit")
+_MODEL_CHOICES = ("auto", "exp1", "exp2", "exp3", "stretched", "stoich", "stoich_limit", "power",
+                  "exp1_power")
 EXIT_FAIL = 1
 EXIT_BAD_INPUT = 2
+EXIT_INCONCLUSIVE = 3
 EXIT_INTERRUPTED = 130  # the shell convention for Ctrl-C
 
 
@@ -432,8 +436,9 @@ def criteria(ccd, sigma_e, stderr, source, as_json):
     """Thresholds of electronic conductivity for dendrite-free plating (Han et al. 2019).
 
     With --ccd: the largest sigma_e for that current density. With --sigma-e: the
-    predicted CCD and the verdict at 1 and 10 mA/cm^2. With neither: the thresholds from
-    all sources side by side.
+    predicted CCD and the outcome at 1 and 10 mA/cm^2 (pass, fail or inconclusive: the
+    95 % interval from --stderr, log-normal, against the threshold). With neither: the
+    thresholds from all sources side by side.
     """
     from sescreen import criteria as cr
 
@@ -448,10 +453,16 @@ def criteria(ccd, sigma_e, stderr, source, as_json):
                    label=thr.label)
     if sigma_e is not None:
         pred = cr.predicted_ccd(sigma_e, source="fit" if source == "fit" else source)
-        out.update(sigma_e=sigma_e, predicted_ccd=pred["predicted_ccd"],
-                   predicted_ccd_interval=pred["interval"],
-                   verdict=cr.verdict(sigma_e, stderr=stderr, source=source).summary(),
+        v = cr.verdict(sigma_e, stderr=stderr, source=source)
+        out.update(sigma_e=sigma_e, sigma_e_interval=list(v.sigma_e_interval),
+                   outcome_1ma=v.outcome_1ma, outcome_10ma=v.outcome_10ma,
+                   reason_1ma=v.reason_1ma, reason_10ma=v.reason_10ma,
+                   predicted_ccd=pred["predicted_ccd"],
+                   predicted_ccd_interval=pred["interval"], verdict=v.summary(),
                    warnings=pred["warnings"])
+        if ccd is not None:
+            at = cr.judge_at(sigma_e, target, stderr=stderr, source=source)
+            out.update(outcome=at["outcome"], reason=at["reason"])
     if ccd is None and sigma_e is None:
         out["thresholds"] = [
             {"source": src, "ccd_ma_cm2": c, "max_sigma_e": t.sigma_e_max,
@@ -472,7 +483,10 @@ def criteria(ccd, sigma_e, stderr, source, as_json):
         click.echo(f"predicted CCD for sigma_e = {sigma_e:.3g} S/cm: "
                    f"{out['predicted_ccd']:.3g} mA/cm^2"
                    + (f" (95 % prediction: {iv[0]:.2g} .. {iv[1]:.2g})" if iv else ""))
-        click.echo(str(cr.verdict(sigma_e, stderr=stderr, source=source)))
+        click.echo(str(v))
+        if "outcome" in out:
+            click.echo(f"  at {out['ccd_ma_cm2']:g} mA/cm^2: {out['outcome'].upper()}: "
+                       f"{out['reason']}")
         for w in out["warnings"]:
             click.echo(f"  warning: {w}")
     for t in out.get("thresholds", []):
@@ -500,8 +514,11 @@ def check(file, thickness, area, voltage, temperature, target, source, model, as
           **opts):
     """A new DC-polarization measurement in, sigma_e and the verdict out.
 
-    Exit code 0 when sigma_e is below the threshold for --target, 1 when it is not (for
-    scripted lab checks), 2 on bad input.
+    PASS only when the whole 95 % interval of sigma_e is below the threshold for --target,
+    FAIL only when the whole interval is above it, INCONCLUSIVE otherwise (with the reason
+    and, for a hold still decaying, about how long a hold would settle it). A result that
+    supports only an upper bound can pass, never fail. Exit code 0 pass, 1 fail,
+    3 inconclusive (for scripted lab checks), 2 bad input.
     """
     from sescreen import criteria as cr
     from sescreen.dcpol import fit_dcpol
@@ -510,30 +527,46 @@ def check(file, thickness, area, voltage, temperature, target, source, model, as
     fit = fit_dcpol(m, thickness_cm=_quantity(thickness, "length", "--thickness") * 100,
                     voltage_v=_quantity(voltage, "voltage", "--voltage"), model=model)
     target_ma = _quantity(target, "current_density", "--target") / 10.0
-    at = cr.judge_at(fit.sigma_e, target_ma, stderr=fit.sigma_e_stderr, source=source)
-    v = cr.verdict(fit.sigma_e, stderr=fit.sigma_e_stderr, temperature_k=fit.temperature_k,
-                   source=source)
-    passes, margin = at["passes"], at["margin_decades"]
-    out = {"file": file, "passes": passes, "target_ma_cm2": target_ma,
-           "max_sigma_e": at["threshold"], "sigma_e": fit.sigma_e,
-           "sigma_e_stderr": fit.sigma_e_stderr, "margin_decades": margin,
-           "p_pass": at["p_pass"], "steady_state_reached": fit.steady_state_reached,
-           "source": source, "threshold_label": at["threshold_label"],
-           "verdict": v.summary(), "warnings": list(fit.warnings) + list(v.warnings)}
+    evidence = cr.fit_inputs(fit)
+    at = cr.judge_at(fit.sigma_e, target_ma, **evidence, source=source)
+    v = cr.verdict(fit.sigma_e, **evidence, temperature_k=fit.temperature_k, source=source)
+    outcome, margin = at["outcome"], at["margin_decades"]
+    lo, hi = at["sigma_e_interval"]
+    out = {"file": file, "outcome": outcome, "reason": at["reason"],
+           "passes": outcome == "pass", "target_ma_cm2": target_ma,
+           "max_sigma_e": at["threshold"], "max_sigma_e_interval": at["threshold_interval"],
+           "sigma_e": fit.sigma_e, "sigma_e_interval": [lo, hi],
+           "sigma_e_stderr": fit.sigma_e_stderr,
+           "upper_bound_only": bool(getattr(fit, "upper_bound_only", False)),
+           "margin_decades": margin, "p_pass": at["p_pass"],
+           "steady_state_reached": fit.steady_state_reached, "t_hold": fit.t_hold,
+           "t_steady_estimate": fit.t_steady_estimate, "source": source,
+           "threshold_label": at["threshold_label"], "verdict": v.summary(),
+           "warnings": list(fit.warnings) + list(v.warnings)}
     if not fit.steady_state_reached:
         out["warnings"].append("the hold did not reach steady state: sigma_e is extrapolated")
     if as_json:
         emit_json(out)
     else:
-        state = "PASS" if passes else "FAIL"
+        def near(x):  # enough digits to tell a bound from the threshold
+            return cr._near(x, at["threshold"])
+
+        if lo <= 0 and hi != float("inf"):
+            stated = f"sigma_e < {near(hi)} S/cm (upper bound only; point {fit.sigma_e:.3g})"
+        elif hi == float("inf"):
+            stated = f"sigma_e > {near(lo)} S/cm (lower bound only)"
+        else:
+            stated = f"sigma_e = {near(fit.sigma_e)} S/cm (95 %: {near(lo)} .. {near(hi)})"
         prob = "" if out["p_pass"] is None else f", P(pass) = {out['p_pass']:.2f}"
-        click.echo(f"{state}: sigma_e = {fit.sigma_e:.3g} +/- {fit.sigma_e_stderr:.2g} S/cm "
-                   f"vs < {at['threshold']:.3g} S/cm for {target_ma:g} mA/cm^2 (margin "
-                   f"{margin:+.2f} decades{prob})")
+        click.echo(f"{outcome.upper()}: {stated} vs < {at['threshold']:.3g} S/cm for "
+                   f"{target_ma:g} mA/cm^2 (margin {margin:+.2f} decades{prob})")
+        click.echo(f"  reason: {at['reason']}")
         for w in out["warnings"]:
             click.echo(f"  warning: {w}")
-    if not passes:
+    if outcome == "fail":
         sys.exit(EXIT_FAIL)
+    if outcome != "pass":
+        sys.exit(EXIT_INCONCLUSIVE)
 
 
 class _DefaultGroup(click.Group):
@@ -681,8 +714,8 @@ def ndp_analyse(spectra, stack, method, standard_counts, alpha1_only, channels_p
         click.echo(str(result))
 
 
-_SCREEN_COLUMNS = ("rank", "material", "sigma_e", "sigma_e_method", "passes_1ma",
-                   "passes_10ma", "margin_1ma_decades", "p_pass_1ma", "predicted_ccd",
+_SCREEN_COLUMNS = ("rank", "material", "sigma_e", "sigma_e_method", "outcome_1ma",
+                   "outcome_10ma", "margin_1ma_decades", "p_pass_1ma", "predicted_ccd",
                    "ndp_growth")
 
 
@@ -696,7 +729,11 @@ _SCREEN_COLUMNS = ("rank", "material", "sigma_e", "sigma_e_method", "passes_1ma"
               show_default=True, help="Transient model for measurement files.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def screen(candidates, at, out, model, as_json):
-    """Screen a candidates table: one verdict row per material, ranked."""
+    """Screen a candidates table: one verdict row per material, ranked.
+
+    Outcomes at 1 and 10 mA/cm^2 are pass, fail or inconclusive, from each material's 95 %
+    interval of sigma_e; an inconclusive material never ranks above one that passes.
+    """
     from sescreen.screening import screen as run_screen
 
     _check_output(out, (".csv", ".json"), "--out")
@@ -715,6 +752,10 @@ def screen(candidates, at, out, model, as_json):
     for _, r in table.iterrows():
         if isinstance(r.get("error"), str):
             click.echo(f"  {r['material']}: error: {r['error']}")
+        for tag, ma in (("1ma", 1), ("10ma", 10)):
+            if r.get(f"outcome_{tag}") == "inconclusive":
+                click.echo(f"  {r['material']}: inconclusive at {ma} mA/cm^2: "
+                           f"{r[f'reason_{tag}']}")
     for f in result.failures:
         click.echo(f"  skipped: {f}")
 
@@ -802,7 +843,9 @@ def batch(folder, thickness, area, voltage, model, workers, scheduler, out, rest
     """Every measurement file under FOLDER (recursively) through the DC analysis.
 
     Runs in parallel, lists bad files and goes on, and resumes an interrupted run without
-    redoing finished files.
+    redoing finished files. Each row of the table has the file's 95 % interval of sigma_e
+    (sigma_e_lo, sigma_e_hi, upper_bound_only) and its outcome at 1 and 10 mA/cm^2 (pass,
+    fail or inconclusive).
     """
     from sescreen.batch import run_batch
 
@@ -842,6 +885,10 @@ def batch(folder, thickness, area, voltage, model, workers, scheduler, out, rest
     click.echo(f"{summary['n_files']} files: {summary['ok']} analysed, {summary['failed']} "
                f"failed ({summary['computed']} computed now, {summary['reused']} from the "
                f"journal); table: {out}")
+    for tag, ma in (("1ma", 1), ("10ma", 10)):
+        n = summary[f"outcomes_{tag}"]
+        click.echo(f"  {ma:>2} mA/cm^2: {n['pass']} pass, {n['fail']} fail, "
+                   f"{n['inconclusive']} inconclusive")
     for e in result.errors:
         click.echo(f"  failed: {e}")
 

@@ -26,8 +26,20 @@ temperatures, sigma_e is extrapolated to the operating temperature with an Arrhe
 nearest the operating temperature is used and flagged when it is more than 5 K away. Then
 the verdicts at 1 and 10 mA/cm^2 (:mod:`sescreen.criteria`), the predicted CCD with its
 interval (censored fit), the critical overpotential (pressure balance, and the value as
-reported by Han 2019), and the NDP evidence. Materials are ranked by their margin at
-1 mA/cm^2 (largest first). A material that cannot be analysed keeps a row with its error.
+reported by Han 2019), and the NDP evidence. A material that cannot be analysed keeps a row
+with its error.
+
+Verdicts have three outcomes (``outcome_1ma``, ``outcome_10ma``: pass, fail, inconclusive),
+from the material's 95 % interval of sigma_e: the Arrhenius confidence interval at the
+operating temperature when extrapolated, the DC fit's own interval (``sigma_e_interval``)
+when measured, a log-normal interval from ``sigma_e_stderr`` for a tabulated value, or the
+point value alone. A material for which any DC fit entering its sigma_e supports only an
+upper bound (``upper_bound_only``, or an interval reaching 0) gets a one-sided interval
+(lo = 0: it can pass, never fail) and a warning. ``passes_*`` is ``outcome_* == "pass"``.
+
+Ranking: by the outcome at 1 mA/cm^2 (pass, then inconclusive, then fail), then the outcome
+at 10 mA/cm^2 in the same order, then the margin at 1 mA/cm^2 (largest first), so an
+inconclusive material never ranks above one that passes.
 """
 
 from __future__ import annotations
@@ -179,10 +191,6 @@ def json_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
     return json_safe(table.to_dict(orient="records"))
 
 
-def _sd_log10_from_interval(value, lo, hi) -> float:
-    return (math.log10(hi) - math.log10(lo)) / (2 * 1.959963984540054)
-
-
 def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15,
            model: str = "auto") -> ScreeningResult:
     """Screen candidates (a table from :func:`read_candidates`, or its path).
@@ -192,7 +200,10 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
     ScreeningResult
         ``table``: one row per material with ``sigma_e`` (S/cm, at ``operating_k``),
         ``sigma_e_interval_lo/hi``, ``sigma_e_method``, ``n_temperatures``,
-        ``ea_ev``, ``passes_1ma``, ``passes_10ma``, ``margin_1ma_decades``,
+        ``ea_ev``, ``outcome_1ma``, ``outcome_10ma`` (pass | fail | inconclusive),
+        ``reason_1ma``, ``reason_10ma`` (and ``short_reason_*``, a few words for
+        badges), ``upper_bound_only``, ``passes_1ma``,
+        ``passes_10ma`` (outcome == pass), ``margin_1ma_decades``,
         ``margin_10ma_decades``, ``p_pass_1ma``, ``p_pass_10ma``, ``predicted_ccd``,
         ``predicted_ccd_lo/hi`` (mA/cm^2), ``phi_c_mv`` (eq. 3), ``phi_c_reported_mv``
         (Han 2019 as reported), ``ndp_dendrite_fraction``, ``ndp_onset_s``,
@@ -215,6 +226,9 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
             (f for f in part["formula"] if isinstance(f, str)), None)}
         warns: list[str] = []
         temps, sigmas, errs = [], [], []
+        intervals: list[tuple[float, float] | None] = []  # the DC fits' own, S/cm
+        bounded: list[bool] = []  # that fit supports only an upper bound
+        holds: list[dict[str, Any] | None] = []  # the fit's hold state, for the reason
         result.fits[name] = []
         try:
             for _, rec in part.iterrows():
@@ -239,6 +253,13 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
                     temps.append(fit.temperature_k)
                     sigmas.append(fit.sigma_e)
                     errs.append(fit.sigma_e_stderr)
+                    evidence = cr.fit_inputs(fit)
+                    iv = evidence.pop("interval", None)
+                    intervals.append(iv)
+                    bounded.append(bool(evidence.pop("upper_bound_only"))
+                                   or (iv is not None and iv[0] <= 0))
+                    evidence.pop("stderr", None)
+                    holds.append(evidence)
                     if not fit.steady_state_reached:
                         warns.append(f"{Path(rec['file']).name}: hold not at steady state "
                                      "(sigma_e extrapolated)")
@@ -251,28 +272,42 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
                     sigmas.append(float(rec["sigma_e"]))
                     errs.append(float(rec["sigma_e_stderr"]) if np.isfinite(
                         rec["sigma_e_stderr"]) else np.nan)
+                    intervals.append(None)
+                    bounded.append(False)
+                    holds.append(None)
             if not sigmas:
                 raise InputError("no usable measurement or value")
-            sd = None
             temps_a, sig_a, err_a = np.array(temps), np.array(sigmas), np.array(errs)
+            hold: dict[str, Any] = {}
             if np.unique(np.round(temps_a, 3)).size >= 3:
                 fit = fit_arrhenius(temps_a, sig_a, None if np.isnan(err_a).any() else err_a,
                                     material=name)
                 result.arrhenius[name] = fit
                 ex = fit.sigma_at(operating_k)
                 sigma, (lo, hi) = ex.sigma, ex.ci
-                sd = _sd_log10_from_interval(sigma, lo, hi)
+                one_sided = any(bounded)
                 row.update(sigma_e_method=f"Arrhenius ({len(temps)} points)", ea_ev=fit.ea_ev,
                            ea_stderr=fit.ea_stderr)
                 warns += list(fit.warnings) + list(ex.warnings)
+                if one_sided:
+                    warns.append(f"{sum(bounded)} of the {len(bounded)} holds support only an "
+                                 "upper bound of sigma_e: the extrapolated sigma_e is an upper "
+                                 "bound too (it can pass, never fail)")
             else:
                 k = int(np.argmin(np.abs(temps_a - operating_k)))
                 sigma = float(sig_a[k])
                 err = err_a[k]
-                sd = err / (sigma * math.log(10)) if np.isfinite(err) and err > 0 else None
-                lo, hi = ((10 ** (math.log10(sigma) - 1.96 * sd), 10 ** (math.log10(sigma)
-                                                                         + 1.96 * sd))
-                          if sd else (math.nan, math.nan))
+                if intervals[k] is not None:
+                    lo, hi = intervals[k]
+                    hold = holds[k] or {}
+                else:
+                    sd = err / (sigma * math.log(10)) if np.isfinite(err) and err > 0 else None
+                    lo, hi = (cr.interval_from_stderr(sigma, sd_log10=sd) if sd
+                              else (math.nan, math.nan))
+                one_sided = bounded[k]
+                if one_sided:
+                    warns.append("the hold supports only an upper bound sigma_e < "
+                                 f"{hi:.3g} S/cm: it can pass, never fail")
                 row.update(sigma_e_method="measured" if abs(temps_a[k] - operating_k) <= 1
                            else f"measured at {temps_a[k] - 273.15:.0f} C (not extrapolated)",
                            ea_ev=math.nan, ea_stderr=math.nan)
@@ -280,14 +315,22 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
                     warns.append(f"sigma_e is from {temps_a[k] - 273.15:.0f} C, not the operating "
                                  f"{operating_k - 273.15:.0f} C: fewer than 3 temperatures to "
                                  "extrapolate")
+            if one_sided:
+                lo = 0.0
+            known = not (math.isnan(lo) and math.isnan(hi))
             row.update(sigma_e=sigma, sigma_e_interval_lo=lo, sigma_e_interval_hi=hi,
+                       upper_bound_only=bool(one_sided),
                        n_temperatures=int(np.unique(np.round(temps_a, 3)).size))
-            v = cr.verdict(sigma, sd_log10=sd)
-            row.update(passes_1ma=v.passes_1ma, passes_10ma=v.passes_10ma,
+            v = cr.verdict(sigma, interval=(lo, hi) if known else None, **hold)
+            row.update(outcome_1ma=v.outcome_1ma, outcome_10ma=v.outcome_10ma,
+                       passes_1ma=v.passes_1ma, passes_10ma=v.passes_10ma,
                        margin_1ma_decades=v.margin_1ma_decades,
                        margin_10ma_decades=v.margin_10ma_decades,
                        p_pass_1ma=v.p_pass_1ma if v.p_pass_1ma is not None else math.nan,
-                       p_pass_10ma=v.p_pass_10ma if v.p_pass_10ma is not None else math.nan)
+                       p_pass_10ma=v.p_pass_10ma if v.p_pass_10ma is not None else math.nan,
+                       reason_1ma=v.reason_1ma, reason_10ma=v.reason_10ma,
+                       short_reason_1ma=v.short_reason_1ma,
+                       short_reason_10ma=v.short_reason_10ma)
             pred, (plo, phi) = line.predicted_ccd(sigma)
             row.update(predicted_ccd=float(pred), predicted_ccd_lo=plo, predicted_ccd_hi=phi)
             stress = part["fracture_stress_pa"].dropna()
@@ -315,14 +358,33 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
         row["warnings"] = "; ".join(dict.fromkeys(warns))
         rows.append(row)
     table = pd.DataFrame(rows)
-    for col in ("sigma_e", "margin_1ma_decades", "ndp_growth", "phi_c_mv"):
+    for col in ("sigma_e", "margin_1ma_decades", "ndp_growth", "phi_c_mv", "outcome_1ma",
+                "outcome_10ma"):
         if col not in table:
-            table[col] = math.nan if col != "ndp_growth" else None
-    order = table["margin_1ma_decades"].rank(ascending=False, method="min")
-    table["rank"] = order.astype("Int64")
-    table = table.sort_values("rank", na_position="last").reset_index(drop=True)
+            table[col] = math.nan if col not in ("ndp_growth", "outcome_1ma",
+                                                 "outcome_10ma") else None
+    table["rank"] = _rank(table)
+    table = table.sort_values("rank", na_position="last", kind="stable").reset_index(drop=True)
     result.table = table
     return result
+
+
+def _rank(table: pd.DataFrame) -> pd.Series:
+    """1 = best: outcome at 1 mA/cm^2 (pass < inconclusive < fail), then at 10 mA/cm^2,
+    then the margin at 1 mA/cm^2 (largest first); equal keys share a rank; rows without a
+    verdict get none."""
+    order = {"pass": 0, "inconclusive": 1, "fail": 2}
+    keys = {}
+    for k, r in table.iterrows():
+        o1, o10 = r.get("outcome_1ma"), r.get("outcome_10ma")
+        margin = r.get("margin_1ma_decades")
+        if o1 not in order or o10 not in order or not np.isfinite(margin):
+            continue
+        keys[k] = (order[o1], order[o10], -float(margin))
+    ranks = pd.Series(pd.NA, index=table.index, dtype="Int64")
+    for k, key in keys.items():
+        ranks[k] = 1 + sum(other < key for other in keys.values())
+    return ranks
 
 
 def _ndp(rec, formula, warns):

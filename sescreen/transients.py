@@ -19,6 +19,11 @@ Models (METHODS.md section 1):
 ``stoich_limit``
     Its limit for sigma_i >> sigma_e (every useful solid electrolyte):
     I(t) = I_inf [1 + 2 sum_{m>=1} exp(-4 m^2 pi^2 t / tau_D)], ~ t^(-1/2) at early times.
+``power``, ``exp1_power``
+    A slow non-exponential tail with a free amplitude and exponent (METHODS.md section 6:
+    a t^(-1/2) leak, or a broad distribution of relaxation times): I(t) = I_ss +
+    a (t / t_ref)^(-p), optionally plus one fast exponential; t_ref is fixed inside the
+    record (the fit's conditioning), 0.05 <= p <= 3.
 
 Not implemented on purpose: the series I_inf + (I_0 - I_inf) sum_{n odd} 8 / (n^2 pi^2)
 exp(-n^2 pi^2 D t / L^2). It is the galvanostatic (or sigma_e >> sigma_i) solution and is
@@ -30,11 +35,14 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "FIXED",
     "MODELS",
     "exp1",
+    "exp1_power",
     "exp2",
     "exp3",
     "make_model",
+    "power",
     "stoich",
     "stoich_eigenvalues",
     "stoich_limit",
@@ -62,6 +70,16 @@ def exp3(t, i_ss, a1, tau1, a2, tau2, a3, tau3):
 def stretched(t, i_ss, a, tau, beta):
     """Constant plus a stretched exponential: I = i_ss + a exp(-(t/tau)^beta)."""
     return i_ss + a * np.exp(-np.power(np.maximum(t, 0.0) / tau, beta))
+
+
+def power(t, i_ss, a, p, t_ref):
+    """Constant plus a power-law tail: I = i_ss + a (t / t_ref)^(-p)."""
+    return i_ss + a * np.power(np.maximum(t, 1e-12) / t_ref, -p)
+
+
+def exp1_power(t, i_ss, a1, tau1, a, p, t_ref):
+    """Constant, one exponential and a power-law tail."""
+    return i_ss + a1 * np.exp(-t / tau1) + a * np.power(np.maximum(t, 1e-12) / t_ref, -p)
 
 
 def stoich_eigenvalues(ratio: float, n_terms: int) -> np.ndarray:
@@ -141,7 +159,12 @@ MODELS = {
     "stretched": (stretched, "i_ss"),
     "stoich": (stoich, "i_inf"),
     "stoich_limit": (stoich_limit, "i_inf"),
+    "power": (power, "i_ss"),
+    "exp1_power": (exp1_power, "i_ss"),
 }
+
+#: Parameters held fixed in every fit (a reference time, not a property of the cell).
+FIXED = frozenset({"t_ref"})
 
 
 def transient_part(name: str, t, values: dict) -> np.ndarray:
@@ -179,7 +202,7 @@ def make_model(name: str, t: np.ndarray, y: np.ndarray):
     ymax = max(abs(y).max(), 1e-30)
     tau_min, tau_max = t_lo / 5.0 if t_lo > 0 else (t_hi - t_lo) / 1e4, 100.0 * t_hi
     starts = []
-    if name.startswith("exp"):
+    if name in ("exp1", "exp2", "exp3"):
         k = int(name[-1])
         for spread in (1.0, 0.3):
             p = model.make_params()
@@ -215,6 +238,18 @@ def make_model(name: str, t: np.ndarray, y: np.ndarray):
             p = model.make_params()
             p["i_inf"].set(value=max(tail * 0.9, 1e-6 * ymax), min=1e-9 * ymax, max=10 * ymax)
             p["tau_d"].set(value=t_hi * tau_mult, min=tau_min, max=1e4 * t_hi)
+            starts.append(p)
+    elif name in ("power", "exp1_power"):
+        t_ref = float(np.sqrt(max(t_lo, t_hi * 1e-6) * t_hi))
+        for p_start in (0.5, 0.2):
+            p = model.make_params()
+            p["t_ref"].set(value=t_ref, vary=False)
+            p["i_ss"].set(value=max(tail - 0.3 * drop, 0.0), min=0.0, max=10 * ymax)
+            p["a"].set(value=max(drop * 0.3, 1e-6 * ymax), min=0.0, max=1e3 * ymax)
+            p["p"].set(value=p_start, min=0.05, max=3.0)
+            if name == "exp1_power":
+                p["a1"].set(value=drop, min=0.0, max=100 * ymax)
+                p["tau1"].set(value=max(t_hi / 100, tau_min * 2), min=tau_min, max=tau_max)
             starts.append(p)
     else:  # pragma: no cover - guarded by MODELS
         raise KeyError(name)

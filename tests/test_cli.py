@@ -160,3 +160,46 @@ def test_bundled_gamry_examples_carry_their_temperature(examples):
     out = json.loads(CliRunner().invoke(
         main, ["inspect", str(examples / "dcpol" / "glass_x_60C.DTA"), "--json"]).output)
     assert out["temperature_k"] == pytest.approx(333.15)
+
+
+# -- check: the three outcomes, whatever the estimator says ------------------------------
+def _fake_fit(sigma_e, interval, *, upper_bound_only=False, steady=True, t_steady=None,
+              t_hold=20_000.0):
+    """A stand-in with the interface check relies on from sescreen.dcpol.fit_dcpol."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(sigma_e=sigma_e, sigma_e_stderr=0.0, sigma_e_interval=interval,
+                           upper_bound_only=upper_bound_only, steady_state_reached=steady,
+                           t_steady_estimate=t_steady, t_hold=t_hold, temperature_k=298.15,
+                           warnings=())
+
+
+@pytest.mark.parametrize(("fit", "code", "outcome", "needle"), [
+    (_fake_fit(1e-20, (0.0, 5e-11), upper_bound_only=True), 0, "pass", "upper bound"),
+    (_fake_fit(1e-20, (0.0, 3e-10), upper_bound_only=True, steady=False, t_steady=9e4),
+     3, "inconclusive", "a hold of about 25 h"),
+    (_fake_fit(1e-11, (1e-12, 2e-10), upper_bound_only=True), 3, "inconclusive",
+     "never fail"),
+    (_fake_fit(4e-10, (3e-10, float("inf"))), 1, "fail", "lower bound"),
+    (_fake_fit(8e-11, (5e-11, float("inf"))), 3, "inconclusive", "never pass"),
+    (_fake_fit(9e-11, (6e-11, 1.3e-10)), 3, "inconclusive", "straddles"),
+    (_fake_fit(2e-10, (1.1e-10, 3e-10)), 1, "fail", "above"),
+])
+def test_check_outcomes_and_exit_codes(monkeypatch, examples, fit, code, outcome, needle):
+    import sescreen.dcpol
+
+    monkeypatch.setattr(sescreen.dcpol, "fit_dcpol", lambda m, **kw: fit)
+    path = str(examples / "dcpol" / "llzo_like_30C.mpt")
+    r = CliRunner().invoke(main, ["check", path, "--thickness", "1mm", "--json"])
+    assert r.exit_code == code, r.output
+    data = json.loads(r.output)
+    assert data["outcome"] == outcome and data["passes"] == (outcome == "pass")
+    assert needle in data["reason"]
+    lo, hi = fit.sigma_e_interval
+    assert data["sigma_e_interval"] == [0.0 if fit.upper_bound_only else lo,
+                                        None if hi == float("inf") else hi]
+    if fit.upper_bound_only or hi == float("inf"):
+        assert data["p_pass"] is None
+    human = CliRunner().invoke(main, ["check", path, "--thickness", "1mm"])
+    assert human.exit_code == code and human.output.startswith(outcome.upper())
+    assert f"reason: {data['reason']}" in human.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 
 import numpy as np
@@ -251,26 +252,52 @@ def test_cli_criteria_contract():
     assert "1.15e-10" in out and "construction" in out
 
 
-def test_cli_check_exit_codes(tmp_path, examples):
+def _hold(tmp_path, sigma_e, name, *, tau2=1000.0, hold_s=20000, noise=0.01, seed=3):
+    """A two-exponential hold (0.5 V, 0.5 mm, 1 cm2) of known sigma_e, written as .mpt."""
     from sescreen.io.writers import write_mpt
     from sescreen.synthetic import dcpol_record, i_ss_for
 
+    i_ss = i_ss_for(sigma_e, 0.5, 0.05, 1.0)
+    m = dcpol_record("exp2", dict(i_ss=i_ss, a1=5 * i_ss, tau1=100.0, a2=2 * i_ss,
+                                  tau2=tau2), hold_s=hold_s, dt_s=10, noise_a=noise * i_ss,
+                     rng=np.random.default_rng(seed), voltage_v=0.5)
+    return write_mpt(tmp_path / name, m.time_s, m.current_a, applied_voltage_v=0.5)
+
+
+def test_cli_check_exit_codes(tmp_path, examples):
     bad = _run("check", str(examples / "dcpol" / "llzo_like_30C.mpt"), "--thickness", "1mm",
                "--json")
-    assert bad.exit_code == 1 and json.loads(bad.output)["passes"] is False
-    i_ss = i_ss_for(2e-11, 0.5, 0.05, 1.0)
-    m = dcpol_record("exp2", dict(i_ss=i_ss, a1=5 * i_ss, tau1=100.0, a2=2 * i_ss,
-                                  tau2=1000.0), hold_s=20000, dt_s=10, noise_a=0.01 * i_ss,
-                     rng=np.random.default_rng(3), voltage_v=0.5)
-    good = write_mpt(tmp_path / "good.mpt", m.time_s, m.current_a, applied_voltage_v=0.5)
+    assert bad.exit_code == 1
+    data = json.loads(bad.output)
+    assert data["passes"] is False and data["outcome"] == "fail"
+    lo, hi = data["sigma_e_interval"]
+    assert 1e-10 < lo <= data["sigma_e"] <= hi and "above" in data["reason"]
+    good = _hold(tmp_path, 2e-11, "good.mpt")
     r = _run("check", str(good), "--thickness", "0.5mm", "--json")
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
     assert data["sigma_e"] == pytest.approx(2e-11, rel=0.02) and data["passes"]
+    assert data["outcome"] == "pass" and data["sigma_e_interval"][1] < 1e-10
     r = _run("check", str(good), "--thickness", "0.5mm", "--target", "10mA/cm2")
-    assert r.exit_code == 1 and "FAIL" in r.output
+    assert r.exit_code == 1 and r.output.startswith("FAIL") and "reason: " in r.output
     r = _run("check", str(good), "--thickness", "0.5mm", "--target", "10 V")
     assert r.exit_code == 2
+
+
+def test_cli_check_inconclusive_at_the_threshold(tmp_path):
+    """sigma_e at the 1e-10 threshold, hold stopped while the slow term is still 27 % of
+    I_ss: the interval straddles the threshold, so neither PASS nor FAIL, exit 3."""
+    path = _hold(tmp_path, 1e-10, "edge.mpt", tau2=4000.0, hold_s=8000, noise=0.05)
+    r = _run("check", str(path), "--thickness", "0.5mm", "--json")
+    assert r.exit_code == 3, r.output
+    data = json.loads(r.output)
+    assert data["outcome"] == "inconclusive" and data["passes"] is False
+    lo, hi = data["sigma_e_interval"]
+    assert lo <= 1e-10 <= hi
+    assert data["reason"] and ("straddles" in data["reason"] or "bound" in data["reason"])
+    human = _run("check", str(path), "--thickness", "0.5mm")
+    assert human.exit_code == 3 and human.output.startswith("INCONCLUSIVE")
+    assert "reason: " in human.output
 
 
 def test_judge_at_any_target_matches_the_verdict():
@@ -291,3 +318,158 @@ def test_fit_source_probability_includes_threshold_uncertainty():
     assert 0.5 < fitted.p_pass_1ma < 0.95
     at = criteria.judge_at(8e-11, 1.0, stderr=8e-12, source="fit")
     assert at["p_pass"] == pytest.approx(fitted.p_pass_1ma)
+
+
+# -- the three-outcome rule ----------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_LOG = st.floats(-16.0, -4.0, allow_nan=False)
+
+
+@st.composite
+def _intervals(draw):
+    """(lo, hi) with lo possibly 0 (upper bound only) and hi possibly inf (lower only)."""
+    a, b = sorted((draw(_LOG), draw(_LOG)))
+    lo = 0.0 if draw(st.booleans()) and draw(st.booleans()) else 10.0 ** a
+    hi = math.inf if draw(st.booleans()) and draw(st.booleans()) else 10.0 ** b
+    return lo, hi
+
+
+@settings(max_examples=400, deadline=None)
+@given(_intervals(), _LOG, st.sampled_from([None, (0.3, 2.0), (0.9, 1.1)]),
+       st.floats(0.0, 1.0))
+def test_rule_never_passes_when_hi_reaches_the_threshold(iv, log_thr, thr_iv, where):
+    """PASS needs hi < threshold, FAIL needs lo > threshold, with or without the
+    threshold's own uncertainty (which can only widen the decision)."""
+    lo, hi = iv
+    thr = 10.0 ** log_thr
+    # the point value somewhere inside the interval (or none)
+    if math.isfinite(hi) and lo > 0:
+        v = 10 ** (math.log10(lo) + where * (math.log10(hi) - math.log10(lo)))
+    else:
+        v = hi if math.isfinite(hi) else lo
+    t_iv = None if thr_iv is None else (thr * thr_iv[0], thr * thr_iv[1])
+    code = int(criteria.decide(lo, hi, thr, sigma_e=v, threshold_interval=t_iv))
+    outcome = criteria.OUTCOMES[code]
+    if hi >= thr:
+        assert outcome != "pass"
+    if lo <= thr:
+        assert outcome != "fail"
+    if t_iv is None:  # exact threshold: the rule itself, nothing more conservative
+        assert (outcome == "pass") == (hi < thr) and (outcome == "fail") == (lo > thr)
+    else:  # the threshold's uncertainty can turn a decision inconclusive, never flip it
+        plain = criteria.OUTCOMES[int(criteria.decide(lo, hi, thr))]
+        assert outcome in (plain, "inconclusive")
+
+
+def test_judge_and_the_scalar_api_agree_with_decide():
+    rng = np.random.default_rng(5)
+    lo = 10 ** rng.uniform(-14, -8, 2000)
+    hi = lo * 10 ** rng.uniform(0, 3, lo.size)
+    lo[::7] = 0.0
+    hi[::11] = np.inf
+    sig = np.where(np.isfinite(hi), np.sqrt(np.maximum(lo, 1e-30) * np.where(
+        np.isfinite(hi), hi, 1.0)), lo)
+    sig = np.where(sig > 0, sig, hi)
+    out = criteria.judge(sig, lo=lo, hi=hi)
+    codes = criteria.decide(lo, hi, 1e-10)
+    assert out["outcome_1ma"].tolist() == [criteria.OUTCOMES[c] for c in codes]
+    assert (out["passes_1ma"] == (out["outcome_1ma"] == "pass")).all()
+    for k in range(0, 2000, 97):
+        v = criteria.verdict(sig[k], interval=(lo[k], hi[k]))
+        assert v.outcome_1ma == out["outcome_1ma"].iloc[k]
+        assert v.outcome_10ma == out["outcome_10ma"].iloc[k]
+
+
+def test_stderr_gives_a_log_normal_interval():
+    lo, hi = criteria.interval_from_stderr(5e-11, stderr=1e-11)
+    assert lo == pytest.approx(5e-11 * math.exp(-1.96 * 0.2), rel=1e-3)
+    assert hi == pytest.approx(5e-11 * math.exp(1.96 * 0.2), rel=1e-3)
+    v = criteria.verdict(5e-11, stderr=1e-11)
+    assert v.sigma_e_interval == pytest.approx((lo, hi))
+    assert v.outcome_1ma == "pass"  # hi = 7.4e-11
+    wide = criteria.verdict(5e-11, stderr=4e-11)  # hi = 1.2e-10
+    assert wide.outcome_1ma == "inconclusive" and not wide.passes_1ma
+    assert "straddles" in wide.reason_1ma and "1e-10 S/cm threshold" in wide.reason_1ma
+    # a point value with no uncertainty is judged as before
+    assert criteria.verdict(5e-11).outcome_1ma == "pass"
+    assert criteria.verdict(2e-10).outcome_1ma == "fail"
+    # P(pass) from the interval reported: 0.975 when hi sits on the threshold
+    at = criteria.judge_at(5e-11, 1.0, interval=(2e-11, 1e-10))
+    assert at["outcome"] == "inconclusive" and at["p_pass"] == pytest.approx(0.975, abs=1e-3)
+
+
+def test_one_sided_results():
+    """An upper bound can pass, never fail; a lower bound can fail, never pass."""
+    up = criteria.verdict(1e-15, interval=(0.0, 5e-11))
+    assert up.outcome_1ma == "pass" and up.upper_bound_only
+    assert up.outcome_10ma == "inconclusive"
+    assert "only an upper bound" in up.reason_10ma and "never fail" in up.reason_10ma
+    assert up.p_pass_1ma is None and up.p_pass_10ma is None
+    # the margin is the bound's, not the collapsed point's (+5 decades)
+    assert up.margin_1ma_decades == pytest.approx(math.log10(1e-10 / 5e-11))
+    huge = criteria.judge_at(1e-9, 1.0, interval=(1e-12, 1e-6), upper_bound_only=True)
+    assert huge["outcome"] == "inconclusive" and huge["sigma_e_interval"][0] == 0.0
+    assert criteria.judge_at(0.0, 1.0, interval=(0.0, 1e-6))["outcome"] == "inconclusive"
+    low = criteria.verdict(3e-11, interval=(2e-11, math.inf))
+    assert low.outcome_1ma == "inconclusive" and "never pass" in low.reason_1ma
+    assert low.outcome_10ma == "fail" and "lower bound" in low.reason_10ma
+    assert criteria.verdict(1e-9, interval=(5e-10, math.inf)).outcome_1ma == "fail"
+    data = json.loads(json.dumps(low.summary()))
+    assert data["sigma_e_interval"] == [2e-11, None]
+    # vectorized: hi alone is an upper bound, lo alone a lower bound
+    out = criteria.judge(np.array([1e-11, 1e-11]), hi=np.array([5e-11, 5e-10]))
+    assert out["outcome_1ma"].tolist() == ["pass", "inconclusive"]
+    assert out["outcome_10ma"].tolist() == ["inconclusive", "inconclusive"]
+    assert out["p_pass_1ma"].isna().all()
+    out = criteria.judge(np.array([1e-9, 1e-9]), lo=np.array([5e-10, 5e-11]))
+    assert out["outcome_1ma"].tolist() == ["fail", "inconclusive"]
+    out = criteria.judge(pd.Series([3e-11, 3e-11, np.nan]), stderr=np.array([1e-12] * 3),
+                         upper_bound_only=[False, True, False])
+    assert out["outcome_1ma"].tolist()[:2] == ["pass", "pass"]
+    assert pd.isna(out["outcome_1ma"].iloc[2]) and out["sigma_e_lo"].iloc[1] == 0.0
+    with pytest.raises(InputError):
+        criteria.judge(np.array([1e-11]), lo=np.array([2e-11]), hi=np.array([1e-11]))
+
+
+def test_inconclusive_reason_says_how_long_to_hold():
+    v = criteria.verdict(9e-11, interval=(6e-11, 1.4e-10), steady_state_reached=False,
+                         t_steady_estimate=50_000.0, t_hold=20_000.0)
+    assert v.outcome_1ma == "inconclusive"
+    assert "a hold of about 14 h (this one: 5.6 h)" in v.reason_1ma
+    assert "14 h" in v.short_reason_1ma
+    assert "a hold of" not in v.reason_10ma  # decided: FAIL needs no longer hold
+    settled = criteria.verdict(9e-11, interval=(6e-11, 1.4e-10), steady_state_reached=True,
+                               t_steady_estimate=50_000.0, t_hold=20_000.0)
+    assert "a hold of" not in settled.reason_1ma
+
+
+def test_fit_source_widens_the_decision_in_quadrature():
+    thr = criteria.max_sigma_e(1.0, source="fit")
+    t_lo, _ = thr.interval
+    h = math.log10(thr.sigma_e_max) - math.log10(t_lo)
+    # a point value clearly below the threshold but above its lower 95 % end
+    point = criteria.verdict(0.8 * thr.sigma_e_max, source="fit")
+    assert criteria.verdict(0.8 * thr.sigma_e_max).outcome_1ma == "pass"
+    assert point.outcome_1ma == "inconclusive" and "in quadrature" in point.reason_1ma
+    assert criteria.verdict(0.8 * t_lo, source="fit").outcome_1ma == "pass"
+    # quadrature: passes iff log10 v + sqrt(d_hi^2 + h^2) < log10 threshold
+    v, d_hi = 1e-11, 0.5
+    top = math.log10(v) + math.hypot(d_hi, h)
+    ok = criteria.judge_at(v, 1.0, interval=(v / 10 ** d_hi, v * 10 ** d_hi), source="fit")
+    assert (ok["outcome"] == "pass") == (top < math.log10(thr.sigma_e_max))
+
+
+def test_cli_criteria_shows_outcomes():
+    data = json.loads(_run("criteria", "--sigma-e", "8e-11", "--stderr", "2e-11",
+                           "--json").output)
+    assert data["outcome_1ma"] == "inconclusive" and data["outcome_10ma"] == "fail"
+    assert data["sigma_e_interval"][0] < 1e-10 < data["sigma_e_interval"][1]
+    assert "straddles" in data["reason_1ma"]
+    assert data["verdict"]["outcome_1ma"] == "inconclusive"
+    out = _run("criteria", "--sigma-e", "8e-11", "--stderr", "2e-11").output
+    assert "INCONCLUSIVE" in out and "FAIL" in out
+    data = json.loads(_run("criteria", "--sigma-e", "3e-11", "--ccd", "1mA/cm2",
+                           "--json").output)
+    assert data["outcome"] == "pass" and data["outcome_1ma"] == "pass"

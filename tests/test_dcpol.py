@@ -136,7 +136,7 @@ def test_stopped_hold_is_flagged_and_extrapolated():
         assert abs(r.i_ss / I_SS - 1) <= 0.05
         assert not r.steady_state_reached
         assert r.remaining_fraction > 0.01
-        assert any("steady state not reached" in w for w in r.warnings)
+        assert any(w.startswith("not settled") for w in r.warnings)
         assert any("tail mean" in w for w in r.warnings)
         # t_steady_estimate: when the true transient falls to 1 % of I_ss
         ts = np.geomspace(1, 1e7, 200_001)
@@ -293,14 +293,21 @@ def test_hebb_wagner_recovers_partial_conductivities():
 
 # -- real data ----------------------------------------------------------------------------
 def test_real_ca_mpr_not_at_steady_state(realdata, galvani):
+    """The real 12 h hold: one statement, two-sided, not settled, with the hold it needs.
+    Three exponentials describe it (QAICc weight ~1 under the correlated-noise model); the
+    conventional two-exponential fit, whose asymptote keeps falling with hold length, is
+    reported on request and flagged as not converged."""
     m = read(realdata / "biologic" / "ca.mpr")
     r = fit_dcpol(m, thickness_cm=0.1)
     lo, hi = r.i_ss_interval
-    assert lo <= 2.9e-9 <= hi  # the two-exponential practice value is inside
+    assert r.model == "exp3" and not r.upper_bound_only
+    assert 0 < lo < r.i_ss < hi < r.tail_mean_i  # the tail mean (3.5 nA) is above the bound
+    assert r.i_ss == pytest.approx(1.7e-9, rel=0.1)
     assert not r.steady_state_reached
-    assert r.t_steady_estimate > r.t_hold
+    assert r.t_steady_estimate > 4 * r.t_hold
     assert r.tail_mean_i == pytest.approx(3.5e-9, rel=0.03)
-    assert any("tail mean" in w for w in r.warnings)
+    assert "not at steady state" in r.statement and " h would settle it" in r.statement
+    assert r.summary()["statement"] == r.statement
     two = fit_dcpol(m, thickness_cm=0.1, model="exp2")
     assert two.i_ss == pytest.approx(2.9e-9, rel=0.05)
     taus = sorted([two.params["tau1"][0], two.params["tau2"][0]])

@@ -44,6 +44,9 @@ def test_example_screening_recovers_truth(example_screen, examples):
         assert row["phi_c_mv"] < 0 and row["phi_c_reported_mv"] < row["phi_c_mv"]
     assert list(example_screen.table["rank"]) == sorted(example_screen.table["rank"])
     assert table.loc["LiPON", "passes_10ma"] and not table.loc["LLZO-like", "passes_1ma"]
+    assert table.loc["LiPON", "outcome_10ma"] == "pass"
+    assert table.loc["LLZO-like", "outcome_1ma"] == "fail"
+    assert (table["passes_1ma"] == (table["outcome_1ma"] == "pass")).all()
     assert table.loc["LLZO-like", "ndp_growth"] == "internal deposition"
     onset = truth["ndp"]["onset_s"]
     assert abs(table.loc["LLZO-like", "ndp_onset_s"] - onset) <= truth["ndp"]["frame_s"]
@@ -72,6 +75,86 @@ def test_bad_file_keeps_a_row(tmp_path):
     table = r.table.set_index("material")
     assert isinstance(table.loc["Broken", "error"], str) and r.failures
     assert table.loc["Fine", "passes_1ma"]
+
+
+def _values_table(tmp_path):
+    p = tmp_path / "values.csv"
+    p.write_text("material,sigma_e (S/cm),sigma_e_stderr (S/cm),temperature (C)\n"
+                 "Wide,1e-12,5e-12,25\n"       # interval up to ~2e-8: inconclusive, margin +2
+                 "Edge,8e-11,3e-11,25\n"       # 4.6e-11..1.4e-10: straddles 1e-10
+                 "Clear,5e-11,,25\n"           # a point value: pass, margin +0.3
+                 "Bad,1e-8,1e-9,25\n")
+    return p
+
+
+def test_screen_outcomes_and_ranking(tmp_path):
+    table = screen(_values_table(tmp_path)).table
+    by = table.set_index("material")
+    assert by.loc["Wide", "outcome_1ma"] == "inconclusive"
+    assert by.loc["Edge", "outcome_1ma"] == "inconclusive"
+    assert "straddles" in by.loc["Edge", "reason_1ma"]
+    assert by.loc["Clear", "outcome_1ma"] == "pass" and by.loc["Bad", "outcome_1ma"] == "fail"
+    assert by.loc["Edge", "outcome_10ma"] == "fail"
+    assert (table["passes_1ma"] == (table["outcome_1ma"] == "pass")).all()
+    # the inconclusive "Wide" has the larger margin, but never ranks above a pass
+    assert by.loc["Wide", "margin_1ma_decades"] > by.loc["Clear", "margin_1ma_decades"]
+    assert list(table["material"]) == ["Clear", "Wide", "Edge", "Bad"]
+    assert list(table["rank"]) == [1, 2, 3, 4]
+
+
+def _fake_fits(monkeypatch, fits):
+    """sescreen.dcpol.fit_dcpol replaced by stand-ins, one per temperature (K)."""
+    from types import SimpleNamespace
+
+    import sescreen.dcpol
+
+    def fake(m, *, temperature_k=None, **kw):
+        sigma, interval, ub = fits[round(temperature_k)]
+        return SimpleNamespace(sigma_e=sigma, sigma_e_stderr=0.05 * sigma,
+                               sigma_e_interval=interval, upper_bound_only=ub,
+                               steady_state_reached=not ub, t_steady_estimate=None,
+                               t_hold=8000.0, temperature_k=temperature_k, warnings=(),
+                               source="fake")
+
+    monkeypatch.setattr(sescreen.dcpol, "fit_dcpol", fake)
+
+
+def test_screen_upper_bound_fits_give_one_sided_intervals(tmp_path, monkeypatch, examples):
+    hold = examples / "dcpol" / "llzo_like_30C.mpt"
+    _fake_fits(monkeypatch, {298: (1e-20, (0.0, 5e-11), True),
+                             299: (1e-20, (0.0, 3e-10), True),
+                             300: (2e-11, (1.9e-11, 2.1e-11), False)})
+    p = tmp_path / "c.csv"
+    p.write_text("material,file,thickness (mm),temperature (K)\n"
+                 f"Bound,{hold},1,298.15\nLoose,{hold},1,299.15\nPlain,{hold},1,300.15\n")
+    by = screen(p, operating_k=298.15).table.set_index("material")
+    assert by.loc["Bound", "outcome_1ma"] == "pass" and by.loc["Bound", "upper_bound_only"]
+    assert by.loc["Bound", "sigma_e_interval_lo"] == 0.0
+    assert by.loc["Bound", "margin_1ma_decades"] == pytest.approx(np.log10(2.0))  # the bound's
+    assert "upper bound" in by.loc["Bound", "warnings"]
+    assert by.loc["Loose", "outcome_1ma"] == "inconclusive"
+    assert by.loc["Loose", "outcome_10ma"] == "inconclusive"  # a bound never fails
+    assert by.loc["Plain", "outcome_1ma"] == "pass" and not by.loc["Plain", "upper_bound_only"]
+    assert by.loc["Plain", "sigma_e_interval_hi"] == pytest.approx(2.1e-11)
+
+
+def test_screen_arrhenius_with_an_upper_bound_hold_is_one_sided(tmp_path, monkeypatch,
+                                                                examples):
+    hold = examples / "dcpol" / "llzo_like_30C.mpt"
+    ea = 0.5 / 8.617333262e-5
+    fits = {}
+    for t, ub in ((303, False), (318, True), (333, False)):
+        s = 1e-12 * np.exp(-ea * (1 / t - 1 / 298.15))
+        fits[t] = (s, (0.0, 1.2 * s) if ub else (0.95 * s, 1.05 * s), ub)
+    _fake_fits(monkeypatch, fits)
+    p = tmp_path / "c.csv"
+    p.write_text("material,file,thickness (mm),temperature (K)\n" + "".join(
+        f"M,{hold},1,{t}.15\n" for t in fits))
+    row = screen(p).table.iloc[0]
+    assert row["sigma_e_method"].startswith("Arrhenius")
+    assert row["upper_bound_only"] and row["sigma_e_interval_lo"] == 0.0
+    assert "1 of the 3 holds" in row["warnings"]
+    assert row["outcome_1ma"] == "pass"  # an upper bound far below 1e-10 still passes
 
 
 def test_cli_screen_outputs(tmp_path):
@@ -137,6 +220,19 @@ def test_report_renders_in_headless_chromium(example_report, tmp_path):
     assert shot.exists() and shot.stat().st_size > 50_000
 
 
+def test_report_badges_three_outcomes(tmp_path):
+    out = tmp_path / "v.html"
+    r = CliRunner().invoke(main, ["report", str(_values_table(tmp_path)), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    html = out.read_text()
+    assert html.count('class="badge inconclusive"') == 3  # Wide (both), Edge (1 mA/cm2)
+    assert 'class="badge pass"' in html and 'class="badge fail"' in html
+    assert "INCONCLUSIVE</span>" in html and "interval straddles threshold" in html
+    assert 'title="the 95 % interval' in html and "straddles the 1e-10 S/cm threshold" in html
+    assert "PASS?" not in html and "FAIL?" not in html and "badge uncertain" not in html
+    assert ".inconclusive { background: #bf8700; }" in html  # amber
+
+
 def test_reproduction_report(tmp_path):
     r = CliRunner().invoke(main, ["report", "--reproduction", "--out",
                                   str(tmp_path / "h.html")])
@@ -180,6 +276,13 @@ def test_batch_parallel_bad_files_and_progress(tmp_path):
     assert len(table) == 203 and (table["status"] == "ok").sum() == 200
     ok = table[table["status"] == "ok"]
     assert np.all(np.abs(ok["sigma_e"] / 1e-9 - np.round(ok["sigma_e"] / 1e-9)) < 0.05)
+    for col in ("outcome_1ma", "outcome_10ma", "sigma_e_lo", "sigma_e_hi", "upper_bound_only"):
+        assert col in table
+    assert (ok["outcome_1ma"] == "fail").all() and (ok["outcome_10ma"] == "fail").all()
+    assert (ok["sigma_e_lo"] <= ok["sigma_e"]).all() and (ok["sigma_e"] <= ok["sigma_e_hi"]).all()
+    assert s["outcomes_1ma"] == {"pass": 0, "fail": 200, "inconclusive": 0}
+    bad = table[table["status"] == "error"]
+    assert bad["outcome_1ma"].isna().all()
 
 
 def test_batch_resumes_after_interruption(tmp_path):
@@ -221,6 +324,34 @@ def test_cli_batch(tmp_path):
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)  # progress goes to stderr; stdout holds one JSON object
     assert data["ok"] == 6 and data["failed"] == 1
+
+
+def test_batch_rows_carry_the_three_outcomes(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import sescreen.dcpol
+
+    _make_files(tmp_path / "data", 3, n_bad=0)
+    fits = iter([(1e-20, (0.0, 5e-11), True), (9e-11, (6e-11, 1.3e-10), False),
+                 (5e-10, (4e-10, 6e-10), False)])
+
+    def fake(m, **kw):
+        sigma, interval, ub = next(fits)
+        summary = {"sigma_e": sigma, "warnings": [], "steady_state_reached": True}
+        return SimpleNamespace(sigma_e=sigma, sigma_e_interval=interval, upper_bound_only=ub,
+                               steady_state_reached=True, t_steady_estimate=None,
+                               t_hold=1500.0, temperature_k=None,
+                               summary=lambda: summary)
+
+    monkeypatch.setattr(sescreen.dcpol, "fit_dcpol", fake)
+    res = run_batch(tmp_path / "data", fit_kwargs=BATCH_KW, out=tmp_path / "r.csv", workers=1)
+    table = pd.read_csv(tmp_path / "r.csv")
+    assert table["outcome_1ma"].tolist() == ["pass", "inconclusive", "fail"]
+    assert table["outcome_10ma"].tolist() == ["inconclusive", "fail", "fail"]
+    assert table["upper_bound_only"].tolist() == [True, False, False]
+    assert table["sigma_e_lo"].tolist() == [0.0, 6e-11, 4e-10]
+    assert table["sigma_e_hi"].tolist() == [5e-11, 1.3e-10, 6e-10]
+    assert res.summary()["outcomes_1ma"] == {"pass": 1, "fail": 1, "inconclusive": 1}
 
 
 def test_batch_journal_survives_a_half_written_line(tmp_path):

@@ -1,7 +1,8 @@
 """Self-contained HTML reports: figures embedded as data URIs, no network needed to view
 them, user-supplied text escaped (jinja2 autoescape).
 
-- :func:`screening_report`: the screening table with verdict badges, every DC fit, the
+- :func:`screening_report`: the screening table with PASS / FAIL / INCONCLUSIVE badges
+  (the reason of an inconclusive one shown and as a tooltip), every DC fit, the
   Arrhenius plots, the CCD vs sigma_e map with the thresholds and the candidates, the NDP
   panels, methods and provenance (versions, input file hashes, constants), every warning.
 - :func:`reproduction_report`: the numbers Han et al. 2019 state next to what sescreen

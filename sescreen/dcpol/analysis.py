@@ -1,0 +1,243 @@
+"""One constant-voltage hold in, sigma_e out: input checks, the charging cut, the estimate
+of I_ss (:mod:`sescreen.dcpol.estimate`) and eq. (1).
+
+    sigma_e = I_ss * L / (V * A)        S/cm, I in A, L in cm, A in cm^2, V in V     (1)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sescreen.dcpol.binning import noise_sigma
+from sescreen.dcpol.candidates import is_current
+from sescreen.dcpol.estimate import estimate_transient
+from sescreen.dcpol.judgement import SteadyStateCriterion
+from sescreen.dcpol.result import DCPolarizationResult
+from sescreen.errors import FitError, InputError
+from sescreen.io.measurement import Measurement, Technique
+
+__all__ = ["fit_dcpol", "fit_dcpol_series", "holds", "sigma_from_current"]
+
+_Z95 = 1.959963984540054
+
+
+def sigma_from_current(i_ss_a: float, voltage_v: float, thickness_cm: float,
+                       area_cm2: float) -> float:
+    """Electronic conductivity from a steady-state current, METHODS eq. (1).
+
+    Parameters
+    ----------
+    i_ss_a : float
+        Steady-state current, A.
+    voltage_v : float
+        Applied voltage, V (sign ignored: sigma is |I| L / (|V| A)).
+    thickness_cm : float
+        Electrolyte thickness L, cm.
+    area_cm2 : float
+        Electrode area A, cm^2.
+
+    Returns
+    -------
+    float
+        sigma_e, S/cm.
+
+    Examples
+    --------
+    >>> sigma_from_current(5.5e-9, 0.1, 0.1, 1.0)   # METHODS.md check value
+    5.5e-09
+    """
+    if voltage_v == 0:
+        raise InputError("the applied voltage is 0 V: sigma_e = I L / (V A) needs V != 0")
+    if thickness_cm <= 0 or area_cm2 <= 0:
+        raise InputError("thickness and area must be positive")
+    return abs(i_ss_a) * thickness_cm / (abs(voltage_v) * area_cm2)
+
+
+def holds(m: Measurement, *, min_points: int = 12) -> list[Measurement]:
+    """The constant-voltage holds of a record, one Measurement each.
+
+    0 V segments (rests, a Gamry pre-step) are dropped when other segments are polarized,
+    and then segments with fewer than ``min_points`` points when longer ones remain.
+    """
+    segs = m.segments()
+    if len(segs) == 1:
+        return segs
+    polarized = [s for s in segs if s.applied_voltage_v not in (None, 0.0)] or segs
+    return [s for s in polarized if len(s) >= min_points] or polarized
+
+
+def fit_dcpol_series(measurements: list[Measurement], **kwargs) -> list[DCPolarizationResult]:
+    """Fit every hold of one or several records (keyword arguments as :func:`fit_dcpol`)."""
+    return [fit_dcpol(h, **kwargs) for m in measurements for h in holds(m)]
+
+
+def _charging_cut(t: np.ndarray, y: np.ndarray) -> int:
+    """Index of the first sample kept: after the step sample and any RC discontinuity."""
+    k = 1 if len(t) > 1 else 0
+    while k < min(len(y) - 8, 6) and abs(y[k]) > 10 * abs(y[k + 1]):
+        k += 1
+    return k
+
+
+def fit_dcpol(
+    m: Measurement,
+    *,
+    thickness_cm: float,
+    area_cm2: float | None = None,
+    voltage_v: float | None = None,
+    temperature_k: float | None = None,
+    model: str = "auto",
+    skip_s: float | None = None,
+    cell: str = "blocking",
+    thickness_rel_tol: float = 0.0,
+    area_rel_tol: float = 0.0,
+    criterion: SteadyStateCriterion | None = None,
+) -> DCPolarizationResult:
+    """Fit the current decay of a constant-voltage hold and derive sigma_e.
+
+    Parameters
+    ----------
+    m : Measurement
+        A constant-voltage hold (one segment; see :meth:`Measurement.segments`).
+    thickness_cm : float
+        Electrolyte thickness L, cm.
+    area_cm2 : float, optional
+        Electrode area, cm^2; defaults to the file's.
+    voltage_v : float, optional
+        Applied voltage, V; defaults to the file's set-point.
+    temperature_k : float, optional
+        Stored with the result; defaults to the file's.
+    model : {"auto", "exp1", "exp2", "exp3", "stretched", "stoich", "stoich_limit"}
+        Transient model; ``auto`` picks the lowest AICc among :data:`AUTO_MODELS`.
+    skip_s : float, optional
+        Ignore the first ``skip_s`` seconds after the step (charging). Default: the
+        automatic cut described in the module docstring.
+    cell : {"blocking", "hebb-wagner"}
+        Cell type, stored with sigma_e.
+    thickness_rel_tol, area_rel_tol : float
+        Relative standard uncertainties of L and A, propagated into sigma_e.
+    criterion : SteadyStateCriterion, optional
+        Steady-state thresholds.
+
+    Returns
+    -------
+    DCPolarizationResult
+
+    Raises
+    ------
+    TechniqueError
+        The record is not a constant-voltage hold.
+    InputError
+        Missing voltage, area or thickness.
+    FitError
+        Too few points, a flat or pure-noise record, or a hold shorter than its fastest term.
+    """
+    crit = criterion or SteadyStateCriterion()
+    warns: list[str] = list(m.warnings)
+    if m.technique is Technique.UNKNOWN and (voltage_v is not None
+                                             or m.applied_voltage_v is not None):
+        warns.append("the file does not say it is a constant-voltage hold: analysed as one "
+                     "because it has an applied voltage")
+    else:
+        m.require(Technique.CONSTANT_VOLTAGE, purpose="DC-polarization analysis")
+    found = holds(m)
+    if len(found) > 1:
+        volts = sorted({round(h.applied_voltage_v or 0.0, 4) for h in found})
+        raise InputError(f"the record holds {len(found)} separate holds (at {volts} V): "
+                         "split it with holds() and fit each, or fit_dcpol_series() for a "
+                         "voltage series (CLI: sescreen dcpol picks them up; --segment N "
+                         "chooses one)", path=m.source)
+    m = found[0]
+    voltage = voltage_v if voltage_v is not None else m.applied_voltage_v
+    if voltage is None:
+        raise InputError("the applied voltage is unknown: give it (voltage_v=, CLI --voltage)",
+                         path=m.source)
+    if voltage == 0:
+        raise InputError("the applied voltage is 0 V (a set-point versus Eoc?): give the cell "
+                         "voltage (voltage_v=, CLI --voltage)", path=m.source)
+    area = area_cm2 if area_cm2 is not None else m.area_cm2
+    if area is None:
+        raise InputError("the electrode area is unknown: give it (area_cm2=, CLI --area)",
+                         path=m.source)
+    if thickness_cm is None or not thickness_cm > 0:
+        raise InputError("the electrolyte thickness must be a positive length (CLI --thickness)")
+    temperature = temperature_k if temperature_k is not None else m.temperature_k
+
+    t_all = m.time_s - m.time_s[0]
+    i_all = m.current_a
+    if len(t_all) < 12:
+        raise FitError(f"only {len(t_all)} points: a transient fit needs at least 12",
+                       path=m.source)
+    if skip_s is None:
+        k0 = _charging_cut(t_all, i_all)
+    else:
+        k0 = int(np.searchsorted(t_all, skip_s, side="left"))
+        k0 = max(k0, 1)
+    t, i = t_all[k0:], i_all[k0:]
+    if len(t) < 12:
+        raise FitError(f"only {len(t)} points after the first {t_all[k0 - 1]:.3g} s: too few "
+                       "to fit", path=m.source)
+    if np.sign(np.median(i)) != np.sign(voltage) and np.median(i) != 0:
+        warns.append("the current and the applied voltage have opposite signs: check the "
+                     "polarity (sigma_e uses |I| / |V|)")
+    sigma = noise_sigma(i)
+    n10 = max(3, len(i) // 10)
+    head_mean, tail_mean10 = float(np.mean(i[:n10])), float(np.mean(i[-n10:]))
+    rising = abs(tail_mean10) - abs(head_mean) > 3 * sigma / math.sqrt(n10)
+    if rising:
+        warns.append(f"the current rises during the hold ({head_mean:.3g} -> "
+                     f"{tail_mean10:.3g} A): not a polarization decay (a reaction, a leak or "
+                     "a short?); the fitted value is not an electronic steady state")
+    elif abs(head_mean - tail_mean10) < 3 * sigma / math.sqrt(n10):
+        warns.append("the record shows no decay above the noise: I_ss is about the mean "
+                     "current")
+    est = estimate_transient(t, i, model, criterion=crit, t_hold=float(t_all[-1]))
+    fit = est.fit
+    fastest = fit.fastest_time()
+    t_hold = float(t_all[-1])
+    if fastest is not None and fastest > t_hold:
+        raise FitError(f"the hold ({t_hold:.3g} s) is shorter than the fastest fitted term "
+                       f"({fastest:.3g} s): the record cannot constrain the transient",
+                       path=m.source)
+    warns += list(est.warnings)
+    steady = est.steady and not rising
+    i_ss = est.i_ss
+    lo, hi = est.interval
+    n_tail = max(2, math.ceil(crit.tail_fraction * len(t)))
+    tail_mean = float(np.mean(i[-n_tail:]))
+    tail_err = math.sqrt(est.noise.mean_variance(n_tail) * est.c_hat) * abs(est.scale)
+    diff = abs(tail_mean - i_ss)
+    half = (hi - lo) / 2 if math.isfinite(hi - lo) else math.inf
+    if (diff > 3 * math.hypot(tail_err, half / _Z95) and diff > crit.tail_tolerance * abs(i_ss)
+            and not est.upper_bound_only):
+        warns.append(f"the tail mean of the last {crit.tail_fraction:.0%} ({tail_mean:.4g} A) "
+                     f"differs from the fitted asymptote ({i_ss:.4g} A) by "
+                     f"{diff / abs(i_ss):.0%}" + (": the tail has not settled" if not steady
+                                                 else ": check for drift"))
+    i_ss_err = half / _Z95 if math.isfinite(half) else math.inf
+    sig = sigma_from_current(i_ss, voltage, thickness_cm, area)
+    geometry_rel = math.hypot(thickness_rel_tol, area_rel_tol)
+    rel = math.hypot(i_ss_err / i_ss, geometry_rel) if i_ss != 0 else math.inf
+    scale = est.scale
+    params = {k: (p.value * (scale if is_current(k) else 1.0),
+                  None if p.stderr is None else abs(p.stderr) * (
+                      abs(scale) if is_current(k) else 1.0))
+              for k, p in fit.result.params.items()}
+    se_fit = fit.i_ss_stderr
+    return DCPolarizationResult(
+        source=m.name, model=fit.model, cell=cell, voltage_v=float(voltage),
+        thickness_cm=float(thickness_cm), area_cm2=float(area), temperature_k=temperature,
+        i_ss=i_ss, i_ss_stderr=i_ss_err,
+        i_ss_stderr_fit=None if se_fit is None else abs(se_fit * scale),
+        i_ss_ci=(float(lo), float(hi)), upper_bound_only=est.upper_bound_only,
+        sigma_e=sig, sigma_e_stderr=sig * rel, geometry_rel_tol=geometry_rel,
+        params=params, candidates=est.candidates, t_hold=t_hold, t_skip=float(t[0]),
+        remaining_fraction=est.remaining, steady_state_reached=steady,
+        t_steady_estimate=est.t_steady, tail_mean_i=tail_mean, tail_mean_stderr=tail_err,
+        redchi=float(est.c_hat), n_points=len(t), noise_inflation=est.noise.inflation,
+        resolution_a=est.noise.resolution * abs(scale),
+        warnings=tuple(dict.fromkeys(warns)), criterion=crit, _fit=est, _raw=(t, i))
+
+

@@ -1,0 +1,197 @@
+"""Log-time resampling of a hold, white noise from second differences, and the current
+resolution of the instrument (METHODS.md section 6: quantization).
+
+A hold of 10^6 samples is reduced to ~100-160 log-spaced bins, so every decade of time
+weighs alike and a fit takes milliseconds. Each bin keeps the index range of its samples,
+which the correlated-noise model (:mod:`sescreen.dcpol.noise`) needs to build the
+covariance of the bin means.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Binned", "log_bin", "noise_sigma", "resolution_step"]
+
+_NOISE_PRIOR = 30
+_GL_X = np.array([-math.sqrt(0.6), 0.0, math.sqrt(0.6)])  # 3-point Gauss-Legendre
+_GL_W = np.array([5.0, 8.0, 5.0]) / 18.0
+
+
+@dataclass(frozen=True)
+class Binned:
+    """Log-time bin means of a record.
+
+    Attributes
+    ----------
+    t, y : array
+        Mean time (s) and mean current (scaled units) of every non-empty bin.
+    sem : array
+        White-noise standard error of every bin mean (the diagonal of :attr:`cov` without
+        its correlated part).
+    n : array
+        Samples per bin.
+    noise : float
+        White-noise standard deviation of one raw sample (scaled units).
+    lo, hi : array
+        Time interval each bin's samples cover (each sample standing for dt around it), s.
+    first : array of int
+        Index (into the fitted samples) of every bin's first sample; bin k holds samples
+        ``first[k] .. first[k] + n[k] - 1``.
+    white_var : array
+        Per-sample white-noise variance inside every bin.
+    """
+
+    t: np.ndarray
+    y: np.ndarray
+    sem: np.ndarray
+    n: np.ndarray
+    noise: float
+    lo: np.ndarray
+    hi: np.ndarray
+    first: np.ndarray
+    white_var: np.ndarray
+
+    @functools.cached_property
+    def nodes(self) -> np.ndarray:
+        """Gauss-Legendre nodes in every bin, shape (n_bins, 3), s."""
+        half, mid = (self.hi - self.lo) / 2.0, (self.hi + self.lo) / 2.0
+        return mid[:, None] + half[:, None] * _GL_X[None, :]
+
+    def average(self, func, **params) -> np.ndarray:
+        """Bin averages of ``func(t, **params)``: what each bin mean should equal.
+
+        Comparing a bin mean with the model at the bin's mean time would bias a fit: a
+        convex decay averaged over a bin lies above its value at the mean time (Jensen),
+        by about half a standard error per late bin on stopped holds.
+        """
+        nodes = self.nodes
+        return func(nodes.ravel(), **params).reshape(nodes.shape) @ _GL_W
+
+    def subset(self, keep: np.ndarray) -> Binned:
+        """The bins selected by a boolean mask (for truncation tests)."""
+        return Binned(self.t[keep], self.y[keep], self.sem[keep], self.n[keep], self.noise,
+                      self.lo[keep], self.hi[keep], self.first[keep], self.white_var[keep])
+
+
+def noise_sigma(y: np.ndarray) -> float:
+    """Standard deviation of the white part of the sample noise, from second differences.
+
+    The second difference y[k+1] - 2 y[k] + y[k-1] cancels a locally linear trend and has
+    variance 6 sigma^2 for white noise. It is clipped at 8 robust standard deviations
+    (1.4826 MAD) so an isolated glitch does not dominate. Second differences are blind to
+    slow (correlated) noise and to quantization steps: :mod:`sescreen.dcpol.noise` adds
+    those from the fit residuals.
+    """
+    y = np.asarray(y, dtype=float)
+    if y.size < 4:
+        return float(np.std(np.diff(y)) / math.sqrt(2.0)) if y.size > 1 else 0.0
+    d = y[2:] - 2.0 * y[1:-1] + y[:-2]
+    center = np.median(d)
+    robust = 1.4826 * np.median(np.abs(d - center))
+    if robust > 0:
+        d = np.clip(d, center - 8 * robust, center + 8 * robust)
+    return float(np.std(d) / math.sqrt(6.0))
+
+
+def resolution_step(y: np.ndarray, *, max_samples: int = 20000) -> float:
+    """The current resolution (least significant step) seen in a record, or 0.
+
+    The last samples (where the current is smallest and quantization matters most) are
+    sorted; the step is the smallest gap between distinct values when (almost) every gap
+    is an integer multiple of it and values repeat (a staircase). Float storage noise (gaps
+    ~1e-7 of the value) is not a step.
+
+    Parameters
+    ----------
+    y : array
+        Current (any unit).
+    max_samples : int
+        How many of the last samples to examine.
+
+    Returns
+    -------
+    float
+        The step in the unit of ``y``, 0 when the record is not visibly quantized.
+    """
+    tail = np.asarray(y[-max_samples:], dtype=float)
+    tail = tail[np.isfinite(tail)]
+    if tail.size < 16:
+        return 0.0
+    values = np.unique(tail)
+    if values.size < 2 or values.size > 0.5 * tail.size:
+        return 0.0
+    gaps = np.diff(values)
+    tiny = 1e-6 * float(np.max(np.abs(values)))
+    gaps = gaps[gaps > tiny]
+    if gaps.size == 0:
+        return 0.0
+    step = float(np.min(gaps))
+    ratio = gaps / step
+    if np.mean(np.abs(ratio - np.round(ratio)) < 0.05) < 0.9:
+        return 0.0
+    # refine: the mean of the gaps that are one step
+    one = gaps[np.round(ratio) == 1]
+    return float(np.mean(one)) if one.size else step
+
+
+def log_bin(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
+            max_bins: int = 160) -> Binned:
+    """Resample a record into log-spaced time bins.
+
+    Parameters
+    ----------
+    t : array
+        Time since the step, s, increasing (not necessarily strictly), > 0.
+    y : array
+        Current.
+    per_decade : int
+        Bins per decade of time.
+    max_bins : int
+        Upper bound on the number of bins.
+
+    Returns
+    -------
+    Binned
+        Mean time and current of every non-empty bin, the white-noise standard error of
+        each mean (sigma / sqrt(n), sigma from the second differences inside the bin
+        pooled with those of the whole record), counts and sample ranges.
+    """
+    t = np.asarray(t, dtype=float)
+    y = np.asarray(y, dtype=float)
+    sigma = noise_sigma(y)
+    t0 = t[0] if t[0] > 0 else np.min(t[t > 0], initial=1.0)
+    t_end = max(t[-1], t0 * (1 + 1e-9))
+    decades = max(math.log10(t_end / t0), 1e-9)
+    nb = int(np.clip(math.ceil(decades * per_decade), 8, max_bins))
+    edges = np.geomspace(t0, t_end * (1 + 1e-12), nb + 1)
+    idx = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, nb - 1)
+    n = np.bincount(idx, minlength=nb).astype(float)
+    keep = n > 0
+    tm = np.bincount(idx, t, nb)[keep] / n[keep]
+    ym = np.bincount(idx, y, nb)[keep] / n[keep]
+    d = y[2:] - 2.0 * y[1:-1] + y[:-2] if len(y) > 2 else np.zeros(0)
+    same = (idx[2:] == idx[1:-1]) & (idx[1:-1] == idx[:-2])
+    mid = idx[1:-1][same]
+    nd = np.bincount(mid, minlength=nb).astype(float)
+    var_local = np.bincount(mid, d[same] ** 2, nb) / np.maximum(nd, 1) / 6.0
+    filled = nd >= 8
+    if filled.sum() >= 3:
+        sigma = float(np.sqrt(np.median(var_local[filled])))
+    # Shrink toward the record's noise: a bin's own estimate counts as much as
+    # _NOISE_PRIOR differences of the whole record.
+    white = ((nd * var_local + _NOISE_PRIOR * sigma**2) / (nd + _NOISE_PRIOR))[keep]
+    floor = 1e-7 * np.maximum(np.abs(ym), np.abs(ym).max() * 1e-3) + 1e-30
+    sem = np.maximum(np.sqrt(white / n[keep]), floor)
+    first = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+    last = np.r_[first[1:], len(t)] - 1
+    cnt = last - first + 1
+    step = np.where(cnt > 1, (t[last] - t[first]) / np.maximum(cnt - 1, 1), 0.0)
+    lo = np.maximum(t[first] - step / 2, t[first] * 0.5)
+    hi = np.maximum(t[last] + step / 2, lo * (1 + 1e-9))
+    white_var = np.maximum(white, (sem**2) * n[keep])
+    return Binned(tm, ym, sem, n[keep], sigma, lo, hi, first, white_var)

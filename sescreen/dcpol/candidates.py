@@ -1,0 +1,269 @@
+"""Fitting one candidate transient to the log-time bins by generalized least squares, and
+what the hold can identify of it.
+
+Each model of :mod:`sescreen.transients` is fitted to the bin means against its bin
+averages, with the residuals whitened by the noise model (:mod:`sescreen.dcpol.noise`),
+from several starting points. A fit whose slowest time constant exceeds the hold, or
+whose power-law exponent sits at its lower bound, does not identify I_ss: the data then
+constrain I_ss + a (the level) and a / tau (the slope) but not I_ss itself
+(METHODS.md section 6). Such a candidate is kept for the record but not allowed to move
+I_ss.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings as _warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sescreen.dcpol.binning import Binned
+from sescreen.dcpol.noise import NoiseModel
+from sescreen.serialize import json_safe
+from sescreen.transients import FIXED, MODELS, make_model, transient_part
+
+__all__ = ["Candidate", "ModelFit", "fit_model", "late_redchi", "profile_interval"]
+
+_MAX_NFEV = 1500  # per start: a degenerate over-parameterized fit stops instead of crawling
+_PROFILE_NFEV = 300  # refits of the profile start at the optimum: a few steps suffice
+_STOICH_IDENTIFIABLE = 3.0  # rigid shape: the slowest mode may exceed the hold this much
+
+
+def arg_names(model: str) -> tuple[str, ...]:
+    """The parameters of a model function (after t)."""
+    return tuple(inspect.signature(MODELS[model][0]).parameters)[1:]
+
+
+def is_current(name: str) -> bool:
+    """True for parameters in current units (scaled by the fit's current scale)."""
+    return name in {"i_ss", "i_inf", "a", "a1", "a2", "a3"}
+
+
+@dataclass(frozen=True)
+class ModelFit:
+    """One model fitted to one record, in scaled units."""
+
+    model: str
+    result: Any  #: lmfit MinimizerResult
+    n_params: int  #: free parameters
+    n_bins: int
+
+    @property
+    def values(self) -> dict[str, float]:
+        v = self.result.params.valuesdict()
+        return {k: v[k] for k in arg_names(self.model)}
+
+    @property
+    def i_ss(self) -> float:
+        return float(self.result.params[MODELS[self.model][1]].value)
+
+    @property
+    def i_ss_stderr(self) -> float | None:
+        e = self.result.params[MODELS[self.model][1]].stderr
+        return None if e is None or not np.isfinite(e) else float(e)
+
+    @property
+    def chisqr(self) -> float:
+        return float(self.result.chisqr)
+
+    @property
+    def redchi(self) -> float:
+        dof = self.n_bins - self.n_params
+        return self.chisqr / dof if dof > 0 else math.inf
+
+    def predict(self, t) -> np.ndarray:
+        """Model current at times t (s since the step), scaled units."""
+        return MODELS[self.model][0](np.asarray(t, dtype=float), **self.values)
+
+    def remaining(self, t: float) -> float:
+        """Fitted transient left at time t as a fraction of I_ss."""
+        if self.i_ss == 0:
+            return math.inf
+        return float(transient_part(self.model, [t], self.values)[0]) / self.i_ss
+
+    def slowest_time(self) -> float | None:
+        """The slowest time constant of the model, s (None for a power law)."""
+        v = self.values
+        if self.model in ("exp1", "exp2", "exp3"):
+            return max(v[f"tau{j}"] for j in range(1, int(self.model[-1]) + 1))
+        if self.model == "stretched":
+            return v["tau"]
+        if self.model in ("stoich", "stoich_limit"):
+            return v["tau_d"] / (4 * math.pi**2)
+        return None
+
+    def fastest_time(self) -> float | None:
+        v = self.values
+        if self.model in ("exp1", "exp2", "exp3", "exp1_power"):
+            if self.model == "exp1_power":
+                return v["tau1"]
+            return min(v[f"tau{j}"] for j in range(1, int(self.model[-1]) + 1))
+        return None
+
+    def unidentified(self, t_hold: float) -> str | None:
+        """Why this fit cannot pin I_ss down, or None when it can."""
+        slow = self.slowest_time()
+        if self.model in ("stoich", "stoich_limit"):
+            if slow is not None and slow > _STOICH_IDENTIFIABLE * t_hold:
+                return (f"its slowest mode ({slow:.3g} s) is far longer than the hold "
+                        f"({t_hold:.3g} s)")
+        elif slow is not None and slow > t_hold:
+            return f"its slowest time constant ({slow:.3g} s) exceeds the hold ({t_hold:.3g} s)"
+        if self.model.endswith("power"):
+            p = self.result.params["p"]
+            if p.value <= p.min * 1.01:
+                return "its power-law exponent sits at the lower bound (a tail slower than " \
+                    "any power law)"
+        return None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One model's fit, for model comparison and averaging (currents in A)."""
+
+    model: str
+    aicc: float  #: QAICc (chi-square divided by the overdispersion c-hat), up to a constant
+    bic: float
+    chisqr: float
+    redchi: float
+    n_params: int
+    i_ss: float
+    i_ss_stderr: float | None
+    success: bool
+    identified: bool = True
+    why_unidentified: str | None = None
+    weight: float = 0.0  #: Akaike weight among the identified candidates
+    interval: tuple[float, float] | None = None  #: 95 % interval of I_ss, A
+
+    def to_dict(self) -> dict[str, Any]:
+        return json_safe(dict(self.__dict__))
+
+
+def minimize(name: str, b: Binned, noise: NoiseModel, params, *, max_nfev: int = _MAX_NFEV):
+    """Generalized least squares of the bin means against the model's bin averages, from
+    ``params`` (lmfit Parameters); None when the optimizer fails outright."""
+    import lmfit
+
+    func = MODELS[name][0]
+    args = arg_names(name)
+    whiten = noise.whitener
+
+    def residual(p):
+        v = p.valuesdict()
+        return whiten @ (b.average(func, **{k: v[k] for k in args}) - b.y)
+
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        try:
+            res = lmfit.minimize(residual, params, method="least_squares", max_nfev=max_nfev,
+                                 scale_covar=False)
+        except (ValueError, FloatingPointError, OverflowError, ZeroDivisionError,
+                np.linalg.LinAlgError):
+            return None
+    return res if np.isfinite(res.chisqr) else None
+
+
+def n_free(params) -> int:
+    """Free parameters: varying and not tied by an expression."""
+    return sum(1 for p in params.values() if p.vary and p.expr is None
+               and p.name not in FIXED)
+
+
+def fit_model(name: str, b: Binned, noise: NoiseModel, *, start=None,
+              polish: bool = False, max_nfev: int = _MAX_NFEV) -> ModelFit | None:
+    """Best of several starting points for one model (or one given start).
+
+    Parameters
+    ----------
+    name : str
+        A model of :data:`sescreen.transients.MODELS`.
+    b, noise : Binned, NoiseModel
+        The bins and their covariance.
+    start : lmfit Parameters, optional
+        Start from these (a refit under a new noise model) instead of the guesses.
+    polish : bool
+        Continue a fit that stopped at the evaluation cap or gave no covariance.
+    max_nfev : int
+        Evaluation cap per start (a first, white-noise pass needs only a rough optimum).
+    """
+    starts = [start] if start is not None else make_model(name, b.t, b.y)[1]
+    best = None
+    for params in starts:
+        res = minimize(name, b, noise, params, max_nfev=max_nfev)
+        if res is not None and (best is None or res.chisqr < best.chisqr):
+            best = res
+    if best is None:
+        return None
+    if polish and not (best.success and best.params[MODELS[name][1]].stderr is not None):
+        more = minimize(name, b, noise, best.params, max_nfev=20 * _MAX_NFEV)
+        if more is not None and more.chisqr <= best.chisqr * (1 + 1e-9):
+            best = more
+    k = n_free(best.params)
+    if len(b.t) - k - 1 <= 0:
+        return None
+    return ModelFit(name, best, k, len(b.t))
+
+
+def late_redchi(fit: ModelFit, b: Binned, noise: NoiseModel) -> float:
+    """Reduced chi-square of the bins in the last half of the hold (at least 4).
+
+    The asymptote rests on the late record: a model that misfits the early, fast part of a
+    broad decay but describes the late part is not penalised in the interval of I_ss for
+    it (the misfit still counts in the model comparison), while a late misfit inflates it.
+    """
+    keep = b.t >= 0.5 * b.t[-1]
+    if keep.sum() < 4:
+        keep = np.zeros(b.t.size, bool)
+        keep[-min(4, b.t.size):] = True
+    r = (b.y - b.average(MODELS[fit.model][0], **fit.values))[keep]
+    w = noise.subset(keep).whitener @ r
+    return float(w @ w) / max(int(keep.sum()) - 2, 1)
+
+
+def profile_interval(fit: ModelFit, b: Binned, noise: NoiseModel, *, c_hat: float = 1.0,
+                     level: float = 0.95) -> tuple[float, float, bool]:
+    """Profile-likelihood interval of the asymptote (scaled units).
+
+    I_ss is fixed on a bracket and the other parameters refitted; the interval is where
+    chi-square rises by less than the ``level`` point of chi-square(1) times the
+    overdispersion ``c_hat``. It follows the real, often one-sided, shape of the
+    likelihood of an extrapolation.
+
+    Returns
+    -------
+    (lo, hi, lower_open)
+        ``lower_open`` is True when the interval reaches I_ss = 0 (an upper bound only).
+    """
+    from scipy import stats
+
+    res = fit.result
+    ss = MODELS[fit.model][1]
+    est = float(res.params[ss].value)
+    crit = float(stats.chi2.ppf(level, 1)) * max(1.0, c_hat)
+
+    def excess(v: float) -> float:
+        p = res.params.copy()
+        p[ss].set(value=v, min=-np.inf, max=np.inf, vary=False)
+        r = minimize(fit.model, b, noise, p, max_nfev=_PROFILE_NFEV)
+        return (math.inf if r is None else r.chisqr - res.chisqr) - crit
+
+    def crossing(inside: float, outside: float) -> float:
+        for _ in range(10):  # bracket / 1024
+            mid = 0.5 * (inside + outside)
+            inside, outside = (mid, outside) if excess(mid) < 0 else (inside, mid)
+        return 0.5 * (inside + outside)
+
+    lower_open = excess(0.0) < 0
+    lo = 0.0 if lower_open else crossing(est, 0.0)
+    step = max(abs(est) * 0.05, (res.params[ss].stderr or abs(est) * 0.05))
+    hi_out = est + step
+    for _ in range(40):
+        if excess(hi_out) >= 0:
+            break
+        step *= 2
+        hi_out = est + step
+    hi = crossing(est, hi_out)
+    return lo, hi, lower_open

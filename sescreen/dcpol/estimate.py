@@ -1,0 +1,303 @@
+"""The asymptote I_ss of one transient with an interval that holds on real records.
+
+Steps (each in its own module):
+
+1. log-time bins of the record and the instrument's current step
+   (:mod:`~sescreen.dcpol.binning`);
+2. every candidate transient fitted with white-noise weights; the best one's raw residuals
+   give the correlated-noise model, and every candidate is refitted by generalized least
+   squares under it (:mod:`~sescreen.dcpol.noise`, :mod:`~sescreen.dcpol.candidates`);
+3. candidates that cannot identify I_ss (a time constant beyond the hold, a likelihood
+   open towards 0) are set aside; the others are weighted by QAICc and averaged into a
+   model-averaged interval (:mod:`~sescreen.dcpol.averaging`);
+4. the trend and truncation tests decide whether the record supports two bounds or only
+   an upper one, and whether it settled (:mod:`~sescreen.dcpol.judgement`);
+5. the interval is widened by the undithered part of the quantization.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sescreen.dcpol.averaging import akaike_weights, mata_interval, qaicc
+from sescreen.dcpol.binning import Binned, log_bin, resolution_step
+from sescreen.dcpol.candidates import (
+    Candidate,
+    ModelFit,
+    fit_model,
+    late_redchi,
+    profile_interval,
+)
+from sescreen.dcpol.judgement import (
+    SteadyStateCriterion,
+    Trend,
+    Truncation,
+    decide_steady,
+    tail_trend,
+    truncation_test,
+)
+from sescreen.dcpol.noise import NoiseModel, estimate_noise, white_noise_model
+from sescreen.errors import FitError, InputError
+from sescreen.transients import MODELS, transient_part
+
+__all__ = ["AUTO_MODELS", "MODEL_CHOICES", "TransientEstimate", "estimate_transient"]
+
+#: Candidates of ``model="auto"``.
+AUTO_MODELS = ("exp1", "exp2", "exp3", "stretched", "stoich_limit", "power", "exp1_power")
+#: User-facing model names (``stoich`` is the general sigma_e/sigma_i series).
+MODEL_CHOICES = ("auto", *MODELS)
+
+_Z95 = 1.959963984540054
+_POOR_FIT_REDCHI = 25.0  # beyond this no candidate describes the record
+_MIN_WEIGHT = 0.01  # candidates below this Akaike weight are not profiled
+_FIRST_NFEV = 300  # the white-noise pass only has to find the basin
+_PROBE_MODELS = AUTO_MODELS  # every candidate gets its basin from the white-noise pass
+
+
+@dataclass(frozen=True)
+class TransientEstimate:
+    """I_ss of one transient (currents in A unless stated), with what decided it."""
+
+    model: str  #: the best identified candidate (or the best one when none is identified)
+    i_ss: float  #: the model-averaged median
+    interval: tuple[float, float]  #: 95 %, A; (0, U) when only an upper bound is supported
+    upper_bound_only: bool
+    candidates: tuple[Candidate, ...]
+    fit: ModelFit  #: the model reported (scaled units)
+    binned: Binned
+    noise: NoiseModel
+    scale: float  #: A per scaled unit (includes the sign)
+    c_hat: float
+    remaining: float  #: fitted transient at the end of the hold / I_ss
+    t_steady: float | None  #: s since the step, when the transient is <= max_remaining
+    trend: Trend | None
+    truncation: Truncation | None
+    identified: bool
+    steady: bool
+    poor_fit: bool
+    warnings: tuple[str, ...]
+
+    def predict(self, t) -> np.ndarray:
+        """The reported model's current at times t (s since the step), A."""
+        return self.fit.predict(t) * self.scale
+
+    def bin_residuals(self) -> np.ndarray:
+        """(bin mean - bin-averaged model) / white standard error."""
+        b = self.binned
+        return (b.y - b.average(MODELS[self.fit.model][0], **self.fit.values)) / b.sem
+
+
+def _raw_residuals(fit: ModelFit, t: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Data minus model at every sample (the model interpolated from a log-time grid, so a
+    10^6-point record costs one interpolation)."""
+    if t.size <= 4000:
+        return y - fit.predict(t)
+    grid = np.geomspace(max(t[0], 1e-9), t[-1], 4000)
+    return y - np.interp(np.log(np.maximum(t, 1e-9)), np.log(grid), fit.predict(grid))
+
+
+def _time_to_fraction(fit: ModelFit, fraction: float) -> float | None:
+    """Hold time at which the fitted transient falls to ``fraction`` of I_ss, s."""
+    values, target = fit.values, fraction * abs(fit.i_ss)
+    if target == 0:
+        return None
+
+    def excess(t):
+        return abs(transient_part(fit.model, [t], values)[0]) - target
+
+    lo, hi = 1e-6, 1e3
+    if excess(lo) <= 0:
+        return 0.0
+    while excess(hi) > 0:
+        hi *= 10
+        if hi > 1e12:
+            return None
+    for _ in range(80):  # bisection in log time
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if excess(mid) > 0 else (lo, mid)
+    return hi
+
+
+def _plateau(fit: ModelFit, b: Binned, noise: NoiseModel,
+             t_from: float) -> tuple[float, float] | None:
+    """I_ss from the bins after ``t_from`` alone, once the fitted transient is over: the
+    generalized least-squares mean of (bin mean - the model's small remaining transient),
+    with its standard error inflated by the reduced chi-square of that constant.
+
+    For a settled hold this is the estimate that does not depend on how well the model
+    describes the early decay (a broad distribution of time constants misfits a sum of
+    three exponentials early, and the misfit can tilt the fitted asymptote).
+    """
+    keep = b.t >= t_from
+    if keep.sum() < 4:
+        return None
+    sub = noise.subset(keep)
+    part = b.average(MODELS[fit.model][0], **fit.values) - fit.i_ss
+    r = (b.y - part)[keep]
+    w1, wr = sub.whitener @ np.ones(int(keep.sum())), sub.whitener @ r
+    info = float(w1 @ w1)
+    mean = float(w1 @ wr) / info
+    chi = wr - mean * w1
+    c = max(1.0, float(chi @ chi) / max(int(keep.sum()) - 1, 1))
+    return mean, math.sqrt(c / info)
+
+
+def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", *,
+                       criterion: SteadyStateCriterion | None = None,
+                       t_hold: float | None = None) -> TransientEstimate:
+    """I_ss of a decay I(t) (t since the step, s; current in A) with an honest interval.
+
+    Parameters
+    ----------
+    t, current : array
+        The record after the charging spike, s and A.
+    model : str
+        ``auto`` (every model of :data:`AUTO_MODELS`, averaged) or one model name.
+    criterion : SteadyStateCriterion, optional
+    t_hold : float, optional
+        Hold length, s (default: the last time).
+
+    Raises
+    ------
+    FitError
+        Too few points, or no model converged.
+    """
+    if model not in MODEL_CHOICES:
+        raise InputError(f"unknown model {model!r}; choose one of {', '.join(MODEL_CHOICES)}")
+    crit = criterion or SteadyStateCriterion()
+    t = np.asarray(t, dtype=float)
+    current = np.asarray(current, dtype=float)
+    t_hold = float(t[-1]) if t_hold is None else t_hold
+    sign = 1.0 if np.median(current) >= 0 else -1.0
+    scale = sign * max(float(np.median(np.abs(current[-max(3, len(current) // 10):]))), 1e-300)
+    y = current / scale
+    q = resolution_step(y)
+    b = log_bin(t, y)
+    names = AUTO_MODELS if model == "auto" else (model,)
+    single = len(names) == 1
+    white = white_noise_model(b, q)
+    # a first, white-noise pass with the flexible candidates finds residuals for the noise
+    # model; every candidate is then fitted under it
+    probe = [n for n in names if n in _PROBE_MODELS] or list(names)
+    first = {n: f for n in probe
+             if (f := fit_model(n, b, white, max_nfev=_FIRST_NFEV)) is not None}
+    if not first:
+        first = {n: f for n in names if n not in probe
+                 and (f := fit_model(n, b, white, max_nfev=_FIRST_NFEV)) is not None}
+    if not first:
+        raise FitError(f"no transient model could be fitted to {len(b.t)} log-time bins "
+                       f"({len(t)} points); the record is too short or too noisy")
+    c0 = max(1.0, min(f.redchi for f in first.values()))
+    best0 = min(first.values(), key=lambda f: qaicc(f.chisqr, f.n_bins, f.n_params, c0))
+    noise = estimate_noise(b, _raw_residuals(best0, t, y), resolution=q)
+    fits = {}
+    for n in names:
+        start = first[n].result.params if n in first else None
+        refit = fit_model(n, b, noise, start=start, polish=single)
+        if refit is not None:
+            fits[n] = refit
+    if not fits:
+        raise FitError("no transient model could be fitted under the correlated-noise model")
+    c_hat = max(1.0, min(f.redchi for f in fits.values()))
+    crits = {n: qaicc(f.chisqr, f.n_bins, f.n_params, c_hat) for n, f in fits.items()}
+    # the interval of each candidate is inflated by its misfit of the late record
+    c_late = {n: max(1.0, late_redchi(f, b, noise)) for n, f in fits.items()}
+    why = {n: f.unidentified(t_hold) for n, f in fits.items()}
+    intervals: dict[str, tuple[float, float]] = {}
+    # intervals of the identified candidates that carry weight; a likelihood open towards
+    # I_ss = 0 makes a candidate unidentified too (and the weights are recomputed)
+    for _ in range(3):
+        ident = [n for n in fits if why[n] is None]
+        w = dict(zip(ident, akaike_weights([crits[n] for n in ident]), strict=True))
+        changed = False
+        for n in ident:
+            if n in intervals or (w[n] < _MIN_WEIGHT and not single):
+                continue
+            f = fits[n]
+            se = f.i_ss_stderr
+            settled = abs(f.remaining(t_hold)) <= crit.max_remaining
+            if se is not None and settled:
+                half = _Z95 * se * math.sqrt(c_late[n])
+                intervals[n] = (f.i_ss - half, f.i_ss + half)
+            else:
+                lo, hi, open_low = profile_interval(f, b, noise, c_hat=c_late[n])
+                if open_low:
+                    why[n] = "its likelihood does not bound I_ss from below"
+                    changed = True
+                else:
+                    intervals[n] = (lo, hi)
+        if not changed:
+            break
+    ident = [n for n in fits if why[n] is None and n in intervals]
+    weights = dict(zip(ident, akaike_weights([crits[n] for n in ident]), strict=True))
+    identified = bool(ident)
+    if identified:
+        chosen = fits[max(ident, key=lambda n: weights[n])]
+        lo, mid, hi = mata_interval([fits[n].i_ss for n in ident],
+                                    [intervals[n][0] for n in ident],
+                                    [intervals[n][1] for n in ident],
+                                    [weights[n] for n in ident])
+    else:
+        chosen = fits[min(fits, key=lambda n: crits[n])]
+        lo, mid, hi = 0.0, chosen.i_ss, math.inf
+    c_int = c_late[chosen.model]
+    remaining = chosen.remaining(t_hold)
+    t_steady = _time_to_fraction(chosen, crit.max_remaining)
+    if t_steady is not None and t_steady > 1e9:
+        t_steady = None
+    if identified and t_steady is not None and t_steady <= 0.5 * t_hold:
+        plateau = _plateau(chosen, b, noise, max(t_steady, 0.5 * t[-1]))
+        if plateau is not None:
+            mid, half = plateau[0], _Z95 * plateau[1]
+            lo, hi = mid - half, mid + half
+    trend = tail_trend(chosen, b, noise, t_hold=t_hold, crit=crit) \
+        if identified else None
+    truncation = truncation_test(chosen, b, noise, c_hat=c_int) if identified else None
+    if truncation is not None and truncation.moving:
+        widen = 2.0 * truncation.last_step
+        if truncation.estimates[-1] < truncation.estimates[0]:
+            lo -= widen
+        else:
+            hi += widen
+    # the tail level bounds I_ss from above for a decay (positive transient)
+    n_tail = max(2, math.ceil(crit.tail_fraction * len(y)))
+    tail_hi = float(np.mean(y[-n_tail:])) + _Z95 * math.sqrt(
+        noise.mean_variance(n_tail) * c_int)
+    one_sided = (not identified) or (trend is not None and trend.significant) or lo <= 0
+    if one_sided:
+        rising = trend is not None and trend.significant and trend.slope > 0
+        hi = max(hi, tail_hi) if (rising or not math.isfinite(hi)) else hi
+        lo = 0.0
+        mid = min(max(mid, 0.0), hi)
+    qh = noise.quantization_halfwidth
+    lo, hi = max(lo - qh, 0.0), hi + qh
+    poor_fit = c_int > _POOR_FIT_REDCHI
+    rising_record = False
+    steady, warns = decide_steady(
+        remaining=remaining, trend=trend, truncation=truncation, identified=identified,
+        poor_fit=poor_fit, rising=rising_record, t_steady=t_steady, t_hold=t_hold,
+        scale=scale, crit=crit, correlated=noise.correlated, inflation=noise.inflation)
+    if one_sided and identified and not (trend is not None and trend.significant):
+        warns.append("the data do not bound I_ss from below: only an upper bound is supported")
+        steady = False
+    if qh > 0:
+        warns.append(f"the current is quantized in steps of {q * abs(scale):.3g} A, not "
+                     f"dithered by the noise: the interval is widened by +-{qh * abs(scale):.2g} A")
+    cands = []
+    for n, f in sorted(fits.items(), key=lambda kv: crits[kv[0]]):
+        se = f.i_ss_stderr
+        iv = intervals.get(n)
+        cands.append(Candidate(
+            n, crits[n], f.chisqr + f.n_params * math.log(f.n_bins), f.chisqr, f.redchi,
+            f.n_params, f.i_ss * scale, None if se is None else abs(se * scale),
+            bool(f.result.success), why[n] is None, why[n],
+            float(weights.get(n, 0.0)),
+            None if iv is None else tuple(sorted((iv[0] * scale, iv[1] * scale)))))
+    interval = tuple(sorted((lo * scale, hi * scale)))
+    return TransientEstimate(
+        chosen.model, mid * scale, interval, one_sided, tuple(cands), chosen, b, noise,
+        scale, c_hat, remaining, t_steady, trend, truncation, identified, steady, poor_fit,
+        tuple(warns))

@@ -1,0 +1,195 @@
+"""Whether a hold has settled, and why not: the tail trend, the truncation test and the
+steady-state decision, with the warnings written where each judgement is made.
+
+The decision comes last, from everything the analysis found (METHODS.md sections 1, 6):
+
+1. the trend test: after the best identified transient is subtracted, does the current
+   still move at the end of the hold? A generalized least-squares line through the
+   residuals of the bins in the last half of the hold (covariance from the noise model);
+   significant at 99 % *and* large enough to matter (>= 1 % of I_ss over the hold). A
+   falling residual means a slower process than any identifiable transient (not settled,
+   or drift after the transient ended); a rising one, drift, a leak or a reaction. Either
+   leaves only an upper bound of I_ss.
+2. the truncation test: the same model refitted to the first 70 % and 85 % of the hold;
+   an asymptote that keeps moving the same way by more than 3 standard errors of the
+   shortest fit has not converged.
+3. the remaining transient at the end of the hold, <= ``max_remaining`` of I_ss.
+
+Correlated noise (1/f, AR(1), a daily temperature cycle) is not a failure to settle: its
+variance enters the intervals through the noise model and is reported as information.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sescreen.dcpol.binning import Binned
+from sescreen.dcpol.candidates import ModelFit, fit_model
+from sescreen.dcpol.noise import NoiseModel
+from sescreen.transients import MODELS
+
+__all__ = ["SteadyStateCriterion", "Trend", "Truncation", "decide_steady", "tail_trend",
+           "truncation_test"]
+
+_TREND_Z = 2.5758293035489004  # 99 %
+
+
+@dataclass(frozen=True)
+class SteadyStateCriterion:
+    """When a hold counts as settled.
+
+    Attributes
+    ----------
+    max_remaining : float
+        Largest fitted transient at the end of the hold, as a fraction of I_ss (0.01).
+    tail_fraction : float
+        Fraction of the hold averaged for the tail-mean comparison (0.1: the last 10 %).
+    tail_tolerance : float
+        Relative disagreement between tail mean and asymptote that triggers a warning,
+        on top of 3 combined standard errors (0.02).
+    max_trend : float
+        Smallest residual trend at the end, as a fraction of I_ss per hold length, that
+        counts as still moving (0.01).
+    """
+
+    max_remaining: float = 0.01
+    tail_fraction: float = 0.10
+    tail_tolerance: float = 0.02
+    max_trend: float = 0.01
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Residual slope at the end of the hold (scaled units per s)."""
+
+    slope: float
+    stderr: float
+    change: float  #: slope * hold length / I_ss
+    significant: bool
+
+    @property
+    def direction(self) -> str:
+        return "rising" if self.slope > 0 else "falling"
+
+
+@dataclass(frozen=True)
+class Truncation:
+    """Asymptotes fitted to the first 70 %, 85 % and 100 % of the hold (scaled units)."""
+
+    estimates: tuple[float, ...]
+    moving: bool
+
+    @property
+    def last_step(self) -> float:
+        return abs(self.estimates[-1] - self.estimates[-2]) if len(self.estimates) > 1 else 0.0
+
+
+def tail_trend(fit: ModelFit, b: Binned, noise: NoiseModel, *, t_hold: float,
+               crit: SteadyStateCriterion) -> Trend:
+    """GLS slope of the residuals of the bins in the last half of the hold."""
+    keep = b.t >= 0.5 * b.t[-1]
+    if keep.sum() < 4:
+        keep = np.zeros(b.t.size, bool)
+        keep[-min(4, b.t.size):] = True
+    resid = (b.y - b.average(MODELS[fit.model][0], **fit.values))[keep]
+    x = b.t[keep] - b.t[keep].mean()
+    w = noise.subset(keep).whitener
+    design = w @ np.column_stack([np.ones_like(x), x])
+    wr = w @ resid
+    coef, *_ = np.linalg.lstsq(design, wr, rcond=None)
+    # inflated by the line's own misfit only: the drift itself inflates the late misfit
+    # of the transient, which must not hide it
+    dof = max(int(keep.sum()) - 2, 1)
+    chi = wr - design @ coef
+    cov = np.linalg.pinv(design.T @ design) * max(float(chi @ chi) / dof, 1.0)
+    slope, se = float(coef[1]), float(math.sqrt(max(cov[1, 1], 0.0)))
+    change = slope * t_hold / fit.i_ss if fit.i_ss else math.inf
+    significant = bool(se > 0 and abs(slope) > _TREND_Z * se and abs(change) >= crit.max_trend)
+    return Trend(slope, se, change, significant)
+
+
+def truncation_test(fit: ModelFit, b: Binned, noise: NoiseModel, *,
+                    c_hat: float) -> Truncation | None:
+    """Refit ``fit``'s model to the bins of the first 70 % and 85 % of the hold."""
+    estimates, errors = [], []
+    for frac in (0.70, 0.85):
+        keep = b.t <= b.t[0] + frac * (b.t[-1] - b.t[0])
+        if keep.sum() <= fit.n_params + 3:
+            return None
+        sub_b = b.subset(keep)
+        sub_noise = noise.subset(keep)
+        sub = fit_model(fit.model, sub_b, sub_noise, start=fit.result.params)
+        if sub is None:
+            return None
+        estimates.append(sub.i_ss)
+        errors.append((sub.i_ss_stderr or math.inf) * math.sqrt(max(c_hat, 1.0)))
+    estimates.append(fit.i_ss)
+    steps = np.diff(estimates)
+    monotone = bool(np.all(steps < 0) or np.all(steps > 0))
+    moving = monotone and abs(estimates[0] - estimates[-1]) > 3 * errors[0]
+    return Truncation(tuple(estimates), moving)
+
+
+def decide_steady(*, remaining: float, trend: Trend | None, truncation: Truncation | None,
+                  identified: bool, poor_fit: bool, rising: bool, t_steady: float | None,
+                  t_hold: float, scale: float, crit: SteadyStateCriterion,
+                  correlated: bool, inflation: float) -> tuple[bool, list[str]]:
+    """The steady-state flag and the warnings that explain it.
+
+    Returns
+    -------
+    (bool, list of str)
+    """
+    warns: list[str] = []
+    causes = 0
+    unit = abs(scale)
+    if not identified:
+        causes += 1
+        warns.append("no transient the hold can identify describes it: the current is still "
+                     "falling on a time scale longer than the hold; only an upper bound of "
+                     "I_ss is supported")
+    if trend is not None and trend.significant:
+        causes += 1
+        if trend.slope > 0:
+            warns.append(f"drift: the current rises at the end of the hold by {trend.change:+.1%}"
+                         " of I_ss per hold length beyond the fitted transient (temperature, a "
+                         "leak or a reaction); only an upper bound of I_ss is supported")
+        elif abs(remaining) <= crit.max_remaining:
+            warns.append(f"drift: the fitted transient has ended, but the current still falls "
+                         f"by {trend.change:+.1%} of I_ss per hold length (slow drift or a "
+                         "process slower than the hold); only an upper bound of I_ss is "
+                         "supported")
+        else:
+            warns.append(f"not settled: the current falls at the end of the hold faster than "
+                         f"the fitted transient ({trend.change:+.1%} of I_ss per hold length): "
+                         "a slower process is still decaying; only an upper bound of I_ss is "
+                         "supported")
+    if truncation is not None and truncation.moving:
+        causes += 1
+        est = truncation.estimates
+        trend_word = "falling" if est[-1] < est[0] else "rising"
+        warns.append("not converged: the fitted asymptote keeps " + trend_word
+                     + " as the hold lengthens ("
+                     + " -> ".join(f"{e * unit:.3g}" for e in est)
+                     + " A for the first 70 %, 85 %, 100 %); the interval is widened on that "
+                     "side")
+    if abs(remaining) > crit.max_remaining:
+        causes += 1
+        when = (f"; the fit says it would be after about {t_steady:.3g} s "
+                f"({t_steady / 3600:.3g} h)" if t_steady and t_steady > t_hold else "")
+        warns.append(f"not settled: the fitted transient is still {remaining:.1%} of I_ss at "
+                     f"the end of the hold{when}")
+    if poor_fit:
+        causes += 1
+        warns.append("the fit is poor: no candidate describes the record (see the residuals); "
+                     "steady state is not claimed")
+    if rising:
+        causes += 1
+    if correlated:
+        warns.append(f"the noise is correlated (long averages are {inflation:.2g}x as noisy as "
+                     "white noise would make them: 1/f, AR(1) or a temperature cycle); the "
+                     "interval includes it, and it is not a failure to settle")
+    return causes == 0, warns
