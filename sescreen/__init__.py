@@ -12,7 +12,9 @@ The main entry points are importable from here and load their modules on first u
     import sescreen
     m = sescreen.read("hold.mpr")
     fit = sescreen.fit_dcpol(m, thickness_cm=0.1)
-    sescreen.verdict(fit.sigma_e, stderr=fit.sigma_e_stderr)
+    print(fit.statement)                        # what the record supports
+    v = sescreen.verdict(fit.sigma_e, **sescreen.fit_inputs(fit))
+    v.outcome_1ma                               # "pass" | "fail" | "inconclusive"
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ _LAZY = {
     "verdict": "sescreen.criteria",
     "judge": "sescreen.criteria",
     "judge_at": "sescreen.criteria",
+    "decide": "sescreen.criteria",
+    "fit_inputs": "sescreen.criteria",
     "max_sigma_e": "sescreen.criteria",
     "predicted_ccd": "sescreen.criteria",
     "screen": "sescreen.screening",

@@ -421,3 +421,70 @@ def test_hebb_wagner_negative_conductivity_is_flagged():
     r = fit_hebb_wagner(e, i, **kw)
     negative = [w for w in r.warnings if "negative" in w]
     assert (r.sigma_p0 < 0) == bool(negative)
+
+
+# -- real-world holds (issue 10): drift, correlated noise, quantization -------------------
+def _exp2_hold(rng, *, n=4000, hold=12000.0, i_ss=I_SS):
+    t = np.linspace(0.0, hold, n)
+    t_eval = np.where(t > 0, t, 1e-3)
+    return t, i_ss + 6 * i_ss * np.exp(-t_eval / 60.0) + 2 * i_ss * np.exp(-t_eval / 900.0)
+
+
+def _measurement(t, i):
+    import pandas as pd
+
+    from sescreen.io.measurement import ColumnInfo, Measurement, Technique
+
+    return Measurement(
+        data=pd.DataFrame({"time_s": t, "current_a": i, "control_v": np.full(t.size, 0.1)}),
+        format="synthetic", technique=Technique.CONSTANT_VOLTAGE, technique_name="test",
+        applied_voltage_v=0.1, area_cm2=1.0, source="test",
+        columns=[ColumnInfo("time_s", "time_s", "s"), ColumnInfo("current_a", "current_a", "A"),
+                 ColumnInfo("control_v", "control_v", "V")])
+
+
+@pytest.mark.parametrize("sign", [-1.0, 1.0])
+def test_drift_gives_an_upper_bound_never_steady(sign):
+    """A settled hold plus a 4 % linear drift: one-sided, not steady, the cause named, and
+    the upper bound above the truth (a failing material cannot pass)."""
+    rng = np.random.default_rng(3)
+    t, i = _exp2_hold(rng)
+    i = i + sign * 0.04 * I_SS * t / t[-1] + rng.normal(0, 0.003 * I_SS, t.size)
+    r = fit_dcpol(_measurement(t, i), thickness_cm=0.1)
+    assert r.upper_bound_only and not r.steady_state_reached
+    assert r.sigma_e_interval[0] == 0.0 and r.i_ss_interval[1] >= I_SS * 0.99
+    assert any(w.startswith("drift") for w in r.warnings)
+
+
+def test_ar1_noise_settled_hold_is_steady_and_covered():
+    """AR(1) noise (rho 0.97) on a settled hold: white-noise errors would be ~8x too small;
+    the correlated-noise model keeps the interval honest and the hold settled."""
+    covered, steady = 0, 0
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        t, i = _exp2_hold(rng)
+        e = np.empty(t.size)
+        e[0] = 0.0
+        w = rng.normal(0, 0.01 * I_SS * np.sqrt(1 - 0.97**2), t.size)
+        for k in range(1, t.size):
+            e[k] = 0.97 * e[k - 1] + w[k]
+        r = fit_dcpol(_measurement(t, i + e), thickness_cm=0.1)
+        lo, hi = r.i_ss_interval
+        covered += lo <= I_SS <= hi
+        steady += r.steady_state_reached
+        assert r.noise_inflation > 5
+    assert covered >= 5 and steady >= 5
+
+
+def test_undithered_staircase_widens_the_interval():
+    """Currents rounded to an ADC step with almost no noise: the steady reading is off by up
+    to half a step, which averaging cannot remove; the interval must include it."""
+    rng = np.random.default_rng(5)
+    lsb = I_SS / 3.3
+    t, i = _exp2_hold(rng)
+    i = np.round((i + rng.normal(0, 0.02 * lsb, t.size)) / lsb) * lsb
+    r = fit_dcpol(_measurement(t, i), thickness_cm=0.1)
+    lo, hi = r.i_ss_interval
+    assert r.resolution_a == pytest.approx(lsb, rel=1e-6)
+    assert lo <= I_SS <= hi
+    assert any("quantized" in w for w in r.warnings)

@@ -270,6 +270,10 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     if one_sided:
         rising = trend is not None and trend.significant and trend.slope > 0
         hi = max(hi, tail_hi) if (rising or not math.isfinite(hi)) else hi
+        if trend is not None and trend.significant and trend.slope < 0:
+            # a falling drift may have begun with the hold: the bound is the drift line
+            # extrapolated back to the step (never below the extrapolated asymptote)
+            hi = max(hi, chosen.i_ss + trend.level_at_step + _Z95 * trend.level_stderr)
         lo = 0.0
         mid = min(max(mid, 0.0), hi)
     qh = noise.quantization_halfwidth

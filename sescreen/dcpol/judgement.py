@@ -69,6 +69,8 @@ class Trend:
     stderr: float
     change: float  #: slope * hold length / I_ss
     significant: bool
+    level_at_step: float = 0.0  #: the residual line extrapolated back to t = 0
+    level_stderr: float = 0.0
 
     @property
     def direction(self) -> str:
@@ -108,7 +110,10 @@ def tail_trend(fit: ModelFit, b: Binned, noise: NoiseModel, *, t_hold: float,
     slope, se = float(coef[1]), float(math.sqrt(max(cov[1, 1], 0.0)))
     change = slope * t_hold / fit.i_ss if fit.i_ss else math.inf
     significant = bool(se > 0 and abs(slope) > _TREND_Z * se and abs(change) >= crit.max_trend)
-    return Trend(slope, se, change, significant)
+    c = -float(b.t[keep].mean())  # x at t = 0
+    level = float(coef[0] + coef[1] * c)
+    level_var = float(cov[0, 0] + c * c * cov[1, 1] + 2 * c * cov[0, 1])
+    return Trend(slope, se, change, significant, level, math.sqrt(max(level_var, 0.0)))
 
 
 def truncation_test(fit: ModelFit, b: Binned, noise: NoiseModel, *,

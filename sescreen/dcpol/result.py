@@ -88,10 +88,13 @@ class DCPolarizationResult:
     def statement(self) -> str:
         """One sentence: what the record supports."""
         lo, hi = self.sigma_e_interval
+        d = 3  # enough significant digits to tell the ends of a narrow interval apart
+        while d < 6 and f"{lo:.{d}g}" == f"{hi:.{d}g}":
+            d += 1
         if self.upper_bound_only:
             s = f"sigma_e < {hi:.3g} S/cm (95 %, an upper bound only)"
         else:
-            s = f"sigma_e = {self.sigma_e:.3g} S/cm (95 %: {lo:.3g} .. {hi:.3g})"
+            s = (f"sigma_e = {self.sigma_e:.{d}g} S/cm (95 %: {lo:.{d}g} .. {hi:.{d}g})")
         if self.steady_state_reached:
             return s + ", at steady state"
         if self.t_steady_estimate and self.t_steady_estimate > self.t_hold:
