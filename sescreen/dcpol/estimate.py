@@ -279,10 +279,9 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     qh = noise.quantization_halfwidth
     lo, hi = max(lo - qh, 0.0), hi + qh
     poor_fit = c_int > _POOR_FIT_REDCHI
-    rising_record = False
     steady, warns = decide_steady(
         remaining=remaining, trend=trend, truncation=truncation, identified=identified,
-        poor_fit=poor_fit, rising=rising_record, t_steady=t_steady, t_hold=t_hold,
+        poor_fit=poor_fit, t_steady=t_steady, t_hold=t_hold,
         scale=scale, crit=crit, correlated=noise.correlated, inflation=noise.inflation)
     if one_sided and identified and not (trend is not None and trend.significant):
         warns.append("the data do not bound I_ss from below: only an upper bound is supported")

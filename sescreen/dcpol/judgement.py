@@ -139,7 +139,7 @@ def truncation_test(fit: ModelFit, b: Binned, noise: NoiseModel, *,
 
 
 def decide_steady(*, remaining: float, trend: Trend | None, truncation: Truncation | None,
-                  identified: bool, poor_fit: bool, rising: bool, t_steady: float | None,
+                  identified: bool, poor_fit: bool, t_steady: float | None,
                   t_hold: float, scale: float, crit: SteadyStateCriterion,
                   correlated: bool, inflation: float) -> tuple[bool, list[str]]:
     """The steady-state flag and the warnings that explain it.
@@ -191,8 +191,6 @@ def decide_steady(*, remaining: float, trend: Trend | None, truncation: Truncati
         causes += 1
         warns.append("the fit is poor: no candidate describes the record (see the residuals); "
                      "steady state is not claimed")
-    if rising:
-        causes += 1
     if correlated:
         warns.append(f"the noise is correlated (long averages are {inflation:.2g}x as noisy as "
                      "white noise would make them: 1/f, AR(1) or a temperature cycle); the "

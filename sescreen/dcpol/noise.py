@@ -11,8 +11,11 @@ The model here is estimated from the residuals r_k of a first fit (data minus mo
 * the block-sum variogram W(m) = E[(r_k + ... + r_{k+m-1})^2] for m = 1, 2, 4, ... samples
   (overlapping blocks of the last half of the record, where the asymptote is decided, after
   a straight line is removed: a drift is a trend to detect, not noise);
-* its excess over the white part, E(m) = max(W(m) - m sigma_w^2, 0), sigma_w from second
-  differences; E grows like m for white, like m^2 for a fully correlated (slow) error;
+* its excess over the white part, E(m) = W(m) - m sigma_w^2 (sigma_w from second
+  differences), fitted by a non-negative mixture of AR(1) processes with correlation
+  lengths 1 .. 2N samples and a constant level (1/f noise is such a superposition of
+  Lorentzians); any such mixture is a valid covariance, so the result is positive
+  semi-definite;
 * for the sums S_A, S_B of two disjoint sample ranges A = [a, b), B = [c, d) of a process
   with stationary increments, Cov(S_A, S_B) = (E(d-a) + E(c-b) - E(c-a) - E(d-b)) / 2; so
   the covariance of every pair of bin means follows from E alone, and the fit becomes a
@@ -100,13 +103,13 @@ def _component_variogram(phi: np.ndarray, m) -> np.ndarray:
     return np.where(p >= 1.0, m**2, np.where(p <= 0.0, m, ar))
 
 
-def _excess_at(lengths: np.ndarray, excess: np.ndarray, m) -> np.ndarray:
-    """E(m) of the fitted mixture: ``lengths`` are the lag-one correlations of the AR(1)
-    components and ``excess`` their variances (the names keep the NoiseModel fields)."""
+def _excess_at(phi: np.ndarray, var: np.ndarray, m) -> np.ndarray:
+    """E(m) of the fitted mixture: AR(1) components with lag-one correlations ``phi`` and
+    variances ``var``."""
     m = np.asarray(m, dtype=float)
-    if lengths.size == 0 or not np.any(excess > 0):
+    if phi.size == 0 or not np.any(var > 0):
         return np.zeros_like(m)
-    return _component_variogram(lengths, m) @ excess
+    return _component_variogram(phi, m) @ var
 
 
 def _fit_mixture(block: np.ndarray, w: np.ndarray, white2: float,
@@ -156,7 +159,7 @@ def _variogram(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array(lengths, dtype=float), np.array(w)
 
 
-def _covariance(b: Binned, lengths: np.ndarray, excess: np.ndarray,
+def _covariance(b: Binned, phi: np.ndarray, var: np.ndarray,
                 extra_white: float = 0.0) -> np.ndarray:
     """Covariance of the bin means from the per-bin white variances (plus the white excess
     the variogram finds) and the slow components."""
@@ -164,9 +167,9 @@ def _covariance(b: Binned, lengths: np.ndarray, excess: np.ndarray,
     e_ = a + b.n  # one past the last sample
     n = b.n
     cov = np.diag((b.white_var + extra_white) / n)
-    if lengths.size and np.any(excess > 0):
+    if phi.size and np.any(var > 0):
         def ex(x):
-            return _excess_at(lengths, excess, np.abs(x))
+            return _excess_at(phi, var, np.abs(x))
 
         # Cov(S_i, S_j) for i < j: (E(e_j - a_i) + E(a_j - e_i) - E(a_j - a_i) - E(e_j - e_i))/2
         ai, aj = a[:, None], a[None, :]
@@ -235,16 +238,16 @@ def estimate_noise(b: Binned, residuals: np.ndarray, *, resolution: float = 0.0)
         x = np.arange(late.size, dtype=float)
         late = late - np.polyval(np.polyfit(x, late, 1), x)
     white = b.noise
-    lengths, excess, inflation, extra_white = np.zeros(0), np.zeros(0), 1.0, 0.0
+    phi, var, inflation, extra_white = np.zeros(0), np.zeros(0), 1.0, 0.0
     if late.size >= 4 * _MIN_BLOCKS:
         block, w = _variogram(late)
         block, w = block[block <= max(late.size // 16, 1)], w[block <= max(late.size // 16, 1)]
         white2 = max(white**2, 1e-300)
         if block.size:
             inflation = float(w[-1] / (block[-1] * white2))
-            lengths, excess, extra_white = _fit_mixture(block, w, white2, late.size)
-    cov = _covariance(b, lengths, excess, extra_white)
+            phi, var, extra_white = _fit_mixture(block, w, white2, late.size)
+    cov = _covariance(b, phi, var, extra_white)
     cov, inv = whiten_covariance(cov)
     white = math.sqrt(white**2 + extra_white)
-    return NoiseModel(cov, inv, lengths, excess, white, inflation, resolution,
+    return NoiseModel(cov, inv, phi, var, white, inflation, resolution,
                       _quantization_halfwidth(resolution, b.noise))
