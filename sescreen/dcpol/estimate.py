@@ -12,7 +12,7 @@ Steps (each in its own module):
    model-averaged interval (:mod:`~sescreen.dcpol.averaging`);
 4. the trend and truncation tests decide whether the record supports two bounds or only
    an upper one, and whether it settled (:mod:`~sescreen.dcpol.judgement`);
-5. the interval is widened by the undithered part of the quantization.
+5. the rounding error of a quantized record is part of the noise model (step 2).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from sescreen.dcpol.judgement import (
     truncation_test,
 )
 from sescreen.dcpol.noise import NoiseModel, estimate_noise, white_noise_model
+from sescreen.dcpol.plateau import plateau_mean
 from sescreen.errors import FitError, InputError
 from sescreen.transients import MODELS, transient_part
 
@@ -121,30 +122,6 @@ def _time_to_fraction(fit: ModelFit, fraction: float) -> float | None:
     return hi
 
 
-def _plateau(fit: ModelFit, b: Binned, noise: NoiseModel,
-             t_from: float) -> tuple[float, float] | None:
-    """I_ss from the bins after ``t_from`` alone, once the fitted transient is over: the
-    generalized least-squares mean of (bin mean - the model's small remaining transient),
-    with its standard error inflated by the reduced chi-square of that constant.
-
-    For a settled hold this is the estimate that does not depend on how well the model
-    describes the early decay (a broad distribution of time constants misfits a sum of
-    three exponentials early, and the misfit can tilt the fitted asymptote).
-    """
-    keep = b.t >= t_from
-    if keep.sum() < 4:
-        return None
-    sub = noise.subset(keep)
-    part = b.average(MODELS[fit.model][0], **fit.values) - fit.i_ss
-    r = (b.y - part)[keep]
-    w1, wr = sub.whitener @ np.ones(int(keep.sum())), sub.whitener @ r
-    info = float(w1 @ w1)
-    mean = float(w1 @ wr) / info
-    chi = wr - mean * w1
-    c = max(1.0, float(chi @ chi) / max(int(keep.sum()) - 1, 1))
-    return mean, math.sqrt(c / info)
-
-
 def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", *,
                        criterion: SteadyStateCriterion | None = None,
                        t_hold: float | None = None) -> TransientEstimate:
@@ -192,7 +169,10 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
                        f"({len(t)} points); the record is too short or too noisy")
     c0 = max(1.0, min(f.redchi for f in first.values()))
     best0 = min(first.values(), key=lambda f: qaicc(f.chisqr, f.n_bins, f.n_params, c0))
-    noise = estimate_noise(b, _raw_residuals(best0, t, y), resolution=q)
+    noise = estimate_noise(
+        b, _raw_residuals(best0, t, y), resolution=q,
+        level=b.average(MODELS[best0.model][0], **best0.values),
+        span=np.abs(best0.predict(b.lo) - best0.predict(b.hi)))
     fits = {}
     for n in names:
         start = first[n].result.params if n in first else None
@@ -248,11 +228,16 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     t_steady = _time_to_fraction(chosen, crit.max_remaining)
     if t_steady is not None and t_steady > 1e9:
         t_steady = None
+    # how well the record is described where I_ss is read: the late half for an
+    # extrapolation, the plateau once the transient is over (an early misfit of a broad
+    # decay does not make a settled plateau a poor fit)
+    misfit = c_late[chosen.model]
+    plateau = None
     if identified and t_steady is not None and t_steady <= 0.5 * t_hold:
-        plateau = _plateau(chosen, b, noise, max(t_steady, 0.5 * t[-1]))
+        plateau = plateau_mean(chosen, b, noise, max(t_steady, 0.5 * t[-1]))
         if plateau is not None:
-            mid, half = plateau[0], _Z95 * plateau[1]
-            lo, hi = mid - half, mid + half
+            mid, misfit = plateau.mean, 1.0 if plateau.excess_sd > 0 else plateau.redchi
+            lo, hi = mid - plateau.halfwidth, mid + plateau.halfwidth
     trend = tail_trend(chosen, b, noise, t_hold=t_hold, crit=crit) \
         if identified else None
     truncation = truncation_test(chosen, b, noise, c_hat=c_int) if identified else None
@@ -276,9 +261,8 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
             hi = max(hi, chosen.i_ss + trend.level_at_step + _Z95 * trend.level_stderr)
         lo = 0.0
         mid = min(max(mid, 0.0), hi)
-    qh = noise.quantization_halfwidth
-    lo, hi = max(lo - qh, 0.0), hi + qh
-    poor_fit = c_int > _POOR_FIT_REDCHI
+    lo = max(lo, 0.0)
+    poor_fit = misfit > _POOR_FIT_REDCHI
     steady, warns = decide_steady(
         remaining=remaining, trend=trend, truncation=truncation, identified=identified,
         poor_fit=poor_fit, t_steady=t_steady, t_hold=t_hold,
@@ -286,9 +270,14 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     if one_sided and identified and not (trend is not None and trend.significant):
         warns.append("the data do not bound I_ss from below: only an upper bound is supported")
         steady = False
-    if qh > 0:
+    if plateau is not None and plateau.excess_sd > 0 and plateau.redchi > 2.0:
+        warns.append(f"the late current wanders by {plateau.excess_sd / max(abs(mid), 1e-300):.1%}"
+                     " (rms) from bin to bin beyond what the noise model explains "
+                     "(temperature or slow noise); the interval includes it")
+    if noise.quantization_sd > 0.05 * q:
         warns.append(f"the current is quantized in steps of {q * abs(scale):.3g} A, not "
-                     f"dithered by the noise: the interval is widened by +-{qh * abs(scale):.2g} A")
+                     "dithered by the noise: the interval includes the rounding error "
+                     f"(sd {noise.quantization_sd * abs(scale):.2g} A on the plateau)")
     cands = []
     for n, f in sorted(fits.items(), key=lambda kv: crits[kv[0]]):
         se = f.i_ss_stderr

@@ -22,11 +22,23 @@ The model here is estimated from the residuals r_k of a first fit (data minus mo
   generalized least-squares one (whitened by the Cholesky factor).
 
 Quantization: a reading rounded to a step q carries an error that averaging removes only
-when the noise before rounding dithers it. With Gaussian noise of sd s the mean error as a
-function of the true value oscillates with amplitude (q / pi) exp(-2 pi^2 s^2 / q^2) (the
-first harmonic of the quantizer's characteristic function; Widrow & Kollar, Quantization
-Noise, 2008, ch. 4-5). The 95 % interval of I_ss is widened by the half-width
-``(q / 2) exp(-2 pi^2 s^2 / q^2)``: q/2 for an undithered staircase, nothing once s > q/2.
+when the noise before rounding dithers it. With Gaussian noise of sd s, the mean error at
+a true value x is the Fourier series
+
+    e(x) = sum_k (-1)^k (q / (pi k)) exp(-2 pi^2 k^2 s^2 / q^2) sin(2 pi k x / q)
+
+(the quantizer's characteristic function; Widrow & Kollar, Quantization Noise, 2008,
+ch. 4-5): a sawtooth of +-q/2 for an undithered staircase, nothing once s > q/2. Where the
+grid lies relative to the true current is unknown, so the phase is uniform: the errors of
+two bin means with model levels x_i, x_j are then jointly Gaussian-like with covariance
+sum_k (q^2 / (2 pi^2 k^2)) d_k^2 cos(2 pi k (x_i - x_j) / q) times sinc(k span / q) per bin
+(the average over the range of x a bin covers). On a plateau every late bin shares one
+level and the error is one constant of variance q^2/12 that no averaging removes; during
+the decay it is a sawtooth the fit must not mistake for a trend or a misfit. Both are in
+the covariance (:func:`quantization_covariance`), so the interval, the trend test and the
+goodness of fit all see them. The plateau's offset also enters as one level shared by all
+bins (variance q^2/12 undithered): the phase could in principle be learned from the steps
+of the decay, but only from a model exact to a fraction of an LSB, which no fit here is.
 """
 
 from __future__ import annotations
@@ -37,10 +49,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from sescreen.dcpol.binning import Binned
+from sescreen.dcpol.variogram import excess_at, fit_slow_noise
 
-__all__ = ["NoiseModel", "estimate_noise", "white_noise_model", "whiten_covariance"]
+__all__ = ["NoiseModel", "estimate_noise", "quantization_covariance", "white_noise_model",
+           "whiten_covariance"]
 
-_MIN_BLOCKS = 8  # the longest block used leaves at least this many in the window
+_Q_HARMONICS = 64  # harmonics of the rounding error kept as correlated terms
 
 
 @dataclass(frozen=True)
@@ -62,8 +76,9 @@ class NoiseModel:
         W(m) / (m sigma_w^2) at the longest block: 1 for white noise, >> 1 for correlated.
     resolution : float
         Current step (LSB) seen in the record, 0 when none.
-    quantization_halfwidth : float
-        Half-width added to the I_ss interval for the undithered part of the quantization.
+    quantization_sd : float
+        Standard deviation of the rounding error on a plateau (the undithered part of the
+        quantization; included in :attr:`cov`), 0 when none.
     """
 
     cov: np.ndarray
@@ -73,7 +88,7 @@ class NoiseModel:
     white_sd: float
     inflation: float
     resolution: float
-    quantization_halfwidth: float
+    quantization_sd: float
 
     @property
     def correlated(self) -> bool:
@@ -84,79 +99,12 @@ class NoiseModel:
         """The model of the bins selected by a boolean mask (for truncation tests)."""
         cov, inv = whiten_covariance(self.cov[np.ix_(keep, keep)])
         return NoiseModel(cov, inv, self.ar_phi, self.ar_var, self.white_sd, self.inflation,
-                          self.resolution, self.quantization_halfwidth)
+                          self.resolution, self.quantization_sd)
 
     def mean_variance(self, n: int) -> float:
         """Variance of the mean of ``n`` consecutive samples (white + correlated)."""
-        extra = float(_excess_at(self.ar_phi, self.ar_var, np.array([n]))[0])
+        extra = float(excess_at(self.ar_phi, self.ar_var, np.array([n]))[0])
         return (n * self.white_sd**2 + extra) / n**2
-
-
-def _component_variogram(phi: np.ndarray, m) -> np.ndarray:
-    """Variance of the sum of m consecutive samples of unit-variance AR(1) processes with
-    lag-one correlations ``phi`` (shape (k,)); m of any shape; phi = 1 is a constant level
-    (m^2), phi = 0 white noise (m)."""
-    m = np.asarray(m, dtype=float)[..., None]
-    p = phi[None, :] if m.ndim > 1 else phi
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ar = m * (1 + p) / (1 - p) - 2 * p * (1 - np.power(p, m)) / (1 - p) ** 2
-    return np.where(p >= 1.0, m**2, np.where(p <= 0.0, m, ar))
-
-
-def _excess_at(phi: np.ndarray, var: np.ndarray, m) -> np.ndarray:
-    """E(m) of the fitted mixture: AR(1) components with lag-one correlations ``phi`` and
-    variances ``var``."""
-    m = np.asarray(m, dtype=float)
-    if phi.size == 0 or not np.any(var > 0):
-        return np.zeros_like(m)
-    return _component_variogram(phi, m) @ var
-
-
-def _fit_mixture(block: np.ndarray, w: np.ndarray, white2: float,
-                 n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Non-negative mixture of AR(1) processes (correlation lengths 1 .. n samples, plus a
-    constant level) fitted to the excess variogram W(m) - m sigma_w^2.
-
-    1/f noise is well represented as a superposition of such Lorentzian processes with
-    log-spaced time scales; any non-negative mixture is a valid covariance, so the bin
-    covariance built from it is positive semi-definite. Fitted by NNLS in relative terms.
-    """
-    from scipy.optimize import nnls
-
-    top = max(1, math.ceil(math.log2(max(2 * n, 2))))
-    scales = 2.0 ** np.arange(0, top + 1)
-    phi = np.r_[np.exp(-1.0 / scales), 1.0]
-    basis = _component_variogram(phi, block)  # (n_blocks, n_comp)
-    target = w - block * white2
-    # the white part beyond the second differences (rounding, a wrong sigma_w) is a
-    # component too: W = m, no covariance between disjoint blocks
-    basis = np.column_stack([block, basis])
-    scale = np.maximum(w, 1e-300)
-    coef, _ = nnls(basis / scale[:, None], target / scale)
-    # 1/f noise continues beyond the longest block measured (and the detrending of the
-    # window hides it there): octaves longer than the blocks inherit the weight of the
-    # last two resolved ones; an AR(1) or white record leaves them at ~0
-    resolved = int(np.searchsorted(scales, block[-1], side="right"))
-    ar = coef[1:-1]
-    if 2 <= resolved < ar.size:
-        ar[resolved:] = np.maximum(ar[resolved:], ar[resolved - 2:resolved].mean())
-    coef[1:-1] = ar
-    return phi, coef[1:], float(coef[0])
-
-
-def _variogram(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Block lengths m = 1, 2, 4, ... and the mean squared sums of overlapping blocks."""
-    n = r.size
-    c = np.concatenate([[0.0], np.cumsum(r)])
-    lengths, w = [], []
-    m = 1
-    while m <= n // _MIN_BLOCKS:
-        starts = np.arange(0, n - m + 1, max(1, m // 4))
-        s = c[starts + m] - c[starts]
-        lengths.append(m)
-        w.append(float(np.mean(s * s)))
-        m *= 2
-    return np.array(lengths, dtype=float), np.array(w)
 
 
 def _covariance(b: Binned, phi: np.ndarray, var: np.ndarray,
@@ -169,7 +117,7 @@ def _covariance(b: Binned, phi: np.ndarray, var: np.ndarray,
     cov = np.diag((b.white_var + extra_white) / n)
     if phi.size and np.any(var > 0):
         def ex(x):
-            return _excess_at(phi, var, np.abs(x))
+            return excess_at(phi, var, np.abs(x))
 
         # Cov(S_i, S_j) for i < j: (E(e_j - a_i) + E(a_j - e_i) - E(a_j - a_i) - E(e_j - e_i))/2
         ai, aj = a[:, None], a[None, :]
@@ -204,17 +152,51 @@ def white_noise_model(b: Binned, resolution: float = 0.0) -> NoiseModel:
     """The white-noise model (diagonal covariance): the first fit's weights."""
     cov = np.diag(b.sem**2)
     return NoiseModel(cov, np.diag(1.0 / b.sem), np.zeros(0), np.zeros(0), b.noise, 1.0,
-                      resolution, _quantization_halfwidth(resolution, b.noise))
+                      resolution, 0.0)
 
 
-def _quantization_halfwidth(q: float, white_sd: float) -> float:
+def _rounding_weights(q: float, white_sd: float, k: np.ndarray) -> np.ndarray:
+    """Variance of harmonic k of the rounding error, q^2/(2 pi^2 k^2) d_k^2, where
+    d_k = exp(-2 pi^2 k^2 s^2/q^2) and s^2 = white^2 - q^2/12 is the noise before rounding."""
+    s2 = max(white_sd**2 - q**2 / 12.0, 0.0)
+    return q**2 / (2.0 * math.pi**2 * k**2) * np.exp(-4.0 * math.pi**2 * k**2 * s2 / q**2)
+
+
+def quantization_covariance(level: np.ndarray, span: np.ndarray, q: float,
+                            white_sd: float) -> np.ndarray:
+    """Covariance of the rounding error of the bin means (scaled units).
+
+    Parameters
+    ----------
+    level : array
+        Model current averaged over each bin.
+    span : array
+        Range of the model current inside each bin (|I(start) - I(end)|).
+    q : float
+        Current step (LSB); 0 gives zeros.
+    white_sd : float
+        White noise of one sample after rounding (second differences).
+
+    Returns
+    -------
+    array (n_bins, n_bins)
+        sum_k c_k Re(F_ik conj(F_jk)) with F_ik = exp(2 pi i k x_i / q) sinc(k span_i / q),
+        plus the harmonics beyond :data:`_Q_HARMONICS` on the diagonal.
+    """
+    level = np.asarray(level, dtype=float)
     if q <= 0:
-        return 0.0
-    s2 = max(white_sd**2 - q**2 / 12.0, 0.0)  # noise before rounding
-    return 0.5 * q * math.exp(-2.0 * math.pi**2 * s2 / q**2)
+        return np.zeros((level.size, level.size))
+    k = np.arange(1, _Q_HARMONICS + 1, dtype=float)
+    c = _rounding_weights(q, white_sd, k)
+    f = np.exp(2j * math.pi * np.outer(level, k) / q) * np.sinc(np.outer(span, k) / q)
+    cov = ((f * c) @ f.conj().T).real
+    tail_k = np.arange(_Q_HARMONICS + 1, 40 * _Q_HARMONICS, dtype=float)
+    return cov + np.eye(level.size) * float(_rounding_weights(q, white_sd, tail_k).sum())
 
 
-def estimate_noise(b: Binned, residuals: np.ndarray, *, resolution: float = 0.0) -> NoiseModel:
+def estimate_noise(b: Binned, residuals: np.ndarray, *, resolution: float = 0.0,
+                   level: np.ndarray | None = None,
+                   span: np.ndarray | None = None) -> NoiseModel:
     """The noise model from the raw residuals of a first fit.
 
     Parameters
@@ -225,29 +207,32 @@ def estimate_noise(b: Binned, residuals: np.ndarray, *, resolution: float = 0.0)
         Data minus model at every fitted sample (scaled units), in time order.
     resolution : float
         The current step (scaled units), from :func:`~sescreen.dcpol.binning.resolution_step`.
+    level, span : array, optional
+        The first fit's mean current in every bin and its range inside the bin (scaled
+        units), for the rounding error of a quantized record; default: the bin means, no
+        range.
 
     Returns
     -------
     NoiseModel
     """
     r = np.asarray(residuals, dtype=float)
-    late = r[r.size // 2:]
-    if late.size > 2:
-        # a straight line through the late residuals is a trend, not noise: it is what the
-        # trend test must see (judgement.tail_trend), so it stays out of the covariance
-        x = np.arange(late.size, dtype=float)
-        late = late - np.polyval(np.polyfit(x, late, 1), x)
     white = b.noise
-    phi, var, inflation, extra_white = np.zeros(0), np.zeros(0), 1.0, 0.0
-    if late.size >= 4 * _MIN_BLOCKS:
-        block, w = _variogram(late)
-        block, w = block[block <= max(late.size // 16, 1)], w[block <= max(late.size // 16, 1)]
-        white2 = max(white**2, 1e-300)
-        if block.size:
-            inflation = float(w[-1] / (block[-1] * white2))
-            phi, var, extra_white = _fit_mixture(block, w, white2, late.size)
+    phi, var, extra_white, inflation = fit_slow_noise(r[r.size // 2:], white**2)
+    # a staircase has no second differences: the rounding itself (q^2/12) is the least a
+    # sample can be said to vary when the inflation is reported
+    floor2 = max(white**2, resolution**2 / 12.0, 1e-300)
+    inflation *= max(white**2, 1e-300) / floor2
     cov = _covariance(b, phi, var, extra_white)
+    q_sd = 0.0
+    if resolution > 0:
+        level = b.y if level is None else level
+        span = np.zeros_like(b.y) if span is None else span
+        q_sd = math.sqrt(float(_rounding_weights(
+            resolution, b.noise, np.arange(1, 40 * _Q_HARMONICS, dtype=float)).sum()))
+        # the sawtooth, plus the plateau's offset as one shared level: a fit must not
+        # learn where the grid lies from the steps of an imperfectly modelled decay
+        cov = cov + quantization_covariance(level, span, resolution, b.noise) + q_sd**2
     cov, inv = whiten_covariance(cov)
     white = math.sqrt(white**2 + extra_white)
-    return NoiseModel(cov, inv, phi, var, white, inflation, resolution,
-                      _quantization_halfwidth(resolution, b.noise))
+    return NoiseModel(cov, inv, phi, var, white, inflation, resolution, q_sd)

@@ -1,0 +1,160 @@
+"""The slow part of a hold's noise from the residual block-sum variogram: a non-negative
+mixture of AR(1) processes (METHODS.md section 6).
+
+For the residuals r_k of a first fit in the last half of the hold, the block-sum
+variogram W(m) = E[(r_k + ... + r_{k+m-1})^2] for m = 1, 2, 4, ... samples is fitted by
+
+    W(m) = m sigma_w^2 + m sigma_x^2 + sum_j v_j V_j(m),   sigma_x^2, v_j >= 0,
+
+where sigma_w is the white noise the second differences see, sigma_x the white part they
+miss (rounding, a wrong sigma_w), and V_j(m) the block-sum variance of a unit AR(1) process
+with correlation length 1 .. 2N samples, or of a constant level (1/f noise is a
+superposition of such Lorentzians with log-spaced time scales). Any non-negative mixture
+is a valid covariance.
+
+A straight line is removed from the residuals first: a drift is a trend for the trend
+test to find, not noise to hide it in. The line also removes part of any slow noise, most
+of it at the longest blocks, which would make 1/f noise look whiter than it is and the
+trend test too confident. So every basis function is the *expected variogram after the
+same line removal*, computed exactly on the record aggregated to at most
+:data:`_AGGREGATE` super-samples: for a block indicator b, the projection P = I - Q Q^T
+onto the complement of the line and a component covariance S,
+
+    E[(b^T P r)^2] = b^T S b - 2 (Q^T b) . (Q^T S b) + (Q^T b)^T (Q^T S Q) (Q^T b).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["component_variogram", "excess_at", "fit_slow_noise"]
+
+_MIN_BLOCKS = 8  # the longest block used leaves at least this many in the window
+_AGGREGATE = 256  # super-samples for the exact detrended basis
+
+
+def component_variogram(phi: np.ndarray, m) -> np.ndarray:
+    """Variance of the sum of m consecutive samples of unit-variance AR(1) processes with
+    lag-one correlations ``phi`` (shape (k,)); m of any shape; phi = 1 is a constant level
+    (m^2), phi = 0 white noise (m)."""
+    m = np.asarray(m, dtype=float)[..., None]
+    p = phi[None, :] if m.ndim > 1 else phi
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ar = m * (1 + p) / (1 - p) - 2 * p * (1 - np.power(p, m)) / (1 - p) ** 2
+    return np.where(p >= 1.0, m**2, np.where(p <= 0.0, m, ar))
+
+
+def excess_at(phi: np.ndarray, var: np.ndarray, m) -> np.ndarray:
+    """Block-sum variance E(m) of the mixture with lag-one correlations ``phi`` and
+    variances ``var``."""
+    m = np.asarray(m, dtype=float)
+    if phi.size == 0 or not np.any(var > 0):
+        return np.zeros_like(m)
+    return component_variogram(phi, m) @ var
+
+
+def _block_sums(series: np.ndarray, m: int) -> np.ndarray:
+    c = np.concatenate([[0.0], np.cumsum(series)])
+    starts = np.arange(0, series.size - m + 1, max(1, m // 4))
+    return c[starts + m] - c[starts]
+
+
+def _detrend(series: np.ndarray) -> np.ndarray:
+    x = np.arange(series.size, dtype=float)
+    return series - np.polyval(np.polyfit(x, series, 1), x)
+
+
+def _detrended_basis(phi: np.ndarray, g: int, n_agg: int,
+                     blocks: np.ndarray) -> np.ndarray:
+    """Expected block-sum variances after the line removal, on the aggregated grid.
+
+    Columns: white noise, then one per ``phi``; rows: ``blocks`` (multiples of ``g``
+    samples, in samples).
+    """
+    lag = np.arange(n_agg, dtype=float) * g
+    x = np.arange(n_agg, dtype=float)
+    q, _ = np.linalg.qr(np.column_stack([np.ones(n_agg), x - x.mean()]))
+    cum_q = np.vstack([np.zeros(2), np.cumsum(q, axis=0)])
+    idx = np.subtract.outer(np.arange(n_agg), np.arange(n_agg))
+    idx = np.abs(idx)
+    out = np.empty((blocks.size, phi.size + 1))
+    for col, p in enumerate(np.r_[0.0, phi]):
+        e = component_variogram(np.array([p]), np.r_[lag, lag[-1] + g])[:, 0]
+        # covariance of super-sample sums from the increments of E: Toeplitz in the lag
+        e_lo = np.r_[e[1], e[:-2]]  # E((l-1)g) with E(-g) = E(g)
+        c = 0.5 * (e[1:] + e_lo - 2 * e[:-1])
+        c[0] = e[1]
+        s = c[idx]
+        qs = q.T @ s  # (2, n_agg)
+        qsq = qs @ q
+        cum_qs = np.hstack([np.zeros((2, 1)), np.cumsum(qs, axis=1)])
+        for row, m in enumerate(blocks):
+            ma = int(m // g)
+            starts = np.arange(0, n_agg - ma + 1, max(1, ma // 4))
+            qb = (cum_q[starts + ma] - cum_q[starts])  # (n_blocks, 2)
+            qsb = (cum_qs[:, starts + ma] - cum_qs[:, starts]).T
+            raw = component_variogram(np.array([p]), np.array([float(m)]))[0, 0]
+            val = raw - 2 * np.sum(qb * qsb, axis=1) + np.einsum("ij,jk,ik->i", qb, qsq, qb)
+            out[row, col] = float(np.mean(val))
+    return out
+
+
+def fit_slow_noise(late: np.ndarray,
+                   white2: float) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """The AR(1) mixture of the residuals of the last half of a hold.
+
+    Parameters
+    ----------
+    late : array
+        Residuals (data - model) of the samples in the last half of the hold, in order.
+    white2 : float
+        White-noise variance of one sample from the second differences.
+
+    Returns
+    -------
+    (phi, var, extra_white, inflation)
+        Lag-one correlations and variances of the components (phi = 1: a constant level),
+        the white variance beyond ``white2``, and W(m) / (m white2) at the longest block.
+    """
+    n = late.size
+    if n < 4 * _MIN_BLOCKS:
+        return np.zeros(0), np.zeros(0), 0.0, 1.0
+    white2 = max(white2, 1e-300)
+    g = 1 << max(0, math.ceil(math.log2(n / _AGGREGATE)))
+    n_agg = n // g
+    raw = _detrend(late)
+    agg = _detrend(late[:n_agg * g].reshape(n_agg, g).sum(axis=1))
+    blocks, w = [], []
+    m = 1
+    while m <= n // _MIN_BLOCKS:
+        s = _block_sums(raw, m) if m < g else _block_sums(agg, m // g)
+        if s.size < _MIN_BLOCKS // 2:
+            break
+        blocks.append(float(m))
+        w.append(float(np.mean(s * s)))
+        m *= 2
+    block, w = np.array(blocks), np.array(w)
+    inflation = float(w[-1] / (block[-1] * white2))
+    top = max(1, math.ceil(math.log2(max(2 * n, 2))))
+    scales = 2.0 ** np.arange(0, top + 1)
+    phi = np.r_[np.exp(-1.0 / scales), 1.0]
+    basis = np.column_stack([block, component_variogram(phi, block)])
+    long = block >= g
+    if np.any(long) and n_agg >= 8:
+        basis[long] = _detrended_basis(phi, g, n_agg, block[long])
+    target = w - basis[:, 0] * white2
+    from scipy.optimize import nnls
+
+    scale = np.maximum(w, 1e-300)
+    coef, _ = nnls(basis / scale[:, None], target / scale)
+    # 1/f noise continues beyond the longest block measured: octaves longer than the
+    # blocks inherit the weight of the last two resolved ones (an AR(1) or white record
+    # leaves them at ~0)
+    resolved = int(np.searchsorted(scales, block[-1], side="right"))
+    ar = coef[1:-1]
+    if 2 <= resolved < ar.size:
+        ar[resolved:] = np.maximum(ar[resolved:], ar[resolved - 2:resolved].mean())
+    coef[1:-1] = ar
+    return phi, coef[1:], float(coef[0]), inflation
