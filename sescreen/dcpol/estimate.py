@@ -242,11 +242,11 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         if identified else None
     truncation = truncation_test(chosen, b, noise, c_hat=c_int) if identified else None
     if truncation is not None and truncation.moving:
-        widen = 2.0 * truncation.last_step
-        if truncation.estimates[-1] < truncation.estimates[0]:
-            lo -= widen
-        else:
-            hi += widen
+        # the asymptote still moves as the hold lengthens: it is extended to where it
+        # would converge if it approached I_ss as slowly as a t^-1/2 tail (semi-infinite
+        # diffusion, the slowest common relaxation; METHODS.md section 6)
+        limit = truncation.limit()
+        lo, hi = min(lo, limit), max(hi, limit)
     # the tail level bounds I_ss from above for a decay (positive transient)
     n_tail = max(2, math.ceil(crit.tail_fraction * len(y)))
     tail_hi = float(np.mean(y[-n_tail:])) + _Z95 * math.sqrt(

@@ -35,6 +35,8 @@ __all__ = ["SteadyStateCriterion", "Trend", "Truncation", "decide_steady", "tail
            "truncation_test"]
 
 _TREND_Z = 2.5758293035489004  # 99 %
+_MOVING_Z = 3.0
+_TRUNCATIONS = (0.70, 0.85)  # fractions of the hold refitted
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,13 @@ class Truncation:
 
     estimates: tuple[float, ...]
     moving: bool
+    z: float = 0.0  #: (first - last) / the standard error of that difference
 
-    @property
-    def last_step(self) -> float:
-        return abs(self.estimates[-1] - self.estimates[-2]) if len(self.estimates) > 1 else 0.0
+    def limit(self, power: float = 0.5) -> float:
+        """Where the asymptote converges if it approaches I_ss as (hold length)^-power:
+        a(T) = I + c T^-power through the 70 % and 100 % estimates."""
+        first, last = self.estimates[0], self.estimates[-1]
+        return last - (first - last) / (_TRUNCATIONS[0] ** -power - 1.0)
 
 
 def tail_trend(fit: ModelFit, b: Binned, noise: NoiseModel, *, t_hold: float,
@@ -120,7 +125,7 @@ def truncation_test(fit: ModelFit, b: Binned, noise: NoiseModel, *,
                     c_hat: float) -> Truncation | None:
     """Refit ``fit``'s model to the bins of the first 70 % and 85 % of the hold."""
     estimates, errors = [], []
-    for frac in (0.70, 0.85):
+    for frac in _TRUNCATIONS:
         keep = b.t <= b.t[0] + frac * (b.t[-1] - b.t[0])
         if keep.sum() <= fit.n_params + 3:
             return None
@@ -130,12 +135,16 @@ def truncation_test(fit: ModelFit, b: Binned, noise: NoiseModel, *,
         if sub is None:
             return None
         estimates.append(sub.i_ss)
-        errors.append((sub.i_ss_stderr or math.inf) * math.sqrt(max(c_hat, 1.0)))
+        errors.append(sub.i_ss_stderr or math.inf)
     estimates.append(fit.i_ss)
     steps = np.diff(estimates)
     monotone = bool(np.all(steps < 0) or np.all(steps > 0))
-    moving = monotone and abs(estimates[0] - estimates[-1]) > 3 * errors[0]
-    return Truncation(tuple(estimates), moving)
+    # the fits are nested: the difference of two estimates has the variance difference
+    se_diff = math.sqrt(max(errors[0] ** 2 - (fit.i_ss_stderr or 0.0) ** 2, 0.0)
+                        * max(c_hat, 1.0))
+    z = (estimates[0] - estimates[-1]) / se_diff if se_diff > 0 else 0.0
+    moving = monotone and abs(z) > _MOVING_Z
+    return Truncation(tuple(estimates), moving, float(z))
 
 
 def decide_steady(*, remaining: float, trend: Trend | None, truncation: Truncation | None,
