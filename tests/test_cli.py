@@ -43,7 +43,7 @@ def test_inspect_bundled_example_human_and_json(examples):
     assert 0 < out["current_min_a"] < out["current_max_a"]
 
 
-def test_inspect_realdata_json(realdata, galvani):
+def test_inspect_realdata_json(realdata):
     out = json.loads(run("inspect", str(realdata / "biologic" / "ca.mpr"), "--json").output)
     assert (out["n_points"], out["applied_voltage_v"], out["area_cm2"]) == (721, 0.3, 1.131)
     out = json.loads(run("inspect", str(realdata / "gamry" / "ocp_data.dta"), "--json").output)

@@ -292,7 +292,7 @@ def test_hebb_wagner_recovers_partial_conductivities():
 
 
 # -- real data ----------------------------------------------------------------------------
-def test_real_ca_mpr_not_at_steady_state(realdata, galvani):
+def test_real_ca_mpr_not_at_steady_state(realdata):
     """The real 12 h hold: one statement, two-sided, not settled, with the hold it needs.
     Three exponentials describe it (QAICc weight ~1 under the correlated-noise model); the
     conventional two-exponential fit, whose asymptote keeps falling with hold length, is

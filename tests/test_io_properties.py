@@ -8,7 +8,6 @@ tests that mutate them skip when that folder is absent.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import multiprocessing
 import os
 import signal
@@ -24,7 +23,7 @@ from hypothesis import strategies as st
 
 from sescreen.errors import SescreenError
 from sescreen.io import Measurement, read
-from sescreen.io.biologic import MPR_MAGIC
+from sescreen.io.mpr import MPR_MAGIC
 from sescreen.io.writers import write_dta, write_mpt, write_table
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
@@ -177,11 +176,10 @@ _REAL_TEXT = ["biologic/ca.mpt", "biologic/peis.issue_149.mpt",
               "biologic/exampleDataBioLogic.mpt", "gamry/chronoa_data.dta",
               "gamry/exampleDataGamry.DTA", "gamry/ocp_data.dta"]
 _REAL_BINARY = ["biologic/ca.mpr", "biologic/ca.issue_149.mpr", "biologic/cp.issue_149.mpr",
-                "biologic/peis.issue_149.mpr", "biologic/zir.mpr"]
+                "biologic/peis.issue_149.mpr", "biologic/zir.mpr", "biologic/cv.issue_149.mpr",
+                "biologic/gcpl.issue_149.mpr", "biologic/peis.issue_225.no_ece.mpr"]
 needs_realdata = pytest.mark.skipif(not REALDATA.is_dir(),
                                     reason=f"real instrument files not found in {REALDATA}")
-needs_galvani = pytest.mark.skipif(importlib.util.find_spec("galvani") is None,
-                                   reason="galvani (extra 'biologic') reads .mpr files")
 
 # A mutation is (kind, where in the file as a fraction, length, payload).
 _mutation = st.tuples(
@@ -242,7 +240,6 @@ def test_mutated_real_text_files_read_or_refuse(real_bytes, name, mutations, suf
 
 
 @needs_realdata
-@needs_galvani
 @pytest.mark.realdata
 @pytest.mark.parametrize("name", _REAL_BINARY)
 @settings(max_examples=40, deadline=None, suppress_health_check=[
@@ -257,8 +254,6 @@ def test_mutated_real_mpr_files_read_or_refuse(real_bytes, name, mutations):
 @pytest.mark.realdata
 @pytest.mark.parametrize("name", _REAL_TEXT + _REAL_BINARY)
 def test_unmutated_real_files_read(name):
-    if name.endswith(".mpr"):
-        pytest.importorskip("galvani")
     m = _read_or_refuse(REALDATA / name)
     assert m is not None and len(m) > 0
 

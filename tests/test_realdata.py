@@ -31,7 +31,7 @@ def test_ca_mpt_metadata(realdata):
     assert m.current_a[0] == pytest.approx(1.8604061e-05)  # mA -> A
 
 
-def test_ca_mpr_agrees_with_mpt_point_by_point(realdata, galvani):
+def test_ca_mpr_agrees_with_mpt_point_by_point(realdata):
     mpr = read(realdata / "biologic" / "ca.mpr")
     mpt = read(realdata / "biologic" / "ca.mpt")
     assert mpr.format == "biologic-mpr"
@@ -45,7 +45,7 @@ def test_ca_mpr_agrees_with_mpt_point_by_point(realdata, galvani):
         np.testing.assert_allclose(mpr.data[col], mpt.data[col], rtol=1e-6, err_msg=col)
 
 
-def test_ca_issue149_mpr_loops_and_eoc_setpoint(realdata, galvani):
+def test_ca_issue149_mpr_loops_and_eoc_setpoint(realdata):
     m = read(realdata / "biologic" / "ca.issue_149.mpr")
     assert len(m) == 80
     assert m.technique is Technique.CONSTANT_VOLTAGE
@@ -66,8 +66,6 @@ def test_ca_issue149_mpr_loops_and_eoc_setpoint(realdata, galvani):
     ("exampleDataBioLogic.mpt", Technique.IMPEDANCE, 43),
 ])
 def test_biologic_other_techniques(realdata, name, technique, n):
-    if name.endswith(".mpr"):
-        pytest.importorskip("galvani")
     m = read(realdata / "biologic" / name)
     assert m.technique is technique
     assert len(m) == n
@@ -76,7 +74,7 @@ def test_biologic_other_techniques(realdata, name, technique, n):
     assert "DC polarization needs a constant-voltage hold" in str(err.value)
 
 
-def test_peis_mpr_and_mpt_agree(realdata, galvani):
+def test_peis_mpr_and_mpt_agree(realdata):
     a = read(realdata / "biologic" / "peis.issue_149.mpr")
     b = read(realdata / "biologic" / "peis.issue_149.mpt")
     np.testing.assert_allclose(a.data["freq/Hz"], b.data["freq/Hz"], rtol=1e-6)
@@ -93,8 +91,6 @@ def test_placeholder_area_is_flagged(realdata):
 
 @pytest.mark.parametrize("name", ["wait.mpt", "wait.mpr"])
 def test_empty_wait_step_is_refused(realdata, name):
-    if name.endswith(".mpr"):
-        pytest.importorskip("galvani")
     with pytest.raises(FormatError, match=r"no data rows \(Wait\)") as err:
         read(realdata / "biologic" / name)
     assert name in str(err.value) and "\n" not in str(err.value)
@@ -138,7 +134,6 @@ _ISSUE_12_FILES = {"cv.issue_149.mpr", "gcpl.issue_149.mpr", "ocv_absolute_time.
 
 
 def test_every_realdata_file_is_read_or_refused(realdata):
-    pytest.importorskip("galvani")
     seen = 0
     for path in sorted(realdata.rglob("*")):
         if not path.is_file() or path.suffix.lower() not in {".mpt", ".mpr", ".dta"}:

@@ -7,7 +7,7 @@
 Formats, sniffed from the content first and the extension second:
 
 - EC-Lab ``.mpt`` text exports (:mod:`sescreen.io.biologic`)
-- EC-Lab ``.mpr`` binary files, through galvani (``pip install 'sescreen[biologic]'``)
+- EC-Lab ``.mpr`` binary files, sescreen's own reader (:mod:`sescreen.io.mpr`)
 - Gamry ``.DTA`` (:mod:`sescreen.io.gamry`)
 - CSV / TSV / semicolon / whitespace tables (:mod:`sescreen.io.table`)
 """
@@ -22,10 +22,11 @@ import numpy as np
 import pandas as pd
 
 from sescreen.errors import FormatError, InputError, SescreenError
-from sescreen.io.biologic import MPR_MAGIC, MPT_MAGIC, read_mpr, read_mpt, technique_from_name
+from sescreen.io.biologic import MPT_MAGIC, read_mpr, read_mpt, technique_from_name
 from sescreen.io.columns import ColumnSpec, decode_text
 from sescreen.io.gamry import read_dta
 from sescreen.io.measurement import CANONICAL_COLUMNS, ColumnInfo, Measurement, Technique
+from sescreen.io.mpr import MPR_MAGIC
 from sescreen.io.table import read_table
 
 __all__ = [

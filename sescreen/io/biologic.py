@@ -1,25 +1,20 @@
-"""BioLogic EC-Lab files: the text export ``.mpt`` (own parser) and the binary ``.mpr``
-(through galvani, an optional GPL extra imported only here, only when needed).
+"""BioLogic EC-Lab and BT-Lab files: the text export ``.mpt`` (own parser) and the binary
+``.mpr`` (own reader, :mod:`sescreen.io.mpr`).
 
-``.mpt`` layout: ``EC-Lab ASCII FILE``, ``Nb header lines : N``, a header of ``key : value``
-lines and fixed-width technique settings (20-character key, then one 20-character field per
-sequence), then a tab-separated table whose first row is the column header. Exports vary:
-latin-1/cp1252 or UTF-8, LF or CRLF, decimal commas in German/French locales, ``I/mA`` or
-``<I>/mA``, and exports without any header block.
-
-``.mpr`` layout (settings module ``VMP Set``; offsets in its data, as documented by the
-galvani and yadg projects): technique id at 0x0000, electrode area (float32, cm^2) at
-0x0211, and the technique parameters as ``ns`` (uint16), ``n_params`` (uint16) and then the
-parameters at one of 0x0572, 0x1845, 0x1846 or 0x1847 depending on the EC-Lab version.
+``.mpt`` layout: ``EC-Lab ASCII FILE`` (``BT-Lab ASCII FILE`` for BT-Lab), ``Nb header lines :
+N``, a header of ``key : value`` lines and fixed-width technique settings (20-character key,
+then one 20-character field per sequence), then a tab-separated table whose first row is the
+column header. Exports vary: latin-1/cp1252 or UTF-8, LF or CRLF, decimal commas in
+German/French locales, ``I/mA`` or ``<I>/mA``, absolute date-time stamps in the time column
+(export option ``Time format : Absolute``), a header naming more columns than the rows hold
+(EC-Lab 11.5x/11.6x PEIS recorded with Ece), and exports without any header block.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import math
 import re
-import struct
 from pathlib import Path
 
 import numpy as np
@@ -51,27 +46,6 @@ _TECHNIQUE_NAMES: list[tuple[str, Technique]] = [
     ("linear sweep", Technique.SWEEP),
 ]
 
-# Technique byte of the .mpr settings module -> (EC-Lab name, Technique).
-_MPR_TECHNIQUES: dict[int, tuple[str, Technique]] = {
-    0x04: ("Galvanostatic Cycling with Potential Limitation", Technique.CONSTANT_CURRENT),
-    0x06: ("Cyclic Voltammetry", Technique.SWEEP),
-    0x0B: ("Open Circuit Voltage", Technique.OPEN_CIRCUIT),
-    0x18: ("Chronoamperometry / Chronocoulometry", Technique.CONSTANT_VOLTAGE),
-    0x19: ("Chronopotentiometry", Technique.CONSTANT_CURRENT),
-    0x1C: ("Wait", Technique.OPEN_CIRCUIT),
-    0x1D: ("Potentio Electrochemical Impedance Spectroscopy", Technique.IMPEDANCE),
-    0x1E: ("Galvano Electrochemical Impedance Spectroscopy", Technique.IMPEDANCE),
-    0x30: ("Cyclic Voltammetry", Technique.SWEEP),
-    0x32: ("IR compensation (PEIS)", Technique.IMPEDANCE),
-    0x33: ("Cyclic Voltammetry Advanced", Technique.SWEEP),
-    0x6C: ("Linear Sweep Voltammetry", Technique.SWEEP),
-    0x75: ("Constant Voltage", Technique.CONSTANT_VOLTAGE),
-    0x76: ("Constant Current", Technique.CONSTANT_CURRENT),
-    0x77: ("Galvanostatic Cycling with Potential Limitation", Technique.CONSTANT_CURRENT),
-}
-# Number of technique parameters of CA, whose first parameter is Ei (float32, V).
-_MPR_CA_NPARAMS = {25, 26}
-_MPR_PARAM_OFFSETS = (0x0572, 0x1845, 0x1846, 0x1847)
 _AREA_PLACEHOLDER_CM2 = 0.001  # EC-Lab's default "Electrode surface area"
 
 
@@ -156,6 +130,9 @@ def read_mpt(path: Path, text: str, *, spec: ColumnSpec | None = None,
     if decimal == ",":
         warnings.append("decimal commas read as decimal points")
     warnings += meta.pop("warnings", [])
+    if technique is not Technique.CONSTANT_VOLTAGE:  # E (V) of a PEIS or CV is no hold
+        meta.pop("applied_voltage_v", None)
+        meta.pop("applied_voltage_ref", None)
     return _finish(Measurement(data=data, format="biologic-mpt", columns=columns,
                                warnings=warnings + w, source=str(path), **meta))
 
@@ -279,14 +256,19 @@ def _finish(m: Measurement) -> Measurement:
 
 
 # ---------------------------------------------------------------------------------------
-# .mpr (binary, through galvani)
+# .mpr (binary, sescreen's own reader: sescreen.io.mpr)
 # ---------------------------------------------------------------------------------------
+_MODE_POTENTIOSTATIC, _MODE_GALVANOSTATIC = 2, 1
+
+
 def read_mpr(path: Path, *, spec: ColumnSpec | None = None,
              data: bytes | None = None) -> Measurement:
-    """Read an EC-Lab binary file through galvani (extra ``sescreen[biologic]``).
+    """Read an EC-Lab binary ``.mpr`` file (no optional dependency).
 
-    The settings module is decoded here for the technique, the electrode area and, for
-    chronoamperometry, the set-point ``Ei`` of every sequence.
+    The columns get the names an ``.mpt`` export of the same file has. Two columns the
+    export derives are derived the same way when the binary file lacks them: the current
+    ``<I>/mA`` from the charge increment (``dq/mA.h`` over the time step; GCPL files store no
+    current) and ``control/V`` / ``control/mA`` from the shared ``control/V/mA`` by the mode.
 
     Parameters
     ----------
@@ -297,82 +279,60 @@ def read_mpr(path: Path, *, spec: ColumnSpec | None = None,
     data : bytes, optional
         The file's content, when the caller has read it already.
     """
-    try:
-        from galvani import BioLogic
-    except ImportError:
-        raise FormatError(
-            "reading EC-Lab .mpr files needs the optional galvani package: "
-            "pip install 'sescreen[biologic]', or export the file from EC-Lab as text (.mpt) "
-            "and read that", path=path) from None
-    try:
-        # From memory: galvani leaves a file it opened unclosed when it fails, and a damaged
-        # module length then only reads what is there.
-        mpr = BioLogic.MPRfile(io.BytesIO(path.read_bytes() if data is None else data))
-    except Exception as exc:  # galvani raises bare ValueError/NotImplementedError/struct.error
-        detail = (str(exc).strip().splitlines() or [""])[0][:120]
-        raise FormatError(
-            f"galvani cannot read this .mpr ({type(exc).__name__}: {detail}); export it from "
-            "EC-Lab as text (.mpt) and read that instead", path=path) from None
-    arr = mpr.data
-    names = list(arr.dtype.names or ())
-    modules = {bytes(mod["shortname"]).strip().decode("ascii", "replace"): mod
-               for mod in mpr.modules}
-    meta: dict = {"settings": {}}
-    settings_mod = modules.get("VMP Set")
-    if settings_mod is not None:
-        meta.update(_mpr_settings(bytes(settings_mod["data"])))
-    log_mod = modules.get("VMP LOG")
-    if log_mod is not None:
-        version = _pascal(bytes(log_mod["data"]), 0x03B7)
-        if version and re.fullmatch(r"[\d.]+", version):
-            meta["software_version"] = f"EC-Lab {version}"
-    stamp = getattr(mpr, "timestamp", None) or getattr(mpr, "startdate", None)
-    if stamp is not None:
-        meta["start_time"] = stamp.isoformat()
-    if len(arr) == 0:
-        what = f" ({meta.get('technique_name')})" if meta.get("technique_name") else ""
+    from sescreen.io.mpr import parse_mpr
+
+    f = parse_mpr(path.read_bytes() if data is None else data, path)
+    s = f.settings
+    name = s.get("technique_name")
+    if len(f.table) == 0:
+        what = f" ({name})" if name else ""
         raise FormatError(f"the file holds no data rows{what}: nothing was recorded", path=path)
-    raw = pd.DataFrame({n: np.asarray(arr[n]) for n in names})
-    technique = meta.get("technique", Technique.UNKNOWN)
-    data, columns, warnings = canonical_frame(
-        raw, names, path=path, first_line=None, spec=spec,
+    table, warnings = _derived_columns(f.table), list(f.warnings)
+    if "<I>/mA" in table and "<I>/mA" not in f.table:
+        warnings.append("current <I>/mA derived from dq/mA.h and the time step, as EC-Lab's "
+                        "text export does (the binary file stores no current)")
+    technique = technique_from_name(name)
+    headers = list(table.columns)
+    frame, columns, w = canonical_frame(
+        table, headers, path=path, first_line=None, spec=spec,
         require_current=technique is not Technique.OPEN_CIRCUIT)
-    return _finish(Measurement(data=data, format="biologic-mpr", columns=columns,
-                               warnings=warnings, source=str(path), instrument="BioLogic",
-                               **meta))
+    settings = {k: v for k, v in s.items()
+                if k not in {"technique_name", "area_cm2", "applied_voltage_v",
+                             "applied_voltage_ref"}}
+    if f.loops:
+        settings["loops"] = f.loops
+    m = Measurement(data=frame, format="biologic-mpr", columns=columns,
+                    warnings=warnings + w, source=str(path), instrument="BioLogic",
+                    technique_name=name, area_cm2=s.get("area_cm2"),
+                    applied_voltage_v=s.get("applied_voltage_v"),
+                    applied_voltage_ref=s.get("applied_voltage_ref"),
+                    start_time=f.start_time, software_version=f.software_version,
+                    settings=settings)
+    return _finish(m)
 
 
-def _mpr_settings(d: bytes) -> dict:
-    """Decode what sescreen needs from the ``VMP Set`` module data."""
-    out: dict = {"settings": {}}
-    if not d:
-        return out
-    name, tech = _MPR_TECHNIQUES.get(d[0], (f"EC-Lab technique id 0x{d[0]:02X}",
-                                            Technique.UNKNOWN))
-    out["technique_name"], out["technique"] = name, tech
-    if len(d) >= 0x0215:
-        area = struct.unpack_from("<f", d, 0x0211)[0]
-        # another EC-Lab layout would put other bytes here: keep plausible areas only
-        # (an unknown area makes the analysis ask for one)
-        if np.isfinite(area) and 0 < area < 1e4:
-            out["area_cm2"] = round(float(area), 6)
-    if tech is Technique.CONSTANT_VOLTAGE and d[0] == 0x18:
-        for off in _MPR_PARAM_OFFSETS:
-            if off + 8 > len(d):
-                continue
-            ns, n_params = struct.unpack_from("<HH", d, off)
-            if 1 <= ns <= 100 and n_params in _MPR_CA_NPARAMS:
-                ei = struct.unpack_from("<f", d, off + 4)[0]
-                if np.isfinite(ei) and abs(ei) < 100:
-                    out["applied_voltage_v"] = round(float(ei), 7)
-                    out["settings"]["Ei (V)"] = round(float(ei), 7)
-                    out["settings"]["Ns"] = ns
-                break
+def _derived_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """Add the columns an .mpt export derives from the binary ones (see :func:`read_mpr`)."""
+    out = table.copy()
+    has_current = any(c in out for c in ("I/mA", "<I>/mA"))
+    if not has_current and "dq/mA.h" in out and "time/s" in out:
+        t = out["time/s"].to_numpy()
+        dq = out["dq/mA.h"].to_numpy()
+        dt = np.diff(t, prepend=np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            current = np.where(dt > 0, dq * 3600.0 / dt, np.nan)
+        # a point without a preceding time step: no charge means no current
+        current = np.where(np.isnan(current) & (dq == 0), 0.0, current)
+        bad = np.isnan(current)
+        if bad.any() and (~bad).any():
+            idx = np.where(~bad, np.arange(len(current)), len(current))
+            nxt = np.minimum.accumulate(idx[::-1])[::-1]
+            current[bad] = current[np.minimum(nxt[bad], len(current) - 1)]
+        if not np.isnan(current).any():
+            out["<I>/mA"] = current
+    if "control/V/mA" in out and "mode" in out:
+        control = out["control/V/mA"].to_numpy()
+        mode = out["mode"].to_numpy()
+        out["control/V"] = np.where(mode == _MODE_POTENTIOSTATIC, control, 0.0)
+        out["control/mA"] = np.where(mode == _MODE_GALVANOSTATIC, control, 0.0)
     return out
-
-
-def _pascal(d: bytes, offset: int) -> str | None:
-    if offset >= len(d):
-        return None
-    n = d[offset]
-    return d[offset + 1:offset + 1 + n].decode("latin-1", "replace").strip("\x00 ") or None
