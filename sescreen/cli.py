@@ -90,6 +90,8 @@ def reader_options(func):
         click.option("--voltage-unit", help="Unit of the voltage column, e.g. 'mV'."),
         click.option("--allow-truncated", is_flag=True,
                      help="Drop a truncated last row instead of refusing the file."),
+        click.option("--technique", help="What the record is when the file does not say, "
+                     "e.g. 'constant_voltage'."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -115,6 +117,7 @@ def read_measurement(path: str, *, area: str | None = None, voltage: str | None 
         current_unit=opts.get("current_unit"),
         voltage_unit=opts.get("voltage_unit"),
         allow_truncated=bool(opts.get("allow_truncated")),
+        technique=opts.get("technique"),
         applied_voltage_v=_quantity(voltage, "voltage", "--voltage"),
         area_cm2=None if area_m2 is None else area_m2 * 1e4,
         temperature_k=_quantity(temperature, "temperature", "--temperature"),

@@ -80,7 +80,10 @@ def test_table_dialects(tmp_path, sep, decimal, style, unit, names, time_unit):
     np.testing.assert_allclose(m.time_s, T, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(m.current_a, CURRENT, rtol=1e-9)
     np.testing.assert_allclose(m.data["voltage_v"], voltage)
-    assert m.technique is Technique.CONSTANT_VOLTAGE and m.technique_inferred
+    # a flat measured voltage is no evidence of a hold (issue 12): the user says so
+    assert m.technique is Technique.UNKNOWN and "does not guess" in m.technique_reason
+    m = read(path, technique="constant_voltage")
+    assert m.technique is Technique.CONSTANT_VOLTAGE and not m.technique_inferred
     assert m.applied_voltage_v == pytest.approx(0.05)
 
 
@@ -126,7 +129,7 @@ def test_negative_polarization_and_temperature_column(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("Time (h);Current [nA];T (C);E (mV)\n0;-5,0;30,0;-100\n0,5;-4,0;30,1;-100\n"
                     "1;-3,5;30,0;-100\n")
-    m = read(path)
+    m = read(path, technique="constant_voltage")
     np.testing.assert_allclose(m.time_s, [0, 1800, 3600])
     np.testing.assert_allclose(m.current_a, [-5e-9, -4e-9, -3.5e-9])
     np.testing.assert_allclose(m.data["temperature_k"], [303.15, 303.25, 303.15])

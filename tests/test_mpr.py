@@ -173,3 +173,26 @@ def test_row_size_that_does_not_add_up_is_refused(tmp_path):
     with pytest.raises(FormatError, match=r"does not decode.*\.mpt") as err:
         read(path)
     assert "\n" not in str(err.value)
+
+
+# -- property tests: arbitrary bytes behind the signature ---------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from sescreen.errors import SescreenError  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=st.binary(max_size=3000), cut=st.integers(0, 4000))
+def test_arbitrary_bytes_give_a_measurement_or_a_one_line_error(tmp_path_factory, body, cut):
+    ids, records = _ca_records(8)
+    raw = _mpr(ids, records, 8)
+    data = (raw[:cut] + body) if cut < len(raw) else (b"BIO-LOGIC MODULAR FILE" + body)
+    path = tmp_path_factory.mktemp("fuzz") / "x.mpr"
+    path.write_bytes(data)
+    try:
+        m = read(path)
+    except SescreenError as exc:
+        assert "\n" not in str(exc) and path.name in str(exc)
+    else:
+        assert len(m) > 0

@@ -129,24 +129,60 @@ def test_gamry_ocp_without_current_and_sentinel_temperature(realdata):
         m.require(Technique.CONSTANT_VOLTAGE, purpose="DC polarization")
 
 
-_ISSUE_12_FILES = {"cv.issue_149.mpr", "gcpl.issue_149.mpr", "ocv_absolute_time.mpt",
-                   "peis.issue_225.with_ece.mpt"}
-
-
 def test_every_realdata_file_is_read_or_refused(realdata):
     seen = 0
     for path in sorted(realdata.rglob("*")):
-        if not path.is_file() or path.suffix.lower() not in {".mpt", ".mpr", ".dta"}:
+        if not path.is_file() or path.suffix.lower() not in {".mpt", ".mpr", ".dta", ".txt"}:
             continue
         seen += 1
         try:
             m = read(path)
-        except FormatError as exc:
-            # empty WAIT steps; and the files added for issue 12 (readers for newer EC-Lab
-            # versions, GCPL .mpr, absolute time stamps, PEIS with Ece), refused for now
-            # with a one-line error
-            assert ("wait" in path.name and "no data rows" in str(exc)) or (
-                path.name in _ISSUE_12_FILES and str(exc).count("\n") == 0)
+        except FormatError as exc:  # only the empty WAIT steps hold nothing to read
+            assert "wait" in path.name and "no data rows" in str(exc)
             continue
-        assert len(m) > 0 and "time_s" in m.data
-    assert seen >= 13
+        assert len(m) > 0 and "time_s" in m.data and m.technique_reason
+    assert seen >= 20
+
+
+def test_absolute_time_stamps(realdata):
+    m = read(realdata / "biologic" / "ocv_absolute_time.mpt")
+    assert m.technique is Technique.OPEN_CIRCUIT and len(m) == 4515
+    assert m.time_s[0] == 0 and m.time_s[1] == pytest.approx(0.5)
+    assert m.start_time == "2025-12-11T15:07:26.919000"
+    assert "voltage_v" in m.data  # '<Ewe/V>' is '<Ewe>/V'
+
+
+def test_peis_with_ece_header_quirk(realdata):
+    m = read(realdata / "biologic" / "peis.issue_225.with_ece.mpt")
+    assert m.technique is Technique.IMPEDANCE and len(m) == 32
+    assert m.area_cm2 == pytest.approx(1.131)
+    assert any("'Ewe-Ece/V'" in w for w in m.warnings)
+
+
+@pytest.mark.parametrize("name", ["mb.issue_95.mpt", "btlab_MB_CA1.txt"])
+def test_modulo_bat_is_not_a_hold(realdata, name):
+    m = read(realdata / "biologic" / name)
+    assert m.technique is Technique.CONSTANT_CURRENT and not m.technique_inferred
+    assert "Ns 1 CC" in m.technique_reason
+    assert m.applied_voltage_v is None
+    with pytest.raises(TechniqueError, match="constant-current"):
+        m.require(Technique.CONSTANT_VOLTAGE, purpose="DC polarization")
+    assert [s.technique for s in m.segments()][:2] == [Technique.OPEN_CIRCUIT,
+                                                       Technique.CONSTANT_CURRENT]
+
+
+def test_btlab_export_metadata(realdata):
+    m = read(realdata / "biologic" / "btlab_MB_CA1.txt")
+    assert m.format == "biologic-mpt" and m.software_version == "BT-Lab 1.75"
+    assert "voltage_v" in m.data and m.area_cm2 == pytest.approx(0.001)
+
+
+def test_impedance_table_without_header_is_never_a_hold(realdata, tmp_path):
+    src = read(realdata / "biologic" / "peis.issue_149.mpt")
+    body = src.data[["freq/Hz", "time_s", "current_a"]].copy()
+    body["control/V"] = -0.2e-3
+    path = tmp_path / "eis.csv"
+    body.rename(columns={"time_s": "time/s", "current_a": "I/A"}).to_csv(path, index=False)
+    m = read(path)
+    assert m.technique is Technique.IMPEDANCE and "frequency column" in m.technique_reason
+    assert m.applied_voltage_v is None

@@ -22,12 +22,13 @@ import numpy as np
 import pandas as pd
 
 from sescreen.errors import FormatError, InputError, SescreenError
-from sescreen.io.biologic import MPT_MAGIC, read_mpr, read_mpt, technique_from_name
+from sescreen.io.biologic import MPT_MAGICS, read_mpr, read_mpt, technique_from_name
 from sescreen.io.columns import ColumnSpec, decode_text
 from sescreen.io.gamry import read_dta
 from sescreen.io.measurement import CANONICAL_COLUMNS, ColumnInfo, Measurement, Technique
 from sescreen.io.mpr import MPR_MAGIC
 from sescreen.io.table import read_table
+from sescreen.io.technique import classify
 
 __all__ = [
     "CANONICAL_COLUMNS",
@@ -57,7 +58,7 @@ def sniff_format(path: str | Path, head: bytes | None = None) -> str:
     if head.startswith(MPR_MAGIC):
         return "biologic-mpr"
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
-    if text.startswith(MPT_MAGIC.encode()):
+    if text.startswith(tuple(m.encode() for m in MPT_MAGICS)):
         return "biologic-mpt"
     if text.startswith(b"EXPLAIN"):
         return "gamry-dta"
@@ -180,6 +181,7 @@ def _apply_overrides(m: Measurement, *, applied_voltage_v, area_cm2, temperature
                     f"unknown technique {technique!r}; use one of "
                     f"{', '.join(t.value for t in Technique)}", path=path) from None
         m.technique, m.technique_inferred = tech, False
+        m.technique_reason = f"given by the user (technique={technique!r})"
     for name, value, low, high in [("applied_voltage_v", applied_voltage_v, -100, 100),
                                    ("area_cm2", area_cm2, 0, 1e4),
                                    ("temperature_k", temperature_k, 0, 3000)]:
@@ -201,32 +203,18 @@ def _apply_overrides(m: Measurement, *, applied_voltage_v, area_cm2, temperature
         temps = temps[np.isfinite(temps)]
         if temps.size:  # an empty or all-NaN column states no temperature
             m.temperature_k = float(np.median(temps))
-    if m.technique is Technique.UNKNOWN:
-        _infer_technique(m)
-    return m
-
-
-def _infer_technique(m: Measurement) -> None:
-    """Deduce a constant-voltage or constant-current record from the data.
-
-    A record whose set-point (or measured voltage) stays within max(2 mV, 1 %) over 95 % of
-    its points, while the current changes, is a constant-voltage hold; the converse is a
-    constant-current record. Anything else stays UNKNOWN.
-    """
-    df = m.data
-    if "current_a" not in df or len(df) < 3:
-        return
-    vcol = "control_v" if "control_v" in df else "voltage_v" if "voltage_v" in df else None
-    i = df["current_a"].to_numpy(dtype=float)
-    i_lo, i_hi = np.percentile(i, [2.5, 97.5])
-    i_flat = (i_hi - i_lo) <= max(1e-12, 0.01 * abs(np.median(i)))
-    if vcol is not None:
-        v = df[vcol].to_numpy(dtype=float)
-        v_lo, v_hi = np.percentile(v, [2.5, 97.5])
-        v_flat = (v_hi - v_lo) <= max(2e-3, 0.01 * abs(np.median(v)))
-        if v_flat and not i_flat:
-            m.technique, m.technique_inferred = Technique.CONSTANT_VOLTAGE, True
-            if m.applied_voltage_v is None:
+    if m.technique is Technique.CONSTANT_VOLTAGE and m.applied_voltage_v is None and len(m.data):
+        # a hold stated (by the file or the user) without its voltage: the set-point column,
+        # else the measured voltage when it is flat
+        col = "control_v" if "control_v" in m.data else "voltage_v" if "voltage_v" in m.data \
+            else None
+        if col is not None:
+            v = m.data[col].to_numpy(dtype=float)
+            lo, hi = np.percentile(v, [2.5, 97.5])
+            if col == "control_v" or hi - lo <= max(2e-3, 0.01 * abs(np.median(v))):
                 m.applied_voltage_v = float(np.median(v))
-        elif i_flat and not v_flat:
-            m.technique, m.technique_inferred = Technique.CONSTANT_CURRENT, True
+                what = "control" if col == "control_v" else "measured voltage"
+                m.warnings.append(f"applied voltage taken from the {what} column: "
+                                  f"{m.applied_voltage_v:.6g} V")
+    classify(m)
+    return m

@@ -21,13 +21,19 @@ import numpy as np
 import pandas as pd
 
 from sescreen.errors import FormatError
-from sescreen.io.columns import ColumnSpec, canonical_frame, detect_decimal, read_block
+from sescreen.io.columns import (
+    ColumnSpec,
+    absolute_time,
+    canonical_frame,
+    detect_decimal,
+    read_block,
+)
 from sescreen.io.measurement import Measurement, Technique
 
-__all__ = ["MPR_MAGIC", "read_mpr", "read_mpt", "technique_from_name"]
+__all__ = ["MPT_MAGICS", "read_mpr", "read_mpt", "technique_from_name"]
 
 MPR_MAGIC = b"BIO-LOGIC MODULAR FILE"
-MPT_MAGIC = "EC-Lab ASCII FILE"
+MPT_MAGICS = ("EC-Lab ASCII FILE", "BT-Lab ASCII FILE")
 
 # Technique names as EC-Lab writes them (substring, lower case) -> Technique.
 _TECHNIQUE_NAMES: list[tuple[str, Technique]] = [
@@ -92,7 +98,7 @@ def read_mpt(path: Path, text: str, *, spec: ColumnSpec | None = None,
     """
     lines = text.split("\n")
     warnings: list[str] = []
-    if lines[0].strip().startswith(MPT_MAGIC):
+    if lines[0].strip().startswith(MPT_MAGICS):
         m = re.match(r"\s*Nb header lines\s*:\s*(\d+)", lines[1] if len(lines) > 1 else "")
         if not m:
             raise FormatError("EC-Lab header without 'Nb header lines : N' on line 2; "
@@ -122,7 +128,11 @@ def read_mpt(path: Path, text: str, *, spec: ColumnSpec | None = None,
         what = f" ({meta['technique_name']})" if meta.get("technique_name") else ""
         raise FormatError(f"the file holds a header but no data rows{what}: nothing was "
                           "recorded", path=path)
-    raw = _fit_columns(raw, headers, path=path, line=col_line + 1)
+    raw = _fit_columns(raw, headers, path=path, line=col_line + 1, warnings=warnings)
+    raw, start = absolute_time(raw, headers, meta.get("settings", {}), path=path,
+                               warnings=warnings)
+    if start is not None:
+        meta["start_time"] = start
     technique = technique_from_name(meta.get("technique_name"))
     data, columns, w = canonical_frame(raw, headers, path=path, first_line=col_line + 2,
                                        spec=spec,
@@ -137,10 +147,19 @@ def read_mpt(path: Path, text: str, *, spec: ColumnSpec | None = None,
                                warnings=warnings + w, source=str(path), **meta))
 
 
-def _fit_columns(raw: pd.DataFrame, headers: list[str], *, path, line: int) -> pd.DataFrame:
-    """Drop the empty column made by EC-Lab's trailing tab; refuse any other mismatch."""
+def _fit_columns(raw: pd.DataFrame, headers: list[str], *, path, line: int,
+                 warnings: list[str]) -> pd.DataFrame:
+    """Drop the empty column made by EC-Lab's trailing tab, and the header names after an
+    empty header field that no row fills (EC-Lab 11.5x/11.6x PEIS recorded with Ece names
+    ``Ewe-Ece/V`` there); refuse any other mismatch."""
     while raw.shape[1] > len(headers) and raw.iloc[:, -1].isna().all():
         raw = raw.iloc[:, :-1]
+    n = raw.shape[1]
+    if n < len(headers) and not headers[n].strip():
+        extra = [h for h in headers[n:] if h.strip()]
+        warnings.append(f"the column header names {len(extra)} more column(s) than the rows "
+                        f"hold ({', '.join(map(repr, extra))}, after an empty field): ignored")
+        del headers[n:]
     if raw.shape[1] != len(headers):
         raise FormatError(f"{raw.shape[1]} data columns for the {len(headers)} headers of this "
                           "line; repair the column header or re-export the file",
@@ -166,9 +185,11 @@ def _parse_mpt_header(block: list[str]) -> dict:
         s = line.rstrip()
         if not s.strip():
             continue
-        version = re.match(r"\s*EC-Lab for windows v([\d.]+)\s*\(software\)", s, re.IGNORECASE)
+        version = re.match(r"\s*(EC-Lab|BT-Lab) for windows v([\d.]+)\s*\(software\)", s,
+                           re.IGNORECASE)
         if version:
-            meta["software_version"] = f"EC-Lab {version.group(1)}"
+            product = "BT-Lab" if version.group(1).lower() == "bt-lab" else "EC-Lab"
+            meta["software_version"] = f"{product} {version.group(2)}"
         elif " : " in s:
             key, _, value = s.partition(" : ")
             settings[key.strip()] = value.strip()
@@ -214,7 +235,8 @@ def _area_cm2(text: str) -> float | None:
     if not m:
         return None
     value = float(m.group(1).replace(",", "."))
-    unit = m.group(2).replace("\u00b2", "2")
+    # "\ufffd" or "?": the superscript 2 lost to a wrong encoding on the way
+    unit = re.sub("[\u00b2\ufffd?]$", "2", m.group(2))
     factor = {"cm2": 1.0, "mm2": 0.01, "m2": 1e4, "um2": 1e-8, "\u00b5m2": 1e-8}.get(unit)
     return None if factor is None else value * factor
 

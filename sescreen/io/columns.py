@@ -22,6 +22,7 @@ from sescreen.units import column_unit
 
 __all__ = [
     "ColumnSpec",
+    "absolute_time",
     "canonical_frame",
     "decode_text",
     "detect_decimal",
@@ -64,6 +65,10 @@ def split_header(header: str) -> tuple[str, str | None]:
     ``(header, None)``.
     """
     h = header.strip()
+    if h.startswith("<") and h.endswith(">") and "/" in h:  # "<Ewe/V>" is "<Ewe>/V"
+        name, _, unit = h[1:-1].rpartition("/")
+        if name and _known(unit):
+            return f"<{name.strip()}>", unit.strip()
     m = _BRACKET.match(h)
     if m and m["name"].strip() and (_known(m["unit"]) or re.search(r"\s[\(\[]", h)):
         return m["name"].strip(), m["unit"].strip()
@@ -488,3 +493,60 @@ def _validate(df: pd.DataFrame, path, first_line: int | None) -> None:
             raise FormatError(
                 f"time goes backwards{row}: {t[i]:.6g} s after {t[i - 1]:.6g} s; the file "
                 "may join several runs: split or sort it", path=path, **where)
+
+
+# EC-Lab's "Time format : Absolute ..." export option -> strptime format of its stamps.
+_ABSOLUTE_FORMATS = {"mmddyyyy": "%m/%d/%Y %H:%M:%S.%f", "ddmmyyyy": "%d/%m/%Y %H:%M:%S.%f",
+                     "yyyymmdd": "%Y/%m/%d %H:%M:%S.%f"}
+
+
+def absolute_time(raw: pd.DataFrame, headers: Sequence[str], settings: dict, *, path,
+                  warnings: list[str]) -> tuple[pd.DataFrame, str | None]:
+    """Turn a time column of date-time stamps into seconds from its first point.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        Columns in file order (not modified).
+    headers : sequence of str
+        Their headers; the time column is the first whose name is ``time``.
+    settings : dict
+        Header settings; ``Time format`` (``Absolute MMDDYYYY``) names the date order,
+        else month first (EC-Lab's default) is tried, then day first.
+    path : path-like
+        For messages.
+    warnings : list of str
+        Appended to.
+
+    Returns
+    -------
+    (DataFrame, str or None)
+        The frame with the time column in seconds, and the first stamp (ISO 8601) as the
+        start time; ``(raw, None)`` when the time column holds numbers.
+    """
+    idx = next((k for k, h in enumerate(headers) if _key(split_header(h)[0]) == "time"), None)
+    if idx is None or pd.api.types.is_numeric_dtype(raw.iloc[:, idx]) or not len(raw):
+        return raw, None
+    col = raw.iloc[:, idx].astype(str).str.strip()
+    if not _DATE.match(col.iloc[0]):
+        return raw, None
+    order = str(settings.get("Time format", "")).lower().replace("absolute", "").strip()
+    formats = [_ABSOLUTE_FORMATS[order]] if order in _ABSOLUTE_FORMATS else [
+        _ABSOLUTE_FORMATS["mmddyyyy"], _ABSOLUTE_FORMATS["ddmmyyyy"]]
+    col = col.where(col.str.contains(r"\."), col + ".0")
+    for fmt in formats:
+        stamps = pd.to_datetime(col.str.replace("-", "/"), format=fmt, errors="coerce")
+        if stamps.notna().all():
+            break
+    else:
+        bad = int(np.flatnonzero(stamps.isna().to_numpy())[0])
+        raise FormatError(f"time stamp {col.iloc[bad]!r} (row {bad + 1}) does not read as a date "
+                          "and time; export elapsed time instead (EC-Lab: Time format "
+                          "'Elapsed')", path=path)
+    out = raw.copy()
+    seconds = (stamps - stamps.iloc[0]).dt.total_seconds().to_numpy()
+    out.isetitem(idx, seconds)
+    start = stamps.iloc[0].isoformat()
+    warnings.append(f"absolute time stamps converted to seconds from the first point "
+                    f"({start})")
+    return out, start

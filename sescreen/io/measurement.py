@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +98,8 @@ class Measurement:
         The technique as the file names it (``"Chronoamperometry / Chronocoulometry"``).
     technique_inferred : bool
         True when the technique was deduced from the data, not stated by the file.
+    technique_reason : str or None
+        Why the record is classified so (what the file states, or the evidence).
     applied_voltage_v : float or None
         Potential set-point of a constant-voltage hold, V (first step when several).
     applied_voltage_ref : str or None
@@ -121,6 +124,11 @@ class Measurement:
         Index of this segment when split from a multi-step record (:meth:`segments`).
     tables : dict of str to DataFrame
         Further tables of the file (e.g. Gamry's ``OCVCURVE`` before an ``ZCURVE``).
+    step_techniques : dict of int to Technique
+        Each step's own technique, by ``step`` number, when the file records it (EC-Lab and
+        BT-Lab Modulo Bat ``ctrl_type``); :meth:`segments` gives each segment its own.
+    step_voltages_v, step_references : dict
+        Set-point (V) and its reference of the constant-voltage steps, by ``step`` number.
     """
 
     data: pd.DataFrame
@@ -128,6 +136,7 @@ class Measurement:
     technique: Technique = Technique.UNKNOWN
     technique_name: str | None = None
     technique_inferred: bool = False
+    technique_reason: str | None = None
     applied_voltage_v: float | None = None
     applied_voltage_ref: str | None = None
     area_cm2: float | None = None
@@ -141,6 +150,9 @@ class Measurement:
     warnings: list[str] = field(default_factory=list)
     segment: int | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    step_techniques: dict[int, Technique] = field(default_factory=dict)
+    step_voltages_v: dict[int, float] = field(default_factory=dict)
+    step_references: dict[int, str] = field(default_factory=dict)
 
     # -- convenience accessors -------------------------------------------------------
     def __len__(self) -> int:
@@ -182,6 +194,13 @@ class Measurement:
             return self
         stated = f" ({self.technique_name})" if self.technique_name else ""
         wanted = " or ".join(t.describe() for t in techniques)
+        if self.technique is Technique.UNKNOWN:
+            first = techniques[0].value if techniques else "constant_voltage"
+            why = f": {self.technique_reason}" if self.technique_reason else ""
+            raise TechniqueError(
+                f"sescreen cannot tell what this record is{stated}{why}; {purpose} needs "
+                f"{wanted}: if it is one, say so with technique={first!r} (CLI: --technique "
+                f"{first}) and give the voltage (--voltage)", path=self.source)
         raise TechniqueError(
             f"this is {self.technique.describe()}{stated}, not {wanted}; {purpose} needs "
             f"{wanted}",
@@ -192,51 +211,76 @@ class Measurement:
     def segments(self, by: str | None = None, *, tolerance_v: float = 1e-3) -> list[Measurement]:
         """Split a multi-step record into one Measurement per step.
 
+        Steps are defined by the program: the ``step`` column (EC-Lab ``Ns``) when it
+        changes, else the set-point (``control_v``, or ``control_a``). A sweep (the set-point
+        moving sample by sample, or in a staircase of at least five equal steps) is one
+        segment, not one per sample. Linear in the number of points.
+
         Parameters
         ----------
         by : {"step", "control", None}
-            ``"step"`` splits where the ``step`` column (EC-Lab ``Ns``) changes;
-            ``"control"`` where the set-point (``control_v``, or ``control_a``) changes by
-            more than ``tolerance_v``; None picks ``step`` when it changes, else ``control``.
+            ``"step"`` splits where ``step`` changes; ``"control"`` where the set-point
+            changes by more than ``tolerance_v``; None picks ``step`` when it changes, else
+            ``control``.
         tolerance_v : float
             Set-point change (V, or A for ``control_a``) that starts a new segment.
 
         Returns
         -------
         list of Measurement
-            In time order; a record without steps gives ``[self]``. Each segment's
-            ``applied_voltage_v`` is the median set-point of its rows, when known.
+            In time order; a record without steps gives ``[self]``. Each segment carries its
+            step's own technique and set-point when the file records them
+            (:attr:`step_techniques`), else the median set-point of its rows.
         """
-        df = self.data
-        if len(df) == 0:
+        bounds = self.segment_bounds(by, tolerance_v=tolerance_v)
+        if len(bounds) == 1:
             return [self]
-        labels = None
-        if by in (None, "step") and "step" in df and df["step"].nunique() > 1:
-            labels = (df["step"].diff().fillna(0) != 0).cumsum().to_numpy()
-        elif by in (None, "control"):
+        df = self.data
+        steps = df["step"].to_numpy() if "step" in df else None
+        use_control = False
+        if "control_v" in df and self.technique is Technique.CONSTANT_VOLTAGE:
+            control = df["control_v"].to_numpy(dtype=float)
+            medians = [float(np.median(control[a:b])) for a, b in bounds]
+            # a set-point given versus the open-circuit potential keeps the header's value
+            use_control = self.applied_voltage_v is None or any(
+                abs(v - self.applied_voltage_v) < 5e-3 for v in medians)
+        out = []
+        for k, (a, b) in enumerate(bounds):
+            technique, applied, ref = self.technique, self.applied_voltage_v, \
+                self.applied_voltage_ref
+            step = int(steps[a]) if steps is not None else None
+            if step is not None and step in self.step_techniques:
+                technique = self.step_techniques[step]
+                applied = self.step_voltages_v.get(step)
+                ref = self.step_references.get(step)
+            elif use_control:
+                applied = medians[k]
+            out.append(dataclasses.replace(
+                self, data=df.iloc[a:b].reset_index(drop=True), segment=k, technique=technique,
+                applied_voltage_v=applied, applied_voltage_ref=ref, warnings=list(self.warnings)))
+        return out
+
+    def segment_bounds(self, by: str | None = None, *,
+                       tolerance_v: float = 1e-3) -> list[tuple[int, int]]:
+        """Row ranges ``[(start, stop), ...]`` of :meth:`segments`, without copying data."""
+        if by not in (None, "step", "control"):
+            raise ValueError(f"by must be 'step', 'control' or None, not {by!r}")
+        df = self.data
+        n = len(df)
+        starts = None
+        if n and by in (None, "step") and "step" in df:
+            s = df["step"].to_numpy()
+            change = np.flatnonzero(s[1:] != s[:-1]) + 1
+            if change.size:
+                starts = change
+        if starts is None and n and by in (None, "control"):
             col = "control_v" if "control_v" in df else "control_a" if "control_a" in df else None
             if col is not None:
-                jumps = df[col].diff().abs().fillna(0) > tolerance_v
-                labels = jumps.cumsum().to_numpy()
-        elif by not in ("step", "control"):
-            raise ValueError(f"by must be 'step', 'control' or None, not {by!r}")
-        if labels is None or labels.max() == 0:
-            return [self]
-        parts = [df.iloc[idx].reset_index(drop=True)
-                 for idx in pd.Series(range(len(df))).groupby(labels).indices.values()]
-        # Each segment's set-point comes from its control column when that column is
-        # referred like the header's set-point (they agree on some segment); a set-point
-        # given versus the open-circuit potential keeps the header's value.
-        medians = [float(np.median(p["control_v"])) for p in parts] if "control_v" in df else []
-        use_control = bool(medians) and self.technique is Technique.CONSTANT_VOLTAGE and (
-            self.applied_voltage_v is None
-            or any(abs(v - self.applied_voltage_v) < 5e-3 for v in medians))
-        out = []
-        for k, part in enumerate(parts):
-            applied = medians[k] if use_control else self.applied_voltage_v
-            out.append(dataclasses.replace(self, data=part, segment=k, applied_voltage_v=applied,
-                                           warnings=list(self.warnings)))
-        return out
+                starts = _setpoint_steps(df[col].to_numpy(dtype=float), tolerance_v)
+        if starts is None or not len(starts):
+            return [(0, n)]
+        edges = [0, *starts.tolist(), n]
+        return list(itertools.pairwise(edges))
 
     # -- reporting -------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
@@ -263,7 +307,8 @@ class Measurement:
             "columns": list(self.data.columns),
             "units": {c.name: c.unit for c in self.columns},
             "original_columns": {c.name: c.original for c in self.columns},
-            "n_segments": len(self.segments()),
+            "technique_reason": self.technique_reason,
+            "n_segments": len(self.segment_bounds()),
             "warnings": list(self.warnings),
         })
 
@@ -273,6 +318,7 @@ class Measurement:
             f"{self.name}: {s['format']}, {self.technique.describe()}"
             + (f" [{s['technique_name']}]" if s["technique_name"] else "")
             + (" (inferred from the data)" if self.technique_inferred else ""),
+            *([f"  why: {self.technique_reason}"] if self.technique_reason else []),
             f"  points: {s['n_points']}, time span: {s['time_span_s']:.6g} s",
         ]
         if s["current_min_a"] is not None:
@@ -299,3 +345,42 @@ class Measurement:
             lines.append(f"    {c.name}{arrow}")
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+
+_RAMP_MIN_STEPS = 5  # equal same-sign set-point steps in a row that make a sweep
+_HOLD_FACTOR = 10  # a run this many times longer than the ramp's steps is a hold after it
+
+
+def _setpoint_steps(v: np.ndarray, tolerance: float) -> np.ndarray:
+    """Start indexes of the steps of a set-point record (see :meth:`Measurement.segments`).
+
+    Jumps larger than ``tolerance`` split the record, except inside a ramp: a chain of at
+    least ``_RAMP_MIN_STEPS`` jumps of the same sign and similar size (within a factor 2)
+    is one sweep; a long run after a ramp (a hold at its end) starts a segment of its own.
+    """
+    jumps = np.flatnonzero(np.abs(np.diff(v)) > tolerance) + 1
+    if jumps.size == 0:
+        return jumps
+    d = v[jumps] - v[jumps - 1]
+    runs = np.diff(np.r_[jumps, len(v)])  # length of the run each jump starts
+    ratio = np.abs(d[1:]) / np.maximum(np.abs(d[:-1]), 1e-300)
+    linked = (np.sign(d[1:]) == np.sign(d[:-1])) & (ratio > 0.5) & (ratio < 2.0)
+    chain = np.r_[0, np.cumsum(~linked)]
+    size = np.bincount(chain)
+    first = np.r_[True, ~linked]
+    ramp = size[chain] >= _RAMP_MIN_STEPS
+    total = np.bincount(chain, weights=runs)
+    # a ramp starts a segment after a hold (a run much longer than its steps) or another
+    # ramp (a reversal), not after a step of its own length
+    before = np.r_[jumps[0], runs[:-1]]
+    after_ramp = np.r_[False, ramp[:-1]]
+    short = before < _HOLD_FACTOR * total[chain] / size[chain]
+    keep = ~(ramp & ~first) & ~(ramp & first & short & ~after_ramp)
+    last = np.r_[~linked, True]
+    # mean run of each chain without its last run, compared with that last run
+    ends = np.flatnonzero(last)
+    inner = (total[chain[ends]] - runs[ends]) / np.maximum(size[chain[ends]] - 1, 1)
+    hold = (size[chain[ends]] >= _RAMP_MIN_STEPS) & (runs[ends] >= _HOLD_FACTOR *
+                                                       np.maximum(inner, 1.0))
+    keep[ends[hold]] = True
+    return jumps[keep]
