@@ -371,14 +371,18 @@ def arrhenius(inputs, convention, at, material, thickness, area, temperatures, m
               default="pressure", show_default=True,
               help="pressure: eq. (3); griffith: flaw + K_IC; han2019: the reported values.")
 @click.option("--k-ic", "k_ic", help="Fracture toughness for griffith, e.g. '1.25 MPa*m^0.5'.")
-@click.option("--flaw", help="Flaw depth for griffith, e.g. '10um'.")
-@click.option("--geometry-factor", type=float, default=1.12, show_default=True,
-              help="Y of the Griffith form.")
+@click.option("--flaw", help="Flaw size for griffith, e.g. '10um' (radius of an internal "
+              "crack, depth of a surface crack).")
+@click.option("--crack", type=click.Choice(["internal", "surface"]), default="internal",
+              show_default=True, help="Griffith geometry: internal penny-shaped crack "
+              "(Y = 2/pi, Li deposited inside the SE) or surface crack (Y = 1.12).")
+@click.option("--geometry-factor", type=float, default=None,
+              help="An explicit Y of the Griffith form (overrides --crack).")
 @click.option("--asr", help="Interfacial or grain-boundary area-specific resistance, e.g. "
               "'100 ohm*cm^2': adds j_crit = |phi_c| / ASR.")
 @click.option("--overpotential", help="Inverse: the stress for this phi_c, e.g. '-20mV'.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def mechanics(fracture_stress, model, k_ic, flaw, geometry_factor, asr, overpotential,
+def mechanics(fracture_stress, model, k_ic, flaw, crack, geometry_factor, asr, overpotential,
               as_json):
     """Critical overpotential for lithium deposited inside the electrolyte (METHODS eq. 3)."""
     from sescreen import mechanics as mech
@@ -410,7 +414,8 @@ def mechanics(fracture_stress, model, k_ic, flaw, geometry_factor, asr, overpote
     result = mech.critical_overpotential(
         _quantity(fracture_stress, "pressure", "--fracture-stress"), model=model,
         fracture_toughness_pa_sqrt_m=_quantity(k_ic, "fracture_toughness", "--k-ic"),
-        flaw_size_m=_quantity(flaw, "length", "--flaw"), geometry_factor=geometry_factor)
+        flaw_size_m=_quantity(flaw, "length", "--flaw"), crack=crack,
+        geometry_factor=geometry_factor)
     out = result.summary()
     if asr is not None:
         asr_ohm_cm2 = _quantity(asr, "area_resistance", "--asr") * 1e4

@@ -14,10 +14,23 @@ Models (each labelled, with its inputs, in every result):
 
     -4.04 mV at 30 MPa, -13.47 mV at 100 MPa.
 
-``griffith``: a surface flaw of depth a opens when K_I = Y p sqrt(pi a) reaches K_IC
-(Porz et al., Adv. Energy Mater. 7, 1701003 (2017)),
+``griffith``: a flaw filled with lithium at pressure p opens when its stress intensity
+K_I = Y p sqrt(pi a) reaches K_IC (the Griffith/Irwin criterion applied to lithium
+deposits by Porz et al., Adv. Energy Mater. 7, 1701003 (2017)),
 
-    phi_c = -Omega_Li K_IC / (F Y sqrt(pi a)),  Y ~ 1.12.
+    phi_c = -Omega_Li K_IC / (F Y sqrt(pi a)).
+
+Two crack geometries, named (``crack=``; METHODS section 9; stress-intensity factors from
+Tada, Paris & Irwin, *The Stress Analysis of Cracks Handbook*, 3rd ed. (ASME, 2000)):
+
+- ``"internal"`` (default): a penny-shaped crack of radius a inside the electrolyte under
+  internal pressure p, K_I = 2 p sqrt(a / pi), i.e. Y = 2 / pi = 0.637. This is the
+  geometry of lithium deposited *inside* the electrolyte (Han et al. 2019's mechanism);
+- ``"surface"``: a shallow edge (surface) crack of depth a, Y = 1.12: lithium entering
+  from the anode surface (the Porz et al. setting).
+
+The internal crack needs 1.12 / 0.637 = 1.76x the pressure (and |phi_c|) of a surface
+flaw of the same size.
 
 ``han2019`` (as REPORTED, not derived): Han et al. 2019, citing Raj & Wolfenstine,
 J. Power Sources 343, 119 (2017), state -17 mV at 30 MPa and -27 mV at 100 MPa. Equation (3)
@@ -45,6 +58,7 @@ from sescreen.constants import FARADAY
 from sescreen.errors import InputError
 
 __all__ = [
+    "CRACK_GEOMETRIES",
     "HAN2019_REPORTED",
     "LI_MOLAR_VOLUME_M3",
     "MODELS",
@@ -59,7 +73,10 @@ LI_MOLAR_VOLUME_M3 = 6.941 / 0.534 * 1e-6
 #: The (fracture stress Pa, phi_c V) pairs Han et al. 2019 report.
 HAN2019_REPORTED = ((30e6, -0.017), (100e6, -0.027))
 MODELS = ("pressure", "griffith", "han2019")
-GRIFFITH_Y = 1.12  #: geometry factor of a shallow surface flaw
+#: Griffith geometry factors Y (K_I = Y p sqrt(pi a)): internal penny-shaped crack of radius
+#: a under internal pressure (2 / pi) and shallow surface crack of depth a (1.12); Tada,
+#: Paris & Irwin, The Stress Analysis of Cracks Handbook.
+CRACK_GEOMETRIES = {"internal": 2.0 / math.pi, "surface": 1.12}
 
 
 @dataclass(frozen=True)
@@ -83,6 +100,7 @@ class CriticalOverpotential:
     label: str
     inputs: dict[str, float]
     warnings: tuple[str, ...] = field(default=())
+    crack: str | None = None  #: Griffith geometry: "internal", "surface" or "user"
 
     def critical_current_density(self, asr_ohm_cm2: float) -> float:
         """j_crit = |phi_c| / ASR, mA/cm^2 (a model: see the module docstring)."""
@@ -92,7 +110,7 @@ class CriticalOverpotential:
         return {"critical_overpotential_v": self.critical_overpotential_v, "model": self.model,
                 "inputs": dict(self.inputs), "label": self.label,
                 "critical_overpotential_mv": self.critical_overpotential_v * 1e3,
-                "warnings": list(self.warnings)}
+                "crack": self.crack, "warnings": list(self.warnings)}
 
     def __str__(self) -> str:
         ins = ", ".join(f"{k} = {v:.4g}" for k, v in self.inputs.items())
@@ -116,7 +134,8 @@ def critical_overpotential(
     model: str = "pressure",
     fracture_toughness_pa_sqrt_m: float | None = None,
     flaw_size_m: float | None = None,
-    geometry_factor: float = GRIFFITH_Y,
+    crack: str = "internal",
+    geometry_factor: float | None = None,
     molar_volume_m3: float = LI_MOLAR_VOLUME_M3,
 ) -> CriticalOverpotential:
     """Critical overpotential for fracture by lithium deposited inside the electrolyte.
@@ -130,9 +149,13 @@ def critical_overpotential(
     fracture_toughness_pa_sqrt_m : float
         K_IC, Pa m^0.5 (``griffith``; LLZO ~1.25e6, Li2S-P2S5 glass ~0.23e6).
     flaw_size_m : float
-        Flaw depth a, m (``griffith``).
-    geometry_factor : float
-        Y of the Griffith form (1.12).
+        Flaw size a, m (``griffith``): the radius of an internal penny-shaped crack, the
+        depth of a surface crack.
+    crack : {"internal", "surface"}
+        Griffith geometry (module docstring): ``internal`` (Y = 2/pi, lithium deposited
+        inside the electrolyte; default) or ``surface`` (Y = 1.12).
+    geometry_factor : float, optional
+        An explicit Y, overriding ``crack`` (labelled as user-given).
     molar_volume_m3 : float
         Omega_Li, m^3/mol (default 1.2998e-5).
 
@@ -150,13 +173,24 @@ def critical_overpotential(
     if model == "griffith":
         kic = _positive("fracture toughness K_IC", fracture_toughness_pa_sqrt_m)
         a = _positive("flaw size", flaw_size_m)
-        y = _positive("geometry factor", geometry_factor)
+        if crack not in CRACK_GEOMETRIES:
+            raise InputError(f"unknown crack geometry {crack!r}; choose "
+                             f"{' or '.join(CRACK_GEOMETRIES)}")
+        if geometry_factor is None:
+            y = CRACK_GEOMETRIES[crack]
+            what = ("internal penny-shaped crack, K_I = 2 p sqrt(a / pi), Y = 2/pi"
+                    if crack == "internal" else "surface crack, Y = 1.12")
+        else:
+            y = _positive("geometry factor", geometry_factor)
+            crack, what = "user", f"user-given Y = {y:g}"
         p_crit = kic / (y * math.sqrt(math.pi * a))
         return CriticalOverpotential(
             -omega * p_crit / FARADAY, model,
-            "Griffith flaw K_I = Y p sqrt(pi a) = K_IC (Porz et al. 2017)",
+            f"Griffith: K_I = Y p sqrt(pi a) = K_IC, {what} (Tada, Paris & Irwin; "
+            "Porz et al. 2017)",
             {"fracture_toughness_pa_sqrt_m": kic, "flaw_size_m": a, "geometry_factor": y,
-             "molar_volume_m3": omega, "critical_pressure_pa": p_crit})
+             "molar_volume_m3": omega, "critical_pressure_pa": p_crit},
+            crack=crack)
     if model == "han2019":
         sf = _positive("fracture stress", fracture_stress_pa)
         (s1, p1), (s2, p2) = HAN2019_REPORTED

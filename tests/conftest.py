@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"
 EXAMPLES = ROOT / "datasets" / "examples"
+BENCHMARKS = Path(__file__).resolve().parent / "benchmarks"
+
+
+def load_benchmark(filename: str):
+    """Import a script of tests/benchmarks by file path (the folder is not a package), so a
+    fast sample of a benchmark can run in the default suite."""
+    name = "_bench_" + Path(filename).stem
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, BENCHMARKS / filename)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 @pytest.fixture(scope="session")

@@ -37,12 +37,29 @@ def test_reported_mode_is_labelled_and_warns_outside_range():
 
 
 def test_griffith_and_inverses():
-    r = mechanics.critical_overpotential(model="griffith", fracture_toughness_pa_sqrt_m=1.25e6,
-                                         flaw_size_m=10e-6)
+    surface = mechanics.critical_overpotential(
+        model="griffith", fracture_toughness_pa_sqrt_m=1.25e6, flaw_size_m=10e-6,
+        crack="surface")
     p = 1.25e6 / (1.12 * np.sqrt(np.pi * 10e-6))
-    assert r.inputs["critical_pressure_pa"] == pytest.approx(p)
-    assert r.critical_overpotential_v == pytest.approx(-mechanics.LI_MOLAR_VOLUME_M3 * p
-                                                       / 96485.33212)
+    assert surface.inputs["critical_pressure_pa"] == pytest.approx(p)
+    assert surface.critical_overpotential_v == pytest.approx(-mechanics.LI_MOLAR_VOLUME_M3 * p
+                                                             / 96485.33212)
+    # the default: an internal penny-shaped crack of radius a, K_I = 2 p sqrt(a / pi)
+    internal = mechanics.critical_overpotential(
+        model="griffith", fracture_toughness_pa_sqrt_m=1.25e6, flaw_size_m=10e-6)
+    assert internal.crack == "internal" and surface.crack == "surface"
+    assert internal.inputs["critical_pressure_pa"] == pytest.approx(
+        1.25e6 / (2 * np.sqrt(10e-6 / np.pi)))
+    assert internal.critical_overpotential_v / surface.critical_overpotential_v == \
+        pytest.approx(1.12 * np.pi / 2)
+    assert "penny" in internal.label and "1.12" in surface.label
+    user = mechanics.critical_overpotential(
+        model="griffith", fracture_toughness_pa_sqrt_m=1.25e6, flaw_size_m=10e-6,
+        geometry_factor=1.0)
+    assert user.crack == "user" and user.inputs["geometry_factor"] == 1.0
+    with pytest.raises(InputError, match="crack geometry"):
+        mechanics.critical_overpotential(model="griffith", fracture_toughness_pa_sqrt_m=1e6,
+                                         flaw_size_m=1e-6, crack="edge")
     for model in ("pressure", "han2019"):
         phi = mechanics.critical_overpotential(55e6, model=model).critical_overpotential_v
         assert mechanics.fracture_stress_for(phi, model=model) == pytest.approx(55e6)

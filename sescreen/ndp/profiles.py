@@ -16,9 +16,14 @@ Corrections, in this order (the order of the NIST ``ndp`` package):
    holds when both 10B alpha groups are counted; counting only the 1472 keV alpha_1 group
    needs its branching (~0.94): ``alpha1_only=True``.
 
-Counting uncertainties are Poisson (sqrt of raw counts) propagated through every step.
-Channels are grouped (the paper: 10 channels for density, 60-80 for profiles); a group's
-volumetric density is its areal density over the depth it spans.
+Counting uncertainties are Poisson, propagated through every step. Channels are grouped (the
+paper: 10 channels for density, 60-80 for profiles); a group's volumetric density is its
+areal density over the depth it spans. A group with N raw counts gets the variance N + 1
+counts^2, not N: with a flat prior on the Poisson mean its posterior is Gamma(N + 1, 1),
+whose variance is N + 1 (the same variance as Mighell's chi-square-gamma statistic, Mighell,
+ApJ 518, 380 (1999)). An empty group thus keeps an error of one count (the 84 % upper limit
+of a zero count is 1.84, Gehrels, ApJ 303, 336 (1986)) instead of zero, which would weigh
+it infinitely in every fit downstream; for N >= 100 the change is below 0.5 %.
 
 Regions: the surface region (current collector, plated Li, near-surface electrolyte) up to
 where the surface peak's tail ends, and the bulk region beyond (electrolyte only). The
@@ -47,6 +52,8 @@ __all__ = [
     "Standard",
     "analyse",
     "areal_density",
+    "bin_profiles",
+    "count_unit",
     "detect_onset",
     "host_lithium_density",
     "uniformity_test",
@@ -102,7 +109,7 @@ def areal_density(series: SpectrumSeries, standard: Standard, *, background=None
         Shape (n_frames, n_channels) each.
     """
     raw = series.counts.astype(float)
-    scale = (series.real_time_s / series.live_time_s) * (monitor_ref / series.monitor)
+    scale = _count_scale(series, monitor_ref)
     rate = raw * scale[:, None]
     var = raw * scale[:, None] ** 2
     if background is not None:
@@ -114,6 +121,19 @@ def areal_density(series: SpectrumSeries, standard: Standard, *, background=None
         var = var + bg * bg_scale**2
     k = standard.factor(alpha1_only=alpha1_only) / monitor_ref
     return rate * k, np.sqrt(var) * k
+
+
+def _count_scale(series: SpectrumSeries, monitor_ref: float = 1.0) -> np.ndarray:
+    """Dead-time and monitor factor per frame: corrected counts per raw count."""
+    return (series.real_time_s / series.live_time_s) * (monitor_ref / series.monitor)
+
+
+def count_unit(series: SpectrumSeries, standard: Standard, *, alpha1_only: bool = False,
+               monitor_ref: float = 1.0) -> np.ndarray:
+    """Areal density of one raw count per frame, atoms/cm^2 (the scale of the N + 1
+    counting variance of :func:`bin_profiles`)."""
+    return _count_scale(series, monitor_ref) * standard.factor(alpha1_only=alpha1_only) / (
+        monitor_ref)
 
 
 def host_lithium_density(formula: str, density_g_cm3: float) -> float:
@@ -142,9 +162,18 @@ class DepthProfiles:
 
 
 def bin_profiles(areal, areal_err, energy_kev, depth_cal: DepthCalibration, *,
-                 channels_per_bin: int, depth_window_um: tuple[float, float]) -> DepthProfiles:
+                 channels_per_bin: int, depth_window_um: tuple[float, float],
+                 unit=None) -> DepthProfiles:
     """Group channels into depth bins inside the window (counting errors added in
-    quadrature) and divide by the depth each bin spans."""
+    quadrature) and divide by the depth each bin spans.
+
+    Parameters
+    ----------
+    unit : array-like, optional
+        Areal density of one raw count per frame, atoms/cm^2 (:func:`count_unit`): each
+        bin's variance gains one count, N -> N + 1 (module docstring), so an empty bin
+        is not weighted infinitely. Without it, the plain sqrt(N) errors.
+    """
     depth_cal.check_window(*depth_window_um)
     lo_e, hi_e = depth_cal.energy_range_kev
     e = np.asarray(energy_kev)
@@ -159,7 +188,10 @@ def bin_profiles(areal, areal_err, energy_kev, depth_cal: DepthCalibration, *,
     idx = idx[idx.size % channels_per_bin:]
     groups = idx.reshape(-1, channels_per_bin)
     a = areal[:, groups].sum(axis=2)
-    a_err = np.sqrt((areal_err[:, groups] ** 2).sum(axis=2))
+    a_var = (areal_err[:, groups] ** 2).sum(axis=2)
+    if unit is not None:
+        a_var = a_var + np.asarray(unit, dtype=float).reshape(-1, 1) ** 2
+    a_err = np.sqrt(a_var)
     gain = float(np.median(np.diff(e)))
     e_lo = e[groups[:, 0]] - gain / 2
     e_hi = e[groups[:, -1]] + gain / 2
@@ -374,7 +406,8 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
                       "meaningful; give the standard's counts")
     areal, err = areal_density(series, standard, background=background, alpha1_only=alpha1_only)
     prof = bin_profiles(areal, err, energy, depth_cal, channels_per_bin=channels_per_bin,
-                        depth_window_um=window)
+                        depth_window_um=window,
+                        unit=count_unit(series, standard, alpha1_only=alpha1_only))
     inc = prof.density - prof.density[reference_frame]
     inc_err = np.sqrt(prof.density_err**2 + prof.density_err[reference_frame] ** 2)
     if boundary_um is None:
