@@ -7,17 +7,11 @@ plating at a target current density? The piece design workflows import.
 >>> judge(df["sigma_e"], lo=df["lo"], hi=df["hi"])   # vectorized: 1e6 rows < 1 s # doctest: +SKIP
 
 Han et al. 2019 [P]: dendrite-free plating needs sigma_e < 1e-10 S/cm at 1 mA/cm^2 and
-< 1e-12 S/cm at 10 mA/cm^2 (room temperature). Sources of a threshold (``source=``):
-
-``han2019``
-    The paper's stated values; other current densities on the log-log line through the
-    two stated points (slope -1/2: CCD ~ sigma_e^-1/2), labelled as interpolated.
-``construction``
-    The two-point line through LLZO and LiPON that reproduces them (1.15e-10, 1.0e-12;
-    :func:`sescreen.ccd.paper_construction`).
-``fit``
-    The censored regression over the curated dataset, with intervals
-    (:func:`sescreen.ccd.fit_ccd`).
+< 1e-12 S/cm at 10 mA/cm^2 (room temperature). The thresholds and their sources
+(``source=``: ``han2019`` stated, ``construction`` the paper's two-point line, ``fit`` the
+censored Bayesian regression over the curated dataset, a distribution) live in
+:mod:`sescreen.thresholds` and are re-exported here (:func:`max_sigma_e`,
+:func:`predicted_ccd`, :class:`Threshold`, :data:`SIGMA_E_MAX_1MA`, ...).
 
 The rule (METHODS section 6; it can never pass a value its own interval does not support)
 -----------------------------------------------------------------------------------------
@@ -37,15 +31,20 @@ from a standard error under a log-normal error: ``10**(log10 v +- 1.96 sd_log10)
 ``sd_log10 = stderr / (v ln 10)``, i.e. ``v exp(+-1.96 stderr / v)``. A point value with no
 uncertainty is the interval ``v .. v``: it passes or fails as a plain comparison.
 
-The threshold's own uncertainty (``source="fit"``, whose thresholds have bootstrap 95 %
-intervals): the distances in log10 from the point value to the interval's ends and the
-threshold's half-widths are added **in quadrature**, side by side: the decision interval is
-``log10 v + sqrt((log10 hi - log10 v)^2 + h_lo^2)`` at the top, with ``h_lo = log10 T -
-log10 T_lo``, and ``log10 v - sqrt((log10 v - log10 lo)^2 + h_hi^2)`` at the bottom. It is
-the 95 % interval of the margin log10 T - log10 sigma_e for independent, roughly log-normal
-errors, and reduces to the plain rule when the threshold is exact. Where there is no finite
-point value inside the interval, the threshold's half-width is added linearly
-(conservative). The stated (``han2019``) and constructed thresholds are exact.
+The threshold's own uncertainty (``source="fit"``, whose thresholds are posterior
+distributions, :mod:`sescreen.thresholds`): the rule is applied to the margin
+log10 T - log10 sigma_e with both uncertain. PASS iff P(pass) = P(sigma_e < T) > 0.975, FAIL
+iff P(pass) < 0.025, computed from T's actual (skewed) draws and the two-piece normal of
+sigma_e through its interval; this is "the 95 % interval of the margin lies above (below)
+zero", and reduces to the plain rule when T is exact. A one-sided result is judged at its
+known end (an upper bound can pass when P(T > hi) > 0.975, never fail; a lower bound can
+fail when P(T > lo) < 0.025, never pass). The decision interval reported is the sigma_e
+interval equivalent to the margin's 95 % interval (median threshold minus the margin's
+quantiles). A threshold known only by an interval (:func:`decide` with
+``threshold_interval``) is combined **in quadrature**: ``log10 v + sqrt((log10 hi -
+log10 v)^2 + h_lo^2)`` at the top, with ``h_lo = log10 T - log10 T_lo``, and ``log10 v -
+sqrt((log10 v - log10 lo)^2 + h_hi^2)`` at the bottom (linearly where there is no finite
+point value). The stated (``han2019``) and constructed thresholds are exact.
 
 Secondary figures, per target:
 
@@ -55,9 +54,10 @@ Secondary figures, per target:
   +10 decades;
 - P(pass), the probability that sigma_e is below the threshold, from the interval actually
   reported: a two-piece log-normal through ``lo``, the point value and ``hi`` (each side's sd
-  is its half-width / 1.96, combined in quadrature with the threshold's sd on the side that
-  matters), so P(pass) > 0.975 exactly when the exact-threshold rule says pass. None (NaN in
-  :func:`judge`) for a one-sided result, and without any uncertainty.
+  is its half-width / 1.96), against the threshold's draws when it has them (else combined
+  in quadrature with the threshold interval's sd on the side that matters), so P(pass) >
+  0.975 exactly when the rule says pass. None (NaN in :func:`judge`) for a one-sided result,
+  and without any uncertainty at all.
 
 The thresholds are stated at room temperature: a sigma_e at another temperature is judged as
 given, with a warning (extrapolate it first with :mod:`sescreen.arrhenius`).
@@ -72,6 +72,15 @@ from typing import Any
 import numpy as np
 
 from sescreen.errors import InputError
+from sescreen.thresholds import (
+    SIGMA_E_MAX_1MA,
+    SIGMA_E_MAX_10MA,
+    SOURCES,
+    Threshold,
+    max_sigma_e,
+    predicted_ccd,
+)
+from sescreen.thresholds import Z95 as _Z95
 
 __all__ = [
     "OUTCOMES",
@@ -90,104 +99,10 @@ __all__ = [
     "verdict",
 ]
 
-SOURCES = ("han2019", "construction", "fit")
 #: The three outcomes, in the order of their codes (0, 1, 2) and of ranking (best first).
 OUTCOMES = ("pass", "fail", "inconclusive")
 _RANK_ORDER = {"pass": 0, "inconclusive": 1, "fail": 2}
-_HAN = "Han et al., Nature Energy 4, 187 (2019), doi:10.1038/s41560-018-0312-z"
 _ROOM_K = 298.15
-_Z95 = 1.959963984540054  # two-sided 95 % point of the normal distribution
-
-
-@dataclass(frozen=True)
-class Threshold:
-    """A maximum electronic conductivity for a target current density."""
-
-    sigma_e_max: float  #: S/cm
-    ccd_ma_cm2: float  #: mA/cm^2
-    source: str
-    label: str
-    interval: tuple[float, float] | None = None  #: 95 % interval of sigma_e_max, S/cm
-
-    def __float__(self) -> float:
-        return self.sigma_e_max
-
-    @property
-    def half_widths(self) -> tuple[float, float]:
-        """Distances in log10 from the threshold down and up to its 95 % interval's ends
-        (0, 0 for an exact threshold)."""
-        if self.interval is None:
-            return 0.0, 0.0
-        lt = math.log10(self.sigma_e_max)
-        return (max(lt - math.log10(self.interval[0]), 0.0),
-                max(math.log10(self.interval[1]) - lt, 0.0))
-
-
-#: sigma_e must stay below this for dendrite-free plating at 1 mA/cm^2 (Han 2019, stated).
-SIGMA_E_MAX_1MA = Threshold(1e-10, 1.0, "han2019", f"stated in {_HAN}")
-#: ... and below this at 10 mA/cm^2 (Han 2019, stated).
-SIGMA_E_MAX_10MA = Threshold(1e-12, 10.0, "han2019", f"stated in {_HAN}")
-
-
-def _line(source: str):
-    from sescreen import ccd
-
-    if source == "construction":
-        return ccd.paper_construction()
-    if source == "fit":
-        return ccd.fit_ccd()
-    raise InputError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
-
-
-def _han_sigma_max(ccd_ma_cm2):
-    """On the log-log line through the two stated thresholds: sigma = 1e-10 ccd^-2."""
-    return 1e-10 * np.asarray(ccd_ma_cm2, dtype=float) ** -2.0
-
-
-def max_sigma_e(ccd_ma_cm2: float, *, source: str = "han2019") -> Threshold:
-    """The largest electronic conductivity (S/cm) allowing dendrite-free plating at
-    ``ccd_ma_cm2`` (mA/cm^2), from ``source``."""
-    ccd = float(ccd_ma_cm2)
-    if not (math.isfinite(ccd) and ccd > 0):
-        raise InputError(f"current density {ccd_ma_cm2!r} mA/cm2 must be positive")
-    if source == "han2019":
-        stated = {1.0: SIGMA_E_MAX_1MA, 10.0: SIGMA_E_MAX_10MA}
-        if ccd in stated:
-            return stated[ccd]
-        how = "interpolated" if 1.0 < ccd < 10.0 else "extrapolated"
-        return Threshold(float(_han_sigma_max(ccd)), ccd, "han2019",
-                         f"{how} on the log-log line through the two values stated by "
-                         f"{_HAN} (slope -1/2)")
-    line = _line(source)
-    value, interval = line.max_sigma_e(ccd)
-    return Threshold(float(value), ccd, source, line.label, interval)
-
-
-def predicted_ccd(sigma_e_s_cm: float, *, source: str = "fit") -> dict[str, Any]:
-    """Predicted critical current density for a sigma_e, mA/cm^2.
-
-    Returns
-    -------
-    dict
-        ``predicted_ccd`` (mA/cm^2), ``interval`` (95 % prediction interval for a new
-        material, or None), ``source`` and ``label``.
-    """
-    sig = float(sigma_e_s_cm)
-    if not (math.isfinite(sig) and sig > 0):
-        raise InputError(f"sigma_e {sigma_e_s_cm!r} S/cm must be positive")
-    warnings = []
-    if not 1e-16 <= sig <= 1e-5:
-        warnings.append(f"sigma_e {sig:.3g} S/cm is far outside the literature data "
-                        "(1e-15..1e-7 S/cm): the predicted CCD is an extrapolation of a line")
-    if source == "han2019":
-        return {"predicted_ccd": float((1e-10 / sig) ** 0.5), "interval": None,
-                "source": source, "label": "the line through the two stated thresholds",
-                "warnings": warnings}
-    line = _line(source)
-    value, interval = line.predicted_ccd(sig)
-    return {"predicted_ccd": float(value), "interval": None if interval is None
-            else list(interval), "source": source, "label": line.label,
-            "warnings": warnings}
 
 
 # ---------------------------------------------------------------------------------------
@@ -266,9 +181,13 @@ def _logs(sig, lo, hi):
     return lv, llo, lhi
 
 
-def _decide(sig, lo, hi, thr: Threshold, stated=True, logs=None):
+def _decide(sig, lo, hi, thr: Threshold, stated=True, logs=None, *,
+            with_interval: bool = False):
     """Codes, margins (decades), P(pass) and the decision interval in log10 (after the
-    threshold's uncertainty), all arrays."""
+    threshold's uncertainty; NaN unless ``with_interval`` for a threshold with draws), all
+    arrays."""
+    if thr.log10_draws is not None:
+        return _decide_draws(sig, lo, hi, thr, logs, with_interval)
     from scipy.special import ndtr
 
     lthr = math.log10(thr.sigma_e_max)
@@ -286,11 +205,7 @@ def _decide(sig, lo, hi, thr: Threshold, stated=True, logs=None):
     codes = np.where(passes, 0, np.where(fails, 1, 2)).astype(np.int8)
     unknown = np.isnan(llo) | np.isnan(lhi)
     codes[unknown] = -1
-    upper_only = np.isneginf(llo) & np.isfinite(lhi)
-    lower_only = np.isposinf(lhi) & np.isfinite(llo)
-    ref = np.where(upper_only, lhi, np.where(lower_only, llo, lv))
-    margin = lthr - ref
-    margin = np.where(unknown, np.nan, margin)
+    margin = _margin(lthr, lv, llo, lhi, unknown)
     # P(pass): two-piece normal through lo, the point and hi, in log10
     m = lthr - lv
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -303,6 +218,63 @@ def _decide(sig, lo, hi, thr: Threshold, stated=True, logs=None):
     known_sd = np.asarray(stated) | bool(h_tl or h_tu)
     p[~(known_sd & centred & np.isfinite(llo) & np.isfinite(lhi) & ~unknown)] = np.nan
     return codes, margin, p, (bottom, top)
+
+
+def _margin(lthr, lv, llo, lhi, unknown):
+    """log10 threshold - log10 sigma_e, from the known end of a one-sided interval."""
+    upper_only = np.isneginf(llo) & np.isfinite(lhi)
+    lower_only = np.isposinf(lhi) & np.isfinite(llo)
+    ref = np.where(upper_only, lhi, np.where(lower_only, llo, lv))
+    return np.where(unknown, np.nan, lthr - ref)
+
+
+def _decide_draws(sig, lo, hi, thr: Threshold, logs, with_interval: bool):
+    """:func:`_decide` against a threshold distribution (module docstring): PASS iff
+    P(pass) > 0.975, FAIL iff P(pass) < 0.025; a one-sided interval judged at its end."""
+    lthr = math.log10(thr.sigma_e_max)
+    lv, llo, lhi = _logs(sig, lo, hi) if logs is None else logs
+    unknown = np.isnan(llo) | np.isnan(lhi)
+    upper_only = np.isneginf(llo) & np.isfinite(lhi)
+    lower_only = np.isposinf(lhi) & np.isfinite(llo)
+    centred = np.isfinite(lv) & np.isfinite(llo) & np.isfinite(lhi)
+    # the distribution judged: the two-piece normal, or the known end as a point
+    at = np.where(upper_only, lhi, np.where(lower_only, llo, lv))
+    judged = centred | upper_only | lower_only
+    a_lv = np.where(judged, np.where(centred, lv, at), 0.0)
+    a_lo = np.where(centred, llo, a_lv)
+    a_hi = np.where(centred, lhi, a_lv)
+    p_dec = thr.pass_probability(a_lv, a_lo, a_hi)
+    passes = judged & ~lower_only & (p_dec > 0.975)
+    fails = judged & ~upper_only & (p_dec < 0.025)
+    codes = np.where(passes, 0, np.where(fails, 1, 2)).astype(np.int8)
+    codes[unknown] = -1
+    margin = _margin(lthr, lv, llo, lhi, unknown)
+    p = np.where(centred & ~unknown, p_dec, np.nan)
+    bottom = np.full(np.shape(lv), np.nan)
+    top = np.full(np.shape(lv), np.nan)
+    if with_interval:
+        for k in np.flatnonzero(judged & ~unknown):
+            args = (a_lv[k:k + 1], a_lo[k:k + 1], a_hi[k:k + 1])
+            top[k] = -math.inf if lower_only[k] else lthr - _margin_quantile(thr, args, 0.975)
+            bottom[k] = -math.inf if upper_only[k] else lthr - _margin_quantile(thr, args,
+                                                                               0.025)
+        top[lower_only] = math.inf
+    return codes, margin, p, (bottom, top)
+
+
+def _margin_quantile(thr: Threshold, args, p_target: float) -> float:
+    """m with P(log10 T - log10 sigma_e > m) = p_target (bisection; P falls with m)."""
+    def excess(m):
+        return float(thr.pass_probability(*args, shift=m)[0]) - p_target
+
+    lo, hi = -40.0, 40.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if excess(mid) > 0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 def _intervals(sig, stderr, sd_log10, lo, hi, upper_bound_only):
@@ -445,8 +417,10 @@ def _explain(code: int, lo: float, hi: float, sig: float, stated: bool, thr: Thr
     widened = ""
     if thr.interval is not None:
         bottom, top = decision
+        how = ("its posterior distribution" if thr.log10_draws is not None
+               else "in quadrature")
         widened = (f", widened by the threshold's own uncertainty (95 %: "
-                   f"{thr.interval[0]:.2g}..{thr.interval[1]:.2g} S/cm, in quadrature) to "
+                   f"{thr.interval[0]:.2g}..{thr.interval[1]:.2g} S/cm, {how}) to "
                    f"{10 ** bottom:.2g}..{10 ** top:.2g} S/cm,")
     upper_only = lo <= 0 and math.isfinite(hi)
     lower_only = math.isinf(hi) and lo > 0
@@ -496,7 +470,8 @@ def _one(sigma_e, thr: Threshold, *, stderr, sd_log10, interval, upper_bound_onl
         arr, None if stderr is None else np.array([float(stderr)]), sd_log10,
         None if lo_g is None else np.array([lo_g]), None if hi_g is None else np.array([hi_g]),
         np.array([bool(upper_bound_only)]))
-    codes, margin, p, (bottom, top) = _decide(arr, lo_a, hi_a, thr, stated)
+    codes, margin, p, (bottom, top) = _decide(arr, lo_a, hi_a, thr, stated,
+                                              with_interval=True)
     code, lo, hi = int(codes[0]), float(lo_a[0]), float(hi_a[0])
     settle = _settle_hint(steady_state_reached, t_steady_estimate, t_hold) if code == 2 \
         else ("", "")

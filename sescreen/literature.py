@@ -34,8 +34,10 @@ __all__ = [
     "CONFIDENCE_TAGS",
     "DATASET",
     "FAMILIES",
+    "HAN2019_STATED",
     "RANGES",
     "fit_pairs",
+    "han2019_stated",
     "load_dataset",
     "load_ranges",
 ]
@@ -43,6 +45,8 @@ __all__ = [
 _ROOT = Path(__file__).resolve().parent.parent / "datasets" / "literature"
 DATASET = _ROOT / "electrolytes.csv"
 RANGES = _ROOT / "ranges.csv"
+#: The numbers Han et al. 2019 state, each with the sentence it is read from (one place).
+HAN2019_STATED = _ROOT / "han2019_stated.csv"
 
 COLUMNS = (
     "id", "material", "formula", "formula_note", "family", "ion", "sigma_e_s_cm",
@@ -197,3 +201,20 @@ def load_ranges(path: str | Path | None = None) -> pd.DataFrame:
                 "temp_c"):
         df[col] = pd.to_numeric(df[col].replace("", np.nan))
     return df
+
+
+@functools.lru_cache(maxsize=1)
+def han2019_stated() -> dict[str, dict[str, str | float]]:
+    """The numbers Han et al. 2019 state (``datasets/literature/han2019_stated.csv``):
+    ``{key: {"value", "unit", "temp_c", "where", "quote"}}``, numbers as floats (a formula
+    or a method stays text), temperatures in deg C (NaN when not stated)."""
+    df = pd.read_csv(HAN2019_STATED, dtype=str, keep_default_na=False)
+    out: dict[str, dict[str, str | float]] = {}
+    for row in df.to_dict("records"):
+        try:
+            value: str | float = float(row["value"])
+        except ValueError:
+            value = row["value"]
+        out[row["key"]] = dict(row, value=value,
+                               temp_c=float(row["temp_c"]) if row["temp_c"] else math.nan)
+    return out

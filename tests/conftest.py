@@ -14,12 +14,13 @@ EXAMPLES = ROOT / "datasets" / "examples"
 BENCHMARKS = Path(__file__).resolve().parent / "benchmarks"
 
 
-def load_benchmark(filename: str):
-    """Import a script of tests/benchmarks by file path (the folder is not a package), so a
-    fast sample of a benchmark can run in the default suite."""
-    name = "_bench_" + Path(filename).stem
+def load_benchmark(filename: str, folder: Path = BENCHMARKS):
+    """Import a script of tests/benchmarks (or of ``folder``, e.g. reports/) by file path
+    (the folders are not packages), so a fast sample of a benchmark can run in the
+    default suite."""
+    name = "_script_" + Path(filename).stem
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, BENCHMARKS / filename)
+        spec = importlib.util.spec_from_file_location(name, folder / filename)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)

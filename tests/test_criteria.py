@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import load_benchmark
 
 from sescreen import ccd, criteria, literature, mechanics
 from sescreen.cli import main
@@ -147,6 +148,41 @@ def test_loader_refuses_v_star_without_reason_and_missing_columns(tmp_path):
     assert len(literature.load_dataset(path)) == len(df)
 
 
+def test_han_rows_match_the_papers_stated_numbers():
+    """The han2019-* rows against datasets/literature/han2019_stated.csv, the one place the
+    paper's numbers (each with its sentence) are kept."""
+    stated = literature.han2019_stated()
+    df = literature.load_dataset().set_index("id")
+    llzo, lps, lipon = (df.loc[f"han2019-{m}"] for m in ("llzo", "li3ps4", "lipon"))
+    assert llzo["formula"] == stated["llzo_formula"]["value"] == "Li6.4La3Zr1.4Ta0.6O12"
+    assert stated["llzo_formula"]["value"] in stated["llzo_formula"]["quote"]
+    for row, key in ((llzo, "llzo"), (lps, "li3ps4")):
+        assert row["sigma_e_s_cm"] == stated[f"{key}_sigma_e"]["value"]
+        assert row["sigma_e_temp_c"] == stated[f"{key}_sigma_e"]["temp_c"]
+        assert row["ccd_ma_cm2"] == stated[f"{key}_ccd"]["value"]
+        assert row["ccd_temp_c"] == stated[f"{key}_ccd"]["temp_c"]
+        assert row["sigma_e_method"] == stated["sigma_e_method"]["value"]
+        assert row["ccd_censor"] == ""
+    assert lipon["sigma_e_lo_s_cm"] == stated["lipon_sigma_e_lo"]["value"]
+    assert lipon["sigma_e_hi_s_cm"] == stated["lipon_sigma_e_hi"]["value"]
+    assert lipon["ccd_ma_cm2"] == stated["lipon_ccd_lower"]["value"]
+    assert lipon["ccd_censor"] == "lower"
+    assert (criteria.SIGMA_E_MAX_1MA.sigma_e_max, criteria.SIGMA_E_MAX_10MA.sigma_e_max) == (
+        stated["threshold_1ma"]["value"], stated["threshold_10ma"]["value"])
+    assert ccd.CONSTRUCTION_POINTS == (
+        (stated["llzo_sigma_e"]["value"], stated["llzo_ccd"]["value"]),
+        (stated["lipon_sigma_e_hi"]["value"], stated["lipon_ccd_lower"]["value"]))
+
+
+def test_corrected_rows_of_issue_13():
+    df = literature.load_dataset().set_index("id")
+    for k in ("singh2022-small", "singh2022-large"):
+        assert np.isnan(df.loc[k, "sigma_ion_s_cm"]) and "1.56 and 1.95" in df.loc[k, "notes"]
+    for k in ("song2025-lbpsi017", "song2025-lbpsi029"):
+        assert df.loc[k, "sigma_e_method"] == "blocking" and "Ti|SE|Ti" in df.loc[k, "notes"]
+    assert "not verified" in df.loc["wang2021-lyc", "notes"]
+
+
 # -- CCD lines ----------------------------------------------------------------------------
 def test_paper_construction_reproduces_thresholds():
     line = ccd.paper_construction()
@@ -173,8 +209,8 @@ def test_censoring_is_not_reading_the_bound_as_a_value():
     pairs = pd.DataFrame({"id": list("abcd"), "sigma_e_s_cm": x,
                           "ccd_ma_cm2": [0.1, 0.3, 1.0, 10.0], "ccd_censor": ["", "", "",
                                                                               "lower"]})
-    censored = ccd.fit_ccd(pairs, n_boot=50)
-    plain = ccd.fit_ccd(pairs.assign(ccd_censor=""), n_boot=50)
+    censored = ccd.fit_ccd(pairs, n_draws=4000)
+    plain = ccd.fit_ccd(pairs.assign(ccd_censor=""), n_draws=4000)
     assert censored.predicted_ccd(1e-12)[0] >= plain.predicted_ccd(1e-12)[0]
 
 
@@ -186,10 +222,35 @@ def test_censored_fit_recovers_a_known_line():
     y = np.where(y > 5.0, 5.0, y)
     pairs = pd.DataFrame({"id": [str(k) for k in range(40)], "sigma_e_s_cm": x,
                           "ccd_ma_cm2": y, "ccd_censor": cens})
-    line = ccd.fit_ccd(pairs, n_boot=200)
+    line = ccd.fit_ccd(pairs, n_draws=20000)
     assert line.slope == pytest.approx(-0.5, abs=0.08)
     assert line.scatter == pytest.approx(0.2, abs=0.07)
     assert line.max_sigma_e(1.0)[1][0] < 1e-10 < line.max_sigma_e(1.0)[1][1]
+
+
+def test_ccd_threshold_coverage_sample():
+    """A sample of tests/benchmarks/ccd_coverage.py (independent generator, the curated
+    design: a LiPON-like sigma_e range, CCDs >= 10 reported as bounds): the 95 % intervals of
+    sigma_e,max cover the truth (issue 13: the bootstrap covered 45-65 %)."""
+    bench = load_benchmark("ccd_coverage.py")
+    for n in (3, 6):
+        c1, c10, width, refused = bench.coverage(n, 0.3, trials=150, seed=7, n_draws=4000)
+        assert 0.86 <= c1 <= 1.0 and 0.86 <= c10 <= 1.0, (n, c1, c10)
+        assert refused == 0 and width > 0.5
+
+
+def test_sigma_e_range_is_interval_censored():
+    """LiPON's 1e-15..1e-12 is used as a range: moving the value column inside the range
+    changes nothing, while reading it as a point at 1e-14 would change the fit."""
+    pairs = literature.fit_pairs()
+    base = ccd.fit_ccd(pairs, n_draws=8000)
+    moved = pairs.copy()
+    moved.loc[moved["id"] == "han2019-lipon", "sigma_e_s_cm"] = 1e-14
+    assert ccd.fit_ccd(moved, n_draws=8000).max_sigma_e(1.0) == base.max_sigma_e(1.0)
+    point = moved.assign(sigma_e_lo_s_cm=np.nan, sigma_e_hi_s_cm=np.nan)
+    assert ccd.fit_ccd(point, n_draws=8000).slope != pytest.approx(base.slope, abs=0.02)
+    with pytest.raises(InputError, match="range"):
+        ccd.fit_ccd(pairs.assign(sigma_e_lo_s_cm=1e-9, sigma_e_hi_s_cm=1e-10))
 
 
 # -- verdict API --------------------------------------------------------------------------
@@ -462,20 +523,53 @@ def test_inconclusive_reason_says_how_long_to_hold():
     assert "a hold of" not in settled.reason_1ma
 
 
-def test_fit_source_widens_the_decision_in_quadrature():
+def test_fit_source_judges_against_the_threshold_distribution():
+    """source="fit": PASS iff P(pass) > 0.975 from the threshold's own (skewed) draws."""
+    from scipy.special import ndtr
+
     thr = criteria.max_sigma_e(1.0, source="fit")
-    t_lo, _ = thr.interval
-    h = math.log10(thr.sigma_e_max) - math.log10(t_lo)
-    # a point value clearly below the threshold but above its lower 95 % end
+    t_lo, t_hi = thr.interval
+    draws = thr.log10_draws
+    assert draws is not None and np.all(np.diff(draws) >= 0)
+    assert np.percentile(draws, 2.5) == pytest.approx(math.log10(t_lo), abs=1e-6)
+    # skewed: the two 95 % half-widths differ (a symmetric summary would misstate P(pass))
+    lt = math.log10(thr.sigma_e_max)
+    assert abs((math.log10(t_hi) - lt) - (lt - math.log10(t_lo))) > 0.3
+    # a point value below the median threshold but above its lower 95 % end: inconclusive
     point = criteria.verdict(0.8 * thr.sigma_e_max, source="fit")
-    assert criteria.verdict(0.8 * thr.sigma_e_max).outcome_1ma == "pass"
-    assert point.outcome_1ma == "inconclusive" and "in quadrature" in point.reason_1ma
+    assert point.outcome_1ma == "inconclusive" and "posterior distribution" in point.reason_1ma
+    assert point.p_pass_1ma == pytest.approx(np.mean(draws > math.log10(0.8 * thr.sigma_e_max)),
+                                             abs=1e-3)
     assert criteria.verdict(0.8 * t_lo, source="fit").outcome_1ma == "pass"
-    # quadrature: passes iff log10 v + sqrt(d_hi^2 + h^2) < log10 threshold
+    assert criteria.verdict(1.25 * t_hi, source="fit").outcome_1ma == "fail"
+    # a two-sided interval: P(pass) is E over the draws of the two-piece normal CDF
+    v, d_lo, d_hi = 1e-12, 0.3, 0.6
+    at = criteria.judge_at(v, 1.0, interval=(v / 10 ** d_lo, v * 10 ** d_hi), source="fit")
+    lv = math.log10(v)
+    cdf = np.where(draws > lv, ndtr((draws - lv) / (d_hi / 1.959964)),
+                   ndtr((draws - lv) / (d_lo / 1.959964)))
+    assert at["p_pass"] == pytest.approx(cdf.mean(), abs=2e-3)
+    assert (at["outcome"] == "pass") == (at["p_pass"] > 0.975)
+    # one-sided: an upper bound is judged at its end, it can pass, never fail
+    ub = criteria.judge_at(None, 1.0, interval=(0, 0.8 * t_lo), source="fit")
+    assert ub["outcome"] == "pass" and ub["p_pass"] is None
+    assert criteria.judge_at(None, 1.0, interval=(0, 1e-6), source="fit")["outcome"] == \
+        "inconclusive"
+
+
+def test_decide_with_a_threshold_interval_adds_in_quadrature():
+    """decide() given only a threshold interval: quadrature, side by side."""
+    thr, t_lo, t_hi = 1e-10, 3e-11, 1e-9
+    h = math.log10(thr) - math.log10(t_lo)
     v, d_hi = 1e-11, 0.5
+    code = criteria.decide(v / 10 ** d_hi, v * 10 ** d_hi, thr, sigma_e=v,
+                           threshold_interval=(t_lo, t_hi))
     top = math.log10(v) + math.hypot(d_hi, h)
-    ok = criteria.judge_at(v, 1.0, interval=(v / 10 ** d_hi, v * 10 ** d_hi), source="fit")
-    assert (ok["outcome"] == "pass") == (top < math.log10(thr.sigma_e_max))
+    assert (int(code) == 0) == (top < math.log10(thr))
+    assert int(criteria.decide(2e-11, 2e-11, thr, sigma_e=2e-11,
+                               threshold_interval=(t_lo, t_hi))) == 0
+    assert int(criteria.decide(5e-11, 5e-11, thr, sigma_e=5e-11,
+                               threshold_interval=(t_lo, t_hi))) == 2
 
 
 def test_cli_criteria_shows_outcomes():

@@ -1,0 +1,210 @@
+"""The electronic-conductivity thresholds for dendrite-free plating, and their uncertainty
+(METHODS.md section 4). :mod:`sescreen.criteria` judges measurements against them and
+re-exports everything here.
+
+Han et al. 2019 [P]: dendrite-free plating needs sigma_e < 1e-10 S/cm at 1 mA/cm^2 and
+< 1e-12 S/cm at 10 mA/cm^2 (room temperature). Sources of a threshold (``source=``):
+
+``han2019``
+    The paper's stated values; other current densities on the log-log line through the
+    two stated points (slope -1/2: CCD ~ sigma_e^-1/2), labelled as interpolated. Exact.
+``construction``
+    The two-point line through LLZO and LiPON that reproduces them (1.15e-10, 1.0e-12;
+    :func:`sescreen.ccd.paper_construction`). Exact.
+``fit``
+    The censored Bayesian regression over the curated dataset (:func:`sescreen.ccd.fit_ccd`):
+    the threshold is a distribution, carried as its posterior draws of log10 sigma_e,max
+    (:attr:`Threshold.log10_draws`), skewed and heavy-tailed with three pairs. Its median is
+    the value, its 2.5-97.5 % percentiles the interval.
+
+With a threshold distribution T (log10) and a measured log10 sigma_e L, the probability of
+passing is P(pass) = P(L < T) = E[S_T(L)], with S_T the survival function of the draws and L
+distributed as the two-piece normal through the 95 % interval ``lo``, the point value and
+``hi`` (each side's sd its half-width / 1.96; a point value is L itself). It is computed by
+32 equal-probability nodes of L against a 2049-point table of S_T: no symmetric summary of T
+enters, so a skewed threshold gives the P(pass) it implies.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sescreen.errors import InputError
+
+__all__ = [
+    "SIGMA_E_MAX_1MA",
+    "SIGMA_E_MAX_10MA",
+    "SOURCES",
+    "Threshold",
+    "max_sigma_e",
+    "predicted_ccd",
+]
+
+SOURCES = ("han2019", "construction", "fit")
+HAN = "Han et al., Nature Energy 4, 187 (2019), doi:10.1038/s41560-018-0312-z"
+Z95 = 1.959963984540054  # two-sided 95 % point of the normal distribution
+_N_TABLE = 2049
+_Z_NODES_N = 32
+_CHUNK = 16384
+
+
+@functools.lru_cache(maxsize=1)
+def _z_nodes() -> np.ndarray:
+    """Equal-probability nodes of the standard normal (midpoint quantiles)."""
+    from scipy.special import ndtri
+
+    return ndtri((np.arange(_Z_NODES_N) + 0.5) / _Z_NODES_N)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A maximum electronic conductivity for a target current density.
+
+    Attributes
+    ----------
+    sigma_e_max : float
+        The threshold, S/cm (the posterior median for ``source="fit"``).
+    ccd_ma_cm2 : float
+        The target current density, mA/cm^2.
+    interval : (float, float) or None
+        Its 95 % interval, S/cm (None: exact).
+    log10_draws : ndarray or None
+        Sorted posterior draws of log10 sigma_e,max (None: exact or only an interval known).
+    """
+
+    sigma_e_max: float  #: S/cm
+    ccd_ma_cm2: float  #: mA/cm^2
+    source: str
+    label: str
+    interval: tuple[float, float] | None = None  #: 95 % interval of sigma_e_max, S/cm
+    log10_draws: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def __float__(self) -> float:
+        return self.sigma_e_max
+
+    @property
+    def half_widths(self) -> tuple[float, float]:
+        """Distances in log10 from the threshold down and up to its 95 % interval's ends
+        (0, 0 for an exact threshold)."""
+        if self.interval is None:
+            return 0.0, 0.0
+        lt = math.log10(self.sigma_e_max)
+        return (max(lt - math.log10(self.interval[0]), 0.0),
+                max(math.log10(self.interval[1]) - lt, 0.0))
+
+    @functools.cached_property
+    def _table(self) -> tuple[float, float, np.ndarray]:
+        """(t0, dt, S) with S the survival function of the draws on a uniform grid."""
+        t = self.log10_draws
+        grid = np.linspace(t[0], t[-1], _N_TABLE)
+        surv = 1.0 - np.searchsorted(t, grid, side="right") / t.size
+        return float(grid[0]), float(grid[1] - grid[0]) or 1.0, surv
+
+    def survival(self, log10_sigma) -> np.ndarray:
+        """P(log10 threshold > ``log10_sigma``), from the draws (linear in the table)."""
+        t0, dt, surv = self._table
+        u = (np.asarray(log10_sigma, dtype=float) - t0) * (1.0 / dt)
+        np.clip(u, 0.0, _N_TABLE - 1.0, out=u)
+        i = np.minimum(u.astype(np.intp), _N_TABLE - 2)
+        u -= i
+        lo = surv[i]
+        return lo + (surv[i + 1] - lo) * u
+
+    def pass_probability(self, lv, llo, lhi, shift=0.0) -> np.ndarray:
+        """P(log10 sigma_e + shift < log10 threshold) for the two-piece normal through
+        ``llo``, ``lv``, ``lhi`` (log10 S/cm, 1-D arrays; equal ends: a point), from the
+        draws. One-sided rows must be passed as points. Rows go in chunks (memory)."""
+        lv, llo, lhi = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (lv, llo, lhi))
+        z = _z_nodes()
+        zp, zn = np.where(z > 0, z / Z95, 0.0), np.where(z < 0, z / Z95, 0.0)
+        out = np.empty(lv.shape)
+        point = (llo == lhi) | ~np.isfinite(llo) | ~np.isfinite(lhi)
+        out[point] = self.survival(lv[point] + shift)
+        rows = np.flatnonzero(~point)
+        for start in range(0, rows.size, _CHUNK):
+            k = rows[start:start + _CHUNK]
+            v = lv[k, None]
+            nodes = v + shift + (lhi[k, None] - v) * zp + (v - llo[k, None]) * zn
+            out[k] = self.survival(nodes).mean(axis=1)
+        return out
+
+
+#: sigma_e must stay below this for dendrite-free plating at 1 mA/cm^2 (Han 2019, stated).
+SIGMA_E_MAX_1MA = Threshold(1e-10, 1.0, "han2019", f"stated in {HAN}")
+#: ... and below this at 10 mA/cm^2 (Han 2019, stated).
+SIGMA_E_MAX_10MA = Threshold(1e-12, 10.0, "han2019", f"stated in {HAN}")
+
+
+def _line(source: str):
+    from sescreen import ccd
+
+    if source == "construction":
+        return ccd.paper_construction()
+    if source == "fit":
+        return ccd.fit_ccd()
+    raise InputError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+
+
+def _han_sigma_max(ccd_ma_cm2):
+    """On the log-log line through the two stated thresholds: sigma = 1e-10 ccd^-2."""
+    return 1e-10 * np.asarray(ccd_ma_cm2, dtype=float) ** -2.0
+
+
+@functools.lru_cache(maxsize=64)
+def _from_line(ccd: float, source: str) -> Threshold:
+    line = _line(source)
+    value, interval = line.max_sigma_e(ccd)
+    return Threshold(float(value), ccd, source, line.label, interval,
+                     line.threshold_draws(ccd))
+
+
+def max_sigma_e(ccd_ma_cm2: float, *, source: str = "han2019") -> Threshold:
+    """The largest electronic conductivity (S/cm) allowing dendrite-free plating at
+    ``ccd_ma_cm2`` (mA/cm^2), from ``source`` (module docstring)."""
+    ccd = float(ccd_ma_cm2)
+    if not (math.isfinite(ccd) and ccd > 0):
+        raise InputError(f"current density {ccd_ma_cm2!r} mA/cm2 must be positive")
+    if source == "han2019":
+        stated = {1.0: SIGMA_E_MAX_1MA, 10.0: SIGMA_E_MAX_10MA}
+        if ccd in stated:
+            return stated[ccd]
+        how = "interpolated" if 1.0 < ccd < 10.0 else "extrapolated"
+        return Threshold(float(_han_sigma_max(ccd)), ccd, "han2019",
+                         f"{how} on the log-log line through the two values stated by "
+                         f"{HAN} (slope -1/2)")
+    if source not in SOURCES:
+        raise InputError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+    return _from_line(ccd, source)
+
+
+def predicted_ccd(sigma_e_s_cm: float, *, source: str = "fit") -> dict[str, Any]:
+    """Predicted critical current density for a sigma_e, mA/cm^2.
+
+    Returns
+    -------
+    dict
+        ``predicted_ccd`` (mA/cm^2; the posterior-predictive median for ``fit``),
+        ``interval`` (95 % prediction interval for a new material, or None), ``source``
+        and ``label``.
+    """
+    sig = float(sigma_e_s_cm)
+    if not (math.isfinite(sig) and sig > 0):
+        raise InputError(f"sigma_e {sigma_e_s_cm!r} S/cm must be positive")
+    warnings = []
+    if not 1e-16 <= sig <= 1e-5:
+        warnings.append(f"sigma_e {sig:.3g} S/cm is far outside the literature data "
+                        "(1e-15..1e-7 S/cm): the predicted CCD is an extrapolation of a line")
+    if source == "han2019":
+        return {"predicted_ccd": float((1e-10 / sig) ** 0.5), "interval": None,
+                "source": source, "label": "the line through the two stated thresholds",
+                "warnings": warnings}
+    line = _line(source)
+    value, interval = line.predicted_ccd(sig)
+    return {"predicted_ccd": float(value), "interval": None if interval is None
+            else list(interval), "source": source, "label": line.label,
+            "warnings": warnings}
