@@ -28,3 +28,16 @@ def test_every_block_has_a_generator():
     assert names <= set(tables.BLOCKS)
     assert {"arrhenius-coverage", "ccd-coverage", "thresholds", "mechanics",
             "depth-calibrations", "fit-summary"} <= names
+
+
+def test_committed_reproduction_report_matches_code():
+    """Every number the reproduction report computes is the one in the committed
+    reports/han2019-reproduction.html (regenerate with sescreen report --all --out reports/)."""
+    import html
+
+    from sescreen.report.reproduction import reproduction_context
+
+    committed = html.unescape((ROOT / "reports" / "han2019-reproduction.html").read_text())
+    stale = [r["quantity"] for r in reproduction_context()["rows"]
+             if r["computed"] not in committed]
+    assert not stale, f"reports/han2019-reproduction.html is out of date for {stale}"
