@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -192,6 +193,19 @@ def test_report_is_self_contained(example_report):
                     "Neutron depth profiling", "DC polarization fits", "Warnings",
                     "Methods and provenance", "SHA-256"):
         assert section in html
+
+
+def _summary_text(html: str) -> str:
+    """The summary table's text (tags and whitespace stripped)."""
+    table = re.search(r'<table[^>]*id="summary-table".*?</table>', html, re.S).group(0)
+    return " ".join(re.sub(r"<[^>]+>", " ", table).split())
+
+
+def test_committed_example_report_matches_code(example_report):
+    """reports/example-screening.html holds the numbers the code computes now (regenerate:
+    sescreen report --out reports/example-screening.html)."""
+    committed = Path(__file__).resolve().parents[1] / "reports" / "example-screening.html"
+    assert _summary_text(committed.read_text()) == _summary_text(example_report.read_text())
 
 
 def _chromium():
