@@ -81,6 +81,25 @@ def _charging_cut(t: np.ndarray, y: np.ndarray) -> int:
     return k
 
 
+def _check_record(t: np.ndarray, i: np.ndarray, source) -> None:
+    """One-line refusals for records no fit can use: non-finite values, time running
+    backwards, no time span."""
+    for name, v in (("time", t), ("current", i)):
+        bad = np.flatnonzero(~np.isfinite(v))
+        if bad.size:
+            raise InputError(f"{name} is not a finite number at sample {bad[0]} "
+                             f"({bad.size} samples in all): drop or repair those rows",
+                             path=source)
+    back = np.flatnonzero(np.diff(t) < 0)
+    if back.size:
+        raise InputError(f"time runs backwards at sample {back[0] + 1} "
+                         f"({t[back[0]]:.6g} -> {t[back[0] + 1]:.6g} s): sort the rows or "
+                         "split the record into its holds", path=source)
+    if t.size and t[-1] <= 0:
+        raise InputError("every sample has the same time stamp: the time column is not a "
+                         "time (check the column mapping)", path=source)
+
+
 def fit_dcpol(
     m: Measurement,
     *,
@@ -167,6 +186,7 @@ def fit_dcpol(
 
     t_all = m.time_s - m.time_s[0]
     i_all = m.current_a
+    _check_record(t_all, i_all, m.source)
     if len(t_all) < 12:
         raise FitError(f"only {len(t_all)} points: a transient fit needs at least 12",
                        path=m.source)
@@ -179,6 +199,11 @@ def fit_dcpol(
     if len(t) < 12:
         raise FitError(f"only {len(t)} points after the first {t_all[k0 - 1]:.3g} s: too few "
                        "to fit", path=m.source)
+    if np.ptp(i) == 0:
+        raise FitError(f"the current is {i[0]:.6g} A in every sample after the first "
+                       f"{t[0]:.3g} s: a saturated current range, an open channel or a held "
+                       "reading, not a decay; check the range and the cell connection",
+                       path=m.source)
     if np.sign(np.median(i)) != np.sign(voltage) and np.median(i) != 0:
         warns.append("the current and the applied voltage have opposite signs: check the "
                      "polarity (sigma_e uses |I| / |V|)")

@@ -40,7 +40,7 @@ from sescreen.dcpol.judgement import (
     truncation_test,
 )
 from sescreen.dcpol.noise import NoiseModel, estimate_noise, white_noise_model
-from sescreen.dcpol.plateau import plateau_mean
+from sescreen.dcpol.plateau import plateau_mean, plateau_truncation
 from sescreen.errors import FitError, InputError
 from sescreen.transients import MODELS, transient_part
 
@@ -56,6 +56,7 @@ _POOR_FIT_REDCHI = 25.0  # beyond this no candidate describes the record
 _MIN_WEIGHT = 0.01  # candidates below this Akaike weight are not profiled
 _FIRST_NFEV = 300  # the white-noise pass only has to find the basin
 _PROBE_MODELS = AUTO_MODELS  # every candidate gets its basin from the white-noise pass
+_SLOW_TAIL = 1.41  # bias of a late-half mean per unit of residual slope x hold (t^-1/2 tail)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,40 @@ def _time_to_fraction(fit: ModelFit, fraction: float) -> float | None:
         mid = math.sqrt(lo * hi)
         lo, hi = (mid, hi) if excess(mid) > 0 else (lo, mid)
     return hi
+
+
+def _plausible(fits: dict[str, ModelFit], why: dict[str, str | None],
+               c_late: dict[str, float], chosen: str) -> list[str]:
+    """Identified candidates that describe the record nearly as well as the chosen one
+    (reduced chi-square of the last half within a factor 2, or 4, and of the whole record
+    within max(2x, +2)) and whose own 95 % Wald interval stays above 0."""
+    limit = max(2.0 * c_late[chosen], 4.0)
+    whole = fits[chosen].redchi
+    out = []
+    for n, f in fits.items():
+        se = f.i_ss_stderr
+        if (n != chosen and why[n] is None and c_late[n] <= limit and se is not None
+                and f.redchi <= max(2.0 * whole, whole + 2.0)
+                and f.i_ss - _Z95 * se * math.sqrt(c_late[n]) > 0):
+            out.append(n)
+    return out
+
+
+def _slow_tail_margin(trend: Trend, lo: float, hi: float, mid: float, t_hold: float,
+                      tail_hi: float, *, extrapolated: bool) -> tuple[float, float]:
+    """Room for a remaining decay the trend test cannot see (METHODS.md section 6).
+
+    A tail that falls as t^-1/2 and changes the residuals of the last half of the hold by
+    the slope beta leaves about 1.21 |beta| T above I_ss at the end, and biases a mean over
+    the last half by about 1.41 |beta| T. The 97.5 % bound of a falling slope widens the
+    interval below; for an extrapolation, a rising one above (never past the tail level).
+    """
+    falling = max(0.0, -trend.slope + _Z95 * trend.stderr)
+    lo = min(lo, mid - _SLOW_TAIL * falling * t_hold)
+    if extrapolated:
+        rising = max(0.0, trend.slope + _Z95 * trend.stderr)
+        hi = max(hi, min(mid + _SLOW_TAIL * rising * t_hold, tail_hi))
+    return lo, hi
 
 
 def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", *,
@@ -238,9 +273,16 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         if plateau is not None:
             mid, misfit = plateau.mean, 1.0 if plateau.excess_sd > 0 else plateau.redchi
             lo, hi = mid - plateau.halfwidth, mid + plateau.halfwidth
-    trend = tail_trend(chosen, b, noise, t_hold=t_hold, crit=crit) \
-        if identified else None
-    truncation = truncation_test(chosen, b, noise, c_hat=c_int) if identified else None
+    trend = tail_trend(chosen, b, noise, t_hold=t_hold, crit=crit) if identified else None
+    # a plateau mean does not rest on the model's asymptote: its own truncations judge it
+    if plateau is not None:
+        truncation = plateau_truncation(chosen, b, noise, plateau, t_steady,
+                                        max_remaining=crit.max_remaining)
+    elif identified:
+        truncation = truncation_test(chosen, b, noise, c_hat=c_int,
+                                     max_remaining=crit.max_remaining)
+    else:
+        truncation = None
     if truncation is not None and truncation.moving:
         # the asymptote still moves as the hold lengthens: it is extended to where it
         # would converge if it approached I_ss as slowly as a t^-1/2 tail (semi-infinite
@@ -251,6 +293,18 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     n_tail = max(2, math.ceil(crit.tail_fraction * len(y)))
     tail_hi = float(np.mean(y[-n_tail:])) + _Z95 * math.sqrt(
         noise.mean_variance(n_tail) * c_int)
+    # candidates that describe the late record about as well as the chosen one and bound
+    # I_ss away from 0 span the model uncertainty, whatever their Akaike weights (precise
+    # early bins can give one wrong shape all the weight); the hold has settled only when
+    # all of them say so
+    rivals = _plausible(fits, why, c_late, chosen.model) if identified else []
+    for n in rivals:
+        lo, hi = min(lo, fits[n].i_ss), max(hi, min(fits[n].i_ss, tail_hi))
+    unsettled_rivals = [n for n in rivals
+                        if abs(fits[n].remaining(t_hold)) > crit.max_remaining]
+    if trend is not None and not trend.significant:
+        lo, hi = _slow_tail_margin(trend, lo, hi, mid, t_hold, tail_hi,
+                                   extrapolated=remaining > crit.max_remaining)
     one_sided = (not identified) or (trend is not None and trend.significant) or lo <= 0
     if one_sided:
         rising = trend is not None and trend.significant and trend.slope > 0
@@ -267,6 +321,12 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         remaining=remaining, trend=trend, truncation=truncation, identified=identified,
         poor_fit=poor_fit, t_steady=t_steady, t_hold=t_hold,
         scale=scale, crit=crit, correlated=noise.correlated, inflation=noise.inflation)
+    if unsettled_rivals and steady:
+        steady = False
+        warns.append("not settled by every model that describes the record: "
+                     + ", ".join(f"{n} leaves {fits[n].remaining(t_hold):.1%} of I_ss at the "
+                                 "end of the hold" for n in unsettled_rivals)
+                     + "; the interval spans their asymptotes")
     if one_sided and identified and not (trend is not None and trend.significant):
         warns.append("the data do not bound I_ss from below: only an upper bound is supported")
         steady = False

@@ -31,12 +31,20 @@ from sescreen.dcpol.candidates import ModelFit, fit_model
 from sescreen.dcpol.noise import NoiseModel
 from sescreen.transients import MODELS
 
-__all__ = ["SteadyStateCriterion", "Trend", "Truncation", "decide_steady", "tail_trend",
-           "truncation_test"]
+__all__ = [
+    "TRUNCATIONS",
+    "SteadyStateCriterion",
+    "Trend",
+    "Truncation",
+    "decide_steady",
+    "moving_asymptote",
+    "tail_trend",
+    "truncation_test",
+]
 
 _TREND_Z = 2.5758293035489004  # 99 %
-_MOVING_Z = 3.0
-_TRUNCATIONS = (0.70, 0.85)  # fractions of the hold refitted
+_MOVING_Z = 2.0  # 95 %, two-sided: a false alarm only widens the interval
+TRUNCATIONS = (0.70, 0.85)  # fractions of the hold refitted
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,7 @@ class Truncation:
         """Where the asymptote converges if it approaches I_ss as (hold length)^-power:
         a(T) = I + c T^-power through the 70 % and 100 % estimates."""
         first, last = self.estimates[0], self.estimates[-1]
-        return last - (first - last) / (_TRUNCATIONS[0] ** -power - 1.0)
+        return last - (first - last) / (TRUNCATIONS[0] ** -power - 1.0)
 
 
 def tail_trend(fit: ModelFit, b: Binned, noise: NoiseModel, *, t_hold: float,
@@ -122,10 +130,10 @@ def tail_trend(fit: ModelFit, b: Binned, noise: NoiseModel, *, t_hold: float,
 
 
 def truncation_test(fit: ModelFit, b: Binned, noise: NoiseModel, *,
-                    c_hat: float) -> Truncation | None:
+                    c_hat: float, max_remaining: float = 0.01) -> Truncation | None:
     """Refit ``fit``'s model to the bins of the first 70 % and 85 % of the hold."""
     estimates, errors = [], []
-    for frac in _TRUNCATIONS:
+    for frac in TRUNCATIONS:
         keep = b.t <= b.t[0] + frac * (b.t[-1] - b.t[0])
         if keep.sum() <= fit.n_params + 3:
             return None
@@ -137,13 +145,29 @@ def truncation_test(fit: ModelFit, b: Binned, noise: NoiseModel, *,
         estimates.append(sub.i_ss)
         errors.append(sub.i_ss_stderr or math.inf)
     estimates.append(fit.i_ss)
+    return moving_asymptote(estimates, errors[0], fit.i_ss_stderr or 0.0, c_hat=c_hat,
+                            max_remaining=max_remaining)
+
+
+def moving_asymptote(estimates, first_se: float, last_se: float, *, c_hat: float = 1.0,
+                     max_remaining: float = 0.01, nested: bool = True,
+                     z_min: float = _MOVING_Z) -> Truncation:
+    """Whether asymptotes from growing parts of one record (70 %, 85 %, 100 %) still move:
+    one way, significantly, and converging, if as slowly as t^-1/2, more than
+    ``max_remaining`` away. Nested fits (all data up to a time) differ with the variance
+    difference; estimates from windows that barely overlap, with the variance sum."""
     steps = np.diff(estimates)
     monotone = bool(np.all(steps < 0) or np.all(steps > 0))
-    # the fits are nested: the difference of two estimates has the variance difference
-    se_diff = math.sqrt(max(errors[0] ** 2 - (fit.i_ss_stderr or 0.0) ** 2, 0.0)
-                        * max(c_hat, 1.0))
+    # (nested: never below a quarter of the first variance, as refits under one noise
+    # model can give the shorter record the smaller error)
+    var = max(first_se**2 - last_se**2, 0.25 * first_se**2) if nested \
+        else first_se**2 + last_se**2
+    se_diff = math.sqrt(max(var, 0.0) * max(c_hat, 1.0))
     z = (estimates[0] - estimates[-1]) / se_diff if se_diff > 0 else 0.0
-    moving = monotone and abs(z) > _MOVING_Z
+    trunc = Truncation(tuple(estimates), False, float(z))
+    last = estimates[-1]
+    moving = (monotone and abs(z) > z_min
+              and abs(trunc.limit() - last) > max_remaining * abs(last))
     return Truncation(tuple(estimates), moving, float(z))
 
 

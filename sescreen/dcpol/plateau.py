@@ -26,10 +26,15 @@ from scipy import optimize, stats
 
 from sescreen.dcpol.binning import Binned
 from sescreen.dcpol.candidates import ModelFit
+from sescreen.dcpol.judgement import TRUNCATIONS, Truncation, moving_asymptote
 from sescreen.dcpol.noise import NoiseModel, whiten_covariance
 from sescreen.transients import MODELS
 
-__all__ = ["Plateau", "plateau_mean"]
+__all__ = ["Plateau", "plateau_mean", "plateau_truncation"]
+
+#: The plateau means of the shorter parts carry the model's misfit of the end of the
+#: transient, which their errors do not include: they must move by 3 errors, not 2.
+_PLATEAU_Z = 3.0
 
 
 @dataclass(frozen=True)
@@ -81,3 +86,26 @@ def plateau_mean(fit: ModelFit, b: Binned, noise: NoiseModel, t_from: float) -> 
             var *= redchi
     z = float(stats.t.ppf(0.975, dof)) if tau > 0 else 1.959963984540054
     return Plateau(mean, z * math.sqrt(var), redchi, tau, n)
+
+
+def plateau_truncation(fit: ModelFit, b: Binned, noise: NoiseModel, full: Plateau,
+                       t_steady: float, *, max_remaining: float = 0.01) -> Truncation | None:
+    """The plateau mean of the first 70 % and 85 % of the hold (each after ``t_steady``, s,
+    and over the last half of its part) beside the full one: a tail still decaying below
+    the trend test's reach makes it fall as the hold lengthens."""
+    estimates, first_se = [], math.inf
+    for frac in TRUNCATIONS:
+        keep = b.t <= b.t[0] + frac * (b.t[-1] - b.t[0])
+        end = float(b.t[keep][-1])
+        sub_b, sub_noise = b.subset(keep), noise.subset(keep)
+        # where the model's transient is over, or else the last half of the part
+        sub = plateau_mean(fit, sub_b, sub_noise, max(t_steady, 0.5 * end)) \
+            or plateau_mean(fit, sub_b, sub_noise, 0.5 * end)
+        if sub is None:
+            return None
+        estimates.append(sub.mean)
+        if len(estimates) == 1:
+            first_se = sub.halfwidth / 1.959963984540054
+    estimates.append(full.mean)
+    return moving_asymptote(estimates, first_se, full.halfwidth / 1.959963984540054,
+                            max_remaining=max_remaining, nested=False, z_min=_PLATEAU_Z)

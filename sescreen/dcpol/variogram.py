@@ -8,9 +8,10 @@ variogram W(m) = E[(r_k + ... + r_{k+m-1})^2] for m = 1, 2, 4, ... samples is fi
 
 where sigma_w is the white noise the second differences see, sigma_x the white part they
 miss (rounding, a wrong sigma_w), and V_j(m) the block-sum variance of a unit AR(1) process
-with correlation length 1 .. 2N samples, or of a constant level (1/f noise is a
+with correlation length 1, 2, 4, ... samples up to the longest block (1/f noise is a
 superposition of such Lorentzians with log-spaced time scales). Any non-negative mixture
-is a valid covariance.
+is a valid covariance. Octaves beyond the longest block, up to 2N, take the mean weight of
+the last two fitted ones (1/f continues; an AR(1) or white record leaves them at ~0).
 
 A straight line is removed from the residuals first: a drift is a trend for the trend
 test to find, not noise to hide it in. The line also removes part of any slow noise, most
@@ -147,14 +148,19 @@ def fit_slow_noise(late: np.ndarray,
     target = w - basis[:, 0] * white2
     from scipy.optimize import nnls
 
+    # only the components the blocks resolve are fitted: longer ones (and a constant
+    # level) are mostly removed with the line, and their near-zero columns would take
+    # any weight
+    resolved = int(np.searchsorted(scales, block[-1], side="right"))
+    fitted = 1 + resolved
     scale = np.maximum(w, 1e-300)
-    coef, _ = nnls(basis / scale[:, None], target / scale)
+    coef = np.zeros(basis.shape[1])
+    coef[:fitted], _ = nnls(basis[:, :fitted] / scale[:, None], target / scale)
     # 1/f noise continues beyond the longest block measured: octaves longer than the
     # blocks inherit the weight of the last two resolved ones (an AR(1) or white record
-    # leaves them at ~0)
-    resolved = int(np.searchsorted(scales, block[-1], side="right"))
+    # leaves them at ~0); the constant level stays 0
     ar = coef[1:-1]
     if 2 <= resolved < ar.size:
-        ar[resolved:] = np.maximum(ar[resolved:], ar[resolved - 2:resolved].mean())
+        ar[resolved:] = ar[resolved - 2:resolved].mean()
     coef[1:-1] = ar
     return phi, coef[1:], float(coef[0]), inflation
