@@ -155,14 +155,19 @@ def decide(lo, hi, threshold, *, sigma_e=None, threshold_interval=None) -> np.nd
     lo, hi : array-like
         The 95 % interval of sigma_e, S/cm; ``lo = 0`` for an upper bound only, ``hi = inf``
         for a lower bound only.
-    threshold : float
-        The threshold, S/cm.
+    threshold : float or Threshold
+        The threshold, S/cm; a :class:`Threshold` with posterior draws (``max_sigma_e(...,
+        source="fit")``) is judged against its distribution (module docstring).
     sigma_e : array-like, optional
-        The point values, S/cm (needed only with ``threshold_interval``).
+        The point values, S/cm (needed with an uncertain threshold).
     threshold_interval : (float, float), optional
-        The threshold's own 95 % interval, S/cm: combined in quadrature (module docstring).
+        The threshold's own 95 % interval, S/cm, for a plain number: combined in quadrature
+        (module docstring).
     """
-    thr = Threshold(float(threshold), math.nan, "", "", threshold_interval)
+    if isinstance(threshold, Threshold) and threshold_interval is None:
+        thr = threshold
+    else:
+        thr = Threshold(float(threshold), math.nan, "", "", threshold_interval)
     shape = np.broadcast(np.asarray(lo), np.asarray(hi), np.asarray(
         math.nan if sigma_e is None else sigma_e)).shape
     lo_a, hi_a = (np.broadcast_to(np.asarray(x, dtype=float), shape).reshape(-1)

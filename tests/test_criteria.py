@@ -557,6 +557,15 @@ def test_fit_source_judges_against_the_threshold_distribution():
         "inconclusive"
 
 
+def test_decide_takes_a_threshold_with_its_distribution():
+    thr = criteria.max_sigma_e(1.0, source="fit")
+    t_lo, t_hi = thr.interval
+    v = np.array([0.5 * t_lo, thr.sigma_e_max, 2 * t_hi])
+    codes = criteria.decide(v, v, thr, sigma_e=v)
+    assert [criteria.OUTCOMES[c] for c in codes] == ["pass", "inconclusive", "fail"]
+    assert list(codes) == list(criteria.judge(v, source="fit")["outcome_1ma"].cat.codes)
+
+
 def test_decide_with_a_threshold_interval_adds_in_quadrature():
     """decide() given only a threshold interval: quadrature, side by side."""
     thr, t_lo, t_hi = 1e-10, 3e-11, 1e-9
