@@ -491,3 +491,73 @@ def test_undithered_staircase_widens_the_interval():
     assert r.resolution_a == pytest.approx(lsb, rel=1e-6)
     assert lo <= I_SS <= hi
     assert any("quantized" in w for w in r.warnings)
+    assert r.steady_state_reached  # the staircase is rounding, not a failure to settle
+
+
+@pytest.mark.parametrize("jump", [-0.3, 0.5])
+def test_step_change_mid_hold_is_named_and_spans_both_levels(jump):
+    """A crack (up) or a lost contact (down) at 60 % of a settled hold, under AR(1) noise:
+    named, never steady, and the interval spans the levels before and after, so a
+    threshold between them gives INCONCLUSIVE."""
+    from sescreen.criteria import OUTCOMES, decide
+
+    rng = np.random.default_rng(11)
+    t, i = _exp2_hold(rng, n=6000, hold=20000.0)
+    e = np.zeros(t.size)
+    for k in range(1, t.size):
+        e[k] = 0.9 * e[k - 1] + rng.normal(0, 0.004 * I_SS)
+    i = i + e + np.where(t > 0.6 * t[-1], jump * I_SS, 0.0)
+    r = fit_dcpol(_measurement(t, i), thickness_cm=0.1)
+    lo, hi = r.i_ss_interval
+    assert not r.steady_state_reached
+    assert any("jumps" in w for w in r.warnings)
+    assert lo <= min(I_SS, I_SS * (1 + jump)) * 1.01 and hi >= max(I_SS, I_SS * (1 + jump)) * 0.99
+    between = I_SS * (1 + jump / 2) * 0.1 / (0.1 * 1.0)  # sigma_e halfway, S/cm (L/(V A) = 1)
+    slo, shi = r.sigma_e_interval
+    assert slo < between < shi and OUTCOMES[int(decide(slo, shi, between))] == "inconclusive"
+
+
+def test_settled_hold_has_no_step():
+    rng = np.random.default_rng(12)
+    t, i = _exp2_hold(rng)
+    r = fit_dcpol(_measurement(t, i + rng.normal(0, 0.01 * I_SS, t.size)), thickness_cm=0.1)
+    assert not any("jumps" in w for w in r.warnings) and r.steady_state_reached
+
+
+@pytest.mark.parametrize("case", ["constant", "backwards", "nan"])
+def test_records_no_fit_can_use_are_refused_in_one_line(case):
+    rng = np.random.default_rng(13)
+    t, i = _exp2_hold(rng)
+    if case == "constant":  # a saturated range: one value for the whole hold
+        i = np.full(t.size, 0.95e-10)
+    elif case == "backwards":
+        t = t.copy()
+        t[2000] = t[1990]
+    else:
+        i = i.copy()
+        i[-1] = np.nan
+    with pytest.raises((FitError, InputError)) as err:
+        fit_dcpol(_measurement(t, i), thickness_cm=0.1)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert {"constant": "every sample", "backwards": "backwards",
+            "nan": "not a finite number"}[case] in msg
+
+
+def test_rival_shapes_span_the_interval_of_an_unsettled_tail():
+    """A Havriliak-Negami-like tail (a stretched decay plus a t^-1/2 leak), stopped with a
+    few % left: models that fit comparably disagree, and the interval covers the truth
+    even when one of them takes all the Akaike weight."""
+    covered = 0
+    for seed in range(4):
+        rng = np.random.default_rng(100 + seed)
+        t = np.linspace(0.0, 40000.0, 5000)
+        te = np.where(t > 0, t, 0.5)
+        tail = 0.05 * I_SS * np.sqrt(40000.0 / (te + 30.0))
+        i = (I_SS + 4 * I_SS * np.exp(-(te / 800.0) ** 0.6) + tail
+             + rng.normal(0, 0.004 * I_SS, t.size))
+        r = fit_dcpol(_measurement(t, i), thickness_cm=0.1)
+        lo, hi = r.i_ss_interval
+        covered += lo <= I_SS <= hi
+        assert not r.steady_state_reached
+    assert covered >= 3

@@ -41,6 +41,7 @@ from sescreen.dcpol.judgement import (
 )
 from sescreen.dcpol.noise import NoiseModel, estimate_noise, white_noise_model
 from sescreen.dcpol.plateau import plateau_mean, plateau_truncation
+from sescreen.dcpol.steps import find_step
 from sescreen.errors import FitError, InputError
 from sescreen.transients import MODELS, transient_part
 
@@ -302,6 +303,10 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         lo, hi = min(lo, fits[n].i_ss), max(hi, min(fits[n].i_ss, tail_hi))
     unsettled_rivals = [n for n in rivals
                         if abs(fits[n].remaining(t_hold)) > crit.max_remaining]
+    step = find_step(t, _raw_residuals(chosen, t, y) + chosen.i_ss, noise, t_hold=t_hold) \
+        if identified else None
+    if step is not None:
+        lo, hi = min(lo, step.before, step.after), max(hi, step.before, step.after)
     if trend is not None and not trend.significant:
         lo, hi = _slow_tail_margin(trend, lo, hi, mid, t_hold, tail_hi,
                                    extrapolated=remaining > crit.max_remaining)
@@ -321,6 +326,12 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         remaining=remaining, trend=trend, truncation=truncation, identified=identified,
         poor_fit=poor_fit, t_steady=t_steady, t_hold=t_hold,
         scale=scale, crit=crit, correlated=noise.correlated, inflation=noise.inflation)
+    if step is not None:
+        steady = False
+        warns.append(f"the current jumps by {step.fraction:+.0%} at t = {step.t:.4g} s "
+                     f"({step.before * abs(scale):.3g} -> {step.after * abs(scale):.3g} A): "
+                     "a crack, a contact change or a range switch; the record does not "
+                     "describe one state, and the interval spans both levels")
     if unsettled_rivals and steady:
         steady = False
         warns.append("not settled by every model that describes the record: "
