@@ -57,7 +57,7 @@ _POOR_FIT_REDCHI = 25.0  # beyond this no candidate describes the record
 _MIN_WEIGHT = 0.01  # candidates below this Akaike weight are not profiled
 _FIRST_NFEV = 300  # the white-noise pass only has to find the basin
 _PROBE_MODELS = AUTO_MODELS  # every candidate gets its basin from the white-noise pass
-_SLOW_TAIL = 1.41  # bias of a late-half mean per unit of residual slope x hold (t^-1/2 tail)
+_SLOW_TAIL = 1.46  # bias of a late-half mean per unit of data slope x hold (t^-1/2 tail)
 
 
 @dataclass(frozen=True)
@@ -145,12 +145,18 @@ def _slow_tail_margin(trend: Trend, lo: float, hi: float, mid: float, t_hold: fl
                       tail_hi: float, *, extrapolated: bool) -> tuple[float, float]:
     """Room for a remaining decay the trend test cannot see (METHODS.md section 6).
 
-    A tail that falls as t^-1/2 and changes the residuals of the last half of the hold by
-    the slope beta leaves about 1.21 |beta| T above I_ss at the end, and biases a mean over
-    the last half by about 1.41 |beta| T. The 97.5 % bound of a falling slope widens the
-    interval below; for an extrapolation, a rising one above (never past the tail level).
+    A tail that falls as t^-1/2 and gives the data of the last half of the hold the
+    straight-line slope beta leaves 1.22 |beta| T above I_ss at the end, and biases a mean
+    over the last half by 1.46 |beta| T (the line and the mean of t^-1/2 on log-spaced bins
+    of [T/2, T]). Where the fitted transient is over (``extrapolated`` False) the data's own
+    slope is used: a fitted transient that still decays in the last half has absorbed part
+    of the tail. An extrapolation already carries the model's decay and its rivals' (see
+    :func:`_plausible`), so there the residual slope, what no model explains, is used. The
+    97.5 % bound of a falling slope widens the interval below; for an extrapolation, a
+    rising one above (never past the tail level).
     """
-    falling = max(0.0, -trend.slope + _Z95 * trend.stderr)
+    slope = trend.slope if extrapolated else trend.data_slope
+    falling = max(0.0, -slope + _Z95 * trend.stderr)
     lo = min(lo, mid - _SLOW_TAIL * falling * t_hold)
     if extrapolated:
         rising = max(0.0, trend.slope + _Z95 * trend.stderr)
@@ -307,17 +313,21 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         if identified else None
     if step is not None:
         lo, hi = min(lo, step.before, step.after), max(hi, step.before, step.after)
-    if trend is not None and not trend.significant:
+    rising = trend is not None and trend.significant and trend.slope > 0
+    falling = trend is not None and trend.significant and trend.slope < 0
+    if trend is not None and not rising:
+        # a remaining decay as slow as t^-1/2 below (a significant fall included: it is
+        # still a decay, whose end the same bound limits)
         lo, hi = _slow_tail_margin(trend, lo, hi, mid, t_hold, tail_hi,
                                    extrapolated=remaining > crit.max_remaining)
-    one_sided = (not identified) or (trend is not None and trend.significant) or lo <= 0
+    if falling:
+        # or a falling drift that began with the hold: the drift line extrapolated back to
+        # the step (never below the extrapolated asymptote)
+        hi = max(hi, chosen.i_ss + trend.level_at_step + _Z95 * trend.level_stderr)
+    # a rising current (a leak, a reaction) has no lower bound: only an upper one
+    one_sided = (not identified) or rising or lo <= 0
     if one_sided:
-        rising = trend is not None and trend.significant and trend.slope > 0
         hi = max(hi, tail_hi) if (rising or not math.isfinite(hi)) else hi
-        if trend is not None and trend.significant and trend.slope < 0:
-            # a falling drift may have begun with the hold: the bound is the drift line
-            # extrapolated back to the step (never below the extrapolated asymptote)
-            hi = max(hi, chosen.i_ss + trend.level_at_step + _Z95 * trend.level_stderr)
         lo = 0.0
         mid = min(max(mid, 0.0), hi)
     lo = max(lo, 0.0)
@@ -338,7 +348,7 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
                      + ", ".join(f"{n} leaves {fits[n].remaining(t_hold):.1%} of I_ss at the "
                                  "end of the hold" for n in unsettled_rivals)
                      + "; the interval spans their asymptotes")
-    if one_sided and identified and not (trend is not None and trend.significant):
+    if one_sided and identified and not rising:
         warns.append("the data do not bound I_ss from below: only an upper bound is supported")
         steady = False
     if plateau is not None and plateau.excess_sd > 0 and plateau.redchi > 2.0:

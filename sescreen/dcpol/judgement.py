@@ -8,11 +8,13 @@ The decision comes last, from everything the analysis found (METHODS.md sections
    residuals of the bins in the last half of the hold (covariance from the noise model);
    significant at 99 % *and* large enough to matter (>= 1 % of I_ss over the hold). A
    falling residual means a slower process than any identifiable transient (not settled,
-   or drift after the transient ended); a rising one, drift, a leak or a reaction. Either
-   leaves only an upper bound of I_ss.
+   or drift after the transient ended): the interval then allows for a decay as slow as
+   t^-1/2 below and a drift since the step above. A rising one means drift, a leak or a
+   reaction, and leaves only an upper bound of I_ss.
 2. the truncation test: the same model refitted to the first 70 % and 85 % of the hold;
-   an asymptote that keeps moving the same way by more than 3 standard errors of the
-   shortest fit has not converged.
+   an asymptote that keeps moving the same way (2 standard errors of the nested difference;
+   3 for plateau means) towards a limit more than ``max_remaining`` away, if it converges
+   as slowly as t^-1/2, has not converged.
 3. the remaining transient at the end of the hold, <= ``max_remaining`` of I_ss.
 
 Correlated noise (1/f, AR(1), a daily temperature cycle) is not a failure to settle: its
@@ -81,6 +83,7 @@ class Trend:
     significant: bool
     level_at_step: float = 0.0  #: the residual line extrapolated back to t = 0
     level_stderr: float = 0.0
+    data_slope: float = 0.0  #: slope of the data themselves (residual + model), per s
 
     @property
     def direction(self) -> str:
@@ -126,7 +129,9 @@ def tail_trend(fit: ModelFit, b: Binned, noise: NoiseModel, *, t_hold: float,
     c = -float(b.t[keep].mean())  # x at t = 0
     level = float(coef[0] + coef[1] * c)
     level_var = float(cov[0, 0] + c * c * cov[1, 1] + 2 * c * cov[0, 1])
-    return Trend(slope, se, change, significant, level, math.sqrt(max(level_var, 0.0)))
+    data_coef, *_ = np.linalg.lstsq(design, w @ b.y[keep], rcond=None)
+    return Trend(slope, se, change, significant, level, math.sqrt(max(level_var, 0.0)),
+                 float(data_coef[1]))
 
 
 def truncation_test(fit: ModelFit, b: Binned, noise: NoiseModel, *,
@@ -198,13 +203,13 @@ def decide_steady(*, remaining: float, trend: Trend | None, truncation: Truncati
         elif abs(remaining) <= crit.max_remaining:
             warns.append(f"drift: the fitted transient has ended, but the current still falls "
                          f"by {trend.change:+.1%} of I_ss per hold length (slow drift or a "
-                         "process slower than the hold); only an upper bound of I_ss is "
-                         "supported")
+                         "process slower than the hold); the interval allows for a decay as "
+                         "slow as t^-1/2 below and for a drift since the step above")
         else:
             warns.append(f"not settled: the current falls at the end of the hold faster than "
                          f"the fitted transient ({trend.change:+.1%} of I_ss per hold length): "
-                         "a slower process is still decaying; only an upper bound of I_ss is "
-                         "supported")
+                         "a slower process is still decaying; the interval allows for one as "
+                         "slow as t^-1/2")
     if truncation is not None and truncation.moving:
         causes += 1
         est = truncation.estimates
