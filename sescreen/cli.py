@@ -577,6 +577,51 @@ def check(file, thickness, area, voltage, temperature, target, source, model, as
         sys.exit(EXIT_INCONCLUSIVE)
 
 
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--area", help="Electrode area, e.g. '1cm2' (default: from the file).")
+@click.option("--protocol", type=click.Choice(["auto", "plating", "symmetric"]), default="auto",
+              show_default=True, help="plating: Li|SE|Cu or Pt, one direction (Han 2019 "
+              "Fig. 2); symmetric: Li|SE|Li half-cycles; auto: from the current's sign.")
+@click.option("--temperature", help="Temperature of the test, e.g. '25C' (stored with the CCD).")
+@click.option("--cell", help="Cell stored with the CCD, e.g. 'Li|LLZO|Cu'.")
+@reader_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
+              help="Write the voltage record with steps and signatures (.png/.svg/.pdf); "
+              "with several files, FILE stem appended.")
+def ccd(files, area, protocol, temperature, cell, as_json, plot_path, **opts):
+    """Critical current density from step-current cycling records.
+
+    Finds the current steps, the signatures of a short (polarization collapse towards
+    0 V, loss of V ~ I*R scaling between steps, noise bursts, the plating cell's return
+    to 0 V) and of contact loss (not a short), and reports the CCD interval: above the
+    last density held, at or below the one that failed; censored when nothing shorted.
+    With --json: one object for one file, {"records": [...]} for several.
+    """
+    from pathlib import Path
+
+    from sescreen.cycling import measure_ccd
+
+    _check_output(plot_path, _FIGURE_FORMATS, "--plot")
+    results = [measure_ccd(read_measurement(f, area=area, **opts), protocol=protocol,
+                           temperature_k=_quantity(temperature, "temperature", "--temperature"),
+                           cell=cell) for f in files]
+    if plot_path:
+        from sescreen.plot import save_figure
+
+        for r in results:
+            out = Path(plot_path)
+            if len(results) > 1:
+                out = out.with_name(f"{out.stem}-{Path(r.source).stem}{out.suffix}")
+            save_figure(r.plot(), out)
+    if as_json:
+        summaries = [r.summary() for r in results]
+        emit_json(summaries[0] if len(summaries) == 1 else {"records": summaries})
+    else:
+        click.echo("\n".join(str(r) for r in results))
+
+
 class _DefaultGroup(click.Group):
     """A group whose unknown first argument goes to a default subcommand
     (``sescreen ndp SPECTRA...`` is ``sescreen ndp analyse SPECTRA...``)."""

@@ -1,0 +1,180 @@
+"""Critical current density from the lab's own cycling records (METHODS.md section 8).
+
+>>> from sescreen.cycling import measure_ccd
+>>> r = measure_ccd("ccd_llzo.mpr", area_cm2=0.785, protocol="plating")   # doctest: +SKIP
+>>> r.outcome, r.ccd_ma_cm2, r.failed_at_ma_cm2, [s.name for s in r.signatures]
+
+A galvanostatic record (EC-Lab GCPL/CP/MB, Gamry, CSV with time, current, voltage) is cut
+into current-density steps (:mod:`sescreen.cycling.steps`), searched for the signatures of a
+short and of contact loss (:mod:`sescreen.cycling.signatures`), and summarised as the CCD
+interval: above the last density held, at or below the density that failed
+(:class:`~sescreen.cycling.result.CCDRecord`). A record that never shorts gives a censored
+value, a lower bound. Han et al. (Nature Energy 4, 187 (2019), Fig. 2) quote the density at
+which the cell shorted (50 uA/cm^2 Li|LLZO|Cu, 120 uA/cm^2 Li|Li3PS4|Pt at 25 C): that is
+``failed_at_ma_cm2`` here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sescreen.cycling.result import CCDRecord, StepSummary
+from sescreen.cycling.signatures import CONTACT_LOSS, SHORT_SIGNATURES, Signature, analyse_steps
+from sescreen.cycling.steps import HOLD_REL_TOL, Step, find_segments, group_steps
+from sescreen.errors import InputError, TechniqueError
+
+__all__ = ["CONTACT_LOSS", "SHORT_SIGNATURES", "CCDRecord", "Signature", "StepSummary",
+           "measure_ccd"]
+
+#: Combined confidence at which a short is claimed; weaker evidence is "ambiguous".
+SHORT_CONFIDENCE = 0.5
+#: Signatures weaker than this are listed but do not mark a step as failing.
+MIN_CONFIDENCE = 0.2
+_CELLS = {"plating": "Li|SE|Cu", "symmetric": "Li|SE|Li"}
+
+
+def _arrays(m, where: str):
+    d = m.data
+    for col in ("time_s", "current_a", "voltage_v"):
+        if col not in d:
+            raise InputError(f"no {col.split('_')[0]} column: a CCD record needs time, current "
+                             "and voltage; name them with --time-col/--current-col/--voltage-col",
+                             path=where)
+    t, i, v = (d[c].to_numpy(dtype=float) for c in ("time_s", "current_a", "voltage_v"))
+    bad = ~(np.isfinite(t) & np.isfinite(i) & np.isfinite(v))
+    if bad.any():
+        raise InputError(f"row {int(np.flatnonzero(bad)[0]) + 1} of the data has a non-finite "
+                         "time, current or voltage: remove or repair it", path=where)
+    if t.size > 1 and np.any(np.diff(t) < 0):
+        raise InputError(f"time runs backwards at row {int(np.flatnonzero(np.diff(t) < 0)[0]) + 2}"
+                         ": give one record per file, in time order", path=where)
+    sp = d["control_a"].to_numpy(dtype=float) if "control_a" in d else None
+    return t, i, v, sp
+
+
+def _step_summary(step: Step, v: np.ndarray, i: np.ndarray, state: str) -> StepSummary:
+    """Mean voltage, overpotential and ASR of a step's held points (NaN when the current
+    never held its set-point, as at compliance after a contact loss)."""
+    held = {1.0: [np.empty(0)], -1.0: [np.empty(0)]}
+    for seg in step.segments:
+        idx = np.arange(seg.start, seg.stop)
+        ok = idx[np.abs(i[idx] - seg.current_a) <= HOLD_REL_TOL * abs(seg.current_a)]
+        held[float(np.sign(seg.current_a))].append(v[ok])
+    pos, neg = np.concatenate(held[1.0]), np.concatenate(held[-1.0])
+    eta = mean_v = np.nan
+    if pos.size and neg.size:
+        eta = 0.5 * (np.median(pos) - np.median(neg))
+    elif pos.size or neg.size:
+        eta = float(np.median(pos)) if pos.size else -float(np.median(neg))
+    if pos.size or neg.size:
+        mean_v = float(np.mean(np.concatenate([pos, neg])))
+    return StepSummary(step.index, step.density_ma_cm2, step.t_start_s, step.t_end_s,
+                       step.capacity_mah_cm2, mean_v, float(eta),
+                       float(eta / (step.density_ma_cm2 * 1e-3)), step.polarity, state)
+
+
+def _decide(steps: list[Step], sigs: list[Signature]) -> tuple[str, int | None, float]:
+    """Outcome, index of the failing (or suspect) step, combined confidence there."""
+    comb = {}
+    for s in sigs:
+        comb[s.step] = 1 - (1 - comb.get(s.step, 0.0)) * (1 - s.confidence)
+    strong = [k for k, c in comb.items() if c >= SHORT_CONFIDENCE]
+    marked = sorted(k for k, c in comb.items() if c >= MIN_CONFIDENCE)
+    if strong:
+        first = min(strong)
+        while first - 1 in marked:  # weaker signs in the steps just before: the onset
+            first -= 1
+        return "shorted", first, max(comb[k] for k in range(first, min(strong) + 1))
+    if marked:
+        return "ambiguous", marked[0], comb[marked[0]]
+    return "no_short", None, max(comb.values(), default=0.0)
+
+
+def measure_ccd(record, *, area_cm2: float | None = None, protocol: str = "auto",
+                temperature_k: float | None = None, cell: str | None = None) -> CCDRecord:
+    """The CCD a step-current cycling record supports, with the evidence for its short.
+
+    Parameters
+    ----------
+    record : Measurement or str or Path
+        A galvanostatic record (read with :func:`sescreen.read` when a path).
+    area_cm2 : float, optional
+        Electrode area, cm^2 (default: the file's); current density j = I / area.
+    protocol : {"auto", "plating", "symmetric"}
+        ``plating``: Li | SE | Cu or Pt, one current direction (Han et al. 2019, Fig. 2);
+        ``symmetric``: Li | SE | Li half-cycles; ``auto``: plating when every non-rest
+        segment has the same sign.
+    temperature_k : float, optional
+        Temperature of the test, K (default: the file's), stored with the CCD.
+    cell : str, optional
+        Cell description stored with the CCD, e.g. ``"Li|LLZO|Cu"``.
+
+    Returns
+    -------
+    CCDRecord
+    """
+    from sescreen.io import Measurement, Technique, read
+
+    m = record if isinstance(record, Measurement) else read(Path(record))
+    where = m.source or "record"
+    if m.technique not in (Technique.CONSTANT_CURRENT, Technique.UNKNOWN,
+                           Technique.OPEN_CIRCUIT):
+        raise TechniqueError(f"{m.technique.describe()} cannot give a CCD: it needs "
+                             "galvanostatic current steps (GCPL, CP, Modulo Bat)", path=where)
+    area = area_cm2 if area_cm2 is not None else m.area_cm2
+    if area is None or not np.isfinite(area) or area <= 0:
+        raise InputError("the file states no electrode area: pass it, e.g. --area 1cm2",
+                         path=where)
+    t, i, v, sp = _arrays(m, where)
+    steps = group_steps(find_segments(i, sp), t, i, area)
+    if not steps:
+        raise TechniqueError("no current steps found (the current is zero throughout): "
+                             "a CCD needs a galvanostatic record", path=where)
+    signs = {np.sign(s.current_a) for st in steps for s in st.segments}
+    warnings = []
+    if protocol == "auto":
+        protocol = "plating" if len(signs) == 1 else "symmetric"
+    elif protocol == "plating" and len(signs) > 1:
+        warnings.append("--protocol plating but the current changes sign: judged as plating "
+                        "on both directions")
+    elif protocol not in ("plating", "symmetric"):
+        raise InputError(f"protocol {protocol!r}: expected auto, plating or symmetric")
+    sigs, lost, sigma = analyse_steps(steps, t, i, v, plating=protocol == "plating")
+    outcome, k_fail, conf = _decide(steps, sigs)
+    if outcome == "no_short" and lost is not None:
+        outcome = "contact_loss"
+    states = []
+    for st in steps:
+        if lost is not None and st.index > lost.step:
+            states.append("not_judged")
+        elif lost is not None and st.index == lost.step:
+            states.append("contact_loss")
+        elif outcome == "shorted" and st.index >= k_fail:
+            states.append("failed" if st.index == k_fail else "after_failure")
+        else:
+            states.append("held")
+    if outcome == "shorted":
+        held_before = k_fail - 1
+    elif lost is not None:
+        held_before = lost.step - 1
+    else:
+        held_before = len(steps) - 1
+    summaries = tuple(_step_summary(st, v, i, s) for st, s in zip(steps, states, strict=True))
+    if np.median(np.abs(v)) > 1.0 and protocol == "symmetric":
+        warnings.append(f"the cell voltage sits near {np.median(v):.3g} V, not 0 V: not a "
+                        "Li|SE|Li cell; shorts are judged as a collapse towards 0 V and the "
+                        "ASR from the +j/-j halves")
+    if len(steps) == 1:
+        warnings.append("one current density only: no staircase, the CCD is at most bounded")
+    return CCDRecord(
+        source=m.source, protocol=protocol, cell=cell or _CELLS[protocol], area_cm2=float(area),
+        temperature_k=temperature_k if temperature_k is not None else m.temperature_k,
+        outcome=outcome,
+        ccd_ma_cm2=(max(st.density_ma_cm2 for st in steps[:held_before + 1])
+                    if held_before >= 0 else None),
+        failed_at_ma_cm2=steps[k_fail].density_ma_cm2 if outcome == "shorted" else None,
+        censored=outcome != "shorted", confidence=float(conf), steps=summaries,
+        signatures=tuple(sigs), contact_loss=lost, sigma_v=sigma, warnings=tuple(warnings),
+        trace={"time_s": t, "voltage_v": v, "j": i * 1e3 / area})

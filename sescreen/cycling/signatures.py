@@ -1,0 +1,289 @@
+"""The signatures of a short circuit (and of contact loss) in a galvanostatic record.
+
+Everything is judged on the polarization along the current, p(t) = V(t) sign(I_set), in
+volts: with a lithium counter electrode (Li | SE | Li, or Li | SE | Cu once Li is plated)
+the equilibrium voltage is 0 V, a healthy cell has p > 0 (ohmic + charge-transfer +
+concentration overpotential, all opposing the current) and a short, an electronic path of
+resistance R_s in parallel with the cell, pulls the voltage towards 0 V:
+p -> p R_s / (R_s + R_cell) (METHODS.md section 8; Han et al. 2019, Fig. 2: "decreased to
+negative values ... and then increased to around 0 V due to shorting"). Before Li covers a
+Cu or Pt electrode p < 0 (the electrode sits above the Li potential), which is therefore
+never taken for polarization.
+
+Signatures (each with the time it fired and a confidence in [0, 1]):
+
+``polarization_collapse`` / ``plating_return_to_zero`` (hard short)
+    The running median of p falls below ``COLLAPSE_FRACTION`` of the highest level it had
+    reached in the segment (or the previous same-sign half-cycle of the step) and stays
+    there to the end of the segment while the current holds its set-point. The name is the
+    plating form of the paper's Fig. 2 for a one-direction (plating) record.
+``ohmic_scaling_lost``
+    The early polarization of a step is below ``OHMIC_FRACTION`` of the previous step's
+    although |j| rose. An I-V characteristic built of ohmic (V = I R), charge-transfer
+    (Butler-Volmer) and diffusion elements is monotonic, so only a new electronic path in
+    parallel makes |eta| fall while |j| rises (a contact that improves does the same, in
+    the first steps and far less: hence the margin).
+``noise_burst`` (soft short)
+    Three or more excursions of p towards 0 V beyond max(5 sigma, 10 % of the level)
+    from its running median (9 points, 5 in half-cycles under 30 points) in one step, at
+    least four times as many as excursions away from 0 V; or, when the dips are so dense
+    that they are most of the points, six or more jumps of p beyond that size with 30 %
+    or more of the points below 80 % of the level reached before. Instrument noise is
+    symmetric; a transient electronic path only ever lowers |V|.
+
+Not a short: ``contact_loss``, the voltage running away to large |V| (p above 4x its
+early level and by more than 0.5 V, or the current failing to hold its set-point with p
+high), as the paper saw at 100 C (Fig. 2d,g); and the ordinary rise of polarization within
+a step. Contact loss ends the analysis of the record at the time it starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sescreen.cycling.steps import HOLD_REL_TOL, Segment, Step
+
+__all__ = ["CONTACT_LOSS", "SHORT_SIGNATURES", "Signature", "analyse_steps"]
+
+COLLAPSE_FRACTION = 0.35
+OHMIC_FRACTION = 0.7
+DIP_SIGMAS = 5.0
+DIP_FRACTION = 0.10
+RUNAWAY_FACTOR = 4.0
+RUNAWAY_MIN_V = 0.5
+SIGNIFICANT_SIGMAS = 10.0
+SIGMA_FLOOR_V = 1e-5
+MIN_DENSE = 0.2
+SHORT_SIGNATURES = ("polarization_collapse", "plating_return_to_zero", "ohmic_scaling_lost",
+                    "noise_burst")
+CONTACT_LOSS = "contact_loss"
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One piece of evidence: ``name`` fired at time ``t_s`` (s) in step ``step``."""
+
+    name: str
+    step: int
+    t_s: float
+    confidence: float
+    detail: str
+
+    def summary(self) -> dict:
+        return {"name": self.name, "step": self.step, "t_s": self.t_s,
+                "confidence": round(self.confidence, 3), "detail": self.detail}
+
+
+def _median_filter(p: np.ndarray, width: int) -> np.ndarray:
+    from scipy.ndimage import median_filter
+
+    width = max(1, min(width, p.size - (1 - p.size % 2)))
+    return median_filter(p, size=width, mode="nearest")
+
+
+def _held(seg: Segment, i: np.ndarray) -> np.ndarray:
+    """Indices of the segment's points whose current is within HOLD_REL_TOL of its set-point."""
+    idx = np.arange(seg.start, seg.stop)
+    return idx[np.abs(i[idx] - seg.current_a) <= HOLD_REL_TOL * abs(seg.current_a)]
+
+
+def noise_sigma(steps: list[Step], i: np.ndarray, p: np.ndarray) -> float:
+    """Robust point-to-point noise of p, V: the lower quartile over segments of
+    1.4826 MAD(p - running median of 9), floored at SIGMA_FLOOR_V."""
+    values = []
+    for step in steps:
+        for seg in step.segments:
+            idx = _held(seg, i)
+            if idx.size >= 9:
+                r = p[idx] - _median_filter(p[idx], 9)
+                values.append(1.4826 * np.median(np.abs(r - np.median(r))))
+    return max(float(np.percentile(values, 25)) if values else 0.0, SIGMA_FLOOR_V)
+
+
+def _early_level(seg: Segment, i: np.ndarray, p: np.ndarray) -> float:
+    """Polarization early in a segment, V: median of its second quarter of held points
+    (after the onset, before most of the hold)."""
+    idx = _held(seg, i)
+    if idx.size < 4:
+        return float(np.median(p[idx])) if idx.size else float("nan")
+    n = idx.size
+    return float(np.median(p[idx[n // 4: max(n // 2, n // 4 + 1)]]))
+
+
+def _contact_loss(step: Step, base: float, t, i, p) -> Signature | None:
+    for seg in step.segments:
+        idx = np.arange(seg.start, seg.stop)
+        pp = p[idx]
+        runaway = (pp > RUNAWAY_FACTOR * base) & (pp - base > RUNAWAY_MIN_V)
+        lost = (np.abs(i[idx]) < 0.5 * abs(seg.current_a)) & (pp > 2 * base) & (pp > 0.1)
+        hit = np.flatnonzero(runaway | lost)
+        if hit.size:
+            k = idx[hit[0]]
+            return Signature(CONTACT_LOSS, step.index, float(t[k]), 1.0,
+                             f"|V| ran away from {base * 1e3:.3g} mV to "
+                             f"{np.max(np.abs(pp)):.3g} V at {step.density_ma_cm2:.3g} mA/cm2 "
+                             "(current "
+                             + ("not held" if lost.any() else "held") + "): contact loss")
+    return None
+
+
+def _collapse(step: Step, seg: Segment, prev_level: float, sigma: float, plating: bool,
+              t, i, v, p) -> tuple[Signature | None, float]:
+    """Hard-short test on one segment; returns the signature (or None) and the level the
+    segment held (for the next half-cycle of the same sign)."""
+    idx = _held(seg, i)
+    if idx.size < 3:
+        return None, prev_level
+    m = _median_filter(p[idx], 5)
+    ref = np.maximum(np.maximum.accumulate(m), prev_level)
+    below = (m < COLLAPSE_FRACTION * ref) & (ref > SIGNIFICANT_SIGMAS * sigma)
+    # fraction of points below from each index to the end of the segment
+    tail = np.cumsum(below[::-1])[::-1] / np.arange(below.size, 0, -1)
+    ok = below & (tail >= 0.9) & (np.arange(below.size) <= below.size - 3)
+    level = float(np.median(m))
+    if not ok.any():
+        return None, max(level, 0.0)
+    k0 = int(np.flatnonzero(ok)[0])
+    after = float(np.median(m[k0:]))
+    r = after / ref[k0]
+    conf = float(np.clip((COLLAPSE_FRACTION - r) / (COLLAPSE_FRACTION - 0.05), 0.0, 1.0))
+    conf *= float(min(1.0, (ref[k0] - after) / (2 * SIGNIFICANT_SIGMAS * sigma)))
+    sign = np.sign(seg.current_a)
+    name = "plating_return_to_zero" if plating else "polarization_collapse"
+    what = (f"V had fallen to {sign * ref[k0] * 1e3:+.3g} mV (Li plating) and returned to "
+            f"{sign * after * 1e3:+.3g} mV" if plating else
+            f"|V| collapsed from {ref[k0] * 1e3:.3g} mV to {after * 1e3:.3g} mV")
+    return Signature(name, step.index, float(t[idx[k0]]), conf,
+                     f"{what} while {step.density_ma_cm2:.3g} mA/cm2 held"), 0.0
+
+
+def _dips(step: Step, sigma: float, t, i, p) -> Signature | None:
+    """Soft-short test: excursions below / above the running median of p (taken twice,
+    the second time with the dips replaced, so dense dips do not drag it down; the median
+    of a monotonic stretch is its centre, so trends give no excursions), counted once the
+    polarization is
+    established (running median within 80 % of the segment's median: after the onset,
+    the reversal transient, the Cu open circuit)."""
+    n_down = n_up = 0
+    first = first_dense = None
+    dense = 0.0
+    for seg in step.segments:
+        idx = _held(seg, i)
+        width = 9 if idx.size >= 30 else 5  # dips last 1-4 points
+        if idx.size < width:
+            continue
+        level = np.median(p[idx])
+        onset = np.flatnonzero(_median_filter(p[idx], width) >= 0.8 * level)
+        if level <= 0 or onset.size == 0:
+            continue
+        idx = idx[max(onset[0], 2):]
+        if idx.size < width:
+            continue
+        pp = p[idx]
+        m = _median_filter(pp, width)
+        thr = np.maximum(DIP_SIGMAS * sigma, DIP_FRACTION * np.abs(m))
+        m = _median_filter(np.where(pp - m < -thr, m, pp), width)  # again, without the dips
+        r = pp - m
+        down = np.flatnonzero(r < -thr)
+        n_down += down.size
+        n_up += int(np.sum(r > thr))
+        # dips so dense that they are the majority: jumps, and the level partly collapsed
+        ref = np.maximum.accumulate(_median_filter(pp, 3))
+        jumps = np.flatnonzero(np.abs(np.diff(pp)) > np.maximum(DIP_SIGMAS * 1.41 * sigma,
+                                                                 DIP_FRACTION * ref[1:]))
+        if jumps.size >= 6:
+            frac = float(np.mean(pp[jumps[0]:] < 0.8 * ref[jumps[0]:]))
+            dense = max(dense, min(1.0, jumps.size / 12) * min(1.0, frac / 0.5) * (frac >= 0.3))
+            first_dense = first_dense or float(t[idx[jumps[0]]])
+        if down.size and first is None:
+            first = float(t[idx[down[0]]])
+    if dense >= MIN_DENSE:
+        return Signature("noise_burst", step.index, first_dense, dense,
+                         f"|V| jumps and partly collapses (below 80 % of its level) at "
+                         f"{step.density_ma_cm2:.3g} mA/cm2: a soft short")
+    if n_down < 3 or n_down < 4 * n_up:
+        return None
+    conf = float((1 - np.exp(-(n_down - 1) / 3.0)) * (n_down - n_up) / (n_down + n_up))
+    return Signature("noise_burst", step.index, first, conf,
+                     f"{n_down} dips of |V| towards 0 V (vs {n_up} away from it) at "
+                     f"{step.density_ma_cm2:.3g} mA/cm2: a soft short")
+
+
+def _first_levels(step: Step, i, p) -> dict[float, tuple[float, float]]:
+    """Early level of the first half-cycle of each current sign in a step, with its |j|."""
+    out: dict[float, tuple[float, float]] = {}
+    for seg in step.segments:
+        out.setdefault(float(np.sign(seg.current_a)),
+                       (_early_level(seg, i, p), step.density_ma_cm2))
+    return out
+
+
+def analyse_steps(steps: list[Step], t: np.ndarray, i: np.ndarray, v: np.ndarray,
+                  plating: bool) -> tuple[list[Signature], Signature | None, float]:
+    """Run every test over the staircase.
+
+    Parameters
+    ----------
+    steps : list of Step
+    t, i, v : ndarray
+        Time (s), current (A), voltage (V) of the record.
+    plating : bool
+        One-direction plating record (names the hard-short signature after Fig. 2).
+
+    Returns
+    -------
+    signatures : list of Signature
+        Short signatures in time order, up to the contact loss if there is one.
+    contact_loss : Signature or None
+    sigma_v : float
+        Noise of p used for the significance tests, V.
+    """
+    p = np.zeros_like(v)
+    for step in steps:
+        for seg in step.segments:
+            p[seg.start:seg.stop] = v[seg.start:seg.stop] * np.sign(seg.current_a)
+    sigma = noise_sigma(steps, i, p)
+    found: list[Signature] = []
+    lost = None
+    prev: dict[float, tuple[float, float]] = {}  # sign -> (early level, |j|) of last step
+    for step in steps:
+        first = step.segments[0]
+        early = _early_level(first, i, p)
+        prev_early, prev_j = prev.get(float(np.sign(first.current_a)), (None, None))
+        base = early
+        if prev_early is not None and prev_early > 0:
+            # the ohmic expectation from the step before bounds the base both ways: a
+            # runaway already under way early, a short already there early
+            expect = prev_early * step.density_ma_cm2 / prev_j
+            base = float(np.clip(early, expect, 3 * expect))
+        lost = _contact_loss(step, max(base, 1e-3), t, i, p)
+        if (prev_early is not None and prev_early > SIGNIFICANT_SIGMAS * sigma
+                and step.density_ma_cm2 > prev_j and early < OHMIC_FRACTION * prev_early
+                and (lost is None or lost.t_s > t[first.stop - 1])):
+            ratio = early / prev_early
+            found.append(Signature(
+                "ohmic_scaling_lost", step.index, step.t_start_s,
+                float(np.clip((OHMIC_FRACTION - ratio) / 0.5, 0.0, 1.0)),
+                f"early polarization {early * 1e3:.3g} mV at {step.density_ma_cm2:.3g} "
+                f"mA/cm2 is {ratio:.2f}x that of the step before ({prev_early * 1e3:.3g} mV "
+                f"at {prev_j:.3g} mA/cm2) although |j| rose: V ~ I*R broken"))
+        levels = {1.0: 0.0, -1.0: 0.0}
+        for seg in step.segments:
+            if lost is not None and t[seg.start] >= lost.t_s:
+                break
+            sgn = float(np.sign(seg.current_a))
+            end = seg.stop if lost is None else min(seg.stop, int(np.searchsorted(t, lost.t_s)))
+            part = Segment(seg.start, end, seg.current_a)
+            hit, levels[sgn] = _collapse(step, part, levels[sgn], sigma, plating, t, i, v, p)
+            if hit is not None:
+                found.append(hit)
+                break
+        dips = _dips(step, sigma, t, i, p) if lost is None else None
+        if dips is not None:
+            found.append(dips)
+        if lost is not None:
+            break
+        prev.update(_first_levels(step, i, p))
+    return sorted(found, key=lambda s: s.t_s), lost, sigma
