@@ -37,6 +37,7 @@ _LAZY = {
     "critical_overpotential": "sescreen.mechanics",
     "fit_ccd": "sescreen.ccd",
     "paper_construction": "sescreen.ccd",
+    "measure_ccd": "sescreen.cycling",
     "verdict": "sescreen.criteria",
     "judge": "sescreen.criteria",
     "judge_at": "sescreen.criteria",

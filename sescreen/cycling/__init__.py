@@ -30,7 +30,7 @@ __all__ = ["CONTACT_LOSS", "SHORT_SIGNATURES", "CCDRecord", "Signature", "StepSu
 
 #: Combined confidence at which a short is claimed; weaker evidence is "ambiguous".
 SHORT_CONFIDENCE = 0.5
-#: Signatures weaker than this are listed but do not mark a step as failing.
+#: Weaker signatures only date the onset of a short that a stronger one confirms later.
 MIN_CONFIDENCE = 0.2
 _CELLS = {"plating": "Li|SE|Cu", "symmetric": "Li|SE|Li"}
 
@@ -84,7 +84,7 @@ def _decide(steps: list[Step], sigs: list[Signature]) -> tuple[str, int | None, 
     marked = sorted(k for k, c in comb.items() if c >= MIN_CONFIDENCE)
     if strong:
         first = min(strong)
-        while first - 1 in marked:  # weaker signs in the steps just before: the onset
+        while first - 1 in comb:  # weaker signs in the steps just before: the onset
             first -= 1
         return "shorted", first, max(comb[k] for k in range(first, min(strong) + 1))
     if marked:
@@ -143,6 +143,8 @@ def measure_ccd(record, *, area_cm2: float | None = None, protocol: str = "auto"
         raise InputError(f"protocol {protocol!r}: expected auto, plating or symmetric")
     sigs, lost, sigma = analyse_steps(steps, t, i, v, plating=protocol == "plating")
     outcome, k_fail, conf = _decide(steps, sigs)
+    sigs = [s for s in sigs if s.confidence >= MIN_CONFIDENCE
+            or (outcome == "shorted" and s.step >= k_fail)]
     if outcome == "no_short" and lost is not None:
         outcome = "contact_loss"
     states = []

@@ -24,7 +24,8 @@ Signatures (each with the time it fired and a confidence in [0, 1]):
     parallel makes |eta| fall while |j| rises (a contact that improves does the same, in
     the first steps and far less: hence the margin).
 ``noise_burst`` (soft short)
-    Three or more excursions of p towards 0 V beyond max(5 sigma, 10 % of the level)
+    Three or more (two only date the onset of a short confirmed later) excursions of p
+    towards 0 V beyond max(5 sigma, 10 % of the level)
     from its running median (9 points, 5 in half-cycles under 30 points) in one step, at
     least four times as many as excursions away from 0 V; or, when the dips are so dense
     that they are most of the points, six or more jumps of p beyond that size with 30 %
@@ -203,9 +204,12 @@ def _dips(step: Step, sigma: float, t, i, p) -> Signature | None:
         return Signature("noise_burst", step.index, first_dense, dense,
                          f"|V| jumps and partly collapses (below 80 % of its level) at "
                          f"{step.density_ma_cm2:.3g} mA/cm2: a soft short")
-    if n_down < 3 or n_down < 4 * n_up:
+    if n_down < 2 or n_down < 4 * n_up:
         return None
+    # two dips alone stay below MIN_CONFIDENCE: they only date the onset of a short that
+    # later steps confirm
     conf = float((1 - np.exp(-(n_down - 1) / 3.0)) * (n_down - n_up) / (n_down + n_up))
+    conf = conf if n_down >= 3 else min(conf, 0.15)
     return Signature("noise_burst", step.index, first, conf,
                      f"{n_down} dips of |V| towards 0 V (vs {n_up} away from it) at "
                      f"{step.density_ma_cm2:.3g} mA/cm2: a soft short")

@@ -1,0 +1,121 @@
+"""CCD from cycling records (sescreen.cycling, ``sescreen ccd``) on generated records with
+known truth (tests/ccd_records.py) and on the real GCPL files of ../shared/realdata."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from ccd_records import random_case, step_record
+from click.testing import CliRunner
+
+from sescreen.cli import main
+from sescreen.cycling import SHORT_SIGNATURES, measure_ccd
+from sescreen.errors import InputError, TechniqueError
+
+
+def _covers(result, truth) -> bool:
+    lo, hi = result.interval_ma_cm2
+    f = truth["failed_at_ma_cm2"]
+    return result.shorted and lo < f * (1 - 1e-3) and f <= hi * (1 + 1e-3)
+
+
+def test_interval_contains_the_true_failing_step_in_95_percent():
+    rng = np.random.default_rng(20190)
+    hits = [_covers(*(lambda m, t: (measure_ccd(m), t))(*random_case(rng, kind)))
+            for kind in ("hard", "soft", "soft_then_hard") for _ in range(60)]
+    assert np.mean(hits) >= 0.95
+
+
+def test_no_false_short_on_200_records_that_never_short():
+    rng = np.random.default_rng(7)
+    outcomes = [measure_ccd(random_case(rng, "healthy")[0]).outcome for _ in range(200)]
+    assert outcomes.count("shorted") == 0
+    assert outcomes.count("no_short") >= 196  # "ambiguous" is allowed, rarely
+
+
+def test_contact_loss_is_named_and_never_called_a_short():
+    rng = np.random.default_rng(11)
+    results = [measure_ccd(random_case(rng, "contact")[0]) for _ in range(100)]
+    assert not any(r.shorted for r in results)
+    assert sum(r.outcome == "contact_loss" for r in results) >= 95
+    r = next(r for r in results if r.contact_loss is not None)
+    assert r.censored and r.failed_at_ma_cm2 is None and "contact loss" in r.statement()
+
+
+@pytest.mark.parametrize("kind", ["hard", "soft"])
+def test_each_signature_explains_itself(kind):
+    m, truth = step_record(np.random.default_rng(1), protocol="symmetric",
+                           short_step=3, short_kind=kind, short_frac=0.4)
+    r = measure_ccd(m)
+    assert _covers(r, truth) and r.confidence >= 0.5
+    assert {s.name for s in r.signatures} <= set(SHORT_SIGNATURES)
+    for s in r.signatures:
+        assert 0 < s.confidence <= 1 and s.detail and s.t_s > 0
+
+
+@pytest.mark.parametrize("step_ua, short_ua", [(10, 50), (20, 120)])
+def test_fig2_plating_protocol_gives_the_paper_ccd(step_ua, short_ua):
+    """Han 2019 Fig. 2: Li|LLZO|Cu shorted at 50 uA/cm2, Li|Li3PS4|Pt at 120 uA/cm2 (25 C);
+    the paper quotes the density at which the cell shorted: failed_at_ma_cm2."""
+    densities = [step_ua * 1e-3 * (k + 1) for k in range(10)]
+    m, _ = step_record(np.random.default_rng(2), protocol="plating", densities=densities,
+                       step_s=1800.0, dt_s=10.0, asr_ohm_cm2=400.0, noise_v=2e-4,
+                       short_step=densities.index(short_ua * 1e-3), short_frac=0.3)
+    r = measure_ccd(m, cell="Li|LLZO|Cu", temperature_k=298.15)
+    assert r.protocol == "plating" and r.shorted
+    assert r.failed_at_ma_cm2 == pytest.approx(short_ua * 1e-3, rel=1e-3)
+    assert r.ccd_ma_cm2 == pytest.approx((short_ua - step_ua) * 1e-3, rel=1e-3)
+    assert "plating_return_to_zero" in {s.name for s in r.signatures}
+    summary = r.summary()
+    assert summary["temperature_k"] == 298.15 and summary["cell"] == "Li|LLZO|Cu"
+
+
+def test_steps_and_asr_of_a_healthy_staircase():
+    m, _ = step_record(np.random.default_rng(3), protocol="symmetric", rise=0.0,
+                       densities=(0.1, 0.2, 0.4), asr_ohm_cm2=300.0, j0_ma_cm2=10.0)
+    r = measure_ccd(m)
+    assert r.outcome == "no_short" and r.censored and r.ccd_ma_cm2 == pytest.approx(0.4, 1e-3)
+    assert [s.density_ma_cm2 for s in r.steps] == pytest.approx([0.1, 0.2, 0.4], rel=1e-3)
+    # ohmic 300 ohm cm2 + charge transfer (2RT/F) asinh(j / 2 j0) / j ~ 2.6 ohm cm2
+    assert [s.asr_ohm_cm2 for s in r.steps] == pytest.approx([302.6] * 3, rel=0.01)
+    assert r.steps[0].capacity_mah_cm2 == pytest.approx(0.1 * 600 / 3600, rel=0.02)
+
+
+def test_real_gcpl_files_give_no_short_with_their_steps(realdata):
+    for name in ("gcpl.issue_149.mpr", "gcpl.issue_149.mpt"):
+        r = measure_ccd(realdata / "biologic" / name, area_cm2=1.0)
+        assert r.outcome == "no_short" and not r.signatures and r.contact_loss is None
+        assert [s.density_ma_cm2 for s in r.steps] == pytest.approx([0.03], rel=1e-3)
+        assert "no short detected" in r.statement()
+
+
+def test_cli_json_text_and_plot(tmp_path, realdata):
+    gcpl = str(realdata / "biologic" / "gcpl.issue_149.mpr")
+    runner = CliRunner()
+    res = runner.invoke(main, ["ccd", gcpl, "--area", "1cm2", "--json"])
+    assert res.exit_code == 0, res.output
+    obj = json.loads(res.output)
+    assert obj["shorted"] is False and obj["failed_at_ma_cm2"] is None
+    assert obj["ccd_ma_cm2"] == pytest.approx(0.03, rel=1e-3) and obj["signatures"] == []
+    assert set(obj["steps"][0]) >= {"density_ma_cm2", "t_start_s", "t_end_s", "mean_v"}
+    res = runner.invoke(main, ["ccd", gcpl, gcpl, "--area", "1cm2", "--json"])
+    assert len(json.loads(res.output)["records"]) == 2
+    out = tmp_path / "ccd.png"
+    res = runner.invoke(main, ["ccd", gcpl, "--area", "1cm2", "--plot", str(out)])
+    assert res.exit_code == 0 and "no short detected" in res.output and out.exists()
+
+
+def test_bad_inputs_are_one_line_errors(realdata):
+    runner = CliRunner()
+    res = runner.invoke(main, ["ccd", str(realdata / "biologic" / "gcpl.issue_149.mpr")])
+    assert res.exit_code == 2 and "--area" in res.output and "Traceback" not in res.output
+    with pytest.raises(TechniqueError, match="galvanostatic"):
+        measure_ccd(realdata / "biologic" / "ca.mpr")
+    m, _ = step_record(np.random.default_rng(0))
+    with pytest.raises(InputError, match="protocol"):
+        measure_ccd(m, protocol="stripping")
+    m.data.loc[5, "voltage_v"] = np.nan
+    with pytest.raises(InputError, match="row 6"):
+        measure_ccd(m)
