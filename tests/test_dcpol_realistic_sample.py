@@ -10,28 +10,13 @@ stoichiometric series). The whole file runs in well under 60 s (two worker proce
 from __future__ import annotations
 
 import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_benchmark
 
-BENCH = Path(__file__).resolve().parent / "benchmarks"
-
-
-def _load(name: str, filename: str):
-    """Import a module of tests/benchmarks by file path (it is not a package)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, BENCH / filename)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # before exec: worker processes unpickle by module name
-    spec.loader.exec_module(module)
-    return module
-
-
-rh = _load("realistic_holds", "realistic_holds.py")
-bench = _load("_dcpol_realistic_bench", "test_dcpol_realistic.py")
+rh = load_benchmark("realistic_holds.py")
+bench = load_benchmark("test_dcpol_realistic.py")
 
 if importlib.util.find_spec("pytest_timeout") is not None:
     pytestmark = pytest.mark.timeout(60)
