@@ -8,7 +8,7 @@ Formats, sniffed from the content first and the extension second:
 
 - EC-Lab ``.mpt`` text exports (:mod:`sescreen.io.biologic`)
 - EC-Lab ``.mpr`` binary files, sescreen's own reader (:mod:`sescreen.io.mpr`)
-- Gamry ``.DTA`` (:mod:`sescreen.io.gamry`)
+- Gamry ``.DTA``, every curve, and Gamry VFP600 files (:mod:`sescreen.io.gamry`)
 - CSV / TSV / semicolon / whitespace tables (:mod:`sescreen.io.table`)
 """
 
@@ -60,7 +60,7 @@ def sniff_format(path: str | Path, head: bytes | None = None) -> str:
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if text.startswith(tuple(m.encode() for m in MPT_MAGICS)):
         return "biologic-mpt"
-    if text.startswith(b"EXPLAIN"):
+    if text.startswith((b"EXPLAIN", b"VFP600")):
         return "gamry-dta"
     suffix = path.suffix.lower()
     return {".mpr": "biologic-mpr", ".mpt": "biologic-mpt", ".dta": "gamry-dta"}.get(

@@ -29,6 +29,7 @@ from sescreen.io.columns import (
     read_block,
 )
 from sescreen.io.measurement import Measurement, Technique
+from sescreen.io.ranges import add_current_range
 
 __all__ = ["MPT_MAGICS", "read_mpr", "read_mpt", "technique_from_name"]
 
@@ -254,7 +255,9 @@ def _ec_lab_time(text: str | None) -> str | None:
 
 
 def _finish(m: Measurement) -> Measurement:
-    """Checks shared by both EC-Lab readers: area placeholders, set-point consistency."""
+    """Checks shared by both EC-Lab readers: area placeholders, set-point consistency; the
+    current range per point (:func:`sescreen.io.ranges.add_current_range`)."""
+    add_current_range(m)
     m.technique = technique_from_name(m.technique_name) if m.technique is Technique.UNKNOWN \
         else m.technique
     if m.area_cm2 is not None and m.area_cm2 <= 0:

@@ -1,11 +1,19 @@
-"""Gamry Framework ``.DTA`` files (own parser).
+"""Gamry Framework ``.DTA`` files and Gamry VFP600 files (own parser).
 
-Layout: ``EXPLAIN``, ``TAG <technique>``, then header lines ``KEY<TAB>TYPE<TAB>VALUE...
-<TAB>description`` (types LABEL, QUANT, IQUANT, POTEN, TOGGLE, SELECTOR, TWOPARAM, PSTAT,
-NOTES, TABLE). ``NOTES n`` is followed by n note lines; ``NAME TABLE [n]`` by a header row,
-a units row and data rows, all starting with a tab. A run that was aborted announces more
-rows than it holds; Gamry writes ``-327.6x deg C`` in ``Temp`` when no thermocouple is
-connected; German/French installations write decimal commas.
+Layout: ``EXPLAIN`` (``VFP600`` for the VFP600 front end), ``TAG <technique>``, then header
+lines ``KEY<TAB>TYPE<TAB>VALUE...<TAB>description`` (types LABEL, QUANT, IQUANT, POTEN, TOGGLE,
+SELECTOR, TWOPARAM, PSTAT, NOTES, TABLE). ``NOTES n`` is followed by n note lines; ``NAME
+TABLE [n]`` by a header row, a units row and data rows, all starting with a tab.
+
+The data are the ``CURVE`` table (``ZCURVE`` for impedance, ``VFPCURVE`` for VFP600), or the
+numbered curves ``CURVE1``, ``CURVE2``, ... of a cyclic voltammogram or a multi-curve run,
+joined in curve order with their number in a ``cycle`` column (time kept as the file gives
+it; a clock restarting in each curve is shifted to follow the curve before). A VFP600 table
+has no time column: its points are ``1 / FREQ`` apart (``FREQ``, Hz, in the header). A run
+that was aborted announces more rows than it holds, or says ``EXPERIMENTABORTED``; Gamry
+writes ``-327.6x deg C`` in ``Temp`` when no thermocouple is connected; German/French
+installations write decimal commas. The ``IERange`` column (the I/E range index) becomes
+``current_range_a`` for the potentiostat models :mod:`sescreen.io.ranges` knows.
 """
 
 from __future__ import annotations
@@ -15,10 +23,17 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from sescreen.errors import FormatError, SescreenError
-from sescreen.io.columns import ColumnSpec, canonical_frame, detect_decimal, read_block
-from sescreen.io.measurement import Measurement, Technique
+from sescreen.io.columns import (
+    ColumnSpec,
+    canonical_frame,
+    split_header,
+)
+from sescreen.io.gamry_layout import read_table, structure
+from sescreen.io.measurement import ColumnInfo, Measurement, Technique
+from sescreen.io.ranges import add_current_range
 
 __all__ = ["read_dta"]
 
@@ -37,15 +52,19 @@ _TAGS: dict[str, Technique] = {
     "LSV": Technique.SWEEP,
     "POTDYN": Technique.SWEEP,
 }
-# Main table preference: the first of these present is the Measurement's data.
-_MAIN_TABLES = ("CURVE", "ZCURVE", "CURVE1")
+# Main table preference: the first of these present is the Measurement's data; else the
+# numbered curves CURVE1, CURVE2, ... (a CV's cycles) joined.
+_MAIN_TABLES = ("CURVE", "ZCURVE", "VFPCURVE")
+_CURVE_N = re.compile(r"CURVE(\d+)")
+_MAGICS = ("EXPLAIN", "VFP600")
+_TIME_NAMES = {"t", "time"}
 # Header keys holding the potential set-point, in order of preference.
 _SETPOINT_KEYS = ("VSTEP1", "VDC", "VSTEP", "VINIT", "VPRESTEP")
 
 
 def read_dta(path: Path, text: str, *, spec: ColumnSpec | None = None,
              allow_truncated: bool = False) -> Measurement:
-    """Read a Gamry ``.DTA`` file.
+    """Read a Gamry ``.DTA`` file (Framework ``EXPLAIN`` or ``VFP600``).
 
     Parameters
     ----------
@@ -59,71 +78,34 @@ def read_dta(path: Path, text: str, *, spec: ColumnSpec | None = None,
         Drop a truncated last row with a warning instead of refusing the file.
     """
     lines = text.split("\n")
-    if lines[0].strip() != "EXPLAIN":
-        raise FormatError("not a Gamry DTA file: it does not start with 'EXPLAIN'",
+    kind = lines[0].strip()
+    if kind not in _MAGICS:
+        raise FormatError(f"not a Gamry DTA file: line 1 is {kind[:30]!r}, not 'EXPLAIN' or "
+                          "'VFP600'; if the file is a table, read it with format='table'",
                           path=path, line=1)
-    header: dict[str, list[str]] = {}
-    tables: dict[str, tuple[int, int, int | None]] = {}  # name -> (start, stop, announced)
-    decimal_comma = False
-    i = 1
-    while i < len(lines):
-        fields = lines[i].split("\t")
-        key = fields[0].strip()
-        if not key:
-            i += 1
-            continue
-        kind = fields[1].strip() if len(fields) > 1 else ""
-        if kind == "NOTES":
-            n = max(0, _int(fields[2] if len(fields) > 2 else "0"))  # damaged count: no notes
-            header[key] = ["\n".join(x.strip() for x in lines[i + 1:i + 1 + n])]
-            i += 1 + n
-            continue
-        if kind == "TABLE":
-            announced = _int(fields[2]) if len(fields) > 2 and fields[2].strip() else None
-            start = i + 1
-            j = start
-            while j < len(lines) and (lines[j].startswith("\t") or lines[j].startswith(" ")):
-                j += 1
-            tables[key] = (start, j, announced)
-            i = j
-            continue
-        header[key] = [f.strip() for f in fields[1:]]
-        i += 1
+    header, tables = structure(lines)
     tag = (header.get("TAG") or [""])[0].upper()
     technique = _TAGS.get(tag, Technique.UNKNOWN)
     if not tables:
         raise FormatError(f"the Gamry file ({tag or 'no TAG'}) holds no data TABLE", path=path)
-    main = next((t for t in _MAIN_TABLES if t in tables), next(iter(tables)))
     warnings: list[str] = []
-    frames = {}
-    for name, (start, stop, announced) in tables.items():
-        if stop - start < 2:
-            raise FormatError(f"table {name} has no header and units rows", path=path,
-                              line=start + 1)
-        cols = lines[start].split("\t")[1:]
-        units = lines[start + 1].split("\t")[1:]
-        units += [""] * (len(cols) - len(units))
-        body = [ln[1:] for ln in lines[start + 2:stop]]
-        decimal = detect_decimal(body, "\t")
-        decimal_comma |= decimal == ","
-        tw: list[str] = []
-        raw = read_block(body, sep="\t", decimal=decimal, header=None, path=path,
-                         first_line=start + 3, allow_truncated=allow_truncated, warnings=tw)
-        raw = raw.iloc[:, :len(cols)]
-        if raw.shape[1] < len(cols):
-            cols = cols[:raw.shape[1]]
-        n = len(raw)
-        if announced is not None and n < announced and name == main:
-            warnings.append(f"table {name} announces {announced} points but holds {n}: the "
-                            "run was aborted or the file cut short; reading what is there")
-        frames[name] = (raw, cols, [_unit(u) for u in units[:len(cols)]], start + 3, tw)
-    raw, cols, units, first_line, tw = frames[main]
-    warnings += tw
-    if len(raw) == 0:
-        raise FormatError(f"table {main} holds no data rows", path=path)
-    data, columns, w = canonical_frame(
-        raw, cols, path=path, first_line=first_line, spec=spec, units=units,
-        require_current=technique is not Technique.OPEN_CIRCUIT)
+    frames = {name: read_table(lines, name, *where, path=path, allow_truncated=allow_truncated)
+              for name, where in tables.items()}
+    main = _main_tables(frames, warnings, path)
+    parts = []
+    for name in main:
+        raw, cols, units, first_line, tw, announced, _ = frames[name]
+        warnings += tw
+        if announced is not None and len(raw) < announced:
+            warnings.append(f"table {name} announces {announced} points but holds {len(raw)}: "
+                            "the run was aborted or the file cut short; reading what is there")
+        if kind == "VFP600" and not any(
+                split_header(c)[0].strip().lower() in _TIME_NAMES for c in cols):
+            raw, cols, units = _vfp_time(raw, cols, units, header, path, warnings)
+        parts.append(canonical_frame(
+            raw, cols, path=path, first_line=first_line, spec=spec, units=units,
+            require_current=technique is not Technique.OPEN_CIRCUIT))
+    data, columns, w = _join_curves(main, parts)
     warnings += w
     if "temperature_k" in data and (data["temperature_k"] <= 0).all():
         bad = data["temperature_k"].iloc[0] - 273.15
@@ -132,25 +114,30 @@ def read_dta(path: Path, text: str, *, spec: ColumnSpec | None = None,
         warnings.append(f"temperature column reads {bad:.2f} deg C (Gamry's value when no "
                         "thermocouple is connected): ignored")
     others = {}
-    for name, (traw, tcols, tunits, tfirst, _) in frames.items():
-        if name == main or len(traw) == 0:
+    for name, (traw, tcols, tunits, tfirst, *_) in frames.items():
+        if name in main or len(traw) == 0:
             continue
         try:
             others[name] = canonical_frame(traw, tcols, path=path, first_line=tfirst,
                                            units=tunits, require_current=False)[0]
         except SescreenError:  # a side table that cannot be mapped is kept as it is
             others[name] = traw.set_axis(tcols, axis=1)
-    if decimal_comma:
+    if any(f.decimal_comma for f in frames.values()):
         warnings.append("decimal commas read as decimal points")
+    if (header.get("EXPERIMENTABORTED") or ["", ""])[1:2] == ["T"]:
+        warnings.append("the file says the experiment was aborted (EXPERIMENTABORTED)")
     applied, ref = _setpoint(header)
     settings = {k: (v[0] if len(v) == 1 else v) for k, v in header.items()}
     settings["tables"] = {k: len(v[0]) for k, v in frames.items()}
+    if len(main) > 1 or main[0] not in {"CURVE", "ZCURVE", "VFPCURVE"}:
+        settings["curves"] = list(main)
     m = Measurement(
         data=data,
         format="gamry-dta",
         technique=technique,
         technique_name=tag or None,
-        applied_voltage_v=applied if technique is not Technique.CONSTANT_CURRENT else None,
+        applied_voltage_v=None if technique in {Technique.CONSTANT_CURRENT, Technique.SWEEP}
+        else applied,
         applied_voltage_ref=ref,
         area_cm2=_quant(header.get("AREA")),
         start_time=_gamry_time(header.get("DATE"), header.get("TIME")),
@@ -166,20 +153,71 @@ def read_dta(path: Path, text: str, *, spec: ColumnSpec | None = None,
     )
     if m.area_cm2 is not None and m.area_cm2 <= 0:
         m.area_cm2 = None
+    add_current_range(m, header)
     return m
 
 
-def _int(text: str) -> int:
-    """An integer count from a header field; 0 when it is not a finite number."""
-    try:
-        return int(float(text.strip().replace(",", ".")))
-    except (ValueError, OverflowError):
-        return 0
+def _main_tables(frames: dict, warnings: list[str], path) -> list[str]:
+    """The table(s) that are the Measurement's data: ``CURVE``, ``ZCURVE`` or ``VFPCURVE``,
+    else every non-empty ``CURVEn`` with the first one's columns (in curve order), else the
+    first table."""
+    curves = sorted((int(m[1]), n) for n in frames if (m := _CURVE_N.fullmatch(n)))
+    curves = [n for _, n in curves if len(frames[n].raw)]
+    if not curves or any(n in frames for n in _MAIN_TABLES):
+        name = next((n for n in _MAIN_TABLES if n in frames), next(iter(frames)))
+        if not len(frames[name].raw):
+            raise FormatError(f"table {name} holds no data rows: nothing was recorded",
+                              path=path)
+        return [name]
+    first = frames[curves[0]].cols
+    same = [n for n in curves if frames[n].cols == first]
+    if len(same) < len(curves):
+        odd = [n for n in curves if n not in same]
+        warnings.append(f"{', '.join(odd)} have other columns than {curves[0]}: kept as side "
+                        "tables (Measurement.tables), not joined")
+    return same
 
 
-def _unit(u: str) -> str | None:
-    u = u.strip()
-    return None if u in {"", "#", "bits"} else u.replace("\u00b0", "deg ").strip()
+def _join_curves(names, parts):
+    """Join the canonical frames of several curves; add ``cycle`` = the curve number."""
+    numbered = [_CURVE_N.fullmatch(n) for n in names]
+    data, columns, warnings = parts[0][0], list(parts[0][1]), list(parts[0][2])
+    if not all(numbered):
+        return data, columns, warnings
+    datas = [p[0].copy() for p in parts]
+    for k in range(1, len(datas)):
+        prev, cur = datas[k - 1]["time_s"].to_numpy(), datas[k]["time_s"].to_numpy()
+        if cur[0] < prev[-1]:  # the curve's clock restarts: follow the curve before
+            step = float(np.median(np.diff(prev))) if len(prev) > 1 else 0.0
+            datas[k]["time_s"] = cur + (prev[-1] + step - cur[0])
+            if k == 1:
+                warnings.append("the time restarts in each curve: each curve's time shifted "
+                                "to follow the curve before")
+    if "cycle" not in data:
+        for d, m in zip(datas, numbered, strict=True):
+            d["cycle"] = int(m[1])
+        columns.append(ColumnInfo("CURVEn (table number)", "cycle", None))
+    for p in parts[1:]:
+        warnings += [w for w in p[2] if w not in warnings]
+    if len(datas) > 1:
+        warnings.append(f"{len(datas)} curves joined ({names[0]} .. {names[-1]}, "
+                        f"{sum(len(d) for d in datas)} points); column 'cycle' numbers them")
+    return pd.concat(datas, ignore_index=True), columns, warnings
+
+
+def _vfp_time(raw, cols, units, header, path, warnings):
+    """A VFP600 table has no time column: the points are 1 / FREQ apart."""
+    freq = _quant(header.get("FREQ"))
+    period = 1.0 / freq if freq is not None and freq > 0 else _quant(header.get("SAMPLETIME"))
+    if period is None or not period > 0 or not np.isfinite(period):
+        raise FormatError("VFP600 file without a positive FREQ (acquisition frequency) or "
+                          "SAMPLETIME header line: the time of the points is unknown; add "
+                          "'FREQ<TAB>QUANT<TAB><Hz>' to the header", path=path)
+    warnings.append(f"time from the acquisition frequency ({1 / period:.6g} Hz): VFP600 files "
+                    "store no time column")
+    raw = raw.copy()
+    raw.insert(0, "T (from FREQ)", np.arange(len(raw)) * period)
+    return raw, ["T (from FREQ)", *cols], ["s", *units]
 
 
 def _quant(fields: list[str] | None) -> float | None:

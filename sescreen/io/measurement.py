@@ -15,7 +15,10 @@ Canonical columns (SI):
 ``control_v``             potential set-point of a potentiostatic technique, V
 ``control_a``             current set-point of a galvanostatic technique, A
 ``temperature_k``         temperature, K
-``cycle``, ``step``       cycle number, sequence/step index
+``cycle``, ``step``       cycle number (a Gamry curve number), sequence/step index
+``current_range_a``       full scale of the instrument's current range at the point, A
+                          (NaN where the file names no fixed range; see
+                          :mod:`sescreen.io.ranges` for the nominal resolution it implies)
 ========================  ==================================================
 """
 
@@ -42,7 +45,7 @@ __all__ = [
 
 CANONICAL_COLUMNS = (
     "time_s", "current_a", "voltage_v", "control_v", "control_a", "temperature_k",
-    "cycle", "step",
+    "cycle", "step", "current_range_a",
 )
 
 
@@ -212,16 +215,18 @@ class Measurement:
         """Split a multi-step record into one Measurement per step.
 
         Steps are defined by the program: the ``step`` column (EC-Lab ``Ns``) when it
-        changes, else the set-point (``control_v``, or ``control_a``). A sweep (the set-point
-        moving sample by sample, or in a staircase of at least five equal steps) is one
-        segment, not one per sample. Linear in the number of points.
+        changes, else the set-point (``control_v``, or ``control_a``) and the ``cycle``
+        column (a Gamry curve, an EC-Lab cycle). A sweep (the set-point moving sample by
+        sample, or in a staircase of at least five equal steps) is one segment per
+        direction, not one per sample. Linear in the number of points.
 
         Parameters
         ----------
-        by : {"step", "control", None}
+        by : {"step", "control", "cycle", None}
             ``"step"`` splits where ``step`` changes; ``"control"`` where the set-point
-            changes by more than ``tolerance_v``; None picks ``step`` when it changes, else
-            ``control``.
+            changes by more than ``tolerance_v``; ``"cycle"`` where ``cycle`` changes (one
+            segment per Gamry curve or cycle); None picks ``step`` when it changes, else
+            ``control`` and ``cycle`` together.
         tolerance_v : float
             Set-point change (V, or A for ``control_a``) that starts a new segment.
 
@@ -263,20 +268,22 @@ class Measurement:
     def segment_bounds(self, by: str | None = None, *,
                        tolerance_v: float = 1e-3) -> list[tuple[int, int]]:
         """Row ranges ``[(start, stop), ...]`` of :meth:`segments`, without copying data."""
-        if by not in (None, "step", "control"):
-            raise ValueError(f"by must be 'step', 'control' or None, not {by!r}")
+        if by not in (None, "step", "control", "cycle"):
+            raise ValueError(f"by must be 'step', 'control', 'cycle' or None, not {by!r}")
         df = self.data
         n = len(df)
-        starts = None
+        starts, by_step = None, False
         if n and by in (None, "step") and "step" in df:
-            s = df["step"].to_numpy()
-            change = np.flatnonzero(s[1:] != s[:-1]) + 1
-            if change.size:
-                starts = change
-        if starts is None and n and by in (None, "control"):
+            change = _changes(df["step"].to_numpy())
+            if change.size or by == "step":
+                starts, by_step = change, True
+        if not by_step and n and by in (None, "control"):
             col = "control_v" if "control_v" in df else "control_a" if "control_a" in df else None
             if col is not None:
                 starts = _setpoint_steps(df[col].to_numpy(dtype=float), tolerance_v)
+        if n and "cycle" in df and (by == "cycle" or (by is None and not by_step)):
+            cycles = _changes(df["cycle"].to_numpy())
+            starts = cycles if starts is None else np.union1d(starts, cycles)
         if starts is None or not len(starts):
             return [(0, n)]
         edges = [0, *starts.tolist(), n]
@@ -309,6 +316,8 @@ class Measurement:
             "original_columns": {c.name: c.original for c in self.columns},
             "technique_reason": self.technique_reason,
             "n_segments": len(self.segment_bounds()),
+            "n_cycles": int(self.data["cycle"].nunique()) if "cycle" in self.data else None,
+            "current_ranges_a": _unique_finite(self.data.get("current_range_a")),
             "warnings": list(self.warnings),
         })
 
@@ -337,6 +346,11 @@ class Measurement:
                 lines.append(f"  {key.replace('_', ' ')}: {s[key]}")
         if s["n_segments"] > 1:
             lines.append(f"  segments: {s['n_segments']}")
+        if s["n_cycles"] is not None and s["n_cycles"] > 1:
+            lines.append(f"  cycles: {s['n_cycles']}")
+        if s["current_ranges_a"]:
+            lines.append("  current ranges: " + ", ".join(f"{r:.3g}" for r in
+                                                          s["current_ranges_a"]) + " A")
         lines.append("  columns:")
         for c in self.columns:
             # the unit in brackets only when the header does not already show it
@@ -345,6 +359,19 @@ class Measurement:
             lines.append(f"    {c.name}{arrow}")
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+
+def _unique_finite(col: pd.Series | None) -> list[float] | None:
+    """Sorted distinct finite values of a column (None without the column or values)."""
+    if col is None:
+        return None
+    v = np.unique(col.to_numpy(dtype=float))
+    return v[np.isfinite(v)].tolist() or None
+
+
+def _changes(values: np.ndarray) -> np.ndarray:
+    """Indexes where ``values`` differs from the value before."""
+    return np.flatnonzero(values[1:] != values[:-1]) + 1
 
 
 _RAMP_MIN_STEPS = 5  # equal same-sign set-point steps in a row that make a sweep

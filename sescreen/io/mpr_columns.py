@@ -216,11 +216,11 @@ def _ranges() -> dict[int, float]:
             "51:4 52:100u 53:10u 54:1u 55:100n 56:10n 57:1n 58:100p 59:10p 60:1p 61:5 62:10 "
             "63:20 64:40 65:10 66:2 67:8 68:12 69:16 70:20 112:10 113:1 114:100m 115:10m "
             "116:1m 117:100u 118:10u 119:20 120:40 121:80 124:300m 125:3 126:30")
-    scale = {"m": 1e-3, "u": 1e-6, "n": 1e-9, "p": 1e-12}
+    exponent = {"m": "e-3", "u": "e-6", "n": "e-9", "p": "e-12"}  # exact decimal values
     out = {}
     for item in spec.split():
         code, value = item.split(":")
-        out[int(code)] = float(value.rstrip("munp")) * scale.get(value[-1], 1.0)
+        out[int(code)] = float(value.rstrip("munp") + exponent.get(value[-1], ""))
     return out
 
 
