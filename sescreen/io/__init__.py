@@ -27,6 +27,7 @@ from sescreen.io.columns import ColumnSpec, decode_text
 from sescreen.io.gamry import read_dta
 from sescreen.io.measurement import CANONICAL_COLUMNS, ColumnInfo, Measurement, Technique
 from sescreen.io.mpr import MPR_MAGIC
+from sescreen.io.ranges import current_accuracy_a, current_resolution_a
 from sescreen.io.table import read_table
 from sescreen.io.technique import classify
 
@@ -37,6 +38,8 @@ __all__ = [
     "ColumnSpec",
     "Measurement",
     "Technique",
+    "current_accuracy_a",
+    "current_resolution_a",
     "read",
     "sniff_format",
 ]
