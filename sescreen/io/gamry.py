@@ -87,7 +87,10 @@ def read_dta(path: Path, text: str, *, spec: ColumnSpec | None = None,
     tag = (header.get("TAG") or [""])[0].upper()
     technique = _TAGS.get(tag, Technique.UNKNOWN)
     if not tables:
-        raise FormatError(f"the Gamry file ({tag or 'no TAG'}) holds no data TABLE", path=path)
+        last = len(lines) - (not lines[-1].strip())
+        raise FormatError(f"the Gamry file ({tag or 'no TAG'}) holds no data TABLE: its header "
+                          f"runs to the end (line {last}); the run recorded nothing or the "
+                          "file is cut short: copy or export it again", path=path, line=last)
     warnings: list[str] = []
     frames = {name: read_table(lines, name, *where, path=path, allow_truncated=allow_truncated)
               for name, where in tables.items()}
