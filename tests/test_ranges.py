@@ -99,3 +99,10 @@ def test_real_ec_lab_ranges_agree_between_mpr_and_mpt(realdata):
 def test_real_ec_lab_files_have_ranges(realdata, name):
     m = read(realdata / "biologic" / name)
     assert np.isfinite(m.data["current_range_a"]).any()
+
+
+def test_a_range_table_that_does_not_fit_the_currents_is_dropped(tmp_path):
+    path = write_mpt(tmp_path / "ca.mpt", np.arange(20.0), np.full(20, 5e-3))  # 5 mA, 100 uA range
+    m = read(path)
+    assert "current_range_a" not in m.data
+    assert any("20 of 20 points exceed 2x" in w for w in m.warnings)

@@ -66,6 +66,9 @@ _GAMRY_LABELS = (("REF600", "REF600"), ("PCI4G300", "PCI4G300"), ("PC4G300", "PC
 # ``PSTATMODEL`` codes seen beside a model label in real files (REF600-00000 with 4).
 _GAMRY_MODEL_CODES = {"4": "REF600"}
 
+# A range table that leaves more than _OVER_SHARE of the points above _OVER_RANGE x their
+# full scale does not describe the file (autoranging allows ~110 % for a sample or two).
+_OVER_RANGE, _OVER_SHARE = 2.0, 0.05
 _PREFIX = {"": 0, "m": -3, "u": -6, "\u00b5": -6, "\u03bc": -6, "n": -9, "p": -12, "f": -15,
            "k": 3}  # decimal exponents
 _RANGE_TEXT = re.compile(r"^\s*([-+]?\d+(?:[.,]\d*)?)\s*([munpfk\u00b5\u03bc]?)A\s*$")
@@ -180,6 +183,13 @@ def add_current_range(m: Measurement, header: dict | None = None) -> None:
                 np.full(len(df), (header["IERANGE"] + [""])[1])
             original, full_scale = source, _gamry_range_a(codes, model)
     if full_scale is None or not np.isfinite(full_scale).any():
+        return
+    known = np.isfinite(full_scale)
+    over = known & (np.abs(df["current_a"].to_numpy(dtype=float)) > _OVER_RANGE * full_scale)
+    if over.sum() > max(1, _OVER_SHARE * known.sum()):
+        m.warnings.append(f"{int(over.sum())} of {int(known.sum())} points exceed {_OVER_RANGE:g}x "
+                          f"the full scale their range ({original}) implies: sescreen's range "
+                          "table does not fit this file; no current_range_a")
         return
     df["current_range_a"] = full_scale
     m.columns.append(ColumnInfo(original, "current_range_a", None))
