@@ -769,7 +769,7 @@ def ndp_analyse(spectra, stack, method, standard_counts, alpha1_only, channels_p
 
 _SCREEN_COLUMNS = ("rank", "material", "sigma_e", "sigma_e_method", "outcome_1ma",
                    "outcome_10ma", "margin_1ma_decades", "p_pass_1ma", "predicted_ccd",
-                   "ndp_growth")
+                   "measured_ccd_ma_cm2", "measured_ccd_failed_at_ma_cm2", "ndp_growth")
 
 
 @main.command()
@@ -780,8 +780,11 @@ _SCREEN_COLUMNS = ("rank", "material", "sigma_e", "sigma_e_method", "outcome_1ma
               help="Write the table: .csv or .json by extension.")
 @click.option("--model", type=click.Choice(list(_MODEL_CHOICES)), default="auto",
               show_default=True, help="Transient model for measurement files.")
+@click.option("--export-ccd", "export_ccd", type=click.Path(dir_okay=False),
+              help="Write the lab's (material, sigma_e, CCD, conditions) rows of the ccd_file "
+              "records in the curated dataset's format (.csv).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def screen(candidates, at, out, model, as_json):
+def screen(candidates, at, out, model, export_ccd, as_json):
     """Screen a candidates table: one verdict row per material, ranked.
 
     Outcomes at 1 and 10 mA/cm^2 are pass, fail or inconclusive, from each material's 95 %
@@ -794,6 +797,11 @@ def screen(candidates, at, out, model, as_json):
                         model=model)
     if out:
         _write_table(result, out)
+    if export_ccd:
+        from sescreen.atomic import atomic_write_text
+        from sescreen.cycling.export import dataset_rows
+
+        atomic_write_text(export_ccd, dataset_rows(result).to_csv(index=False))
     if as_json:
         emit_json(result.to_json())
         return

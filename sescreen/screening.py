@@ -18,6 +18,9 @@ as shown; all but ``material`` optional):
 ``ndp_standard_counts``     C_10B, counts per monitor (eq. 4)
 ``ndp_current (mA/cm2)``    plating current of the NDP series
 ``host_density (g/cm3)``    electrolyte density, for the dendrite fraction of host Li
+``ccd_file``                a step-current cycling record of this material (the lab's own
+                            CCD, :func:`sescreen.cycling.measure_ccd`; ``area (cm2)`` and
+                            ``temperature`` of the row apply to it)
 ==========================  ===============================================================
 
 Per material: every file runs through :func:`sescreen.dcpol.fit_dcpol`; with three or more
@@ -71,6 +74,7 @@ _COLUMNS = {  # normalized header -> (key, unit kind)
     "ndp_stack": ("ndp_stack", None), "ndp_standard_counts": ("ndp_standard_counts", None),
     "ndp_current": ("ndp_current", "current_density"),
     "host_density": ("host_density", None), "source": ("source", None),
+    "ccd_file": ("ccd_file", None),
 }
 
 
@@ -129,6 +133,7 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
     result["formula"] = text("formula")
     result["file"] = resolved("file")
     result["ndp"] = resolved("ndp")
+    result["ccd_file"] = resolved("ccd_file")
     sig_k = factor(units.get("sigma_e") or "S/cm", "S/cm") if "sigma_e" in out else 1.0
     result["sigma_e"] = numbers("sigma_e", sig_k)
     result["sigma_e_stderr"] = numbers(
@@ -159,8 +164,10 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
     result["source"] = text("source")
     for k, row in result.iterrows():
         has_file = isinstance(row["file"], str)
-        if not has_file and not np.isfinite(row["sigma_e"]):
-            raise FormatError(f"material {row['material']!r}: give a file or a sigma_e",
+        if not has_file and not np.isfinite(row["sigma_e"]) and not isinstance(
+                row["ccd_file"], str):
+            raise FormatError(f"material {row['material']!r}: give a file or a sigma_e (or "
+                              "a ccd_file)",
                               path=path, line=int(k) + 2)
         if has_file and not np.isfinite(row["thickness_cm"]):
             raise FormatError(f"material {row['material']!r}: a measurement file needs its "
@@ -177,6 +184,7 @@ class ScreeningResult:
     fits: dict[str, list] = field(default_factory=dict)  #: material -> DC results
     arrhenius: dict[str, Any] = field(default_factory=dict)  #: material -> ArrheniusFit
     ndp: dict[str, Any] = field(default_factory=dict)  #: material -> NDPAnalysis
+    ccd: dict[str, list] = field(default_factory=dict)  #: material -> CCDRecord list
     failures: list[str] = field(default_factory=list)  #: "file: message"
     inputs: list[str] = field(default_factory=list)  #: files read
 
@@ -340,6 +348,7 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
                 row["phi_c_mv"] = critical_overpotential(s).critical_overpotential_v * 1e3
                 rep = critical_overpotential(s, model="han2019")
                 row["phi_c_reported_mv"] = rep.critical_overpotential_v * 1e3
+            _measured_ccd(part, row, result, warns)
             ndp_rows = part[[isinstance(v, str) for v in part["ndp"]]]
             if len(ndp_rows):
                 result.inputs.append(ndp_rows.iloc[0]["ndp"])
@@ -367,6 +376,35 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
     table = table.sort_values("rank", na_position="last", kind="stable").reset_index(drop=True)
     result.table = table
     return result
+
+
+def _measured_ccd(part: pd.DataFrame, row: dict[str, Any], result: ScreeningResult,
+                  warns: list[str]) -> None:
+    """The lab's own CCD records of a material: ``measured_ccd_ma_cm2`` (the highest density
+    held), ``measured_ccd_failed_at_ma_cm2`` (the lowest that shorted, NaN if none),
+    ``measured_ccd_censored`` (no record shorted: a lower bound)."""
+    from sescreen.cycling import measure_ccd
+
+    records = []
+    for _, rec in part[[isinstance(v, str) for v in part["ccd_file"]]].iterrows():
+        result.inputs.append(rec["ccd_file"])
+        try:
+            records.append(measure_ccd(
+                rec["ccd_file"], area_cm2=None if not np.isfinite(rec["area_cm2"])
+                else float(rec["area_cm2"]), temperature_k=None
+                if not np.isfinite(rec["temperature_k"]) else float(rec["temperature_k"])))
+        except SescreenError as exc:
+            result.failures.append(str(exc))
+            warns.append(f"{Path(rec['ccd_file']).name} skipped: {exc.message}")
+    if not records:
+        return
+    result.ccd[row["material"]] = records
+    failed = [r.failed_at_ma_cm2 for r in records if r.shorted]
+    held = [r.ccd_ma_cm2 for r in records if r.ccd_ma_cm2 is not None]
+    row.update(measured_ccd_ma_cm2=max(held) if held else math.nan,
+               measured_ccd_failed_at_ma_cm2=min(failed) if failed else math.nan,
+               measured_ccd_censored=not failed,
+               measured_ccd_outcome=", ".join(r.outcome for r in records))
 
 
 def _rank(table: pd.DataFrame) -> pd.Series:

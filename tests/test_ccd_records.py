@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from ccd_records import random_case, step_record
 from click.testing import CliRunner
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 from sescreen.cli import main
 from sescreen.cycling import SHORT_SIGNATURES, measure_ccd
 from sescreen.errors import InputError, TechniqueError
+from sescreen.literature import load_dataset
 
 
 def _covers(result, truth) -> bool:
@@ -119,3 +121,29 @@ def test_bad_inputs_are_one_line_errors(realdata):
     m.data.loc[5, "voltage_v"] = np.nan
     with pytest.raises(InputError, match="row 6"):
         measure_ccd(m)
+
+
+def test_screen_shows_the_measured_ccd_and_exports_dataset_rows(tmp_path):
+    densities = [0.01 * (k + 1) for k in range(8)]
+    m, _ = step_record(np.random.default_rng(2), protocol="plating", densities=densities,
+                       step_s=1800.0, dt_s=10.0, asr_ohm_cm2=400.0, short_step=4,
+                       short_frac=0.3)
+    m.data[["time_s", "current_a", "voltage_v"]].set_axis(
+        ["time (s)", "current (A)", "voltage (V)"], axis=1).to_csv(tmp_path / "ccd.csv",
+                                                                    index=False)
+    (tmp_path / "cand.csv").write_text(
+        "material,sigma_e (S/cm),temperature (C),area (cm2),ccd_file\n"
+        "LLZO-lab,5.5e-8,25,,\nLLZO-lab,,25,1.0,ccd.csv\n")
+    export = tmp_path / "rows.csv"
+    res = CliRunner().invoke(main, ["screen", str(tmp_path / "cand.csv"), "--json",
+                                    "--export-ccd", str(export)])
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.output)["materials"][0]
+    rows = pd.read_csv(export)
+    assert list(rows.columns) == list(load_dataset().columns)
+    assert rows.loc[0, "ccd_ma_cm2"] == pytest.approx(0.05, rel=1e-3)
+    assert rows.loc[0, "sigma_e_s_cm"] == pytest.approx(5.5e-8)
+    assert pd.isna(rows.loc[0, "ccd_censor"]) and rows.loc[0, "ccd_temp_c"] == 25
+    assert row["measured_ccd_failed_at_ma_cm2"] == pytest.approx(0.05, rel=1e-3)
+    assert row["measured_ccd_ma_cm2"] == pytest.approx(0.04, rel=1e-3)
+    assert row["measured_ccd_censored"] is False and row["predicted_ccd"] > 0
