@@ -10,7 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "csv_text", "escape_formula",
+           "refuse_overwriting_inputs"]
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
@@ -46,3 +47,84 @@ def atomic_write_text(path: str | Path, text: str, *, encoding: str = "utf-8",
     if newline != "\n":
         text = text.replace("\n", newline)
     return atomic_write_bytes(path, text.encode(encoding))
+
+
+# -- outputs never overwrite inputs ------------------------------------------------------
+def _resolved(path: str | Path) -> Path:
+    try:
+        return Path(path).expanduser().resolve()
+    except (OSError, RuntimeError):  # a symlink loop: compare the absolute path
+        return Path(os.path.abspath(path))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)  # hard links and symlinks too
+    except OSError:
+        return False
+
+
+def refuse_overwriting_inputs(outputs: dict[str, str | Path | None],
+                              inputs: list[str | Path | None]) -> None:
+    """Refuse (before any work) an output that is an input or lies inside an input folder.
+
+    Parameters
+    ----------
+    outputs : dict
+        Option name (for the message, e.g. ``"--out"``) -> the path it writes; ``None``
+        entries are ignored.
+    inputs : list of path-like
+        The files and folders the command reads (``None`` entries ignored).
+
+    Raises
+    ------
+    InputError
+        One line naming the option, the output, the input and the fix.
+    """
+    from sescreen.errors import InputError
+
+    ins = [(Path(p), _resolved(p)) for p in inputs if p is not None]
+    for option, out in outputs.items():
+        if out is None:
+            continue
+        target = _resolved(out)
+        for given, src in ins:
+            if target == src or _same_file(target, src):
+                raise InputError(f"{option} {str(out)!r} is the input {str(given)!r}: "
+                                 "sescreen never writes over an input; give another file "
+                                 "name")
+            if src.is_dir() and src in target.parents:
+                raise InputError(f"{option} {str(out)!r} lies inside the input folder "
+                                 f"{str(given)!r}: sescreen never writes into what it reads; "
+                                 "write it outside that folder (e.g. --out results.csv in "
+                                 "another folder)")
+
+
+# -- CSV outputs safe to open in a spreadsheet -------------------------------------------
+_FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula(value):
+    """A text cell that a spreadsheet would run as a formula, made inert (OWASP rule).
+
+    Cells starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a
+    leading single quote; numbers (also negative ones written as text) and non-text cells
+    are returned unchanged.
+    """
+    if not isinstance(value, str) or not value.startswith(_FORMULA_LEAD):
+        return value
+    try:
+        float(value)
+        return value  # "-4.04" is a number, not a formula
+    except ValueError:
+        return "'" + value
+
+
+def csv_text(table) -> str:
+    """A DataFrame as CSV text with formula-leading text cells escaped (:func:`escape_formula`)."""
+    safe = table.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object:
+            safe[col] = safe[col].map(escape_formula)
+    safe.columns = [escape_formula(str(c)) for c in safe.columns]
+    return safe.to_csv(index=False)

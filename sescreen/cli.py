@@ -30,24 +30,120 @@ EXIT_INCONCLUSIVE = 3
 EXIT_INTERRUPTED = 130  # the shell convention for Ctrl-C
 
 
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of our output went away (| head)
+
+
+def _say(text: str) -> None:
+    """One error line on stderr: control characters escaped, length capped."""
+    from sescreen.errors import one_line
+
+    try:
+        click.echo(f"sescreen: error: {one_line(text)}", err=True)
+    except (BrokenPipeError, OSError):
+        pass
+
+
+def _os_error_text(exc: OSError) -> str:
+    """What went wrong with a file, by cause, and the fix."""
+    import errno
+
+    where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+    code = exc.errno
+    if code == errno.ENOSPC or code == getattr(errno, "EDQUOT", -1):
+        return f"{where}the disk is full (or over quota): free space or write elsewhere"
+    if code in (errno.EACCES, errno.EPERM):
+        return f"{where}permission denied: check the permissions of the file and its folder"
+    if code == errno.ENOENT:
+        return f"{where}no such file or folder: check the path"
+    if code == errno.EROFS:
+        return f"{where}the file system is read-only: write elsewhere"
+    if code == errno.EISDIR:
+        return f"{where}is a folder, not a file: give a file name"
+    if code == errno.ENOTDIR:
+        return f"{where}a part of the path is a file, not a folder: check the path"
+    if code == errno.ENAMETOOLONG:
+        return f"{where}the file name is too long: use a shorter one"
+    return f"{where}{exc.strerror or exc}: check the path and its permissions"
+
+
 class _Group(click.Group):
-    """Click group that turns SescreenError into one line on stderr and exit code 2."""
+    """Click group whose every failure is one line on stderr, never a traceback:
+    SescreenError and click's usage errors exit 2, a closed pipe exits quietly (141),
+    anything unexpected is named as a bug (exit 2). ``SESCREEN_DEBUG=1`` re-raises."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        import warnings
+
+        debug = bool(os.environ.get("SESCREEN_DEBUG"))
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                if not debug:  # numpy's RuntimeWarnings on odd data are not for users
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except click.ClickException:
+            raise  # usage errors: one line in main()
         except SescreenError as exc:
-            if os.environ.get("SESCREEN_DEBUG"):
+            if debug:
                 raise
-            click.echo(f"sescreen: error: {exc}", err=True)
+            _say(str(exc))
             ctx.exit(EXIT_BAD_INPUT)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         except OSError as exc:  # an output that cannot be written, a folder named as a file
-            if os.environ.get("SESCREEN_DEBUG"):
+            if debug:
                 raise
-            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-            click.echo(f"sescreen: error: {where}{exc.strerror or exc}: check the path and "
-                       "its permissions", err=True)
+            _say(_os_error_text(exc))
             ctx.exit(EXIT_BAD_INPUT)
+        except MemoryError:
+            if debug:
+                raise
+            _say("not enough memory for this input: split the file, or run on a machine "
+                 "with more memory")
+            ctx.exit(EXIT_BAD_INPUT)
+        except RecursionError:
+            if debug:
+                raise
+            _say("the input is nested too deeply to read: check the file")
+            ctx.exit(EXIT_BAD_INPUT)
+        except Exception as exc:
+            if debug:
+                raise
+            _say(f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())}: this is "
+                 "a bug in sescreen for this input, please report it (SESCREEN_DEBUG=1 "
+                 "shows the traceback)")
+            ctx.exit(EXIT_BAD_INPUT)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:  # click's own take 4 lines
+            cmd = exc.ctx.command_path if exc.ctx is not None else "sescreen"
+            _say(f"{cmd}: {exc.format_message()} (see '{cmd} --help')")
+            sys.exit(EXIT_BAD_INPUT)
+        except click.ClickException as exc:
+            _say(exc.format_message())
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("sescreen: aborted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader closed the pipe (``sescreen criteria | head -1``): stop quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # CliRunner's stdout has no file number
+        pass
+    sys.exit(EXIT_BROKEN_PIPE)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,12 +164,51 @@ def emit_json(obj: dict) -> None:
     click.echo(json.dumps(json_safe(obj), indent=2, allow_nan=False))
 
 
+#: option -> (plausibility kind of sescreen.limits, factor from SI to that kind's unit)
+_PLAUSIBLE = {
+    "--thickness": ("thickness_cm", 100.0), "--area": ("area_cm2", 1e4),
+    "--voltage": ("voltage_v", 1.0), "--temperature": ("temperature_k", 1.0),
+    "--temperatures": ("temperature_k", 1.0), "--at": ("temperature_k", 1.0),
+    "--ccd": ("current_density_ma_cm2", 0.1), "--target": ("current_density_ma_cm2", 0.1),
+    "--current": ("current_density_ma_cm2", 0.1),
+}
+_NON_NEGATIVE = {"--skip", "--boundary"}
+
+
 def _quantity(text: str | None, dimension: str, name: str) -> float | None:
+    """A quantity option in SI units, refused unless finite and physically plausible
+    (:mod:`sescreen.limits`) for the options that have a lab range."""
     if text is None:
         return None
+    import math
+
+    from sescreen.limits import check_range
     from sescreen.units import parse_quantity
 
-    return parse_quantity(text, dimension, name=name)
+    value = parse_quantity(text, dimension, name=name)
+    if not math.isfinite(value):
+        raise InputError(f"{name} {text!r} is not a finite quantity")
+    if name in _PLAUSIBLE:
+        kind, scale = _PLAUSIBLE[name]
+        check_range(value * scale, kind, f"{name} {text!r}")
+    elif name in _NON_NEGATIVE and value < 0:
+        raise InputError(f"{name} {text!r} must not be negative")
+    return value
+
+
+def _check_measurement(m, *, area: str | None, voltage: str | None,
+                       temperature: str | None) -> None:
+    """The metadata a file brings (when no option overrides it) must be plausible too."""
+    from sescreen.limits import check_range
+
+    if temperature is None and m.temperature_k is not None:
+        check_range(m.temperature_k, "temperature_k", "the file's temperature",
+                    path=m.source)
+    if area is None and m.area_cm2 is not None:
+        check_range(m.area_cm2, "area_cm2", "the file's electrode area", path=m.source)
+    if voltage is None and m.applied_voltage_v is not None and m.applied_voltage_v != 0:
+        check_range(m.applied_voltage_v, "voltage_v", "the file's applied voltage",
+                    path=m.source)
 
 
 def reader_options(func):
@@ -107,7 +242,7 @@ def read_measurement(path: str, *, area: str | None = None, voltage: str | None 
         return int(v) if v is not None and v.isdigit() else v
 
     area_m2 = _quantity(area, "area", "--area")
-    return read(
+    m = read(
         path,
         format=opts.get("fmt"),
         time_col=col(opts.get("time_col")),
@@ -122,6 +257,8 @@ def read_measurement(path: str, *, area: str | None = None, voltage: str | None 
         area_cm2=None if area_m2 is None else area_m2 * 1e4,
         temperature_k=_quantity(temperature, "temperature", "--temperature"),
     )
+    _check_measurement(m, area=area, voltage=voltage, temperature=temperature)
+    return m
 
 
 _FIGURE_FORMATS = (".png", ".svg", ".pdf")
@@ -162,6 +299,32 @@ def _check_output(path: str | None, suffixes: tuple[str, ...], option: str) -> N
     if p.suffix.lower() not in suffixes:
         raise InputError(f"{option} {path!r}: the file name must end in "
                          f"{' or '.join(suffixes)}")
+
+
+def _no_overwrite(outputs: dict[str, Any], inputs: list[Any]) -> None:
+    from sescreen.atomic import refuse_overwriting_inputs
+
+    refuse_overwriting_inputs(outputs, list(inputs))
+
+
+def _finite_fraction(ctx, param, value):
+    """Callback: a relative tolerance is a finite fraction 0..1 (nan and inf refused)."""
+    import math
+
+    if value is not None and not (math.isfinite(value) and 0 <= value <= 1):
+        raise click.BadParameter(f"{value!r} must be a finite fraction between 0 and 1 "
+                                 "(e.g. 0.02)")
+    return value
+
+
+def _finite_positive_option(ctx, param, value):
+    """Callback: a finite number > 0 within 1e-12 .. 1e12 (counts, monitor units)."""
+    import math
+
+    if value is not None and not (math.isfinite(value) and 1e-12 <= value <= 1e12):
+        raise click.BadParameter(f"{value!r} must be a finite positive number between "
+                                 "1e-12 and 1e12")
+    return value
 
 
 def _path_arg(func):
@@ -209,9 +372,9 @@ def inspect(file: str, as_json: bool, show_segments: bool, **opts: Any) -> None:
 @click.option("--segment", type=int, help="Fit only this hold of a multi-hold record.")
 @click.option("--cell", type=click.Choice(["blocking", "hebb-wagner"]), default="blocking",
               show_default=True, help="Cell type stored with sigma_e.")
-@click.option("--thickness-tol", type=click.FloatRange(min=0), default=0.0,
+@click.option("--thickness-tol", type=float, default=0.0, callback=_finite_fraction,
               help="Relative standard uncertainty of the thickness (e.g. 0.02).")
-@click.option("--area-tol", type=click.FloatRange(min=0), default=0.0,
+@click.option("--area-tol", type=float, default=0.0, callback=_finite_fraction,
               help="Relative standard uncertainty of the area (e.g. 0.01).")
 @reader_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -230,6 +393,7 @@ def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, ce
     from sescreen import dcpol as dc
 
     _check_output(plot_path, _FIGURE_FORMATS, "--plot")
+    _no_overwrite({"--plot": plot_path}, files)
     thickness_cm = _quantity(thickness, "length", "--thickness") * 100
     skip_s = _quantity(skip, "time", "--skip")
     if skip_s is not None and skip_s < 0:
@@ -313,6 +477,7 @@ def arrhenius(inputs, convention, at, material, thickness, area, temperatures, m
     from sescreen.arrhenius import fit_arrhenius
 
     _check_output(plot_path, _FIGURE_FORMATS, "--plot")
+    _no_overwrite({"--plot": plot_path}, inputs)
     at_k = _quantity(at, "temperature", "--at")
     failures: list[str] = []
     if len(inputs) == 1 and _is_table(inputs[0]):
@@ -686,7 +851,7 @@ def ndp_calibrate(stack, method, as_json):
 @click.argument("spectra", nargs=-1, required=True, type=click.Path())
 @click.option("--stack", required=True, help="Depth calibration: preset name or stack TOML.")
 @click.option("--method", type=click.Choice(["preset", "stopping"]), default=None)
-@click.option("--standard-counts", type=float,
+@click.option("--standard-counts", type=float, callback=_finite_positive_option,
               help="C_10B: the 10B standard's corrected counts per monitor unit (eq. 4); "
               "without it, amounts are relative.")
 @click.option("--alpha1-only", is_flag=True, help="The standard's counts are alpha_1 only.")
@@ -704,7 +869,8 @@ def ndp_calibrate(stack, method, as_json):
               "subtracted after the same dead-time and monitor corrections.")
 @click.option("--host", help="Electrolyte formula and density, e.g. "
               "'Li6.4La3Zr1.4Ta0.6O12:5.1' (g/cm3), for the dendrite fraction.")
-@click.option("--monitor", type=float, help="Monitor counts for frames whose headers lack it.")
+@click.option("--monitor", type=float, callback=_finite_positive_option,
+              help="Monitor counts for frames whose headers lack it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Save the figure.")
 def ndp_analyse(spectra, stack, method, standard_counts, alpha1_only, channels_per_bin,
@@ -716,6 +882,8 @@ def ndp_analyse(spectra, stack, method, standard_counts, alpha1_only, channels_p
     from sescreen.ndp import HAN2019_STANDARD, Standard, analyse, read_spectra
 
     _check_output(plot_path, _FIGURE_FORMATS, "--plot")
+    _no_overwrite({"--plot": plot_path},
+                  [*spectra, current_log, background, stack if os.path.exists(stack) else None])
     calib, _ = _depth_calibration(stack, method)
     series = read_spectra(list(spectra), monitor=monitor)
     win = None
@@ -790,11 +958,15 @@ def screen(candidates, at, out, model, export_ccd, as_json):
     Outcomes at 1 and 10 mA/cm^2 are pass, fail or inconclusive, from each material's 95 %
     interval of sigma_e; an inconclusive material never ranks above one that passes.
     """
+    from sescreen.screening import read_candidates
     from sescreen.screening import screen as run_screen
 
     _check_output(out, (".csv", ".json"), "--out")
-    result = run_screen(candidates, operating_k=_quantity(at, "temperature", "--at"),
-                        model=model)
+    _no_overwrite({"--out": out}, [candidates])
+    operating_k = _quantity(at, "temperature", "--at")
+    table = read_candidates(candidates)
+    _no_overwrite({"--out": out}, _referenced_inputs(table))
+    result = run_screen(table, operating_k=operating_k, model=model)
     if out:
         _write_table(result, out)
     if export_ccd:
@@ -821,13 +993,22 @@ def screen(candidates, at, out, model, export_ccd, as_json):
         click.echo(f"  skipped: {f}")
 
 
+def _referenced_inputs(table) -> list[str]:
+    """The files a candidates table points to (measurements, NDP series, stack TOMLs)."""
+    found = []
+    for col in ("file", "ndp", "ndp_stack"):
+        if col in table:
+            found += [v for v in table[col] if isinstance(v, str) and os.path.exists(v)]
+    return found
+
+
 def _write_table(result, out: str) -> None:
-    from sescreen.atomic import atomic_write_text
+    from sescreen.atomic import atomic_write_text, csv_text
 
     if out.lower().endswith(".json"):
         atomic_write_text(out, json.dumps(json_safe(result.to_json()), indent=2) + "\n")
     else:
-        atomic_write_text(out, result.table.to_csv(index=False))
+        atomic_write_text(out, csv_text(result.table))
 
 
 def _pandas_display():
@@ -871,15 +1052,24 @@ def report(candidates, out, at, reproduction, write_all, title):
     else:
         _check_output(out, (".html", ".htm"), "--out")
         targets = [("reproduction" if reproduction else "screening", Path(out))]
+    from sescreen.screening import read_candidates
+
+    operating_k = _quantity(at, "temperature", "--at")
+    source = Path(candidates) if candidates else EXAMPLE_CANDIDATES
+    table = None
+    if any(kind == "screening" for kind, _ in targets):
+        if not source.is_file():
+            raise InputError(f"no candidates table at {source} (give one, or run from a "
+                             "source checkout that has datasets/examples)")
+        outs = {f"--out ({p.name})": p for _, p in targets}
+        _no_overwrite(outs, [source])
+        table = read_candidates(source)
+        _no_overwrite(outs, _referenced_inputs(table))
     for kind, path in targets:
         if kind == "reproduction":
             rep.reproduction_report(path)
         else:
-            source = Path(candidates) if candidates else EXAMPLE_CANDIDATES
-            if not source.is_file():
-                raise InputError(f"no candidates table at {source} (give one, or run from a "
-                                 "source checkout that has datasets/examples)")
-            result = run_screen(source, operating_k=_quantity(at, "temperature", "--at"))
+            result = run_screen(table, operating_k=operating_k)
             rep.screening_report(result, path, title=title, candidates_path=str(source))
         click.echo(f"wrote {path}")
 
@@ -891,7 +1081,8 @@ def report(candidates, out, at, reproduction, write_all, title):
 @click.option("--voltage", help="Applied voltage (default: each file's).")
 @click.option("--model", type=click.Choice(list(_MODEL_CHOICES)), default="auto",
               show_default=True)
-@click.option("--workers", type=int, help="Worker processes (default: all CPUs).")
+@click.option("--workers", type=click.IntRange(min=0), help="Worker processes (default, "
+              "or 0: all CPUs).")
 @click.option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 "
               "(extra sescreen[dask]).")
 @click.option("--out", "out", default="batch-results.csv", show_default=True,
@@ -904,13 +1095,20 @@ def batch(folder, thickness, area, voltage, model, workers, scheduler, out, rest
     """Every measurement file under FOLDER (recursively) through the DC analysis.
 
     Runs in parallel, lists bad files and goes on, and resumes an interrupted run without
-    redoing finished files. Each row of the table has the file's 95 % interval of sigma_e
-    (sigma_e_lo, sigma_e_hi, upper_bound_only) and its outcome at 1 and 10 mA/cm^2 (pass,
-    fail or inconclusive).
+    redoing finished files (the resume key is the resolved path). Each row of the table has
+    the file's 95 % interval of sigma_e (sigma_e_lo, sigma_e_hi, upper_bound_only) and its
+    outcome at 1 and 10 mA/cm^2 (pass, fail or inconclusive). --out (and its journal
+    <out>.jsonl and lock <out>.lock) must lie outside FOLDER; a second run on the same
+    --out while one runs is refused. A worker that dies (killed, out of memory) is replaced
+    and its file retried once, then listed as failed.
+
+    Exit code: 0 every file analysed, 1 the table is complete but some files failed (listed),
+    2 bad input (nothing analysed), 130 interrupted (run again to resume).
     """
     from sescreen.batch import run_batch
 
     _check_output(out, (".csv",), "--out")
+    _no_overwrite({"--out": out, "the journal (--out + .jsonl)": out + ".jsonl"}, [folder])
     area_m2 = _quantity(area, "area", "--area")
     fit_kwargs = {"thickness_cm": _quantity(thickness, "length", "--thickness") * 100,
                   "area_cm2": None if area_m2 is None else area_m2 * 1e4,
@@ -940,8 +1138,12 @@ def batch(folder, thickness, area, voltage, model, workers, scheduler, out, rest
             bar["bar"].__exit__(None, None, None)
     summary = result.summary()
     summary["out"] = out
+    for w in result.warnings:
+        click.echo(f"sescreen: warning: {w}", err=True)
     if as_json:
         emit_json(summary)
+        if result.errors:
+            sys.exit(EXIT_FAIL)
         return
     click.echo(f"{summary['n_files']} files: {summary['ok']} analysed, {summary['failed']} "
                f"failed ({summary['computed']} computed now, {summary['reused']} from the "
@@ -952,6 +1154,8 @@ def batch(folder, thickness, area, voltage, model, workers, scheduler, out, rest
                    f"{n['inconclusive']} inconclusive")
     for e in result.errors:
         click.echo(f"  failed: {e}")
+    if result.errors:
+        sys.exit(EXIT_FAIL)
 
 
 def _is_table(path: str) -> bool:

@@ -10,12 +10,37 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "MAX_MESSAGE",
     "FitError",
     "FormatError",
     "InputError",
     "SescreenError",
     "TechniqueError",
+    "one_line",
 ]
+
+#: Longest message printed: a 10 MB header is not a 10 MB error line.
+MAX_MESSAGE = 600
+
+_CONTROL = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` on one line: control characters escaped (a newline in a file name reads
+    ``\\n``), at most ``limit`` characters (the middle cut, with a note)."""
+    out = []
+    for ch in str(text):
+        if ch in _CONTROL:
+            out.append(_CONTROL[ch])
+        elif ord(ch) < 32 or ord(ch) == 127 or 0x80 <= ord(ch) < 0xA0 or ch in "\u2028\u2029":
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    s = "".join(out)
+    if len(s) > limit:
+        keep = (limit - 40) // 2
+        s = f"{s[:keep]} ...[{len(s) - 2 * keep} characters cut]... {s[-keep:]}"
+    return s
 
 
 class SescreenError(Exception):
@@ -50,12 +75,12 @@ class SescreenError(Exception):
     def _format(self) -> str:
         where = []
         if self.path is not None:
-            where.append(str(self.path))
+            where.append(one_line(str(self.path), 300))
         if self.line is not None:
             where.append(f"line {self.line}")
         if self.column is not None:
-            where.append(f"column {self.column!r}")
-        text = " ".join(self.message.split())  # one line, always
+            where.append(f"column {one_line(repr(self.column), 120)}")
+        text = one_line(" ".join(self.message.split()))  # one line, always
         return f"{', '.join(where)}: {text}" if where else text
 
 

@@ -335,9 +335,13 @@ def test_cli_batch(tmp_path):
     out = tmp_path / "r.csv"
     r = CliRunner().invoke(main, ["batch", str(tmp_path / "data"), "--thickness", "1mm",
                                   "--workers", "1", "--out", str(out), "--json"])
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # the table is complete, one file failed
     data = json.loads(r.stdout)  # progress goes to stderr; stdout holds one JSON object
     assert data["ok"] == 6 and data["failed"] == 1
+    (tmp_path / "data" / "bad_0.csv").unlink()
+    r = CliRunner().invoke(main, ["batch", str(tmp_path / "data"), "--thickness", "1mm",
+                                  "--workers", "1", "--out", str(out), "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["reused"] == 6
 
 
 def test_batch_rows_carry_the_three_outcomes(tmp_path, monkeypatch):

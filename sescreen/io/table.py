@@ -61,8 +61,11 @@ def sniff_delimiter(lines: list[str]) -> str:
 def read_text_table(path: str | Path, *, what: str = "table"):
     """A small delimited table of text cells (candidates, sigma(T) tables, manifests).
 
-    Comment (``#``) and blank lines are skipped, the delimiter is sniffed, every cell stays
-    a string (so names such as "NA" survive) and empty cells are NaN.
+    Blank lines are skipped, the delimiter is sniffed, every cell stays a string (so names
+    such as "NA" survive) and empty cells are NaN. Comment lines (``#``) are skipped before
+    the header; after it, a ``#`` line is a comment only when it holds no delimiter (a
+    whitespace table: when ``#`` is followed by a space), so a row whose first cell starts
+    with ``#`` (a material named ``#3``) is read, never silently dropped.
 
     Raises
     ------
@@ -79,7 +82,7 @@ def read_text_table(path: str | Path, *, what: str = "table"):
     if not path.is_file():
         raise InputError("no such file", path=path)
     text = decode_text(path.read_bytes(), path)
-    lines = [ln for ln in text.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
+    lines = _table_lines(text)
     if not lines:
         raise FormatError(f"the {what} is empty", path=path)
     try:
@@ -90,6 +93,29 @@ def read_text_table(path: str | Path, *, what: str = "table"):
         raise FormatError(f"cannot parse the {what} ({exc})", path=path) from None
     df = df.apply(lambda col: col.str.strip())
     return df.mask(df == "")
+
+
+def _table_lines(text: str) -> list[str]:
+    """The non-blank lines of a text table without its comment lines (see read_text_table)."""
+    lines: list[str] = []
+    sep = None
+    for ln in text.split("\n"):
+        if not ln.strip():
+            continue
+        stripped = ln.lstrip()
+        if stripped.startswith("#"):
+            if not lines:
+                continue  # a comment before the header
+            if sep is None:  # the header's delimiter
+                sep = max(_DELIMITERS, key=lines[0].count)
+                sep = sep if sep in lines[0] else r"\s+"
+            if sep == r"\s+":
+                if stripped == "#" or stripped[1:2].isspace():
+                    continue
+            elif sep not in stripped:
+                continue
+        lines.append(ln)
+    return lines
 
 
 def read_table(path: Path, text: str, *, spec: ColumnSpec | None = None,

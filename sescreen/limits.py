@@ -1,0 +1,78 @@
+"""Physical plausibility of the quantities that enter at the edges (options, files, tables).
+
+A thickness of "1 parsec" or a temperature of -300 C is a typing or file error, not a
+measurement: it is refused with a message naming the value, the range and the fix, before
+any work. The ranges are generous (what a laboratory cell and instrument can reach):
+
+=================================  ============================  ============================
+quantity                           range                         why
+=================================  ============================  ============================
+electrolyte thickness              10 nm .. 10 cm                thin films .. thick pellets
+electrode area                     1e-7 cm^2 .. 1000 cm^2        micro-electrodes .. pouches
+applied voltage (magnitude)        1 uV .. 50 V                  a potentiostat's range
+temperature                        4 K .. 1273.15 K (1000 C)     cryostats .. furnaces
+current density                    1e-6 .. 1e4 mA/cm^2           what a cell can carry
+relative uncertainty (tolerance)   0 .. 1                        a fraction, finite
+=================================  ============================  ============================
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from sescreen.errors import InputError
+
+__all__ = ["RANGES", "check_range", "finite_positive"]
+
+#: kind -> (low, high, unit shown, what the range covers)
+RANGES: dict[str, tuple[float, float, str, str]] = {
+    "thickness_cm": (1e-6, 10.0, "cm", "10 nm .. 10 cm"),
+    "area_cm2": (1e-7, 1e3, "cm^2", "1e-7 .. 1000 cm^2"),
+    "voltage_v": (1e-6, 50.0, "V", "1 uV .. 50 V in magnitude"),
+    "temperature_k": (4.0, 1273.15, "K", "4 K .. 1273 K (-269 .. 1000 C)"),
+    "current_density_ma_cm2": (1e-6, 1e4, "mA/cm^2", "1e-6 .. 1e4 mA/cm^2"),
+    "rel_tol": (0.0, 1.0, "", "0 .. 1 (a fraction)"),
+}
+
+
+def check_range(value: float | None, kind: str, name: str, *,
+                path: str | Path | None = None, line: int | None = None) -> float | None:
+    """``value`` if it is finite and inside the range of ``kind``, else an InputError.
+
+    ``None`` passes through (unknown). Voltages are judged by magnitude and may be negative.
+    ``name`` is the option or column the value came from (``"--thickness"``).
+    """
+    if value is None:
+        return None
+    lo, hi, unit, text = RANGES[kind]
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} {value!r} is not a number", path=path, line=line) from None
+    mag = abs(v) if kind == "voltage_v" else v
+    if not math.isfinite(v) or not (lo <= mag <= hi):
+        shown = f"{v:.4g} {unit}".strip()
+        raise InputError(f"{name} = {shown} is outside the plausible range {text}: check the "
+                         "value and its unit", path=path, line=line)
+    return v
+
+
+def finite_positive(value: float | None, name: str, *, path: str | Path | None = None,
+                    line: int | None = None, allow_zero: bool = False,
+                    upper: float | None = None) -> float | None:
+    """``value`` if finite and > 0 (>= 0 with ``allow_zero``; <= ``upper`` if given)."""
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} {value!r} is not a number", path=path, line=line) from None
+    ok = math.isfinite(v) and (v >= 0 if allow_zero else v > 0)
+    if ok and upper is not None and v > upper:
+        raise InputError(f"{name} = {v:.4g} is implausibly large (at most {upper:g})",
+                         path=path, line=line)
+    if not ok:
+        need = "a finite number >= 0" if allow_zero else "a finite positive number"
+        raise InputError(f"{name} = {v!r} must be {need}", path=path, line=line)
+    return v
