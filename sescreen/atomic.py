@@ -122,9 +122,12 @@ def escape_formula(value):
 
 def csv_text(table) -> str:
     """A DataFrame as CSV text with formula-leading text cells escaped (:func:`escape_formula`)."""
+    import pandas as pd
+
     safe = table.copy()
     for col in safe.columns:
-        if safe[col].dtype == object:
-            safe[col] = safe[col].map(escape_formula)
+        dtype = safe[col].dtype
+        if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+            safe[col] = safe[col].map(escape_formula, na_action="ignore")
     safe.columns = [escape_formula(str(c)) for c in safe.columns]
     return safe.to_csv(index=False)
