@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from sescreen.errors import InputError, SescreenError
-from sescreen.limits import check_range
+from sescreen.limits import check_range, refuse_pathological_lines
 
 __all__ = ["BatchResult", "analyse_file", "find_files", "run_batch"]
 
@@ -141,6 +141,7 @@ def _analyse(p: Path, fit_kwargs: dict[str, Any], row: dict[str, Any]) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # numpy's, on odd records
+        refuse_pathological_lines(p)
         m = read(p)
         if m.temperature_k is not None:
             check_range(m.temperature_k, "temperature_k", "the file's temperature", path=p)

@@ -185,7 +185,12 @@ def _quantity(text: str | None, dimension: str, name: str) -> float | None:
     from sescreen.limits import check_range
     from sescreen.units import parse_quantity
 
-    value = parse_quantity(text, dimension, name=name)
+    try:
+        value = parse_quantity(text, dimension, name=name)
+    except InputError as exc:
+        if name in exc.message:
+            raise
+        raise InputError(f"{name}: {exc.message}") from None
     if not math.isfinite(value):
         raise InputError(f"{name} {text!r} is not a finite quantity")
     if name in _PLAUSIBLE:
@@ -241,7 +246,10 @@ def read_measurement(path: str, *, area: str | None = None, voltage: str | None 
     def col(v):
         return int(v) if v is not None and v.isdigit() else v
 
+    from sescreen.limits import refuse_pathological_lines
+
     area_m2 = _quantity(area, "area", "--area")
+    refuse_pathological_lines(path)
     m = read(
         path,
         format=opts.get("fmt"),
@@ -325,6 +333,14 @@ def _finite_positive_option(ctx, param, value):
         raise click.BadParameter(f"{value!r} must be a finite positive number between "
                                  "1e-12 and 1e12")
     return value
+
+
+def _plain_text_figures() -> None:
+    """Figures show names as written: a material or file called '$x$' is not mathtext
+    (sescreen's own labels use none)."""
+    import matplotlib
+
+    matplotlib.rcParams["text.parse_math"] = False
 
 
 def _path_arg(func):
@@ -440,6 +456,7 @@ def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, ce
     if plot_path:
         from sescreen.plot import save_figure
 
+        _plain_text_figures()
         save_figure(result.plot(), plot_path)
     if as_json:
         emit_json(result.summary())
@@ -512,6 +529,7 @@ def arrhenius(inputs, convention, at, material, thickness, area, temperatures, m
     if plot_path:
         from sescreen.plot import plot_arrhenius, save_figure
 
+        _plain_text_figures()
         save_figure(plot_arrhenius(fits, at_k=at_k), plot_path)
     summaries = [f.summary(at_k) for f in fits]
     for s in summaries:
@@ -928,6 +946,7 @@ def ndp_analyse(spectra, stack, method, standard_counts, alpha1_only, channels_p
     if plot_path:
         from sescreen.plot import save_figure
 
+        _plain_text_figures()
         save_figure(result.plot()[0], plot_path)
     if as_json:
         emit_json(result.summary())
@@ -1065,6 +1084,7 @@ def report(candidates, out, at, reproduction, write_all, title):
         _no_overwrite(outs, [source])
         table = read_candidates(source)
         _no_overwrite(outs, _referenced_inputs(table))
+    _plain_text_figures()
     for kind, path in targets:
         if kind == "reproduction":
             rep.reproduction_report(path)

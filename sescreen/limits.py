@@ -11,7 +11,7 @@ electrolyte thickness              10 nm .. 10 cm                thin films .. t
 electrode area                     1e-7 cm^2 .. 1000 cm^2        micro-electrodes .. pouches
 applied voltage (magnitude)        1 uV .. 50 V                  a potentiostat's range
 temperature                        4 K .. 1273.15 K (1000 C)     cryostats .. furnaces
-current density                    1e-6 .. 1e4 mA/cm^2           what a cell can carry
+current density                    1e-3 .. 1e3 mA/cm^2           what a cell can carry
 relative uncertainty (tolerance)   0 .. 1                        a fraction, finite
 =================================  ============================  ============================
 """
@@ -31,7 +31,7 @@ RANGES: dict[str, tuple[float, float, str, str]] = {
     "area_cm2": (1e-7, 1e3, "cm^2", "1e-7 .. 1000 cm^2"),
     "voltage_v": (1e-6, 50.0, "V", "1 uV .. 50 V in magnitude"),
     "temperature_k": (4.0, 1273.15, "K", "4 K .. 1273 K (-269 .. 1000 C)"),
-    "current_density_ma_cm2": (1e-6, 1e4, "mA/cm^2", "1e-6 .. 1e4 mA/cm^2"),
+    "current_density_ma_cm2": (1e-3, 1e3, "mA/cm^2", "1e-3 .. 1e3 mA/cm^2"),
     "rel_tol": (0.0, 1.0, "", "0 .. 1 (a fraction)"),
 }
 
@@ -76,3 +76,56 @@ def finite_positive(value: float | None, name: str, *, path: str | Path | None =
         need = "a finite number >= 0" if allow_zero else "a finite positive number"
         raise InputError(f"{name} = {v!r} must be {need}", path=path, line=line)
     return v
+
+
+#: The longest line a text measurement file may have (a real row is well under 1 kB).
+MAX_LINE_BYTES = 1 << 20
+
+_BINARY_SUFFIXES = {".mpr"}
+
+
+def refuse_pathological_lines(path: str | Path, max_line_bytes: int = MAX_LINE_BYTES) -> None:
+    """Refuse, before parsing, a text file with a line longer than ``max_line_bytes``
+    (a 10 MB header, one line of millions of fields): a one-line error naming the line,
+    in a streaming pass of constant memory, instead of minutes and gigabytes in a parser.
+    Binary formats (.mpr) and unreadable paths are left to the readers."""
+    import numpy as np
+
+    p = Path(path)
+    if p.suffix.lower() in _BINARY_SUFFIXES:
+        return
+    try:
+        fh = open(p, "rb")
+    except OSError:
+        return  # the reader names the problem
+    with fh:
+        head = fh.read(4)
+        if head[:4] == b"BIO-" or b"\x00" in head:
+            return  # binary content: the reader decides
+        fh.seek(0)
+        run = 0  # length of the line in progress
+        line = 1
+        chunk_size = 1 << 22
+        while True:
+            chunk = fh.read(chunk_size)
+            if not chunk:
+                return
+            ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+            if ends.size == 0:
+                run += len(chunk)
+                if run > max_line_bytes:
+                    break
+                continue
+            first = run + int(ends[0])
+            inner = int(np.max(np.diff(ends))) - 1 if ends.size > 1 else 0
+            if first > max_line_bytes:
+                break
+            if inner > max_line_bytes:
+                line += int(np.argmax(np.diff(ends))) + 1
+                break
+            line += int(ends.size)
+            run = len(chunk) - int(ends[-1]) - 1
+            if run > max_line_bytes:
+                break
+    raise InputError(f"line {line} is longer than {max_line_bytes // (1 << 20)} MB: not a "
+                     "measurement table (a damaged or wrong file); check it", path=p)

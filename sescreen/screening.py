@@ -106,6 +106,9 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
             units[target] = unit
     if "material" not in out:
         raise FormatError("a candidates table needs a 'material' column", path=path, line=1)
+    if len(out) == 0:
+        raise FormatError("the candidates table has a header but no rows: add one row per "
+                          "measurement or value", path=path)
     if not all(isinstance(v, str) and v for v in out["material"]):
         row = int(np.flatnonzero([not (isinstance(v, str) and v) for v in out["material"]])[0]) + 2
         raise FormatError("a row without a material name", path=path, line=row)
@@ -144,8 +147,13 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
         if not t_unit:
             raise FormatError("the temperature column needs a unit: 'temperature (C)' or "
                               "'temperature (K)'", path=path, line=1)
-        result["temperature_k"] = [np.nan if v is None else parse_temperature(
-            f"{v} {t_unit}") for v in text("temperature")]
+        temps = []
+        for k, v in enumerate(text("temperature")):
+            try:
+                temps.append(np.nan if v is None else parse_temperature(f"{v} {t_unit}"))
+            except InputError as exc:
+                raise FormatError(exc.message, path=path, line=k + 2) from None
+        result["temperature_k"] = temps
     else:
         result["temperature_k"] = np.nan
     result["thickness_cm"] = numbers("thickness", factor(units.get("thickness") or "mm", "cm")
@@ -162,6 +170,7 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
         if "ndp_current" in out else 1.0)
     result["host_density_g_cm3"] = numbers("host_density")
     result["source"] = text("source")
+    _check_plausible(result, path)
     for k, row in result.iterrows():
         has_file = isinstance(row["file"], str)
         if not has_file and not np.isfinite(row["sigma_e"]) and not isinstance(
@@ -173,6 +182,40 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
             raise FormatError(f"material {row['material']!r}: a measurement file needs its "
                               "thickness", path=path, line=int(k) + 2)
     return result
+
+
+def _check_plausible(result: pd.DataFrame, path: Path) -> None:
+    """Every stated number of a candidates table finite and physically plausible
+    (:mod:`sescreen.limits`), refused with the row and the range."""
+    from sescreen.limits import check_range
+
+    def bad(k, text):
+        raise FormatError(f"material {result.at[k, 'material']!r}: {text}", path=path,
+                          line=int(k) + 2)
+
+    for k, r in result.iterrows():
+        sig, err = r["sigma_e"], r["sigma_e_stderr"]
+        if not np.isnan(sig) and not (np.isfinite(sig) and 0 < sig <= 1e3):
+            bad(k, f"sigma_e = {sig!r} S/cm must be finite, positive and at most 1e3 S/cm")
+        if not np.isnan(err):
+            top = 10 * sig if np.isfinite(sig) and sig > 0 else 1e3
+            if not (np.isfinite(err) and 0 <= err <= top):
+                bad(k, f"sigma_e_stderr = {err!r} S/cm must be finite, >= 0 and at most "
+                       f"{top:.3g} S/cm (10 times sigma_e)")
+        where = dict(path=path, line=int(k) + 2)
+        for col, kind, name in (("temperature_k", "temperature_k", "temperature"),
+                                ("thickness_cm", "thickness_cm", "thickness"),
+                                ("area_cm2", "area_cm2", "area"),
+                                ("ndp_current_ma_cm2", "current_density_ma_cm2",
+                                 "ndp_current")):
+            if not np.isnan(r[col]):
+                check_range(r[col], kind, name, **where)
+        for col, lo, hi, name in (("fracture_stress_pa", 1e3, 1e12, "fracture_stress"),
+                                  ("ndp_standard_counts", 1e-12, 1e12, "ndp_standard_counts"),
+                                  ("host_density_g_cm3", 0.1, 25.0, "host_density (g/cm3)")):
+            v = r[col]
+            if not np.isnan(v) and not (np.isfinite(v) and lo <= v <= hi):
+                bad(k, f"{name} = {v!r} is outside {lo:g} .. {hi:g}")
 
 
 @dataclass

@@ -23,6 +23,7 @@ import pandas as pd
 from sescreen.errors import FormatError, InputError, SescreenError
 from sescreen.io.columns import split_header
 from sescreen.io.table import read_text_table
+from sescreen.limits import check_range
 from sescreen.units import factor, parse_quantity
 
 __all__ = ["points_from_measurements", "read_manifest", "read_sigma_table", "sigma_points"]
@@ -109,7 +110,25 @@ def read_sigma_table(path: str | Path) -> pd.DataFrame:
                          * factor(units["err"] or sig_unit, "S/cm")) if cols["err"]
         else np.nan,
     })
+    _check_points(out, path)
     return out
+
+
+def _check_points(out: pd.DataFrame, path) -> None:
+    """Plausible sigma(T) points: finite temperatures in a cell's range, sigma finite and
+    positive, stated errors finite, >= 0 and at most 10 times the value."""
+    if len(out) == 0:
+        raise FormatError("the table has a header but no rows", path=path)
+    for i, (t, sig, err) in enumerate(zip(out["temperature_k"], out["sigma"],
+                                          out["sigma_stderr"], strict=True), 1):
+        if not np.isnan(t):
+            check_range(t, "temperature_k", f"temperature (data row {i})", path=path)
+        if not (np.isfinite(sig) and 0 < sig <= 1e3):
+            raise FormatError(f"sigma = {sig!r} S/cm (data row {i}) must be finite, positive "
+                              "and at most 1e3 S/cm", path=path)
+        if not np.isnan(err) and not (np.isfinite(err) and 0 <= err <= 10 * sig):
+            raise FormatError(f"stated error {err!r} S/cm (data row {i}) must be finite, "
+                              f">= 0 and at most 10 times sigma ({sig:.3g} S/cm)", path=path)
 
 
 def read_manifest(path: str | Path, *, model: str = "auto",
@@ -149,9 +168,14 @@ def read_manifest(path: str | Path, *, model: str = "auto",
             unit = _name_unit(str(header))[1]
             text = raw if unit is None or re.search(r"[A-Za-z\u00b0]", raw) else f"{raw} {unit}"
             try:
-                return parse_quantity(text, dim, name=f"{key} of row {i + 1}")
+                value = parse_quantity(text, dim, name=f"{key} of row {i + 1}")
             except InputError as exc:
                 raise InputError(exc.message, path=path) from None
+            kind, scale = {"length": ("thickness_cm", 100.0), "area": ("area_cm2", 1e4),
+                           "voltage": ("voltage_v", 1.0),
+                           "temperature": ("temperature_k", 1.0)}[dim]
+            check_range(value * scale, kind, f"{key} of row {i + 1}", path=path)
+            return value
 
         file = path.parent / str(rec[by_key["file"]]).strip()
         row = _point(file, errors, model=model,
@@ -175,6 +199,9 @@ def _point(file: Path, errors: list[str] | None, *, material: str | None, **fit_
     from sescreen.io import read
 
     try:
+        if not file.is_file():
+            raise InputError("no such file (paths in a manifest are relative to it)",
+                             path=file)
         res = fit_dcpol(read(file), **fit_kwargs)
         if res.temperature_k is None:
             raise InputError("the temperature is unknown: give it (manifest column, or "

@@ -408,3 +408,280 @@ def test_a_file_that_kills_its_worker_twice_is_listed(tmp_path, monkeypatch):
                     workers=2)
     assert res.summary()["ok"] == 5 and len(res.errors) == 1
     assert "h003.csv" in res.errors[0] and "died twice" in res.errors[0]
+
+
+# -- tracebacks become one line ---------------------------------------------------------------
+def _frames(folder: Path, n: int = 3) -> Path:
+    from sescreen.ndp import Standard, depth_preset, synthesize_series
+    from sescreen.ndp.spectra import write_spectra
+
+    cal = depth_preset("han2019-llzo-x10")
+    times = np.arange(n) * 180.0
+    s = synthesize_series(lambda t, d: np.where(d >= 0, 2.2e22, 0.0), times, cal,
+                          rng=np.random.default_rng(1), standard=Standard(850.0),
+                          current_ma_cm2=0.1)
+    write_spectra(s, folder)
+    return folder
+
+
+def _wide(path: Path, n: int = 3) -> Path:
+    from sescreen.ndp.spectra import read_spectra
+
+    s = read_spectra(_frames(path.parent / "frames_for_wide", n))
+    lines = ["channel," + ",".join(f"{t:g}" for t in s.time_s),
+             "live_time," + ",".join(f"{v:g}" for v in s.live_time_s),
+             "real_time," + ",".join(f"{v:g}" for v in s.real_time_s),
+             "monitor," + ",".join(f"{v:g}" for v in s.monitor)]
+    lines += [f"{int(c)}," + ",".join(f"{int(v)}" for v in s.counts[:, k])
+              for k, c in enumerate(s.channels)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+GOOD_STACK = (ROOT / "sescreen" / "ndp" / "stacks" / "han2019-llzo.toml").read_text()
+
+
+@pytest.mark.parametrize(("edit", "needle"), [
+    (lambda t: t.replace('particle = "triton"', "particle = 3"), "particle"),
+    (lambda t: t.replace('particle = "triton"', 'particle = ["triton"]'), "particle"),
+    (lambda t: t.replace("density_g_cm3 = 1.42", 'density_g_cm3 = "dense"'), "density"),
+    (lambda t: t.replace("density_g_cm3 = 1.42", "density_g_cm3 = inf"), "density"),
+    (lambda t: t.replace("density_g_cm3 = 1.42", "density_g_cm3 = nan"), "density"),
+    (lambda t: t.replace("thickness_um = 16.0", "thickness_um = -16.0"), "thickness"),
+    (lambda t: t.replace("thickness_um = 16.0", "thickness_um = true"), "thickness"),
+    (lambda t: t.replace("degree = 2", "degree = 0"), "degree"),
+    (lambda t: t.replace("degree = 2", 'degree = "two"'), "degree"),
+    (lambda t: t.replace("degree = 2", "degree = 2.5"), "degree"),
+    (lambda t: t.replace("depth_window_um = [0.0, 16.0]", "depth_window_um = 16"), "window"),
+    (lambda t: t.replace("depth_window_um = [0.0, 16.0]", 'depth_window_um = ["a", 1]'),
+     "window"),
+    (lambda t: t.replace('formula = "Cu"', 'formula = "((("'), "formula"),
+    (lambda t: t.replace('formula = "Cu"', 'formula = "Li1e999"'), "formula"),
+    (lambda t: t.replace('formula = "Cu"', "formula = 29"), "formula"),
+    (lambda t: t.split("[[layers]]")[0] + 'layers = "none"\n', "layers"),
+    (lambda t: t.split("[[layers]]")[0] + "layers = [1, 2]\n", "layers"),
+    (lambda t: t.split("[[layers]]")[0], "layers"),
+    (lambda t: "fit = 3\n" + t.replace("[fit]\n", "[other]\n"), "fit"),
+    (lambda t: t.replace('preset = "han2019-llzo"', "preset = 5"), "preset"),
+])
+def test_stack_toml_of_wrong_types_is_one_line(tmp_path, edit, needle):
+    path = tmp_path / "stack.toml"
+    path.write_text(edit(GOOD_STACK))
+    err = _one_line_error(_invoke("ndp", "calibrate", path, "--method", "stopping"))
+    assert str(path) in err and needle in err.lower()
+
+
+def test_stack_toml_not_utf8_and_not_toml(tmp_path):
+    path = tmp_path / "stack.toml"
+    path.write_bytes(GOOD_STACK.replace("Kapton", "K\u00e4pton").encode("latin-1"))
+    assert "UTF-8" in _one_line_error(_invoke("ndp", "calibrate", path))
+    path.write_bytes(b"[[[[" * 1000)
+    assert "TOML" in _one_line_error(_invoke("ndp", "calibrate", path))
+    path.write_bytes(b"a = " + b"[" * 5000 + b"]" * 5000)
+    assert "TOML" in _one_line_error(_invoke("ndp", "calibrate", path))
+
+
+@pytest.mark.parametrize("args", [
+    ["--standard-counts", "inf"], ["--standard-counts", "1e-300"], ["--standard-counts", "nan"],
+    ["--standard-counts", "-5"], ["--monitor", "0"], ["--host", "(((:5.1"],
+    ["--host", "Li1e999O:5.1"], ["--host", "La2O3:6.5"], ["--host", "Li7La3Zr2O12:inf"],
+    ["--boundary", "-2um"], ["--current", "-0.1mA/cm2"], ["--current", "1e300mA/cm2"],
+    ["--window", "nan:5"], ["--window", "5:1"],
+])
+def test_ndp_options_out_of_range_are_one_line(tmp_path, args):
+    frames = _frames(tmp_path / "frames")
+    _one_line_error(_invoke("ndp", frames, "--stack", "han2019-llzo-x10", *args))
+
+
+def test_ndp_inputs_that_used_to_raise(tmp_path):
+    (tmp_path / "empty").mkdir()
+    err = _one_line_error(_invoke("ndp", tmp_path / "empty", "--stack", "han2019-llzo-x10"))
+    assert "empty" in err and "no spectra" in err
+    wide = _wide(tmp_path / "wide.csv")
+    lines = wide.read_text().splitlines()
+    for k, broken in enumerate([lines[5].rsplit(",", 1)[0], lines[5] + ",7",
+                                lines[3].replace(",", ",x,", 1), lines[5].replace(",", ",,", 1)]):
+        bad = tmp_path / f"ragged{k}.csv"
+        bad.write_text("\n".join([*lines[:5], broken, *lines[6:]]) + "\n")
+        err = _one_line_error(_invoke("ndp", bad, "--stack", "han2019-llzo-x10"))
+        assert f"ragged{k}.csv" in err
+    frames = _frames(tmp_path / "f2")
+    first = sorted(frames.iterdir())[0]
+    first.write_text(first.read_text().replace("# monitor:", "# monitor: 1,2,3e\n# x:"))
+    assert "f2" in _one_line_error(_invoke("ndp", frames, "--stack", "han2019-llzo-x10"))
+
+
+def test_candidates_with_a_header_and_no_rows(tmp_path):
+    c = tmp_path / "c.csv"
+    c.write_text("material,sigma_e (S/cm)\n")
+    assert "no rows" in _one_line_error(_invoke("screen", c))
+    c.write_text("# only comments\nmaterial,sigma_e (S/cm)\n# and more\n")
+    assert "no rows" in _one_line_error(_invoke("screen", c))
+
+
+@pytest.mark.parametrize(("row", "needle"), [
+    ("A,1e-10,-1e-11,25", "sigma_e_stderr"), ("A,1e-10,1e300,25", "sigma_e_stderr"),
+    ("A,inf,,25", "sigma_e"), ("A,-1e-10,,25", "sigma_e"), ("A,1e-10,,-300", "temperature"),
+    ("A,1e-10,,1e300", "temperature"), ("A,1e-10,nan,25", "sigma_e_stderr"),
+])
+def test_candidates_impossible_numbers(tmp_path, row, needle):
+    c = tmp_path / "c.csv"
+    c.write_text("material,sigma_e (S/cm),sigma_e_stderr (S/cm),temperature (C)\n" + row + "\n")
+    r = _invoke("screen", c)
+    if r.exit_code == 0:  # 'nan' is an empty cell for a stated error
+        assert needle == "sigma_e_stderr" and "nan" in row
+        return
+    err = _one_line_error(r)
+    assert needle in err and "c.csv" in err
+
+
+@pytest.mark.parametrize(("rows", "needle"), [
+    (["25,1e-8,1e300", "50,2e-8,1e-9", "75,4e-8,1e-9"], "stated error"),
+    (["25,1e-8,-1e-9", "50,2e-8,1e-9", "75,4e-8,1e-9"], "stated error"),
+    (["1e300,1e-8,", "50,2e-8,", "75,4e-8,"], "temperature"),
+    (["-300,1e-8,", "50,2e-8,", "75,4e-8,"], "temperature"),
+    (["25,inf,", "50,2e-8,", "75,4e-8,"], "sigma"),
+    (["25,0,", "50,2e-8,", "75,4e-8,"], "sigma"),
+])
+def test_arrhenius_table_impossible_numbers(tmp_path, rows, needle):
+    t = tmp_path / "s.csv"
+    t.write_text("T (C),sigma (S/cm),sigma_stderr (S/cm)\n" + "\n".join(rows) + "\n")
+    err = _one_line_error(_invoke("arrhenius", t))
+    assert needle in err and "s.csv" in err
+
+
+def test_report_with_mathtext_names_and_a_bad_formula(tmp_path):
+    c = tmp_path / "c.csv"
+    c.write_text("material,formula,sigma_e (S/cm),temperature (C)\n$\\frac{a}{$,(((,1e-11,25\n"
+                 "$x^2$,Li7La3Zr2O12,1e-9,25\n")
+    out = tmp_path / "r.html"
+    r = _invoke("report", c, "--out", out)
+    assert r.exit_code == 0, r.output
+    assert "Traceback" not in r.output and out.stat().st_size > 1000
+
+
+def test_memory_error_is_one_line(tmp_path, monkeypatch):
+    import sescreen.io
+
+    hold = _hold(tmp_path / "h.csv")
+
+    def boom(*a, **k):
+        raise MemoryError
+
+    monkeypatch.setattr(sescreen.io, "read", boom)
+    assert "memory" in _one_line_error(_invoke("dcpol", hold, "--thickness", "1mm"))
+
+
+def test_unexpected_exception_is_one_line(tmp_path, monkeypatch):
+    import sescreen.io
+
+    hold = _hold(tmp_path / "h.csv")
+
+    def boom(*a, **k):
+        raise ValueError("Maximum allowed size exceeded\nsecond line")
+
+    monkeypatch.setattr(sescreen.io, "read", boom)
+    err = _one_line_error(_invoke("dcpol", hold, "--thickness", "1mm"))
+    assert "ValueError" in err and "bug" in err
+
+
+# -- silent wrong numbers are refused -------------------------------------------------------
+@pytest.mark.parametrize(("args", "needle"), [
+    (["dcpol", "{hold}", "--thickness", "1 parsec"], "plausible range"),
+    (["dcpol", "{hold}", "--thickness", "0mm"], "plausible range"),
+    (["dcpol", "{hold}", "--thickness", "1mm", "--area", "1 m2"], "plausible range"),
+    (["dcpol", "{hold}", "--thickness", "1mm", "--voltage", "1kV"], "plausible range"),
+    (["dcpol", "{hold}", "--thickness", "1mm", "--voltage", "0V"], "plausible range"),
+    (["dcpol", "{hold}", "--thickness", "1mm", "--temperature", "-300C"], "--temperature"),
+    (["dcpol", "{hold}", "--thickness", "1mm", "--thickness-tol", "nan"], "fraction"),
+    (["dcpol", "{hold}", "--thickness", "1mm", "--area-tol", "inf"], "fraction"),
+    (["dcpol", "{hold}", "--thickness", "1mm", "--skip", "-5s"], "negative"),
+    (["dcpol", "{cold}", "--thickness", "1mm"], "temperature"),
+    (["check", "{hold}", "--thickness", "1mm", "--target", "1e-30mA/cm2"], "plausible range"),
+    (["check", "{hold}", "--thickness", "1mm", "--target", "-1mA/cm2"], "plausible range"),
+    (["criteria", "--ccd", "1e300mA/cm2"], "plausible range"),
+    (["criteria", "--ccd", "0mA/cm2"], "plausible range"),
+    (["screen", "{cands}", "--at", "-300C"], "--at"),
+    (["arrhenius", "{hold}", "--thickness", "1mm", "--at", "1e300K"], "range"),
+])
+def test_impossible_quantities_are_refused(tmp_path, args, needle):
+    hold = _hold(tmp_path / "h.csv")
+    cold = tmp_path / "cold.csv"
+    cold.write_text(hold.read_text().replace("# voltage", "# temperature: -300 C\n# voltage"))
+    cands = tmp_path / "c.csv"
+    cands.write_text("material,sigma_e (S/cm)\nA,1e-11\n")
+    args = [a.format(hold=hold, cold=cold, cands=cands) for a in args]
+    err = _one_line_error(_invoke(*args))
+    assert needle in err
+
+
+# -- messages: one line, escaped, capped; causes told apart -------------------------------
+def test_usage_errors_are_one_line():
+    for args in (["dcpol", "--bogus"], ["batch"], ["nosuch"], ["--bogus"],
+                 ["dcpol", "x.csv", "--thickness", "1mm", "--model", "x"], ["ndp", "calibrate"]):
+        err = _one_line_error(_invoke(*args))
+        assert "--help" in err
+
+
+def test_control_characters_and_huge_headers_in_messages(tmp_path):
+    weird = tmp_path / "a\nb\rc\x1b[31m.csv"
+    err = _one_line_error(_invoke("inspect", weird))
+    assert "\\n" in err and "\x1b" not in err
+    big = tmp_path / "big.csv"
+    big.write_text("h" * 10_000_000 + "\n1\n")
+    import time
+
+    t0 = time.time()
+    err = _one_line_error(_invoke("inspect", big))
+    assert len(err) < 800 and time.time() - t0 < 10
+    fields = tmp_path / "fields.csv"
+    fields.write_text("t,i\n" + ",1" * 5_000_000 + "\n")
+    t0 = time.time()
+    err = _one_line_error(_invoke("dcpol", fields, "--thickness", "1mm"))
+    assert "line 2" in err and time.time() - t0 < 10
+
+
+def test_disk_full_and_permission_are_told_apart(tmp_path, monkeypatch):
+    import errno
+
+    import sescreen.atomic
+
+    c = tmp_path / "c.csv"
+    c.write_text("material,sigma_e (S/cm)\nA,1e-11\n")
+    for code, needle in ((errno.ENOSPC, "disk is full"), (errno.EACCES, "permission denied"),
+                         (errno.EROFS, "read-only")):
+        def fail(path, data, code=code):
+            raise OSError(code, os.strerror(code), str(path))
+
+        monkeypatch.setattr(sescreen.atomic, "atomic_write_bytes", fail)
+        err = _one_line_error(_invoke("screen", c, "--out", tmp_path / "r.csv"))
+        assert needle in err and "r.csv" in err
+
+
+def test_broken_pipe_exits_quietly():
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "from sescreen.cli import main; main()",
+                             "criteria"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader goes away before the first line (| head -0)
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert proc.returncode == 141 and err == b"", err
+
+
+def test_numpy_warnings_do_not_reach_stderr(monkeypatch):
+    import warnings
+
+    import sescreen.criteria
+
+    real = sescreen.criteria.max_sigma_e
+
+    def noisy(*a, **k):
+        warnings.warn("divide by zero encountered in log", RuntimeWarning, stacklevel=1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(sescreen.criteria, "max_sigma_e", noisy)
+    r = _invoke("criteria", "--ccd", "1mA/cm2")
+    assert r.exit_code == 0 and r.stderr == ""

@@ -268,43 +268,129 @@ def load_stack(spec: str | Path) -> Stack:
     except ImportError:  # Python 3.10
         import tomli as tomllib
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the stack ({exc.strerror})", path=path) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"not UTF-8 text (byte {exc.start}): save the stack TOML as UTF-8",
+                          path=path) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise FormatError(f"not valid TOML ({exc})", path=path) from None
-    try:
-        particle = data["particle"]
-        if particle not in PARTICLES:
-            raise FormatError(f"particle must be one of {list(PARTICLES)}", path=path)
-        layers = tuple(Layer(str(ly.get("name", ly["formula"])), str(ly["formula"]),
-                             float(ly["density_g_cm3"]), float(ly["thickness_um"]))
-                       for ly in data["layers"])
-        fit = data.get("fit", {})
-        window = tuple(float(x) for x in fit.get("depth_window_um",
-                                                 [0.0, layers[-1].thickness_um]))
-    except KeyError as exc:
-        raise FormatError(f"missing key {exc.args[0]!r} (see the stack format in "
-                          "sescreen.ndp.calibration.load_stack)", path=path) from None
-    except (TypeError, ValueError) as exc:
-        raise FormatError(f"bad value ({exc})", path=path) from None
-    if not layers:
-        raise FormatError("a stack needs at least one layer (the electrolyte)", path=path)
+    except RecursionError:
+        raise FormatError("not valid TOML (nested too deeply)", path=path) from None
+    return _stack_from_data(data, path)
+
+
+#: plausible ranges of a layer: density g/cm^3, thickness um
+_DENSITY_RANGE = (1e-4, 25.0)
+_THICKNESS_UM_RANGE = (1e-4, 1e5)
+
+
+def _number(value, what: str, path: Path, lo: float | None = None,
+            hi: float | None = None) -> float:
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FormatError(f"{what} must be a number, not {type(value).__name__} "
+                          f"{str(value)[:40]!r}", path=path)
+    v = float(value)
+    if not math.isfinite(v) or (lo is not None and v < lo) or (hi is not None and v > hi):
+        rng = f" ({lo:g} .. {hi:g})" if lo is not None and hi is not None else ""
+        raise FormatError(f"{what} = {v!r} must be a finite number{rng}", path=path)
+    return v
+
+
+def _text(value, what: str, path: Path) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise FormatError(f"{what} must be a non-empty string (in quotes), not "
+                          f"{str(value)[:40]!r}", path=path)
+    return value
+
+
+def formula_problem(formula) -> str | None:
+    """None when ``formula`` is a chemical composition with finite, sensible amounts
+    (pymatgen), else why not (never raises)."""
+    import math
+
     from sescreen.literature import _formula_ok
 
-    for ly in layers:
-        if not (ly.density_g_cm3 > 0 and ly.thickness_um > 0):
-            raise FormatError(f"layer {ly.name!r}: density and thickness must be positive",
-                              path=path)
-        why = _formula_ok(ly.formula)
+    if not isinstance(formula, str) or not formula.strip():
+        return "empty"
+    if len(formula) > 200:
+        return "longer than 200 characters"
+    try:
+        why = _formula_ok(formula)
         if why is not None:
-            raise FormatError(f"layer {ly.name!r}: formula {ly.formula!r} is not a chemical "
+            return why
+        from pymatgen.core import Composition
+
+        amounts = Composition(formula).get_el_amt_dict().values()
+        if not all(math.isfinite(a) and 0 < a <= 1e4 for a in amounts):
+            return "amounts must be finite numbers up to 1e4"
+    except Exception as exc:  # pymatgen's parser on hostile text: any failure is a refusal
+        return f"unparseable ({type(exc).__name__})"
+    return None
+
+
+def _stack_from_data(data: dict, path: Path) -> Stack:
+    """Validate the parsed TOML of a stack: types, ranges, formulas (one line each)."""
+    if "particle" not in data:
+        raise FormatError("missing key 'particle' (see the stack format in "
+                          "sescreen.ndp.calibration.load_stack)", path=path)
+    particle = data["particle"]
+    if not isinstance(particle, str) or particle not in PARTICLES:
+        raise FormatError(f"particle must be one of {list(PARTICLES)}, not "
+                          f"{str(particle)[:40]!r}", path=path)
+    if "layers" not in data:
+        raise FormatError("missing key 'layers' (see the stack format in "
+                          "sescreen.ndp.calibration.load_stack)", path=path)
+    raw_layers = data["layers"]
+    if not isinstance(raw_layers, list) or not all(isinstance(ly, dict) for ly in raw_layers):
+        raise FormatError("layers must be an array of tables ([[layers]] with formula, "
+                          "density_g_cm3, thickness_um)", path=path)
+    if not raw_layers:
+        raise FormatError("a stack needs at least one layer (the electrolyte)", path=path)
+    layers = []
+    for k, ly in enumerate(raw_layers, 1):
+        for key in ("formula", "density_g_cm3", "thickness_um"):
+            if key not in ly:
+                raise FormatError(f"layer {k}: missing key {key!r}", path=path)
+        formula = _text(ly["formula"], f"layer {k}: formula", path)
+        name = _text(ly.get("name", formula), f"layer {k}: name", path)
+        density = _number(ly["density_g_cm3"], f"layer {name!r}: density_g_cm3", path,
+                          *_DENSITY_RANGE)
+        thick = _number(ly["thickness_um"], f"layer {name!r}: thickness_um", path,
+                        *_THICKNESS_UM_RANGE)
+        why = formula_problem(formula)
+        if why is not None:
+            raise FormatError(f"layer {name!r}: formula {formula[:60]!r} is not a chemical "
                               f"composition ({why})", path=path)
-    if len(window) != 2 or not 0 <= window[0] < window[1] <= layers[-1].thickness_um:
+        layers.append(Layer(name, formula, density, thick))
+    fit = data.get("fit", {})
+    if not isinstance(fit, dict):
+        raise FormatError("fit must be a table ([fit] with depth_window_um and degree)",
+                          path=path)
+    window = fit.get("depth_window_um", [0.0, layers[-1].thickness_um])
+    if not isinstance(window, list) or len(window) != 2:
+        raise FormatError("fit.depth_window_um must be [lo, hi] (um)", path=path)
+    window = tuple(_number(x, "fit.depth_window_um", path) for x in window)
+    if not 0 <= window[0] < window[1] <= layers[-1].thickness_um:
         raise FormatError("fit.depth_window_um must be [lo, hi] inside the electrolyte layer",
                           path=path)
-    return Stack(str(data.get("name", path.stem)), particle, layers, window,
-                 int(fit.get("degree", 2)), data.get("preset"))
+    degree = fit.get("degree", 2)
+    if isinstance(degree, bool) or not isinstance(degree, int) or not 1 <= degree <= 6:
+        raise FormatError(f"fit.degree = {str(degree)[:20]!r} must be a whole number 1 .. 6 "
+                          "(the depth polynomial's degree)", path=path)
+    name = data.get("name", path.stem)
+    preset = data.get("preset")
+    if preset is not None and not isinstance(preset, str):
+        raise FormatError("preset must be a string (a depth preset's name)", path=path)
+    return Stack(_text(str(name), "name", path), particle, tuple(layers), window, degree,
+                 preset)
 
 
 def _catima_material(layer: Layer):

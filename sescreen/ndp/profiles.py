@@ -86,6 +86,22 @@ class Standard:
     abundance_6li: float = 0.075
     alpha1_branching: float = 0.94
 
+    def __post_init__(self):
+        for name in ("counts_per_monitor", "areal_density", "sigma_10b_barn",
+                     "sigma_6li_barn"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.floating)) \
+                    or not (math.isfinite(v) and v > 0):
+                raise InputError(f"the 10B standard's {name} = {v!r} must be a finite "
+                                 "positive number")
+        if not 1e-12 <= self.counts_per_monitor <= 1e12:
+            raise InputError(f"the 10B standard's counts per monitor ({self.counts_per_monitor:g}"
+                             ") is outside 1e-12 .. 1e12: check the value")
+        for name in ("abundance_6li", "alpha1_branching"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float, np.floating)) and 0 < v <= 1):
+                raise InputError(f"the 10B standard's {name} = {v!r} must be a fraction 0 .. 1")
+
     def factor(self, *, alpha1_only: bool = False) -> float:
         """Atoms of Li per cm^2 per (count per monitor), eq. (4)."""
         if not self.counts_per_monitor > 0:
@@ -138,15 +154,27 @@ def count_unit(series: SpectrumSeries, standard: Standard, *, alpha1_only: bool 
 
 def host_lithium_density(formula: str, density_g_cm3: float) -> float:
     """Lithium atoms per cm^3 of a host from its composition (pymatgen) and density."""
+    import math
+
     from pymatgen.core import Composition
 
+    from sescreen.ndp.calibration import formula_problem
+
+    why = formula_problem(formula)
+    if why is not None:
+        raise InputError(f"host formula {str(formula)[:60]!r} is not a chemical composition "
+                         f"({why}): write e.g. 'Li7La3Zr2O12:5.1'")
     comp = Composition(formula)
     n_li = comp.get_el_amt_dict().get("Li", 0.0)
     if n_li <= 0:
-        raise InputError(f"{formula} holds no lithium")
-    if not density_g_cm3 > 0:
-        raise InputError("the host density must be positive")
-    return n_li * density_g_cm3 / comp.weight.real * AVOGADRO
+        raise InputError(f"host formula {formula[:60]!r} holds no lithium")
+    try:
+        density = float(density_g_cm3)
+    except (TypeError, ValueError):
+        raise InputError(f"host density {density_g_cm3!r} is not a number") from None
+    if not (math.isfinite(density) and 0.1 <= density <= 25):
+        raise InputError(f"host density {density!r} g/cm^3 is outside 0.1 .. 25 g/cm^3")
+    return n_li * density / comp.weight.real * AVOGADRO
 
 
 @dataclass(frozen=True)
@@ -397,6 +425,28 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
         The pre-current frame.
     """
     window = depth_window_um or depth_cal.depth_range_um
+    try:
+        lo_w, hi_w = (float(x) for x in window)
+    except (TypeError, ValueError):
+        raise InputError(f"depth window {window!r}: give (lo, hi) in um") from None
+    if not (math.isfinite(lo_w) and math.isfinite(hi_w) and -1e3 <= lo_w < hi_w <= 1e4):
+        raise InputError(f"depth window {lo_w:g}:{hi_w:g} um must satisfy lo < hi, both "
+                         "finite (um)")
+    if boundary_um is not None and not (math.isfinite(boundary_um)
+                                        and lo_w <= boundary_um < hi_w):
+        raise InputError(f"boundary {boundary_um:g} um must lie inside the depth window "
+                         f"{lo_w:g} .. {hi_w:g} um")
+    if current_ma_cm2 is not None and not (math.isfinite(current_ma_cm2)
+                                           and current_ma_cm2 > 0):
+        raise InputError(f"plating current {current_ma_cm2!r} mA/cm^2 must be finite and "
+                         "positive")
+    if not (isinstance(channels_per_bin, (int, np.integer)) and channels_per_bin >= 1):
+        raise InputError(f"channels per bin {channels_per_bin!r} must be a whole number >= 1")
+    if not 0 <= reference_frame < series.n_frames:
+        raise InputError(f"reference frame {reference_frame} is not one of the "
+                         f"{series.n_frames} frames")
+    if host is not None:
+        host_lithium_density(*host)  # refuse a bad formula before the analysis
     energy = energy_cal.energy(series.channels)
     warns: list[str] = [f"calibration {depth_cal.name}: {f}" for f in depth_cal.flags
                         if "impossible" in f or "as printed" in f]

@@ -106,7 +106,15 @@ def _parse_frame(path: Path) -> tuple[dict, np.ndarray, np.ndarray]:
             if m:
                 key = m.group(1).strip().lower().replace(" ", "_")
                 if key in _META:
-                    meta[key] = float(m.group(2).replace(",", "."))
+                    try:
+                        value = float(m.group(2).replace(",", "."))
+                    except ValueError:
+                        raise FormatError(f"{key}: {m.group(2)[:40]!r} is not a number",
+                                          path=path, line=lineno) from None
+                    if not np.isfinite(value):
+                        raise FormatError(f"{key} is not a finite number", path=path,
+                                          line=lineno)
+                    meta[key] = value
             continue
         parts = re.split(r"[\s,;]+", s)
         if len(parts) < 2:
@@ -145,15 +153,37 @@ def read_spectra(paths, *, live_time_s=None, real_time_s=None, monitor=None,
     if isinstance(paths, (str, Path)):
         paths = [paths]
     paths = [Path(p) for p in paths]
+    if not paths:
+        raise InputError("no spectra given: name frame files, a folder of frames or a wide "
+                         "table")
     if len(paths) == 1 and paths[0].is_dir():
-        paths = sorted(p for p in paths[0].iterdir() if p.is_file() and not p.name.startswith("."))
+        folder = paths[0]
+        try:
+            paths = sorted(p for p in folder.iterdir()
+                           if p.is_file() and not p.name.startswith("."))
+        except OSError as exc:
+            raise InputError(f"cannot list the folder ({exc.strerror})", path=folder) from None
         if not paths:
-            raise InputError("the folder holds no spectra", path=paths)
+            raise InputError("the folder holds no spectra (one text file per frame)",
+                             path=folder)
     for p in paths:
+        if p.is_dir():
+            raise InputError("is a folder: give one folder alone, or frame files",
+                             path=p)
         if not p.is_file():
             raise InputError("no such file", path=p)
-    if len(paths) == 1 and _is_wide(paths[0]):
-        return _read_wide(paths[0], frame_time_s)
+    try:
+        if len(paths) == 1 and _is_wide(paths[0]):
+            return _read_wide(paths[0], frame_time_s)
+        return _read_frames(paths, live_time_s, real_time_s, monitor, frame_time_s)
+    except InputError as exc:
+        if exc.path is None:  # the series' own checks: name the input
+            where = paths[0] if len(paths) == 1 else paths[0].parent
+            raise type(exc)(exc.message, path=where) from None
+        raise
+
+
+def _read_frames(paths, live_time_s, real_time_s, monitor, frame_time_s) -> SpectrumSeries:
     frames = [(p, *_parse_frame(p)) for p in paths]
     ref = frames[0][2]
     for p, _, ch, _ in frames[1:]:
@@ -165,7 +195,11 @@ def read_spectra(paths, *, live_time_s=None, real_time_s=None, monitor=None,
 
     def column(key, override):
         if override is not None:
-            vals = np.broadcast_to(np.asarray(override, dtype=float), (len(frames),))
+            try:
+                vals = np.broadcast_to(np.asarray(override, dtype=float), (len(frames),))
+            except ValueError:
+                raise InputError(f"{key}: give one value, or one per frame "
+                                 f"({len(frames)})") from None
             return np.array(vals, dtype=float)
         return np.array([f[1].get(key, np.nan) for f in frames], dtype=float)
 
@@ -212,17 +246,42 @@ def _read_wide(path: Path, frame_time_s) -> SpectrumSeries:
 
     text = decode_text(path.read_bytes(), path)
     sep = "\t" if "\t" in text.split("\n")[0] else ";" if ";" in text.split("\n")[0] else ","
-    df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str)
+    width = len(text.split("\n")[0].split(sep))
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if line.strip() and len(line.split(sep)) != width:
+            raise FormatError(f"{len(line.split(sep))} cells where the header has {width}: "
+                              "every row of a wide table needs a cell per frame (a ragged "
+                              "table)", path=path, line=lineno)
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise FormatError(f"cannot parse the wide table ({' '.join(str(exc).split())[:120]})",
+                          path=path) from None
+    if df.empty:
+        raise FormatError("the wide table has a header but no rows", path=path)
     key = df.columns[0]
+    df[key] = df[key].astype(str)
     meta_rows = df[df[key].str.strip().str.lower().isin(_META)]
     data = df.drop(meta_rows.index)
-    try:
-        channels = data[key].astype(float).to_numpy()
-        counts = data[df.columns[1:]].astype(float).to_numpy().T
-    except ValueError as exc:
-        raise FormatError(f"non-numeric cell in the table ({exc})", path=path) from None
-    meta = {r[key].strip().lower(): r[df.columns[1:]].astype(float).to_numpy()
-            for _, r in meta_rows.iterrows()}
+    if data.empty:
+        raise FormatError("the wide table has no channel rows", path=path)
+
+    def floats(frame, what):
+        try:
+            arr = frame.apply(lambda c: c.astype(str).str.strip().str.replace(
+                ",", ".", regex=False)).astype(float).to_numpy()
+        except (ValueError, TypeError) as exc:
+            raise FormatError(f"non-numeric cell in the {what} "
+                              f"({' '.join(str(exc).split())[:80]})", path=path) from None
+        if not np.all(np.isfinite(arr)):
+            raise FormatError(f"empty or non-finite cell in the {what}", path=path)
+        return arr
+
+    channels = floats(data[[key]], "channel column")[:, 0]
+    counts = floats(data[df.columns[1:]], "counts").T
+    meta = {r[key].strip().lower(): floats(meta_rows.loc[[i], df.columns[1:]],
+                                           f"{r[key].strip()} row")[0]
+            for i, r in meta_rows.iterrows()}
     n = counts.shape[0]
     if "monitor" not in meta:
         raise InputError("the table has no 'monitor' row (neutron monitor counts per frame)",
