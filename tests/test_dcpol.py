@@ -566,3 +566,23 @@ def test_rival_shapes_span_the_interval_of_an_unsettled_tail():
         covered += lo <= I_SS <= hi
         assert not r.steady_state_reached
     assert covered >= 3
+
+
+def test_stated_current_range_adds_the_instrument_accuracy():
+    """A file that states its current range (10x I_ss full scale) gets the nominal accuracy
+    (1e-3 of the range = 1 % of I_ss here) in its interval: a zero offset of that size,
+    invisible in the record, stays covered. accuracy_a overrides it (0: none)."""
+    rng = np.random.default_rng(21)
+    t, i = _exp2_hold(rng)
+    offset = 0.009 * I_SS  # within the nominal accuracy
+    m = _measurement(t, i + offset + rng.normal(0, 0.002 * I_SS, t.size))
+    m.data["current_range_a"] = 10 * I_SS
+    r = fit_dcpol(m, thickness_cm=0.1)
+    lo, hi = r.i_ss_interval
+    assert r.accuracy_a == pytest.approx(1e-3 * 10 * I_SS)
+    assert lo <= I_SS <= hi and r.summary()["accuracy_a"] == r.accuracy_a
+    bare = fit_dcpol(m, thickness_cm=0.1, accuracy_a=0.0)
+    assert bare.accuracy_a == 0
+    assert np.ptp(bare.i_ss_interval) < np.ptp(r.i_ss_interval) - 0.01 * I_SS
+    with pytest.raises(InputError):
+        fit_dcpol(m, thickness_cm=0.1, accuracy_a=-1.0)

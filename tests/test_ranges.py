@@ -29,11 +29,11 @@ def test_ec_lab_codes_and_text():
 
 def test_mpt_i_range_column_as_codes_and_as_text(tmp_path):
     path = write_mpt(tmp_path / "ca.mpt", np.arange(50.0), np.full(50, 2e-9))
-    assert (read(path).data["current_range_a"] == 100e-6).all()  # code 41
+    assert (read(path).data["current_range_a"] == 10e-9).all()  # code 45, as auto-ranging
     lines = path.read_text(encoding="latin-1").split("\n")
-    rows = [k for k, ln in enumerate(lines) if "\t41\t" in ln]
+    rows = [k for k, ln in enumerate(lines) if "\t45\t" in ln]
     for k in rows:
-        lines[k] = lines[k].replace("\t41\t", "\t10 nA\t" if k % 2 else "\t100 nA\t")
+        lines[k] = lines[k].replace("\t45\t", "\t10 nA\t" if k % 2 else "\t100 nA\t")
     text = tmp_path / "text.mpt"
     text.write_text("\n".join(lines), encoding="latin-1")
     m = read(text)
@@ -102,7 +102,9 @@ def test_real_ec_lab_files_have_ranges(realdata, name):
 
 
 def test_a_range_table_that_does_not_fit_the_currents_is_dropped(tmp_path):
-    path = write_mpt(tmp_path / "ca.mpt", np.arange(20.0), np.full(20, 5e-3))  # 5 mA, 100 uA range
+    path = write_mpt(tmp_path / "ca.mpt", np.arange(20.0), np.full(20, 5e-3))  # 5 mA
+    lines = path.read_text(encoding="latin-1").replace("\t39\t", "\t41\t")  # on 100 uA
+    path.write_text(lines, encoding="latin-1")
     m = read(path)
     assert "current_range_a" not in m.data
     assert any("20 of 20 points exceed 2x" in w for w in m.warnings)

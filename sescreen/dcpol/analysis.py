@@ -81,6 +81,27 @@ def _charging_cut(t: np.ndarray, y: np.ndarray) -> int:
     return k
 
 
+def _instrument_floor(m: Measurement, k0: int,
+                      accuracy_a: float | None) -> tuple[float, float]:
+    """Nominal resolution and accuracy (A) of the current range the record ends on, from
+    the file's ``current_range_a`` (0 where it states none); a given ``accuracy_a`` wins."""
+    from sescreen.io.ranges import ACCURACY_FRACTION, RESOLUTION_FRACTION
+
+    full_scale = math.nan
+    if "current_range_a" in m.data:
+        ranges = m.data["current_range_a"].to_numpy(dtype=float)[k0:]
+        tail = ranges[-max(1, len(ranges) // 10):]
+        if np.isfinite(tail).any():
+            full_scale = float(np.nanmedian(tail))
+    resolution = RESOLUTION_FRACTION * full_scale if math.isfinite(full_scale) else 0.0
+    if accuracy_a is not None:
+        if not accuracy_a >= 0:
+            raise InputError(f"the current accuracy must be >= 0 A, not {accuracy_a!r}",
+                             path=m.source)
+        return resolution, float(accuracy_a)
+    return resolution, ACCURACY_FRACTION * full_scale if math.isfinite(full_scale) else 0.0
+
+
 def _check_record(t: np.ndarray, i: np.ndarray, source) -> None:
     """One-line refusals for records no fit can use: non-finite values, time running
     backwards, no time span."""
@@ -113,6 +134,7 @@ def fit_dcpol(
     thickness_rel_tol: float = 0.0,
     area_rel_tol: float = 0.0,
     criterion: SteadyStateCriterion | None = None,
+    accuracy_a: float | None = None,
 ) -> DCPolarizationResult:
     """Fit the current decay of a constant-voltage hold and derive sigma_e.
 
@@ -139,6 +161,11 @@ def fit_dcpol(
         Relative standard uncertainties of L and A, propagated into sigma_e.
     criterion : SteadyStateCriterion, optional
         Steady-state thresholds.
+    accuracy_a : float, optional
+        The instrument's current accuracy at the end of the hold, A (from its sheet).
+        Default: when the file states the current range (``current_range_a``), the nominal
+        :data:`sescreen.io.ranges.ACCURACY_FRACTION` of the range the record ends on;
+        otherwise none (a record cannot reveal a zero offset: give it when it matters).
 
     Returns
     -------
@@ -218,7 +245,9 @@ def fit_dcpol(
     elif abs(head_mean - tail_mean10) < 3 * sigma / math.sqrt(n10):
         warns.append("the record shows no decay above the noise: I_ss is about the mean "
                      "current")
-    est = estimate_transient(t, i, model, criterion=crit, t_hold=float(t_all[-1]))
+    resolution, accuracy = _instrument_floor(m, k0, accuracy_a)
+    est = estimate_transient(t, i, model, criterion=crit, t_hold=float(t_all[-1]),
+                             resolution_a=resolution, accuracy_a=accuracy)
     fit = est.fit
     fastest = fit.fastest_time()
     t_hold = float(t_all[-1])
@@ -262,7 +291,7 @@ def fit_dcpol(
         remaining_fraction=est.remaining, steady_state_reached=steady,
         t_steady_estimate=est.t_steady, tail_mean_i=tail_mean, tail_mean_stderr=tail_err,
         redchi=float(est.c_hat), n_points=len(t), noise_inflation=est.noise.inflation,
-        resolution_a=est.noise.resolution * abs(scale),
+        resolution_a=est.noise.resolution * abs(scale), accuracy_a=accuracy,
         warnings=tuple(dict.fromkeys(warns)), criterion=crit, _fit=est, _raw=(t, i))
 
 

@@ -57,6 +57,7 @@ _POOR_FIT_REDCHI = 25.0  # beyond this no candidate describes the record
 _MIN_WEIGHT = 0.01  # candidates below this Akaike weight are not profiled
 _FIRST_NFEV = 300  # the white-noise pass only has to find the basin
 _PROBE_MODELS = AUTO_MODELS  # every candidate gets its basin from the white-noise pass
+_TRUSTED_REDCHI = 4.0  # a late misfit beyond this: the model's tail shape is not trusted
 _SLOW_TAIL = 1.46  # bias of a late-half mean per unit of data slope x hold (t^-1/2 tail)
 
 
@@ -142,20 +143,23 @@ def _plausible(fits: dict[str, ModelFit], why: dict[str, str | None],
 
 
 def _slow_tail_margin(trend: Trend, lo: float, hi: float, mid: float, t_hold: float,
-                      tail_hi: float, *, extrapolated: bool) -> tuple[float, float]:
+                      tail_hi: float, *, extrapolated: bool,
+                      model_trusted: bool) -> tuple[float, float]:
     """Room for a remaining decay the trend test cannot see (METHODS.md section 6).
 
     A tail that falls as t^-1/2 and gives the data of the last half of the hold the
     straight-line slope beta leaves 1.22 |beta| T above I_ss at the end, and biases a mean
     over the last half by 1.46 |beta| T (the line and the mean of t^-1/2 on log-spaced bins
-    of [T/2, T]). Where the fitted transient is over (``extrapolated`` False) the data's own
-    slope is used: a fitted transient that still decays in the last half has absorbed part
-    of the tail. An extrapolation already carries the model's decay and its rivals' (see
-    :func:`_plausible`), so there the residual slope, what no model explains, is used. The
+    of [T/2, T]). Where the fitted transient is over (``extrapolated`` False) and the model
+    does not describe the late record (``model_trusted`` False: a plateau mean, or a late
+    misfit), the data's own slope is used: a fitted transient that still decays there has
+    absorbed part of the tail. Otherwise the model's decay and its rivals' (see
+    :func:`_plausible`) are already in the interval, and the residual slope, what no model
+    explains, is used. The
     97.5 % bound of a falling slope widens the interval below; for an extrapolation, a
     rising one above (never past the tail level).
     """
-    slope = trend.slope if extrapolated else trend.data_slope
+    slope = trend.slope if (extrapolated or model_trusted) else trend.data_slope
     falling = max(0.0, -slope + _Z95 * trend.stderr)
     lo = min(lo, mid - _SLOW_TAIL * falling * t_hold)
     if extrapolated:
@@ -166,7 +170,8 @@ def _slow_tail_margin(trend: Trend, lo: float, hi: float, mid: float, t_hold: fl
 
 def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", *,
                        criterion: SteadyStateCriterion | None = None,
-                       t_hold: float | None = None) -> TransientEstimate:
+                       t_hold: float | None = None, resolution_a: float = 0.0,
+                       accuracy_a: float = 0.0) -> TransientEstimate:
     """I_ss of a decay I(t) (t since the step, s; current in A) with an honest interval.
 
     Parameters
@@ -178,6 +183,12 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     criterion : SteadyStateCriterion, optional
     t_hold : float, optional
         Hold length, s (default: the last time).
+    resolution_a : float
+        The instrument's current resolution where the record ends, A (e.g. from the range
+        it states); used when the data show no staircase of their own.
+    accuracy_a : float
+        The instrument's current accuracy (a zero offset no record can reveal), A; added
+        in quadrature to both half-widths of the interval.
 
     Raises
     ------
@@ -193,7 +204,7 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     sign = 1.0 if np.median(current) >= 0 else -1.0
     scale = sign * max(float(np.median(np.abs(current[-max(3, len(current) // 10):]))), 1e-300)
     y = current / scale
-    q = resolution_step(y)
+    q = resolution_step(y) or resolution_a / abs(scale)
     b = log_bin(t, y)
     names = AUTO_MODELS if model == "auto" else (model,)
     single = len(names) == 1
@@ -318,8 +329,9 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     if trend is not None and not rising:
         # a remaining decay as slow as t^-1/2 below (a significant fall included: it is
         # still a decay, whose end the same bound limits)
-        lo, hi = _slow_tail_margin(trend, lo, hi, mid, t_hold, tail_hi,
-                                   extrapolated=remaining > crit.max_remaining)
+        lo, hi = _slow_tail_margin(
+            trend, lo, hi, mid, t_hold, tail_hi, extrapolated=remaining > crit.max_remaining,
+            model_trusted=plateau is None and c_late[chosen.model] <= _TRUSTED_REDCHI)
     if falling:
         # or a falling drift that began with the hold: the drift line extrapolated back to
         # the step (never below the extrapolated asymptote)
@@ -330,6 +342,10 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         hi = max(hi, tail_hi) if (rising or not math.isfinite(hi)) else hi
         lo = 0.0
         mid = min(max(mid, 0.0), hi)
+    if accuracy_a > 0:
+        acc = accuracy_a / abs(scale)
+        hi = mid + math.hypot(hi - mid, acc)
+        lo = mid - math.hypot(mid - lo, acc) if lo > 0 else 0.0
     lo = max(lo, 0.0)
     poor_fit = misfit > _POOR_FIT_REDCHI
     steady, warns = decide_steady(

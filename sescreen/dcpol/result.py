@@ -56,6 +56,7 @@ class DCPolarizationResult:
     n_points: int
     noise_inflation: float = 1.0  #: variance of long averages / white-noise expectation
     resolution_a: float = 0.0  #: current step seen in the record, A (0: none)
+    accuracy_a: float = 0.0  #: instrument accuracy included in the interval, A (0: none)
     warnings: tuple[str, ...] = ()
     criterion: SteadyStateCriterion = field(default_factory=SteadyStateCriterion)
     _fit: TransientEstimate | None = field(default=None, repr=False, compare=False)
@@ -121,6 +122,7 @@ class DCPolarizationResult:
             "tail_mean_stderr": self.tail_mean_stderr, "t_skip": self.t_skip,
             "redchi": self.redchi, "n_points": self.n_points,
             "noise_inflation": self.noise_inflation, "resolution_a": self.resolution_a,
+            "accuracy_a": self.accuracy_a,
             "params": {k: {"value": v, "stderr": e} for k, (v, e) in self.params.items()},
             "candidates": [c.to_dict() for c in self.candidates],
             "criterion": self.criterion.__dict__,

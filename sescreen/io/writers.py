@@ -30,6 +30,20 @@ def _in_unit(values_si, unit: str) -> np.ndarray:
     return (np.asarray(values_si, dtype=float) - offset) / scale
 
 
+#: EC-Lab ``I Range`` codes of the decade ranges 1 pA .. 100 mA (``mpr_columns.I_RANGE_A``).
+_RANGE_CODES = ((1e-12, 60), (1e-11, 59), (1e-10, 58), (1e-9, 57), (1e-8, 45), (1e-7, 44),
+                (1e-6, 43), (1e-5, 42), (1e-4, 41), (1e-3, 40), (1e-2, 39), (1e-1, 38))
+
+
+def _range_codes(current_a) -> list[str]:
+    """The range an auto-ranging potentiostat would be on at each point: the smallest
+    decade full scale that holds |I|."""
+    full = np.array([fs for fs, _ in _RANGE_CODES])
+    codes = np.array([str(c) for _, c in _RANGE_CODES])
+    k = np.searchsorted(full, np.abs(np.asarray(current_a, dtype=float)) * (1 - 1e-12))
+    return list(codes[np.minimum(k, full.size - 1)])
+
+
 def write_mpt(
     path: str | Path,
     time_s,
@@ -81,7 +95,8 @@ def write_mpt(
             _fmt(np.full(n, applied_voltage_v), decimal), _fmt(v, decimal),
             _fmt(_in_unit(current_a, unit), decimal),
             _fmt(np.concatenate([[0.0], np.cumsum(np.diff(t) * np.asarray(current_a)[1:])]),
-                 decimal), ["41"] * n, _fmt(np.zeros(n), decimal, "{:.15E}"), ["0"] * n]
+                 decimal), _range_codes(current_a), _fmt(np.zeros(n), decimal, "{:.15E}"),
+            ["0"] * n]
     table = ["\t".join(columns) + "\t"]
     table += ["\t".join(row) + "\t" for row in zip(*cols, strict=True)]
     settings = [
