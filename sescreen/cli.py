@@ -1206,5 +1206,13 @@ def _segment_row(s) -> dict:
             "t_end_s": float(s.time_s[-1]), "applied_voltage_v": s.applied_voltage_v}
 
 
+def _register_watch() -> None:
+    from sescreen.cli_watch import watch  # imports this module: registered at the end
+
+    main.add_command(watch)
+
+
+_register_watch()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

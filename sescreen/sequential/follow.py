@@ -1,0 +1,213 @@
+"""Records that grow: a file the instrument is still writing, or a finished one replayed.
+
+:class:`RecordFile` re-reads the whole file at each poll (a fit costs far more than a read)
+with :func:`sescreen.io.read`, which keeps the readers' format handling in one place. Only
+what the instrument has finished writing is read: for text formats (EC-Lab ``.mpt``, Gamry
+``.DTA``, CSV) everything after the last line break is held back, so a half-written row,
+even one whose first digits already parse, never enters a fit; a binary ``.mpr`` that cannot
+be read mid-write keeps the previous state. A file rewritten in place (the new content does
+not extend the old) is read afresh and noted in the look.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sescreen.errors import InputError, SescreenError
+from sescreen.sequential.look import Look
+from sescreen.sequential.watcher import HoldWatcher
+
+__all__ = ["RecordFile", "follow", "replay"]
+
+_BINARY = (b"BIO-LOGIC MODULAR FILE",)
+
+
+class RecordFile:
+    """A record file that may still be growing.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (only read).
+    **read_kwargs
+        Options of :func:`sescreen.io.read` (``format``, column mapping, ``area_cm2``,
+        ``applied_voltage_v``, ``technique`` ...); ``allow_truncated`` is always on.
+    """
+
+    def __init__(self, path: str | Path, **read_kwargs: Any):
+        self.path = Path(path)
+        self.read_kwargs = dict(read_kwargs, allow_truncated=True)
+        self._seen: bytes | None = None
+        self.notes: tuple[str, ...] = ()  #: remarks on the latest poll
+        self._tmp = Path(tempfile.mkdtemp(prefix="sescreen-watch-"))
+
+    def close(self) -> None:
+        """Remove the private copy folder."""
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> RecordFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _snapshot(self) -> bytes:
+        """The file's bytes, read again if it changed during the read."""
+        for _ in range(5):
+            try:
+                before = os.stat(self.path)
+                raw = self.path.read_bytes()
+                after = os.stat(self.path)
+            except FileNotFoundError:  # replaced by rename between stat and read
+                time.sleep(0.05)
+                continue
+            if (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns):
+                return raw
+        if not self.path.exists():
+            raise InputError("the file disappeared while it was watched: check the "
+                             "instrument's export path", path=self.path)
+        return raw
+
+    def poll(self):
+        """The record as written so far, or None when nothing new is complete.
+
+        Returns
+        -------
+        Measurement or None
+
+        Raises
+        ------
+        SescreenError
+            On the first poll, a file no reader accepts (later polls keep the last state).
+        """
+        if not self.path.is_file():
+            raise InputError("no such file: give the path the instrument writes to",
+                             path=self.path)
+        raw = self._snapshot()
+        if not raw.startswith(_BINARY):
+            raw = raw[:raw.rfind(b"\n") + 1]  # only complete lines
+        first = self._seen is None
+        if not raw.strip() or raw == self._seen:
+            return None
+        notes = []
+        if not first and not raw.startswith(self._seen):
+            notes.append("the file was rewritten in place: read afresh")
+        copy = self._tmp / ("record" + self.path.suffix)
+        copy.write_bytes(raw)
+        try:
+            m = _read(copy, self.path, self.read_kwargs)
+        except SescreenError:
+            if first:
+                raise
+            self.notes = ("the file could not be read at this look (mid-write?): "
+                          "kept the previous state",)
+            return None
+        self._seen, self.notes = raw, tuple(notes)
+        return m
+
+
+def _read(copy: Path, path: Path, kwargs: dict[str, Any]):
+    """Read the private copy, naming the real file in messages and in the result."""
+    from sescreen.io import read
+
+    try:
+        m = read(copy, **kwargs)
+    except SescreenError as exc:
+        exc.path = path
+        exc.message = exc.message.replace(str(copy), str(path))
+        exc.args = (exc._format(),)
+        raise
+    m.source = str(path)
+    m.warnings = [w for w in m.warnings if "truncated" not in w]
+    return m
+
+
+def replay(m, watcher: HoldWatcher, *, every_s: float) -> Iterator[Look]:
+    """Replay a finished record as the instrument wrote it: a look after every
+    ``every_s`` of record time and one at the end, until a look says stop.
+
+    Parameters
+    ----------
+    m : Measurement
+        The whole record (one constant-voltage hold).
+    watcher : HoldWatcher
+        Receives the looks.
+    every_s : float
+        Record time between looks, s.
+
+    Yields
+    ------
+    Look
+    """
+    if not every_s > 0:
+        raise InputError(f"--every {every_s!r} s must be positive, e.g. '30min'")
+    t = m.time_s - m.time_s[0]
+    if t.size == 0:
+        raise InputError("the record has no samples to replay", path=m.source)
+    times = list(np.arange(every_s, t[-1], every_s)) + [t[-1]]
+    for tk in times:
+        n = int(np.searchsorted(t, tk, side="right"))
+        part = dataclasses.replace(m, data=m.data.iloc[:n].reset_index(drop=True),
+                                   warnings=list(m.warnings))
+        look = watcher.look(part)
+        if watcher.stopped:
+            yield look
+            return
+        if tk == times[-1]:
+            yield watcher.finish("end")
+            return
+        yield look
+
+
+def follow(path: str | Path, watcher: HoldWatcher, *, every_s: float, idle_s: float,
+           read_kwargs: dict[str, Any] | None = None,
+           sleep: Callable[[float], None] = time.sleep,
+           clock: Callable[[], float] = time.monotonic) -> Iterator[Look]:
+    """Follow a file the instrument is writing: a look every ``every_s`` (wall clock) when
+    it has grown, until a look says stop or it stops growing for ``idle_s``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file being written.
+    watcher : HoldWatcher
+        Receives the looks.
+    every_s, idle_s : float
+        Seconds between polls, and without growth before watching stops.
+    read_kwargs : dict, optional
+        Options of :func:`sescreen.io.read`.
+    sleep, clock : callable
+        Injected for tests.
+
+    Yields
+    ------
+    Look
+        One per look; the last has ``stop`` set.
+    """
+    if not every_s > 0 or not idle_s > 0:
+        raise InputError(f"--every ({every_s!r} s) and --idle ({idle_s!r} s) must be positive")
+    with RecordFile(path, **(read_kwargs or {})) as src:
+        grew = clock()
+        while True:
+            m = src.poll()
+            if m is not None:
+                grew = clock()
+                look = watcher.look(m, notes=src.notes)
+                yield look
+                if watcher.stopped:
+                    return
+            elif clock() - grew >= idle_s:
+                last = watcher.finish("idle")
+                if last is not None:
+                    yield last
+                return
+            sleep(every_s)

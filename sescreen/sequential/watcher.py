@@ -1,0 +1,193 @@
+"""Refit a growing hold at each look and decide with an error rate kept over all looks."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from sescreen.errors import InputError, SescreenError
+from sescreen.sequential.boundary import LookBoundary, widen
+from sescreen.sequential.look import Look, WatchHistory
+
+__all__ = ["HoldWatcher"]
+
+
+class HoldWatcher:
+    """Follow one constant-voltage hold while it runs and say when it can stop.
+
+    Feed it points (:meth:`feed`) or whole records read so far (:meth:`look` with a
+    Measurement), call :meth:`look` at each look: the hold is refitted by
+    :func:`sescreen.dcpol.fit_dcpol`, the 95 % interval of sigma_e is widened to the look's
+    level ``1 - alpha_k`` (:mod:`sescreen.sequential.boundary`) and judged by the rule of
+    :func:`sescreen.criteria.judge_at` (PASS only when the whole interval is below the
+    threshold, FAIL only when it is above). Over all looks together, P(any decision wrong)
+    <= ``alpha`` (union bound), as far as the 95 % intervals are right.
+
+    Parameters
+    ----------
+    thickness_cm : float
+        Electrolyte thickness, cm.
+    target_ma_cm2 : float
+        Current density the electrolyte must support, mA/cm^2 (threshold of Han et al. 2019).
+    area_cm2, voltage_v, temperature_k : float, optional
+        Electrode area (cm^2), applied voltage (V), temperature (K): needed with
+        :meth:`feed` (a bare stream of points); with a Measurement they default to its own.
+    model : str
+        Transient model of :func:`sescreen.dcpol.fit_dcpol` ("auto").
+    alpha : float
+        Error over all looks (0.05: statements at 95 % confidence).
+    max_looks : int, optional
+        Pre-set maximum of looks (alpha / K each); None: any number (alpha 6/(pi^2 k^2)).
+    precision : float, optional
+        Second stop rule: stop when both ends of the sequential interval are within this
+        fraction of sigma_e (0.05 for 5 %).
+    source : str, optional
+        Name of the record in messages.
+
+    Examples
+    --------
+    >>> w = HoldWatcher(thickness_cm=0.1, area_cm2=1.0, voltage_v=0.1)   # doctest: +SKIP
+    >>> w.feed(t_new, i_new); look = w.look(); look.decided               # doctest: +SKIP
+    """
+
+    def __init__(self, *, thickness_cm: float, target_ma_cm2: float = 1.0,
+                 area_cm2: float | None = None, voltage_v: float | None = None,
+                 temperature_k: float | None = None, model: str = "auto",
+                 alpha: float = 0.05, max_looks: int | None = None,
+                 precision: float | None = None, source: str | None = None):
+        from sescreen.criteria import max_sigma_e
+
+        if not (thickness_cm and thickness_cm > 0):
+            raise InputError(f"thickness {thickness_cm!r} cm must be positive, e.g. 0.1")
+        if precision is not None and not 0 < precision < 1:
+            raise InputError(f"precision {precision!r} must be a fraction between 0 and 1, "
+                             "e.g. 0.05 for 5 %")
+        self.thickness_cm, self.target_ma_cm2 = float(thickness_cm), float(target_ma_cm2)
+        self.area_cm2, self.voltage_v, self.temperature_k = area_cm2, voltage_v, temperature_k
+        self.model, self.precision, self.source = model, precision, source
+        self.boundary = LookBoundary(alpha, max_looks)
+        self.threshold = max_sigma_e(self.target_ma_cm2, source="han2019").sigma_e_max
+        self.history = WatchHistory(threshold=self.threshold, source=source)
+        self._t: list[np.ndarray] = []
+        self._i: list[np.ndarray] = []
+        self.last_fit = None  #: the DCPolarizationResult of the latest successful look
+
+    # -- input ---------------------------------------------------------------------------
+    def feed(self, t_s, current_a) -> None:
+        """Append samples: times since the voltage step (s) and currents (A), scalars or
+        arrays of equal length, in the order the instrument wrote them."""
+        t = np.atleast_1d(np.asarray(t_s, dtype=float))
+        i = np.atleast_1d(np.asarray(current_a, dtype=float))
+        if t.shape != i.shape:
+            raise InputError(f"{t.size} times but {i.size} currents: feed pairs of equal length")
+        self._t.append(t)
+        self._i.append(i)
+
+    @property
+    def n_fed(self) -> int:
+        """Samples fed so far."""
+        return int(sum(a.size for a in self._t))
+
+    def _fed_measurement(self):
+        from sescreen.io.measurement import ColumnInfo, Measurement, Technique
+
+        if self.voltage_v is None or self.area_cm2 is None:
+            raise InputError("a stream of points needs voltage_v and area_cm2: give them "
+                             "to HoldWatcher(...)")
+        t, i = np.concatenate(self._t), np.concatenate(self._i)
+        import pandas as pd
+
+        data = pd.DataFrame({"time_s": t, "current_a": i,
+                             "control_v": np.full(t.size, float(self.voltage_v))})
+        return Measurement(
+            data=data, format="stream", technique=Technique.CONSTANT_VOLTAGE,
+            technique_name="constant-voltage hold (fed points)",
+            applied_voltage_v=float(self.voltage_v), area_cm2=float(self.area_cm2),
+            temperature_k=self.temperature_k, source=self.source,
+            columns=[ColumnInfo("time_s", "time_s", "s"),
+                     ColumnInfo("current_a", "current_a", "A"),
+                     ColumnInfo("control_v", "control_v", "V")])
+
+    # -- the look ------------------------------------------------------------------------
+    @property
+    def stopped(self) -> bool:
+        """A look has said stop."""
+        last = self.history.last
+        return last is not None and last.stop is not None
+
+    def look(self, measurement=None, *, notes: tuple[str, ...] = ()) -> Look:
+        """Refit the record so far and judge it at the next look's level.
+
+        Parameters
+        ----------
+        measurement : Measurement, optional
+            The record as read so far; default: the points fed.
+        notes : tuple of str
+            Remarks to keep with the look (e.g. "file rewritten in place").
+
+        Returns
+        -------
+        Look
+            Also appended to :attr:`history`. A record that cannot be fitted yet gives an
+            inconclusive look with the reason (it still spends its alpha_k: the look
+            schedule, not the data, numbers the looks).
+        """
+        from sescreen.criteria import fit_inputs, judge_at
+        from sescreen.dcpol import fit_dcpol
+
+        m = self._fed_measurement() if measurement is None else measurement
+        k = len(self.history) + 1
+        alpha_k = self.boundary.alpha_at(k)
+        t = m.time_s
+        base = dict(k=k, elapsed_s=float(t[-1] - t[0]) if t.size else 0.0, n_points=len(m),
+                    alpha_k=alpha_k, threshold=self.threshold, notes=tuple(notes))
+        try:
+            fit = fit_dcpol(m, thickness_cm=self.thickness_cm, area_cm2=self.area_cm2,
+                            voltage_v=self.voltage_v, temperature_k=self.temperature_k,
+                            model=self.model)
+        except SescreenError as exc:
+            lk = Look(outcome="inconclusive", decided=False, reason=exc.message, **base)
+            return self._record(lk)
+        self.last_fit = fit
+        z = self.boundary.z_at(k)
+        evidence = fit_inputs(fit)
+        lo, hi = widen(fit.sigma_e, evidence["interval"], z,
+                       upper_bound_only=evidence["upper_bound_only"])
+        evidence.update(interval=(lo, hi), upper_bound_only=lo <= 0)
+        at = judge_at(fit.sigma_e, self.target_ma_cm2, **evidence, source="han2019")
+        rel = None
+        if fit.sigma_e > 0 and lo > 0 and math.isfinite(hi):
+            rel = max(hi / fit.sigma_e - 1.0, 1.0 - lo / fit.sigma_e)
+        reason = at["reason"].replace("95 % interval", f"{100 * (1 - alpha_k):.4g} % interval")
+        lk = Look(outcome=at["outcome"], decided=at["outcome"] in ("pass", "fail"),
+                  sigma_e=fit.sigma_e, sigma_e_interval=(lo, hi),
+                  sigma_e_interval_95=tuple(fit.sigma_e_interval),
+                  upper_bound_only=lo <= 0, relative_half_width=rel,
+                  precision_reached=bool(self.precision and rel is not None
+                                         and rel <= self.precision),
+                  remaining_fraction=fit.remaining_fraction,
+                  t_steady_estimate=fit.t_steady_estimate,
+                  steady_state_reached=fit.steady_state_reached, reason=reason, **base)
+        return self._record(lk)
+
+    def _record(self, lk: Look) -> Look:
+        if lk.decided:
+            lk = dataclasses.replace(lk, stop="decided")
+        elif lk.precision_reached:
+            lk = dataclasses.replace(lk, stop="precision")
+        elif self.boundary.max_looks is not None and lk.k >= self.boundary.max_looks:
+            lk = dataclasses.replace(lk, stop="max_looks")
+        self.history.looks.append(lk)
+        return lk
+
+    def finish(self, why: str) -> Look | None:
+        """Mark the last look as where watching stopped (``why``: "end", "idle",
+        "interrupted"); returns it (None when there was no look)."""
+        last = self.history.last
+        if last is None:
+            return None
+        if last.stop is None:
+            self.history.looks[-1] = dataclasses.replace(last, stop=why)
+        return self.history.last
