@@ -153,7 +153,7 @@ def replay(m, watcher: HoldWatcher, *, every_s: float) -> Iterator[Look]:
     t = m.time_s - m.time_s[0]
     if t.size == 0:
         raise InputError("the record has no samples to replay", path=m.source)
-    times = list(np.arange(every_s, t[-1], every_s)) + [t[-1]]
+    times = [*np.arange(every_s, t[-1], every_s), t[-1]]
     for tk in times:
         n = int(np.searchsorted(t, tk, side="right"))
         part = dataclasses.replace(m, data=m.data.iloc[:n].reset_index(drop=True),
