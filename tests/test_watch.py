@@ -79,7 +79,7 @@ def test_feed_points_look_and_history_round_trip(tmp_path):
     looks = []
     for end in (1800, 7200, 14400):
         sel = (t >= (looks[-1].elapsed_s + 1 if looks else -1)) & (t <= end)
-        for tk, ik in zip(t[sel], i[sel]):  # point by point
+        for tk, ik in zip(t[sel], i[sel], strict=True):  # point by point
             w.feed(tk, ik)
         looks.append(w.look())
         if w.stopped:

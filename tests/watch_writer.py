@@ -33,7 +33,7 @@ def rows(n: int) -> str:
 
 def main(argv: list[str]) -> None:
     path = argv[0]
-    opts = dict(zip(argv[1::2], argv[2::2]))
+    opts = dict(zip(argv[1::2], argv[2::2], strict=True))
     n, chunk = int(opts.get("--rows", 600)), int(opts.get("--chunk", 60))
     pause = float(opts.get("--pause", 0.15))
     with open(path, "w") as fh:

@@ -174,8 +174,9 @@ def markdown_table(summary: list[dict[str, Any]], looks: int) -> str:
              "decision contradicts the truth (seq: the watcher's sequential intervals, "
              "alpha_k = 0.05 * 6/(pi^2 k^2); peek 95 %: the fit's own 95 % interval at every "
              "look). correct: decided and right (seq: at any look; full hold: the 95 % "
-             "verdict of the whole record, what `sescreen check` says at the end). median hold used: elapsed / full hold at the first "
-             "correct sequential decision (instrument time saved = 1 - it).", "",
+             "verdict of the whole record, what `sescreen check` says at the end). median "
+             "hold used: elapsed / full hold at the first correct sequential decision "
+             "(instrument time saved = 1 - it).", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for s in summary:
         cells = [s["regime"], str(s["n"])]
