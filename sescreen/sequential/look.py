@@ -182,8 +182,10 @@ class WatchHistory:
         sig = np.array([lk.sigma_e if lk.sigma_e and lk.sigma_e > 0 else np.nan
                         for lk in fitted])
         if t.size:
-            floor = np.nanmin(np.where(lo > 0, lo, np.nan), initial=np.nanmin(hi) / 10)
-            ax.fill_between(t, np.where(lo > 0, lo, floor), hi, alpha=0.3, step=None,
+            finite = hi[np.isfinite(hi)]
+            floor = lo[lo > 0].min() if np.any(lo > 0) else \
+                (finite.min() / 10 if finite.size else 1e-15)  # an upper bound: to the axis
+            ax.fill_between(t, np.where(lo > 0, lo, floor), hi, alpha=0.3,
                             label="sequential interval")
             ax.plot(t, sig, "o-", ms=3, label="sigma_e")
         if self.threshold:
