@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -69,7 +69,20 @@ def _os_error_text(exc: OSError) -> str:
 class _Group(click.Group):
     """Click group whose every failure is one line on stderr, never a traceback:
     SescreenError and click's usage errors exit 2, a closed pipe exits quietly (141),
-    anything unexpected is named as a bug (exit 2). ``SESCREEN_DEBUG=1`` re-raises."""
+    anything unexpected is named as a bug (exit 2). ``SESCREEN_DEBUG=1`` re-raises.
+    Commands kept in their own modules are loaded when called."""
+
+    lazy: ClassVar[dict[str, str]] = {"watch": "sescreen.cli_watch"}  #: command -> module
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name in self.lazy and name not in self.commands:
+            import importlib
+
+            return getattr(importlib.import_module(self.lazy[name]), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         import warnings
@@ -1205,14 +1218,6 @@ def _segment_row(s) -> dict:
     return {"segment": s.segment or 0, "n_points": len(s), "t_start_s": float(s.time_s[0]),
             "t_end_s": float(s.time_s[-1]), "applied_voltage_v": s.applied_voltage_v}
 
-
-def _register_watch() -> None:
-    from sescreen.cli_watch import watch  # imports this module: registered at the end
-
-    main.add_command(watch)
-
-
-_register_watch()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

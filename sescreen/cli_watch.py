@@ -1,5 +1,5 @@
 """``sescreen watch``: follow a running hold (or replay a finished one) and say when it can
-stop. A thin layer over :mod:`sescreen.sequential`; registered by :mod:`sescreen.cli`."""
+stop. A thin layer over :mod:`sescreen.sequential`, loaded by :mod:`sescreen.cli` when called."""
 
 from __future__ import annotations
 
