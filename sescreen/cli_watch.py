@@ -13,7 +13,9 @@ from sescreen.cli import (
     EXIT_FAIL,
     EXIT_INCONCLUSIVE,
     EXIT_INTERRUPTED,
+    _check_measurement,
     _check_output,
+    _no_overwrite,
     _path_arg,
     _quantity,
     read_measurement,
@@ -97,6 +99,7 @@ def watch(file, thickness, area, voltage, temperature, target, every, idle, repl
 
     _check_output(history_path, (".jsonl",), "--history")
     _check_output(plot_path, (".png", ".svg", ".pdf"), "--plot")
+    _no_overwrite({"--history": history_path, "--plot": plot_path}, [file])
     every_s = _quantity(every, "time", "--every")
     idle_s = _quantity(idle, "time", "--idle")
     area_m2 = _quantity(area, "area", "--area")
@@ -113,7 +116,9 @@ def watch(file, thickness, area, voltage, temperature, target, every, idle, repl
                    f"{watcher.threshold:.3g} S/cm for {watcher.target_ma_cm2:g} mA/cm^2")
     if replay:
         opts["allow_truncated"] = True
-        looks = replay_record(read_measurement(file, **opts), watcher, every_s=every_s)
+        m = read_measurement(file, **opts)
+        _check_measurement(m, area=area, voltage=voltage, temperature=temperature)
+        looks = replay_record(m, watcher, every_s=every_s)
     else:
         kw = {"format": opts.get("fmt"), "technique": opts.get("technique")}
         kw.update({k: opts.get(k) for k in ("time_unit", "current_unit", "voltage_unit")})
