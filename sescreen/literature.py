@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sescreen.errors import FormatError
+from sescreen.resources import data_path
 
 __all__ = [
     "COLUMNS",
@@ -42,7 +43,7 @@ __all__ = [
     "load_ranges",
 ]
 
-_ROOT = Path(__file__).resolve().parent.parent / "datasets" / "literature"
+_ROOT = data_path("literature")  # datasets/literature in a checkout, sescreen/data in a wheel
 DATASET = _ROOT / "electrolytes.csv"
 RANGES = _ROOT / "ranges.csv"
 #: The numbers Han et al. 2019 state, each with the sentence it is read from (one place).

@@ -57,13 +57,14 @@ import numpy as np
 import pandas as pd
 
 from sescreen.errors import FormatError, InputError, SescreenError
+from sescreen.resources import data_path
 from sescreen.serialize import json_safe
 
 __all__ = ["EXAMPLE_CANDIDATES", "ScreeningResult", "read_candidates", "screen"]
 
-#: The bundled example candidates (datasets/examples, generated from stated truth).
-EXAMPLE_CANDIDATES = (Path(__file__).resolve().parent.parent / "datasets" / "examples"
-                      / "candidates.csv")
+#: The bundled example candidates (datasets/examples, generated from stated truth; in a
+#: wheel: sescreen/data/examples).
+EXAMPLE_CANDIDATES = data_path("examples", "candidates.csv")
 
 _COLUMNS = {  # normalized header -> (key, unit kind)
     "material": ("material", None), "name": ("material", None),
