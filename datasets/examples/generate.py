@@ -12,8 +12,12 @@ beside the files in ``truth.json``, so an analysis of the examples can be checke
 - ``ndp/llzo_60C.csv``: an operando NDP series (wide table, 30 frames of 360 s) of the
   LLZO-like material plated at 0.1 mA/cm^2: a surface peak growing at the interface and,
   from frame 12 on, lithium deposited uniformly inside the electrolyte.
+- ``ccd/llzo_like_25C_plating.csv``: the lab's own CCD record of the LLZO-like material, a
+  Li | SE | Cu plating staircase at 25 C as in Han et al. 2019, Fig. 2 (10 uA/cm^2 steps of
+  30 min); the cell shorts at 50 uA/cm^2 (the paper's LLZO value): soft-short dips early in
+  that step, the collapse to ~0 V early in the next (:func:`sescreen.synthetic.step_record`).
 - ``candidates.csv``: the screening input: the measurement files above, the NDP series,
-  and three literature candidates with sigma_e values only.
+  the CCD record, and three literature candidates with sigma_e values only.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from sescreen.atomic import atomic_write_text
 from sescreen.constants import BOLTZMANN_EV
 from sescreen.io.writers import write_dta, write_mpt, write_table
 from sescreen.ndp import Standard, depth_preset, host_lithium_density, synthesize_series
-from sescreen.synthetic import dcpol_record, i_ss_for
+from sescreen.synthetic import dcpol_record, i_ss_for, step_record
 
 HERE = Path(__file__).resolve().parent
 SEED = 20190204  # publication month of Han et al. 2019
@@ -114,23 +118,57 @@ def ndp_example(rng) -> dict:
             "internal_deposit_fraction_of_host": 0.06, "growth": "internal deposition"}
 
 
-def candidates(dc_truth: list[dict], ndp_truth: dict) -> None:
+CCD_DENSITIES = [round(0.01 * (k + 1), 3) for k in range(8)]  # mA/cm2, Fig. 2 staircase
+CCD_SHORT_STEP = 4  # 0.05 mA/cm2, the paper's CCD of LLZO at 25 C
+
+
+def ccd_example(rng) -> dict:
+    """The LLZO-like plating staircase: ohmic + Butler-Volmer polarization with a slow rise
+    (voids) and a slowly degrading interface, Cu nucleation overshoot, EC-Lab-like 0.1 mV
+    voltage resolution, rare glitches; soft short at 0.05 mA/cm2, hard in the next step."""
+    area, temp_c = 0.785, 25.0
+    m, truth = step_record(
+        rng, protocol="plating", densities=CCD_DENSITIES, step_s=1800.0, dt_s=10.0,
+        rest_s=60.0, area_cm2=area, asr_ohm_cm2=420.0, j0_ma_cm2=0.08, rise=0.25,
+        drift=0.05, noise_v=3e-4, glitch_rate=0.002, quant_v=1e-4, ocv_v=2.6,
+        nucleation=0.35, short_step=CCD_SHORT_STEP, short_frac=0.2,
+        short_kind="soft_then_hard", r_short=0.02, steps_after=1,
+        temperature_k=temp_c + 273.15, name="llzo_like_25C_plating")
+    path = write_table(HERE / "ccd" / "llzo_like_25C_plating.csv", m.time_s, m.current_a,
+                       voltage_v=m.data["voltage_v"].to_numpy(), current_unit="uA",
+                       style="paren", names=("time", "I", "Ewe"),
+                       comments={"area": f"{area} cm2", "temperature": f"{temp_c:g} C",
+                                 "technique": "chronopotentiometry",
+                                 "sample": "Li | LLZO-like | Cu plating staircase "
+                                           "(synthetic)"})
+    return {"file": str(path.relative_to(HERE)), "material": "LLZO-like",
+            "cell": "Li|LLZO-like|Cu", "protocol": "plating", "temperature_c": temp_c,
+            "area_cm2": area, "densities_ma_cm2": truth["densities"], "step_s": 1800.0,
+            "short_kind": "soft_then_hard", "failed_step": truth["failed_step"],
+            "failed_at_ma_cm2": truth["failed_at_ma_cm2"],
+            "last_held_ma_cm2": truth["densities"][truth["failed_step"] - 1]}
+
+
+def candidates(dc_truth: list[dict], ndp_truth: dict, ccd_truth: dict) -> None:
     fracture = {m[0]: m[7] for m in MATERIALS}
     formula = {m[0]: m[1] for m in MATERIALS}
     rows = ["material,formula,file,sigma_e (S/cm),sigma_e_stderr (S/cm),temperature (C),"
             "thickness (mm),area (cm2),fracture_stress (MPa),ndp,ndp_stack,"
-            "ndp_standard_counts,ndp_current (mA/cm2),host_density (g/cm3),source"]
+            "ndp_standard_counts,ndp_current (mA/cm2),host_density (g/cm3),source,ccd_file"]
     for t in dc_truth:
         name = t["material"]
         rows.append(f"{name},{formula[name]},{t['file']},,,{t['temperature_c']:g},"
                     f"{t['thickness_cm'] * 10:g},{t['area_cm2']:g},{fracture[name]:g},"
                     + (f"{ndp_truth['file']},{ndp_truth['calibration']},850,0.1,5.1"
                        if name == "LLZO-like" and t["temperature_c"] == 30.0 else ",,,,")
-                    + ",synthetic example")
+                    + ",synthetic example,")
+    rows.append(f"{ccd_truth['material']},{formula[ccd_truth['material']]},,,,"
+                f"{ccd_truth['temperature_c']:g},,{ccd_truth['area_cm2']:g},,,,,,,"
+                f"synthetic example (CCD record),{ccd_truth['file']}")
     rows += [
-        "LBPSI glass (x = 0.17),,,2.8e-11,,25,,,,,,,,,Song et al. 2025 (literature row)",
-        "Li3YCl6,Li3YCl6,,1.51e-9,,25,,,,,,,,,Wang et al. 2021 (literature row)",
-        "LiPON,Li2.9PO3.3N0.46,,1e-13,5e-14,25,,,,,,,,,Han et al. 2019 range (literature)",
+        "LBPSI glass (x = 0.17),,,2.8e-11,,25,,,,,,,,,Song et al. 2025 (literature row),",
+        "Li3YCl6,Li3YCl6,,1.51e-9,,25,,,,,,,,,Wang et al. 2021 (literature row),",
+        "LiPON,Li2.9PO3.3N0.46,,1e-13,5e-14,25,,,,,,,,,Han et al. 2019 range (literature),",
     ]
     atomic_write_text(HERE / "candidates.csv", "\n".join(rows) + "\n")
 
@@ -139,12 +177,13 @@ def main() -> None:
     rng = np.random.default_rng(SEED)
     dc = dc_examples(rng)
     ndp = ndp_example(rng)
-    candidates(dc, ndp)
+    ccd = ccd_example(rng)  # after the others: their files do not change
+    candidates(dc, ndp, ccd)
     atomic_write_text(HERE / "truth.json", json.dumps(
         {"seed": SEED, "voltage_v": VOLTAGE_V, "materials": [
             {"name": m[0], "formula": m[1], "sigma_e_30C_s_cm": m[2], "ea_ev": m[3],
              "fracture_stress_mpa": m[7]} for m in MATERIALS],
-         "dcpol": dc, "ndp": ndp}, indent=2) + "\n")
+         "dcpol": dc, "ndp": ndp, "ccd": ccd}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
