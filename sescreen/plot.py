@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["plot_arrhenius", "plot_ccd_map", "plot_dcpol", "plot_depth_calibrations",
-           "plot_ndp", "plot_voltage_series", "save_figure"]
+           "plot_lab_ccd", "plot_ndp", "plot_voltage_series", "save_figure"]
 
 
 def _pyplot():
@@ -159,8 +159,8 @@ def plot_arrhenius(fits, ax=None, *, at_k: float | None = None, colors=None):
     return ax
 
 
-def plot_ccd_map(dataset=None, lines=None, *, ranges=None, candidates=None, ax=None,
-                 thresholds=((1e-10, 1.0), (1e-12, 10.0))):
+def plot_ccd_map(dataset=None, lines=None, *, ranges=None, candidates=None, measured=None,
+                 ax=None, thresholds=((1e-10, 1.0), (1e-12, 10.0))):
     """CCD vs sigma_e (log-log): same-study pairs coloured by family, lower bounds as
     upward arrows, excluded (inconsistent) rows hollow, literature ranges as boxes,
     sigma_e values without a CCD as a rug, the CCD lines (construction, fit with its 95 %
@@ -176,6 +176,10 @@ def plot_ccd_map(dataset=None, lines=None, *, ranges=None, candidates=None, ax=N
         :func:`sescreen.literature.load_ranges` (default: the bundled ranges).
     candidates : DataFrame, optional
         Columns ``name``, ``sigma_e`` (S/cm), optional ``sigma_e_stderr``.
+    measured : DataFrame, optional
+        The lab's own (sigma_e, CCD) points, one per CCD record
+        (:meth:`sescreen.screening.ScreeningResult.ccd_points`), drawn by
+        :func:`plot_lab_ccd`.
     thresholds : sequence of (sigma_e, ccd)
         Drawn as dotted guides.
     """
@@ -236,8 +240,94 @@ def plot_ccd_map(dataset=None, lines=None, *, ranges=None, candidates=None, ax=N
     ax.set_yscale("log")
     ax.set_xlim(1e-16, 1e-5)
     ax.set_ylim(1e-2, 1e2)
+    if measured is not None and len(measured):
+        plot_lab_ccd(measured, ax=ax)
     ax.set_xlabel("electronic conductivity sigma_e (S/cm)")
     ax.set_ylabel("critical current density (mA/cm^2)")
+    ax.legend(fontsize=7, loc="upper right")
+    return ax
+
+
+#: How a lab CCD record is drawn, by outcome: marker, filled, legend label.
+_LAB_STYLE = {
+    "shorted": ("D", True, "lab CCD: shorted (bar: last density held .. failing)"),
+    "no_short": ("D", False, "lab CCD: never shorted (lower bound)"),
+    "ambiguous": ("D", False, "lab CCD: ambiguous signs, no short claimed (lower bound)"),
+    "contact_loss": ("s", False, "lab CCD: contact loss, not a short (lower bound)"),
+}
+
+
+def plot_lab_ccd(points, ax=None, *, color="darkmagenta"):
+    """The lab's measured (sigma_e, CCD) points on a CCD-vs-sigma_e map.
+
+    A shorted record is a filled diamond at the density that failed (the CCD as Han et al.
+    2019 and the curated dataset quote it) with a vertical bar down to the last density
+    held: the CCD lies in (held, failed]. A record that never shorted, or whose signs were
+    ambiguous, is an open diamond at the highest density held with an upward arrow (a lower
+    bound, censored); a contact loss is an open square with an upward arrow (a lower bound
+    too: the cell stopped without shorting). sigma_e's 95 % interval is the horizontal bar;
+    an interval reaching 0 (upper bound only) is a leftward arrow from its upper end. Each
+    symbol used gets one legend entry.
+
+    Parameters
+    ----------
+    points : DataFrame
+        One row per record: ``name``, ``sigma_e`` (S/cm), ``sigma_e_lo``, ``sigma_e_hi``
+        (S/cm, NaN when unknown), ``ccd_held_ma_cm2`` (last density held, NaN when the first
+        step failed), ``ccd_failed_ma_cm2`` (NaN without a short), ``outcome``
+        (:attr:`sescreen.cycling.CCDRecord.outcome`), as
+        :meth:`sescreen.screening.ScreeningResult.ccd_points` returns.
+    ax : Axes, optional
+        A log-log CCD map (default: a new one).
+    """
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 5))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    y_floor = ax.get_ylim()[0]
+    used = set()
+    for _, p in points.iterrows():
+        x = float(p["sigma_e"])
+        if not np.isfinite(x) or x <= 0:
+            continue
+        outcome = p["outcome"] if p["outcome"] in _LAB_STYLE else "ambiguous"
+        marker, filled, label = _LAB_STYLE[outcome]
+        held, failed = float(p["ccd_held_ma_cm2"]), float(p["ccd_failed_ma_cm2"])
+        lo, hi = float(p.get("sigma_e_lo", np.nan)), float(p.get("sigma_e_hi", np.nan))
+        one_sided = np.isfinite(hi) and not (np.isfinite(lo) and lo > 0)
+        xerr = None
+        if np.isfinite(lo) and lo > 0 and np.isfinite(hi):
+            xerr = [[max(x - lo, 0.0)], [max(hi - x, 0.0)]]
+            used.add("xerr")
+        if outcome == "shorted":
+            y = failed
+            bottom = held if np.isfinite(held) and held > 0 else y_floor
+            yerr = [[y - bottom], [0.0]]
+        else:
+            y = held if np.isfinite(held) and held > 0 else y_floor
+            yerr = None
+        ax.errorbar([x], [y], xerr=xerr, yerr=yerr, fmt=marker, ms=8, color=color,
+                    mfc=color if filled else "white", mew=1.5, capsize=3, zorder=5)
+        if outcome != "shorted":
+            ax.annotate("", xy=(x, y * 3), xytext=(x, y), zorder=5,
+                        arrowprops=dict(arrowstyle="-|>", color=color, lw=1.5))
+        if one_sided:
+            ax.annotate("", xy=(hi / 30, y), xytext=(hi, y), zorder=5,
+                        arrowprops=dict(arrowstyle="-|>", color=color, lw=1, ls="--"))
+            used.add("one_sided")
+        ax.annotate(f"{p['name']} (lab)", (x, y), xytext=(6, -12), textcoords="offset points",
+                    fontsize=8, color=color)
+        used.add(outcome)
+    for outcome, (marker, filled, label) in _LAB_STYLE.items():
+        if outcome in used:
+            ax.errorbar([], [], yerr=[] if outcome == "shorted" else None, fmt=marker, ms=8,
+                        color=color, mfc=color if filled else "white", mew=1.5, label=label)
+    if "xerr" in used:
+        ax.errorbar([], [], xerr=[], fmt="none", color=color,
+                    label="lab sigma_e: 95 % interval")
+    if "one_sided" in used:
+        ax.plot([], [], ls="--", color=color, label="lab sigma_e: upper bound only")
     ax.legend(fontsize=7, loc="upper right")
     return ax
 

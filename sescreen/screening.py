@@ -232,6 +232,35 @@ class ScreeningResult:
     failures: list[str] = field(default_factory=list)  #: "file: message"
     inputs: list[str] = field(default_factory=list)  #: files read
 
+    def ccd_points(self) -> pd.DataFrame:
+        """The lab's (sigma_e, CCD) points, one per CCD record, for
+        :func:`sescreen.plot.plot_lab_ccd`: ``name``, ``sigma_e``, ``sigma_e_lo``,
+        ``sigma_e_hi`` (S/cm, the material's at the operating temperature, NaN when it has
+        none), ``ccd_held_ma_cm2``, ``ccd_failed_ma_cm2`` (mA/cm^2, NaN when none),
+        ``outcome``, ``temperature_k`` (of the CCD record), ``source``."""
+        cols = ["name", "sigma_e", "sigma_e_lo", "sigma_e_hi", "ccd_held_ma_cm2",
+                "ccd_failed_ma_cm2", "outcome", "temperature_k", "source"]
+        table = self.table.set_index("material") if len(self.table) else pd.DataFrame()
+        rows = []
+        for material, records in self.ccd.items():
+            info = table.loc[material] if material in table.index else {}
+
+            def num(key, info=info):
+                v = info.get(key, math.nan) if hasattr(info, "get") else math.nan
+                return float(v) if v is not None and np.isfinite(v) else math.nan
+
+            for r in records:
+                rows.append({
+                    "name": material, "sigma_e": num("sigma_e"),
+                    "sigma_e_lo": num("sigma_e_interval_lo"),
+                    "sigma_e_hi": num("sigma_e_interval_hi"),
+                    "ccd_held_ma_cm2": math.nan if r.ccd_ma_cm2 is None else r.ccd_ma_cm2,
+                    "ccd_failed_ma_cm2": (math.nan if r.failed_at_ma_cm2 is None
+                                          else r.failed_at_ma_cm2),
+                    "outcome": r.outcome, "source": r.source,
+                    "temperature_k": math.nan if r.temperature_k is None else r.temperature_k})
+        return pd.DataFrame(rows, columns=cols)
+
     def to_json(self) -> dict[str, Any]:
         rows = json_rows(self.table)
         return {"operating_temperature_k": self.operating_k, "materials": rows,

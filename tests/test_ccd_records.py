@@ -147,3 +147,33 @@ def test_screen_shows_the_measured_ccd_and_exports_dataset_rows(tmp_path):
     assert row["measured_ccd_failed_at_ma_cm2"] == pytest.approx(0.05, rel=1e-3)
     assert row["measured_ccd_ma_cm2"] == pytest.approx(0.04, rel=1e-3)
     assert row["measured_ccd_censored"] is False and row["predicted_ccd"] > 0
+
+
+def test_lab_points_on_the_ccd_map_one_legend_entry_per_symbol():
+    """Shorted: a point with its (held, failed] bar; never shorted and contact loss: lower
+    bounds (open markers with arrows); sigma_e's interval horizontal; each symbol once in
+    the legend."""
+    from sescreen.plot import _LAB_STYLE, plot_ccd_map
+
+    pts = pd.DataFrame([
+        dict(name="A", sigma_e=4e-8, sigma_e_lo=2e-8, sigma_e_hi=8e-8, ccd_held_ma_cm2=0.04,
+             ccd_failed_ma_cm2=0.05, outcome="shorted"),
+        dict(name="A", sigma_e=4e-8, sigma_e_lo=2e-8, sigma_e_hi=8e-8, ccd_held_ma_cm2=0.06,
+             ccd_failed_ma_cm2=0.08, outcome="shorted"),
+        dict(name="B", sigma_e=1e-10, sigma_e_lo=5e-11, sigma_e_hi=3e-10, ccd_held_ma_cm2=0.8,
+             ccd_failed_ma_cm2=np.nan, outcome="no_short"),
+        dict(name="C", sigma_e=1e-12, sigma_e_lo=0.0, sigma_e_hi=3e-12, ccd_held_ma_cm2=2.0,
+             ccd_failed_ma_cm2=np.nan, outcome="contact_loss")])
+    ax = plot_ccd_map(measured=pts)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    for outcome in ("shorted", "no_short", "contact_loss"):
+        assert labels.count(_LAB_STYLE[outcome][2]) == 1
+    assert _LAB_STYLE["ambiguous"][2] not in labels
+    assert "lab sigma_e: 95 % interval" in labels and "lab sigma_e: upper bound only" in labels
+    arrows = [a for a in ax.texts if getattr(a, "arrow_patch", None) is not None
+              and a.xy[0] == a.xyann[0] and a.xy[1] > a.xyann[1]]
+    assert {(a.xyann[0], a.xyann[1]) for a in arrows} >= {(1e-10, 0.8), (1e-12, 2.0)}
+    bars = [c for c in ax.containers if getattr(c, "has_yerr", False) and c.lines[0]
+            .get_xdata().size]
+    ys = sorted(float(c.lines[0].get_ydata()[0]) for c in bars)
+    assert ys == pytest.approx([0.05, 0.08])

@@ -51,6 +51,18 @@ def test_example_screening_recovers_truth(example_screen, examples):
     assert table.loc["LLZO-like", "ndp_growth"] == "internal deposition"
     onset = truth["ndp"]["onset_s"]
     assert abs(table.loc["LLZO-like", "ndp_onset_s"] - onset) <= truth["ndp"]["frame_s"]
+    ccd = truth["ccd"]  # the lab's own CCD record: shorted at the true step
+    row = table.loc[ccd["material"]]
+    assert row["measured_ccd_failed_at_ma_cm2"] == pytest.approx(ccd["failed_at_ma_cm2"],
+                                                                 rel=1e-3)
+    assert row["measured_ccd_ma_cm2"] == pytest.approx(ccd["last_held_ma_cm2"], rel=1e-3)
+    assert not row["measured_ccd_censored"]
+    (rec,) = example_screen.ccd[ccd["material"]]
+    assert rec.shorted and rec.protocol == ccd["protocol"]
+    assert rec.temperature_k == pytest.approx(ccd["temperature_c"] + 273.15)
+    pts = example_screen.ccd_points()
+    assert list(pts["name"]) == [ccd["material"]]
+    assert pts.loc[0, "sigma_e"] == row["sigma_e"]
     assert json.dumps(example_screen.to_json())
 
 
@@ -191,6 +203,7 @@ def test_report_is_self_contained(example_report):
     assert "http://" not in html and "https://" not in html.replace("https://doi", "")
     for section in ("CCD vs electronic conductivity", "Temperature dependence",
                     "Neutron depth profiling", "DC polarization fits", "Warnings",
+                    "Measured CCD records", "measured CCD", "shorted; in (0.04, 0.05]",
                     "Methods and provenance", "SHA-256"):
         assert section in html
 

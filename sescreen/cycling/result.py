@@ -179,7 +179,7 @@ class CCDRecord:
             ax.plot(t, v, lw=0.8, color="k", label="V")
             twin = ax.twinx()
             twin.plot(t, j, lw=0.8, color="tab:blue", alpha=0.6)
-            twin.set_ylabel("j / mA cm$^{-2}$", color="tab:blue")
+            twin.set_ylabel("j (mA/cm^2)", color="tab:blue")
         colors = {"held": "tab:green", "failed": "tab:red", "after_failure": "0.8",
                   "contact_loss": "tab:orange", "not_judged": "0.9"}
         for s in self.steps:

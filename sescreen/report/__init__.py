@@ -3,7 +3,9 @@ them, user-supplied text escaped (jinja2 autoescape).
 
 - :func:`screening_report`: the screening table with PASS / FAIL / INCONCLUSIVE badges
   (the reason of an inconclusive one shown and as a tooltip), every DC fit, the
-  Arrhenius plots, the CCD vs sigma_e map with the thresholds and the candidates, the NDP
+  Arrhenius plots, the CCD vs sigma_e map with the thresholds, the candidates and the lab's
+  measured CCD points (beside the predicted CCD in the table, each record's voltage trace
+  and evidence in its own section), the NDP
   panels, methods and provenance (versions, input file hashes, constants), every warning.
 - :func:`reproduction_report`: the numbers Han et al. 2019 state next to what sescreen
   computes, with the differences explained.
@@ -12,6 +14,7 @@ them, user-supplied text escaped (jinja2 autoescape).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as _dt
 import hashlib
 import io
@@ -162,7 +165,14 @@ def screening_report(result, out: str | Path, *, title: str = "sescreen screenin
         arrhenius_uri = figure_uri(plot_arrhenius(list(result.arrhenius.values()),
                                                   at_k=result.operating_k))
     cands = pd.DataFrame({"name": table["material"], "sigma_e": table["sigma_e"]}).dropna()
-    ccd_uri = figure_uri(plot_ccd_map(candidates=cands))
+    ccd_uri = figure_uri(plot_ccd_map(candidates=cands, measured=result.ccd_points()))
+    ccd_records = []
+    for material, records in result.ccd.items():
+        for r in records:  # shown by file name, as the DC fits are
+            r = dataclasses.replace(r, source=Path(r.source).name if r.source else None)
+            ccd_records.append({"material": material, "source": r.source,
+                                "statement": r.statement(), "summary": str(r),
+                                "uri": figure_uri(r.plot(), dpi=80)})
     ndp_panels = [{"material": m, "summary": str(a), "uri": figure_uri(a.plot(), dpi=90)}
                   for m, a in result.ndp.items()]
     warnings = [{"material": r["material"], "text": w} for r in rows
@@ -172,6 +182,7 @@ def screening_report(result, out: str | Path, *, title: str = "sescreen screenin
     html = _env().get_template("screening.html.j2").render(
         title=title, rows=rows, operating_c=result.operating_k - 273.15,
         dc_figures=dc_figures, arrhenius_uri=arrhenius_uri, ccd_uri=ccd_uri,
+        ccd_records=ccd_records,
         ndp_panels=ndp_panels, warnings=warnings, constants=constants(),
         provenance=provenance(inputs))
     return _write(out, html)
