@@ -18,7 +18,7 @@ from setuptools.command.build_py import build_py
 HERE = Path(__file__).resolve().parent
 #: datasets/ sub-folder -> glob patterns shipped (the generator script stays in the repo)
 SHIPPED = {"literature": ["*.csv", "README.md"],
-           "examples": ["candidates.csv", "truth.json", "dcpol/*", "ndp/*"]}
+           "examples": ["candidates.csv", "truth.json", "dcpol/*", "ndp/*", "ccd/*"]}
 
 
 def _shipped_files():
