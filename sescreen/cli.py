@@ -22,8 +22,8 @@ from sescreen.errors import InputError, SescreenError
 from sescreen.serialize import json_safe
 
 # Kept in step with sescreen.dcpol.MODEL_CHOICES (a test checks), without importing it here.
-_MODEL_CHOICES = ("auto", "exp1", "exp2", "exp3", "stretched", "stoich", "stoich_limit", "power",
-                  "exp1_power")
+_MODEL_CHOICES = ("auto", "exp1", "exp2", "exp3", "stretched", "stoich", "stoich_limit",
+                  "stoich_rc", "power", "exp1_power")
 EXIT_FAIL = 1
 EXIT_BAD_INPUT = 2
 EXIT_INCONCLUSIVE = 3

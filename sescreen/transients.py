@@ -46,6 +46,7 @@ __all__ = [
     "stoich",
     "stoich_eigenvalues",
     "stoich_limit",
+    "stoich_rc",
     "stoich_weights",
     "stretched",
     "transient_part",
@@ -144,11 +145,32 @@ def stoich(t, i_inf, ratio, tau_d):
     return i_inf + (i_inf / ratio) * decay
 
 
+_THETA_M = np.arange(1.0, 7.0)  # 6 terms: the first omitted is below exp(-pi 49) either way
+
+
 def stoich_limit(t, i_inf, tau_d):
-    """sigma_i >> sigma_e limit: I = i_inf [1 + 2 sum_m exp(-4 m^2 pi^2 t / tau_d)]."""
+    """sigma_i >> sigma_e limit: I = i_inf [1 + 2 sum_m exp(-4 m^2 pi^2 t / tau_d)].
+
+    The bracket is the theta sum S(u) = sum_{m in Z} exp(-pi m^2 u) with u = 4 pi t / tau_d,
+    evaluated with Jacobi's identity S(u) = u^-1/2 S(1/u) where u < 1 (the t^-1/2 regime,
+    where the direct series would need thousands of terms): six terms are exact to double
+    precision at every time.
+    """
     t = np.asarray(t, dtype=float)
-    m = np.arange(1, _n_terms(np.min(t[t > 0], initial=tau_d), tau_d) + 1, dtype=float)
-    return i_inf * (1.0 + 2.0 * np.exp(-4.0 * np.pi**2 * np.outer(t, m**2) / tau_d).sum(1))
+    u = np.maximum(4.0 * np.pi * t / tau_d, 1e-300)
+    small = u < 1.0
+    v = np.where(small, 1.0 / u, u)
+    theta = 1.0 + 2.0 * np.exp(-np.pi * np.multiply.outer(v, _THETA_M**2)).sum(-1)
+    return i_inf * np.where(small, theta / np.sqrt(u), theta)
+
+
+def stoich_rc(t, i_inf, tau_d, a1, tau1):
+    """The sigma_i >> sigma_e series behind the charging of the blocking electrodes: the
+    double layer charges through the cell resistance, one exponential (tau1 = R C) on top of
+    :func:`stoich_limit` (METHODS.md section 1; the RC spike of a real potentiostatic
+    step)."""
+    t = np.asarray(t, dtype=float)
+    return stoich_limit(t, i_inf, tau_d) + a1 * np.exp(-t / tau1)
 
 
 #: name -> (function, steady-state parameter name)
@@ -159,6 +181,7 @@ MODELS = {
     "stretched": (stretched, "i_ss"),
     "stoich": (stoich, "i_inf"),
     "stoich_limit": (stoich_limit, "i_inf"),
+    "stoich_rc": (stoich_rc, "i_inf"),
     "power": (power, "i_ss"),
     "exp1_power": (exp1_power, "i_ss"),
 }
@@ -233,11 +256,14 @@ def make_model(name: str, t: np.ndarray, y: np.ndarray):
             p["ratio"].set(value=0.3, min=1e-4, max=1e3)
             p["tau_d"].set(value=t_hi * tau_mult, min=tau_min, max=1e3 * t_hi)
             starts.append(p)
-    elif name == "stoich_limit":
+    elif name in ("stoich_limit", "stoich_rc"):
         for tau_mult in (2.0, 20.0):
             p = model.make_params()
             p["i_inf"].set(value=max(tail * 0.9, 1e-6 * ymax), min=1e-9 * ymax, max=10 * ymax)
             p["tau_d"].set(value=t_hi * tau_mult, min=tau_min, max=1e4 * t_hi)
+            if name == "stoich_rc":
+                p["a1"].set(value=drop, min=0.0, max=1e3 * ymax)
+                p["tau1"].set(value=max(t_lo * 3, tau_min * 2), min=tau_min, max=t_hi)
             starts.append(p)
     elif name in ("power", "exp1_power"):
         t_ref = float(np.sqrt(max(t_lo, t_hi * 1e-6) * t_hi))

@@ -17,6 +17,7 @@ from sescreen.dcpol.judgement import SteadyStateCriterion
 from sescreen.dcpol.result import DCPolarizationResult
 from sescreen.errors import FitError, InputError
 from sescreen.io.measurement import Measurement, Technique
+from sescreen.threads import single_threaded_blas
 
 __all__ = ["fit_dcpol", "fit_dcpol_series", "holds", "sigma_from_current"]
 
@@ -150,7 +151,8 @@ def fit_dcpol(
         Applied voltage, V; defaults to the file's set-point.
     temperature_k : float, optional
         Stored with the result; defaults to the file's.
-    model : {"auto", "exp1", "exp2", "exp3", "stretched", "stoich", "stoich_limit"}
+    model : {"auto", "exp1", "exp2", "exp3", "stretched", "stoich", "stoich_limit", \
+"stoich_rc", "power", "exp1_power"}
         Transient model; ``auto`` picks the lowest AICc among :data:`AUTO_MODELS`.
     skip_s : float, optional
         Ignore the first ``skip_s`` seconds after the step (charging). Default: the
@@ -246,8 +248,9 @@ def fit_dcpol(
         warns.append("the record shows no decay above the noise: I_ss is about the mean "
                      "current")
     resolution, accuracy = _instrument_floor(m, k0, accuracy_a)
-    est = estimate_transient(t, i, model, criterion=crit, t_hold=float(t_all[-1]),
-                             resolution_a=resolution, accuracy_a=accuracy)
+    with single_threaded_blas():
+        est = estimate_transient(t, i, model, criterion=crit, t_hold=float(t_all[-1]),
+                                 resolution_a=resolution, accuracy_a=accuracy)
     fit = est.fit
     fastest = fit.fastest_time()
     t_hold = float(t_all[-1])

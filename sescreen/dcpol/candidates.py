@@ -91,14 +91,14 @@ class ModelFit:
             return max(v[f"tau{j}"] for j in range(1, int(self.model[-1]) + 1))
         if self.model == "stretched":
             return v["tau"]
-        if self.model in ("stoich", "stoich_limit"):
+        if self.model in ("stoich", "stoich_limit", "stoich_rc"):
             return v["tau_d"] / (4 * math.pi**2)
         return None
 
     def fastest_time(self) -> float | None:
         v = self.values
-        if self.model in ("exp1", "exp2", "exp3", "exp1_power"):
-            if self.model == "exp1_power":
+        if self.model in ("exp1", "exp2", "exp3", "exp1_power", "stoich_rc"):
+            if self.model in ("exp1_power", "stoich_rc"):
                 return v["tau1"]
             return min(v[f"tau{j}"] for j in range(1, int(self.model[-1]) + 1))
         return None
@@ -106,7 +106,7 @@ class ModelFit:
     def unidentified(self, t_hold: float) -> str | None:
         """Why this fit cannot pin I_ss down, or None when it can."""
         slow = self.slowest_time()
-        if self.model in ("stoich", "stoich_limit"):
+        if self.model in ("stoich", "stoich_limit", "stoich_rc"):
             if slow is not None and slow > _STOICH_IDENTIFIABLE * t_hold:
                 return (f"its slowest mode ({slow:.3g} s) is far longer than the hold "
                         f"({t_hold:.3g} s)")

@@ -48,7 +48,8 @@ from sescreen.transients import MODELS, transient_part
 __all__ = ["AUTO_MODELS", "MODEL_CHOICES", "TransientEstimate", "estimate_transient"]
 
 #: Candidates of ``model="auto"``.
-AUTO_MODELS = ("exp1", "exp2", "exp3", "stretched", "stoich_limit", "power", "exp1_power")
+AUTO_MODELS = ("exp1", "exp2", "exp3", "stretched", "stoich_limit", "stoich_rc", "power",
+               "exp1_power")
 #: User-facing model names (``stoich`` is the general sigma_e/sigma_i series).
 MODEL_CHOICES = ("auto", *MODELS)
 

@@ -47,6 +47,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import solve_triangular
 
 from sescreen.dcpol.binning import Binned
 from sescreen.dcpol.variogram import excess_at, fit_slow_noise
@@ -144,7 +145,7 @@ def whiten_covariance(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         corr = corr / np.outer(dd, dd)
         chol = np.linalg.cholesky(corr + 1e-10 * np.eye(len(d)))
     cov = corr * np.outer(d, d)
-    inv = np.linalg.solve(chol, np.eye(len(d))) / d[None, :]
+    inv = solve_triangular(chol, np.eye(len(d)), lower=True) / d[None, :]
     return cov, inv
 
 
