@@ -342,6 +342,10 @@ def run_batch(
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
                                 or workers < 0):
         raise InputError(f"--workers {workers!r} must be a whole number >= 1 (0: all CPUs)")
+    most = max(64, 4 * (os.cpu_count() or 1))
+    if workers is not None and workers > most:
+        raise InputError(f"--workers {workers} is more than {most} (4 per CPU): each worker "
+                         "takes ~150 MB; give fewer")
     if scheduler is not None and isinstance(scheduler, str):
         _check_scheduler(scheduler)
     check_options(fit_kwargs)

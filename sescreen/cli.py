@@ -251,33 +251,52 @@ def reader_options(func):
     return func
 
 
+class _naming:
+    """Context manager: a SescreenError raised without a file gets ``path`` (every message
+    names the file it is about)."""
+
+    def __init__(self, path) -> None:
+        self.path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, typ, exc, tb):
+        if isinstance(exc, SescreenError) and exc.path is None and self.path is not None:
+            raise type(exc)(exc.message, path=self.path, line=exc.line,
+                            column=exc.column) from None
+        return False
+
+
 def read_measurement(path: str, *, area: str | None = None, voltage: str | None = None,
                      temperature: str | None = None, **opts: Any):
     """Read a file with the shared reader options (quantities as unit strings)."""
     from sescreen.io import read
+    from sescreen.limits import refuse_pathological_lines
 
     def col(v):
         return int(v) if v is not None and v.isdigit() else v
 
-    from sescreen.limits import refuse_pathological_lines
-
     area_m2 = _quantity(area, "area", "--area")
+    voltage_v = _quantity(voltage, "voltage", "--voltage")
+    temperature_k = _quantity(temperature, "temperature", "--temperature")
     refuse_pathological_lines(path)
-    m = read(
-        path,
-        format=opts.get("fmt"),
-        time_col=col(opts.get("time_col")),
-        current_col=col(opts.get("current_col")),
-        voltage_col=col(opts.get("voltage_col")),
-        time_unit=opts.get("time_unit"),
-        current_unit=opts.get("current_unit"),
-        voltage_unit=opts.get("voltage_unit"),
-        allow_truncated=bool(opts.get("allow_truncated")),
-        technique=opts.get("technique"),
-        applied_voltage_v=_quantity(voltage, "voltage", "--voltage"),
-        area_cm2=None if area_m2 is None else area_m2 * 1e4,
-        temperature_k=_quantity(temperature, "temperature", "--temperature"),
-    )
+    with _naming(path):
+        m = read(
+            path,
+            format=opts.get("fmt"),
+            time_col=col(opts.get("time_col")),
+            current_col=col(opts.get("current_col")),
+            voltage_col=col(opts.get("voltage_col")),
+            time_unit=opts.get("time_unit"),
+            current_unit=opts.get("current_unit"),
+            voltage_unit=opts.get("voltage_unit"),
+            allow_truncated=bool(opts.get("allow_truncated")),
+            technique=opts.get("technique"),
+            applied_voltage_v=voltage_v,
+            area_cm2=None if area_m2 is None else area_m2 * 1e4,
+            temperature_k=temperature_k,
+        )
     _check_measurement(m, area=area, voltage=voltage, temperature=temperature)
     return m
 
@@ -441,7 +460,10 @@ def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, ce
             raise InputError(f"--segment {segment}: there are {len(hold_list)} holds "
                              f"(0..{len(hold_list) - 1})")
         hold_list = [hold_list[segment]]
-    results = [dc.fit_dcpol(h, **kwargs) for h in hold_list]
+    results = []
+    for h in hold_list:
+        with _naming(h.source):
+            results.append(dc.fit_dcpol(h, **kwargs))
     if cell == "hebb-wagner" and len(results) > 1:
         from sescreen.hebb_wagner import fit_hebb_wagner
 
@@ -728,8 +750,10 @@ def check(file, thickness, area, voltage, temperature, target, source, model, as
     from sescreen.dcpol import fit_dcpol
 
     m = read_measurement(file, area=area, temperature=temperature, **opts)
-    fit = fit_dcpol(m, thickness_cm=_quantity(thickness, "length", "--thickness") * 100,
-                    voltage_v=_quantity(voltage, "voltage", "--voltage"), model=model)
+    thickness_cm = _quantity(thickness, "length", "--thickness") * 100
+    voltage_v = _quantity(voltage, "voltage", "--voltage")
+    with _naming(file):
+        fit = fit_dcpol(m, thickness_cm=thickness_cm, voltage_v=voltage_v, model=model)
     target_ma = _quantity(target, "current_density", "--target") / 10.0
     evidence = cr.fit_inputs(fit)
     at = cr.judge_at(fit.sigma_e, target_ma, **evidence, source=source)
@@ -800,12 +824,14 @@ def ccd(files, area, protocol, temperature, cell, as_json, plot_path, **opts):
     from sescreen.cycling import measure_ccd
 
     _check_output(plot_path, _FIGURE_FORMATS, "--plot")
+    _no_overwrite({"--plot": plot_path}, files)
     results = [measure_ccd(read_measurement(f, area=area, **opts), protocol=protocol,
                            temperature_k=_quantity(temperature, "temperature", "--temperature"),
                            cell=cell) for f in files]
     if plot_path:
         from sescreen.plot import save_figure
 
+        _plain_text_figures()
         for r in results:
             out = Path(plot_path)
             if len(results) > 1:

@@ -241,7 +241,8 @@ def test_batch_lists_any_failing_file_and_goes_on(tmp_path, monkeypatch):
 @pytest.mark.parametrize("args", [
     ["--thickness", "0mm"], ["--thickness", "1 parsec"], ["--thickness", "-1mm"],
     ["--voltage", "0V"], ["--voltage", "1kV"], ["--area", "1 km2"], ["--area", "0cm2"],
-    ["--workers", "-1"], ["--scheduler", "ftp://host:8786"], ["--scheduler", "nonsense"],
+    ["--workers", "-1"], ["--workers", "100000"], ["--scheduler", "ftp://host:8786"],
+    ["--scheduler", "nonsense"],
     ["--model", "nosuch"], ["--bogus"],
 ])
 def test_batch_bad_option_is_refused_once_before_any_file(tmp_path, args):
@@ -685,3 +686,25 @@ def test_numpy_warnings_do_not_reach_stderr(monkeypatch):
     monkeypatch.setattr(sescreen.criteria, "max_sigma_e", noisy)
     r = _invoke("criteria", "--ccd", "1mA/cm2")
     assert r.exit_code == 0 and r.stderr == ""
+
+
+def test_equal_or_duplicated_time_stamps_never_crash(tmp_path):
+    """The log_bin ValueError of the campaign: every command ends in a result or one line."""
+    flat = _record_file(tmp_path / "flat.csv", np.zeros(50))
+    dup = _record_file(tmp_path / "dup.csv", np.repeat(np.arange(25.0), 2))
+    zero_start = _record_file(tmp_path / "zeros.csv", np.r_[np.zeros(10), np.arange(1.0, 41)])
+    c = tmp_path / "c.csv"
+    c.write_text("material,file,thickness (mm),temperature (C)\nA,flat.csv,1,25\n"
+                 "B,dup.csv,1,25\n")
+    m = tmp_path / "m.csv"
+    m.write_text("file,temperature (C),thickness (mm),area (cm2)\nflat.csv,25,1,1\n"
+                 "dup.csv,50,1,1\nzeros.csv,75,1,1\n")
+    for args in (["dcpol", flat, "--thickness", "1mm"], ["dcpol", dup, "--thickness", "1mm"],
+                 ["dcpol", zero_start, "--thickness", "1mm"],
+                 ["check", flat, "--thickness", "1mm"], ["check", dup, "--thickness", "1mm"],
+                 ["screen", c], ["arrhenius", m]):
+        r = _invoke(*args)
+        assert r.exit_code in (0, 1, 2, 3), (args, r.output)
+        assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+        if r.exit_code == 2:
+            assert r.stderr.count("\n") == 1 and "unexpected" not in r.stderr, r.stderr

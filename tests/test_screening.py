@@ -408,3 +408,51 @@ def test_batch_recomputes_when_the_options_change(tmp_path):
     ratio = other.table["sigma_e"].to_numpy() / first.table["sigma_e"].to_numpy()
     np.testing.assert_allclose(ratio, 2.0, rtol=1e-9)
     assert (other.table["thickness_cm"] == 0.2).all()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_batch_survives_worker_kill_main_kill_and_a_damaged_journal(tmp_path):
+    """200 good files and 3 bad ones: SIGKILL of a worker, then of the main process, then a
+    damaged journal line; the resumed run gives the complete, correct table."""
+    import os
+
+    psutil = pytest.importorskip("psutil")
+    _make_files(tmp_path / "data", 200)
+    out = tmp_path / "r.csv"
+    journal = tmp_path / "r.csv.jsonl"
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, "-c", "from sescreen.cli import main; main()", "batch",
+           str(tmp_path / "data"), "--thickness", "1mm", "--model", "exp1", "--workers", "2",
+           "--out", str(out)]
+    proc = subprocess.Popen(cmd, cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def lines():
+        return journal.read_bytes().count(b"\n") if journal.exists() else 0
+
+    deadline = time.time() + 120
+    while time.time() < deadline and lines() < 20 and proc.poll() is None:
+        time.sleep(0.02)
+    os.kill(psutil.Process(proc.pid).children()[0].pid, signal.SIGKILL)
+    while time.time() < deadline and lines() < 60 and proc.poll() is None:
+        time.sleep(0.02)
+    kids = psutil.Process(proc.pid).children()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert 60 <= lines() < 203, "the run finished before it could be killed"
+    psutil.wait_procs(kids, timeout=5)
+    assert not any(k.is_running() and k.status() != psutil.STATUS_ZOMBIE for k in kids)
+    raw = journal.read_bytes().split(b"\n")
+    raw[5] = b'{"file": 17, "damaged": \xff'
+    journal.write_bytes(b"\n".join(raw))
+    done = sum(1 for ln in raw if ln.endswith(b"}")) - 1  # minus a half-written last line
+    res = run_batch(tmp_path / "data", fit_kwargs=BATCH_KW, out=out, workers=2)
+    assert any("damaged journal line" in w for w in res.warnings)
+    assert res.reused + res.computed == 203 and res.reused >= done - 1
+    table = pd.read_csv(out)
+    assert len(table) == 203 and table["file"].is_unique
+    ok = table[table["status"] == "ok"]
+    assert len(ok) == 200 and (table["status"] == "error").sum() == 3
+    assert np.all(np.abs(ok["sigma_e"] / 1e-9 - np.round(ok["sigma_e"] / 1e-9)) < 0.05)
+    again = run_batch(tmp_path / "data", fit_kwargs=BATCH_KW, out=out, workers=2)
+    assert again.computed == 0 and again.reused == 203 and not again.warnings

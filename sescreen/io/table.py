@@ -10,6 +10,7 @@ header row are read with explicit column choices (:class:`~sescreen.io.columns.C
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -85,11 +86,19 @@ def read_text_table(path: str | Path, *, what: str = "table"):
     lines = _table_lines(text)
     if not lines:
         raise FormatError(f"the {what} is empty", path=path)
+    import warnings
+
     try:
-        df = pd.read_csv(io.StringIO("\n".join(lines)), sep=sniff_delimiter(lines),
-                         engine="python", skipinitialspace=True, dtype=str,
-                         keep_default_na=False)
-    except (pd.errors.ParserError, ValueError) as exc:
+        with warnings.catch_warnings():
+            # more cells than headers: pandas would take the first column as the index
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(io.StringIO("\n".join(lines)), sep=sniff_delimiter(lines),
+                             engine="python", skipinitialspace=True, dtype=str,
+                             keep_default_na=False, index_col=False)
+    except pd.errors.ParserWarning:
+        raise FormatError(f"a row of the {what} has more cells than the header: quote "
+                          "cells that hold the delimiter, or fix the row", path=path) from None
+    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
         raise FormatError(f"cannot parse the {what} ({exc})", path=path) from None
     df = df.apply(lambda col: col.str.strip())
     return df.mask(df == "")
