@@ -77,10 +77,12 @@ def _step_summary(step: Step, v: np.ndarray, i: np.ndarray, state: str) -> StepS
 
 def _decide(steps: list[Step], sigs: list[Signature]) -> tuple[str, int | None, float]:
     """Outcome, index of the failing (or suspect) step, combined confidence there."""
-    comb = {}
+    comb, claim = {}, {}  # every mark dates; onset-only marks never add to a claim
     for s in sigs:
         comb[s.step] = 1 - (1 - comb.get(s.step, 0.0)) * (1 - s.confidence)
-    strong = [k for k, c in comb.items() if c >= SHORT_CONFIDENCE]
+        if not s.onset_only:
+            claim[s.step] = 1 - (1 - claim.get(s.step, 0.0)) * (1 - s.confidence)
+    strong = [k for k, c in claim.items() if c >= SHORT_CONFIDENCE]
     marked = sorted(k for k, c in comb.items() if c >= MIN_CONFIDENCE)
     if strong:
         first = min(strong)

@@ -30,7 +30,13 @@ Signatures (each with the time it fired and a confidence in [0, 1]):
     least four times as many as excursions away from 0 V; or, when the dips are so dense
     that they are most of the points, six or more jumps of p beyond that size with 30 %
     or more of the points below 80 % of the level reached before. Instrument noise is
-    symmetric; a transient electronic path only ever lowers |V|.
+    symmetric; a transient electronic path only ever lowers |V|. With more than 4x as many
+    dips as rises, or a one-sided sign test below ``SIGN_TEST_P`` (many dips amid a noisier
+    signal); three or more deep dips (a quarter of the level and 10 sigma) count as more
+    than noise tails. A soft short that starts late in a step, too late to leave dips
+    enough, is dated by the rise of the scatter of p from some point of the step's second
+    half to its end (:func:`_noise_rise`): an ``onset_only`` mark that never adds to a
+    claim, only moves a short a later step confirms back to its onset.
 
 Not a short: ``contact_loss``, the voltage running away to large |V| (p above 4x its
 early level and by more than 0.5 V, or the current failing to hold its set-point with p
@@ -57,6 +63,13 @@ RUNAWAY_MIN_V = 0.5
 SIGNIFICANT_SIGMAS = 10.0
 SIGMA_FLOOR_V = 1e-5
 MIN_DENSE = 0.2
+SIGN_TEST_P = 1e-3
+DEEP_FRACTION = 0.25
+RISE_SIGMAS = 2.5
+RISE_P = 1e-6
+RISE_FACTOR = 2.0
+RISE_MIN_POINTS = 8
+ONSET_CONFIDENCE = 0.1
 SHORT_SIGNATURES = ("polarization_collapse", "plating_return_to_zero", "ohmic_scaling_lost",
                     "noise_burst")
 CONTACT_LOSS = "contact_loss"
@@ -71,6 +84,7 @@ class Signature:
     t_s: float
     confidence: float
     detail: str
+    onset_only: bool = False  #: only dates the onset of a short a later step confirms
 
     def summary(self) -> dict:
         return {"name": self.name, "step": self.step, "t_s": self.t_s,
@@ -167,7 +181,7 @@ def _dips(step: Step, sigma: float, t, i, p) -> Signature | None:
     polarization is
     established (running median within 80 % of the segment's median: after the onset,
     the reversal transient, the Cu open circuit)."""
-    n_down = n_up = 0
+    n_down = n_up = n_deep = 0
     first = first_dense = None
     dense = 0.0
     for seg in step.segments:
@@ -189,6 +203,8 @@ def _dips(step: Step, sigma: float, t, i, p) -> Signature | None:
         r = pp - m
         down = np.flatnonzero(r < -thr)
         n_down += down.size
+        n_deep += int(np.sum(r < -np.maximum(DEEP_FRACTION * np.abs(m),
+                                             2 * DIP_SIGMAS * sigma)))
         n_up += int(np.sum(r > thr))
         # dips so dense that they are the majority: jumps, and the level partly collapsed
         ref = np.maximum.accumulate(_median_filter(pp, 3))
@@ -204,15 +220,85 @@ def _dips(step: Step, sigma: float, t, i, p) -> Signature | None:
         return Signature("noise_burst", step.index, first_dense, dense,
                          f"|V| jumps and partly collapses (below 80 % of its level) at "
                          f"{step.density_ma_cm2:.3g} mA/cm2: a soft short")
-    if n_down < 2 or n_down < 4 * n_up:
+    if n_down < 2 or (n_down < 4 * n_up and _sign_test(n_down, n_up) > SIGN_TEST_P):
         return None
     # two dips alone stay below MIN_CONFIDENCE: they only date the onset of a short that
     # later steps confirm
     conf = float((1 - np.exp(-(n_down - 1) / 3.0)) * (n_down - n_up) / (n_down + n_up))
+    if n_deep >= 3:  # deep dips (a quarter of the level and 10 sigma) are not noise tails
+        conf = max(conf, float((1 - np.exp(-n_deep / 3.0)) * (n_down - n_up)
+                               / (n_down + n_up)))
     conf = conf if n_down >= 3 else min(conf, 0.15)
     return Signature("noise_burst", step.index, first, conf,
                      f"{n_down} dips of |V| towards 0 V (vs {n_up} away from it) at "
                      f"{step.density_ma_cm2:.3g} mA/cm2: a soft short")
+
+
+def _noise_rise(step: Step, sigma: float, t, i, p) -> Signature | None:
+    """Onset of a soft short late in a step: the scatter of p about its running median
+    rises from some point in the step's second half to the step's end (a transient
+    electronic path adds noise before it leaves dips enough to count). A change point in
+    the exceedance rate of RISE_SIGMAS x the step's own early scatter (floored at the
+    record's noise), judged by a binomial tail below RISE_P. Its confidence stays below
+    MIN_CONFIDENCE: it only dates the onset of a short that a later step confirms."""
+    from scipy.stats import binom
+
+    res, times = [], []
+    for seg in step.segments:
+        idx = _held(seg, i)
+        width = 9 if idx.size >= 30 else 5
+        if idx.size < width:
+            continue
+        level = np.median(p[idx])
+        onset = np.flatnonzero(_median_filter(p[idx], width) >= 0.8 * level)
+        if level <= 0 or onset.size == 0:
+            continue
+        idx = idx[max(onset[0], 2):]
+        if idx.size < width:
+            continue
+        res.append(p[idx] - _median_filter(p[idx], width))
+        times.append(t[idx])
+    if not res:
+        return None
+    a, tt = np.abs(np.concatenate(res)), np.concatenate(times)
+    n = a.size
+    if n < 2 * RISE_MIN_POINTS + 8:
+        return None
+    s0 = max(1.4826 * float(np.median(a[: n // 2])), sigma)
+    exceed = (a > RISE_SIGMAS * s0).astype(int)
+    k = np.cumsum(exceed[::-1])[::-1]  # exceedances from each point to the end
+    c = np.arange(n // 2, n - RISE_MIN_POINTS + 1)
+    # the baseline rate from the first half itself (residuals about a running median are
+    # not Gaussian: their own rate, with a Laplace prior, floored at the Gaussian one)
+    p0 = max((float(exceed[: n // 2].sum()) + 1) / (n // 2 + 2),
+             2 * (1 - _normal_cdf(RISE_SIGMAS)))
+    pv = binom.sf(k[c] - 1, n - c, p0)
+    best = int(np.argmin(pv))
+    if pv[best] > RISE_P:
+        return None
+    c0 = int(c[best])
+    ratio = 1.4826 * float(np.median(a[c0:])) / s0
+    if ratio < RISE_FACTOR:  # a few outliers, not a noisier cell
+        return None
+    detail = (f"the scatter of V rose {ratio:.2g}-fold over the last {n - c0} points at "
+              f"{step.density_ma_cm2:.3g} mA/cm2 ({int(k[c0])} beyond {RISE_SIGMAS:g} "
+              "sigma): the onset of a soft short")
+    return Signature("noise_burst", step.index, float(tt[c0]), ONSET_CONFIDENCE, detail,
+                     onset_only=True)
+
+
+def _normal_cdf(x: float) -> float:
+    import math
+
+    return 0.5 * (1 + math.erf(x / math.sqrt(2)))
+
+
+def _sign_test(n_down: int, n_up: int) -> float:
+    """One-sided sign test: the probability of at least ``n_down`` of ``n_down + n_up``
+    excursions falling towards 0 V when noise is symmetric (binomial, p = 1/2)."""
+    from scipy.stats import binom
+
+    return float(binom.sf(n_down - 1, n_down + n_up, 0.5))
 
 
 def _first_levels(step: Step, i, p) -> dict[float, tuple[float, float]]:
@@ -285,6 +371,8 @@ def analyse_steps(steps: list[Step], t: np.ndarray, i: np.ndarray, v: np.ndarray
                 found.append(hit)
                 break
         dips = _dips(step, sigma, t, i, p) if lost is None else None
+        if dips is None and lost is None:
+            dips = _noise_rise(step, sigma, t, i, p)
         if dips is not None:
             found.append(dips)
         if lost is not None:
