@@ -130,6 +130,7 @@ class _Group(click.Group):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra: Any) -> Any:
+        _one_blas_thread()
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
@@ -147,6 +148,24 @@ class _Group(click.Group):
         except BrokenPipeError:
             _quiet_broken_pipe()
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+#: BLAS/OpenMP thread pools of numpy and scipy (read when numpy loads its BLAS)
+_BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                     "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+def _one_blas_thread() -> None:
+    """One BLAS thread per ``sescreen`` process unless the user set a count. Every solve here
+    is tiny (a 2x2 posterior, fits of 2-8 parameters), where threads cost more than they
+    save (the fitted CCD draw: 0.12 s threaded vs 0.07 s on one thread, 2 cores;
+    tests/benchmarks/test_cli_speed.py), and ``batch`` parallelises over processes, which
+    threads would oversubscribe. Set here, in the CLI entry point, before numpy loads, so
+    library users keep their own settings; a no-op once numpy is imported."""
+    if "numpy" in sys.modules:
+        return
+    for name in _BLAS_THREAD_VARS:
+        os.environ.setdefault(name, "1")
 
 
 def _quiet_broken_pipe() -> None:
@@ -1010,11 +1029,17 @@ _SCREEN_COLUMNS = ("rank", "material", "sigma_e", "sigma_e_method", "outcome_1ma
               help="Write the lab's (material, sigma_e, CCD, conditions) rows of the ccd_file "
               "records in the curated dataset's format (.csv).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def screen(candidates, at, out, model, export_ccd, as_json):
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
+def screen(candidates, at, out, model, export_ccd, as_json, quiet):
     """Screen a candidates table: one verdict row per material, ranked.
 
     Outcomes at 1 and 10 mA/cm^2 are pass, fail or inconclusive, from each material's 95 %
     interval of sigma_e; an inconclusive material never ranks above one that passes.
+    Progress goes to stderr (a bar on a terminal, a line every 10 s otherwise).
+
+    Exit code: 0 every row evaluated, 1 the table is written but some rows could not be
+    evaluated (each named on stderr: a missing or unreadable file, no usable value),
+    2 bad input.
     """
     from sescreen.screening import read_candidates
     from sescreen.screening import screen as run_screen
@@ -1024,7 +1049,7 @@ def screen(candidates, at, out, model, export_ccd, as_json):
     operating_k = _quantity(at, "temperature", "--at")
     table = read_candidates(candidates)
     _no_overwrite({"--out": out}, _referenced_inputs(table))
-    result = run_screen(table, operating_k=operating_k, model=model)
+    result = _screen_with_progress(run_screen, table, operating_k, quiet, model=model)
     if out:
         _write_table(result, out)
     if export_ccd:
@@ -1034,6 +1059,7 @@ def screen(candidates, at, out, model, export_ccd, as_json):
         atomic_write_text(export_ccd, dataset_rows(result).to_csv(index=False))
     if as_json:
         emit_json(result.to_json())
+        _exit_if(_input_problems(result))
         return
     table = result.table
     cols = [c for c in _SCREEN_COLUMNS if c in table]
@@ -1047,8 +1073,37 @@ def screen(candidates, at, out, model, export_ccd, as_json):
             if r.get(f"outcome_{tag}") == "inconclusive":
                 click.echo(f"  {r['material']}: inconclusive at {ma} mA/cm^2: "
                            f"{r[f'reason_{tag}']}")
-    for f in result.failures:
-        click.echo(f"  skipped: {f}")
+    _exit_if(_input_problems(result))
+
+
+def _screen_with_progress(run_screen, table, operating_k, quiet, **kwargs):
+    """``run_screen`` with a progress bar / plain lines on stderr over the table's rows."""
+    from sescreen.progress import Progress
+
+    with Progress(len(table), "screening", unit="row", quiet=quiet) as bar:
+        return run_screen(table, operating_k=operating_k,
+                          progress=lambda n, note: bar.advance(n, note=note), **kwargs)
+
+
+def _exit_if(code: int) -> None:
+    if code:
+        sys.exit(code)
+
+
+def _input_problems(result) -> int:
+    """Each row of the candidates table that could not be evaluated (a missing or unreadable
+    file, a material without a usable value), on stderr; the exit code: 1 if any, else 0."""
+    problems = [f"skipped: {f}" for f in result.failures]
+    table = result.table
+    if "error" in table:
+        problems += [f"{r['material']}: not evaluated: {r['error']}"
+                     for _, r in table.iterrows() if isinstance(r.get("error"), str)]
+    for text in problems:
+        click.echo(f"sescreen: warning: {text}", err=True)
+    if problems:
+        click.echo(f"sescreen: {len(problems)} input problem(s) in the candidates table: "
+                   "the output lists the rest (exit 1)", err=True)
+    return EXIT_FAIL if problems else 0
 
 
 def _referenced_inputs(table) -> list[str]:
@@ -1088,10 +1143,15 @@ def _pandas_display():
               help="Write both reports (example-screening.html, han2019-reproduction.html) "
               "into the --out folder.")
 @click.option("--title", default="sescreen screening report", show_default=True)
-def report(candidates, out, at, reproduction, write_all, title):
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
+def report(candidates, out, at, reproduction, write_all, title, quiet):
     """Self-contained HTML report. Without CANDIDATES: the bundled example data.
 
     The main job:  sescreen report --out reports/example-screening.html
+
+    Progress goes to stderr (a bar on a terminal, a line every 10 s otherwise). Exit code:
+    0 every row evaluated, 1 the report is written but some rows of the candidates table
+    could not be evaluated (each named on stderr and in the report), 2 bad input.
     """
     from pathlib import Path
 
@@ -1117,20 +1177,25 @@ def report(candidates, out, at, reproduction, write_all, title):
     table = None
     if any(kind == "screening" for kind, _ in targets):
         if not source.is_file():
-            raise InputError(f"no candidates table at {source} (give one, or run from a "
-                             "source checkout that has datasets/examples)")
+            raise InputError(f"no candidates table at {source} (give one; without one, "
+                             "the bundled examples are missing: reinstall sescreen)")
         outs = {f"--out ({p.name})": p for _, p in targets}
         _no_overwrite(outs, [source])
         table = read_candidates(source)
         _no_overwrite(outs, _referenced_inputs(table))
     _plain_text_figures()
+    code = 0
     for kind, path in targets:
         if kind == "reproduction":
             rep.reproduction_report(path)
         else:
-            result = run_screen(table, operating_k=operating_k)
+            result = _screen_with_progress(run_screen, table, operating_k, quiet)
+            if not quiet:
+                click.echo(f"report: drawing the figures of {path.name}", err=True)
             rep.screening_report(result, path, title=title, candidates_path=str(source))
+            code = max(code, _input_problems(result))
         click.echo(f"wrote {path}")
+    _exit_if(code)
 
 
 @main.command()

@@ -273,8 +273,12 @@ def json_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15,
-           model: str = "auto") -> ScreeningResult:
+           model: str = "auto", progress=None) -> ScreeningResult:
     """Screen candidates (a table from :func:`read_candidates`, or its path).
+
+    ``progress``, optional: called as ``progress(n, note)`` when ``n`` more rows of the
+    table are done (``note``: the material), e.g. :meth:`sescreen.progress.Progress.advance`
+    wrapped as ``lambda n, note: p.advance(n, note=note)``.
 
     Returns
     -------
@@ -311,8 +315,12 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
         bounded: list[bool] = []  # that fit supports only an upper bound
         holds: list[dict[str, Any] | None] = []  # the fit's hold state, for the reason
         result.fits[name] = []
+        n_done = 0
         try:
             for _, rec in part.iterrows():
+                if progress is not None and n_done:
+                    progress(1, name)
+                n_done += 1
                 if isinstance(rec["file"], str):
                     result.inputs.append(rec["file"])
                     try:
@@ -439,6 +447,8 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
             row["error"] = str(exc)
         row["warnings"] = "; ".join(dict.fromkeys(warns))
         rows.append(row)
+        if progress is not None:
+            progress(len(part) - max(n_done - 1, 0), name)
     table = pd.DataFrame(rows)
     for col in ("sigma_e", "margin_1ma_decades", "ndp_growth", "phi_c_mv", "outcome_1ma",
                 "outcome_10ma"):

@@ -138,7 +138,7 @@ def test_screen_shows_the_measured_ccd_and_exports_dataset_rows(tmp_path):
     res = CliRunner().invoke(main, ["screen", str(tmp_path / "cand.csv"), "--json",
                                     "--export-ccd", str(export)])
     assert res.exit_code == 0, res.output
-    row = json.loads(res.output)["materials"][0]
+    row = json.loads(res.stdout)["materials"][0]
     rows = pd.read_csv(export)
     assert list(rows.columns) == list(load_dataset().columns)
     assert rows.loc[0, "ccd_ma_cm2"] == pytest.approx(0.05, rel=1e-3)

@@ -241,10 +241,33 @@ def test_report_renders_in_headless_chromium(example_report, tmp_path):
     assert 'id="summary-table"' in dom and dom.count("<img") >= 15
     assert "LLZO-like" in dom and "PASS" in dom
     ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "example-screening.png"
-    subprocess.run([browser, *flags, "--window-size=1300,2200", f"--screenshot={shot}",
+    shot = ARTIFACTS / "example-screening-1280.png"
+    subprocess.run([browser, *flags, "--window-size=1280,2200", f"--screenshot={shot}",
                     example_report.as_uri()], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 50_000
+    # what that screenshot shows, measured in the browser at 1280 and 1920 px: the summary
+    # table fits the window (no horizontal scroll) and every warning and FAIL/INCONCLUSIVE
+    # reason of the summary lies inside the page's width, unclipped
+    probe = tmp_path / "probe.html"
+    probe.write_text(example_report.read_text(encoding="utf-8").replace("</body>", """<script>
+const t = document.getElementById("summary-table"), w = document.documentElement.clientWidth;
+const notes = [...t.querySelectorAll("tr.notes li")];
+const inside = notes.filter(li => { const r = li.getBoundingClientRect();
+  return r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= w; }).length;
+document.body.setAttribute("data-probe", JSON.stringify({table: t.scrollWidth,
+  page: document.documentElement.scrollWidth, window: w, notes: notes.length, inside}));
+</script></body>"""), encoding="utf-8")
+    for width in (1280, 1920):
+        dom = subprocess.run([browser, *flags, f"--window-size={width},1200", "--dump-dom",
+                              probe.as_uri()], capture_output=True, text=True,
+                             timeout=120).stdout
+        m = re.search(r'data-probe="([^"]+)"', dom)
+        assert m, dom[-500:]
+        got = json.loads(m.group(1).replace("&quot;", '"'))
+        warnings = example_report.read_text(encoding="utf-8").count('<li class="warn">warning:')
+        assert got["notes"] >= warnings >= 3, got  # the example's "not at steady state" flags
+        assert got["inside"] == got["notes"], (width, got)
+        assert got["table"] <= got["window"] and got["page"] <= got["window"], (width, got)
 
 
 def test_report_badges_three_outcomes(tmp_path):
@@ -456,3 +479,59 @@ def test_batch_survives_worker_kill_main_kill_and_a_damaged_journal(tmp_path):
     assert np.all(np.abs(ok["sigma_e"] / 1e-9 - np.round(ok["sigma_e"] / 1e-9)) < 0.05)
     again = run_batch(tmp_path / "data", fit_kwargs=BATCH_KW, out=out, workers=2)
     assert again.computed == 0 and again.reused == 203 and not again.warnings
+
+
+# -- problems in the input table and progress (issue 14) ------------------------------------
+def test_missing_input_file_is_on_stderr_with_exit_1(tmp_path):
+    c = tmp_path / "c.csv"
+    c.write_text("material,file,sigma_e (S/cm),temperature (C),thickness (mm)\n"
+                 "Lost,runs/gone.mpt,,25,1\nKept,,1e-11,25,\n")
+    for args in (["screen", str(c)], ["screen", str(c), "--json"],
+                 ["report", str(c), "--out", str(tmp_path / "r.html")]):
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 1, (args, r.output)
+        assert "gone.mpt" in r.stderr and "sescreen: warning:" in r.stderr, r.stderr
+        assert "input problem(s)" in r.stderr
+    assert json.loads(CliRunner().invoke(main, ["screen", str(c), "--json"]).stdout)
+    html = (tmp_path / "r.html").read_text()
+    assert "gone.mpt" in html and "Kept" in html  # the report is written, the row named
+    ok = tmp_path / "ok.csv"
+    ok.write_text("material,sigma_e (S/cm),temperature (C)\nKept,1e-11,25\n")
+    r = CliRunner().invoke(main, ["screen", str(ok)])
+    assert r.exit_code == 0 and r.stderr == "", r.stderr
+
+
+def test_progress_plain_lines_and_quiet():
+    import io
+
+    from sescreen.progress import Progress
+
+    s = io.StringIO()
+    with Progress(4, "screening", unit="row", stream=s, every_s=0.0, first_after_s=0.0) as p:
+        for k in range(4):
+            p.advance(note=f"m{k}")
+    lines = s.getvalue().splitlines()
+    assert lines[0].startswith("screening: 1/4 rows, 25 %") and "ETA" in lines[0]
+    assert lines[-1].startswith("screening: 4/4 rows, 100 %") and len(lines) == 4
+    quick = io.StringIO()  # work done before first_after_s prints nothing
+    with Progress(4, "screening", stream=quick) as p:
+        p.advance(4)
+    assert quick.getvalue() == ""
+    tty = io.StringIO()
+    with Progress(2, "screening", stream=tty, tty=True) as p:
+        p.advance()
+        p.advance()
+    assert tty.getvalue().count("\r") == 2 and tty.getvalue().endswith("\n")
+    silent = io.StringIO()
+    with Progress(2, "x", stream=silent, tty=True, quiet=True) as p:
+        p.advance(2)
+    assert silent.getvalue() == ""
+
+
+def test_report_quiet_prints_nothing_on_stderr(tmp_path):
+    r = CliRunner().invoke(main, ["report", str(_values_table(tmp_path)), "--out",
+                                  str(tmp_path / "q.html"), "--quiet"])
+    assert r.exit_code == 0 and r.stderr == "", r.stderr
+    r = CliRunner().invoke(main, ["report", str(_values_table(tmp_path)), "--out",
+                                  str(tmp_path / "v.html")])
+    assert r.exit_code == 0 and "report: drawing the figures" in r.stderr
