@@ -137,7 +137,7 @@ def plot_arrhenius(fits, ax=None, *, at_k: float | None = None, colors=None):
             ax.plot(1000.0 / t, np.log10(sig), "o", color=color, label=label)
         ex = [f.sigma_at(1000.0 / g) for g in grid]
         ax.plot(grid, np.log10([e.sigma for e in ex]), "-", color=color,
-                label=f"Ea = {f.ea_ev:.3f} +/- {f.ea_stderr:.3f} eV ({f.convention})")
+                label=f"Ea = {value_pm(f.ea_ev, f.ea_stderr)} eV ({f.convention})")
         ax.fill_between(grid, np.log10([e.ci[0] for e in ex]), np.log10([e.ci[1] for e in ex]),
                         color=color, alpha=0.25, lw=0)
         ax.fill_between(grid, np.log10([e.pi[0] for e in ex]), np.log10([e.pi[1] for e in ex]),
@@ -154,9 +154,39 @@ def plot_arrhenius(fits, ax=None, *, at_k: float | None = None, colors=None):
     ax.set_ylabel("log10 sigma (S/cm)")
     top = ax.secondary_xaxis("top", functions=(lambda x: 1000.0 / np.maximum(x, 1e-9) - 273.15,
                                                lambda c: 1000.0 / (c + 273.15)))
-    top.set_xlabel("temperature (deg C)")
-    ax.legend(fontsize=7)
+    top.set_xlabel("temperature (°C)")
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [Patch(color="0.3", alpha=0.35, lw=0, label="95 % confidence band"),
+                Patch(color="0.3", alpha=0.12, lw=0, label="95 % prediction band")]
+    if any(len(f.outliers) for f in fits):
+        handles.append(Line2D([], [], ls="", marker="x", color="k", ms=8,
+                              label="point off the line (kept)"))
+    if at_k is not None:
+        handles.append(Line2D([], [], ls="", marker="s", mfc="white", color="0.3",
+                              label=f"extrapolated to {at_k - 273.15:.0f} °C (95 % CI)"))
+    # beside the axes, never over the points
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              borderaxespad=0.0)
     return ax
+
+
+def value_pm(value: float, stderr: float | None, *, sig: int = 2,
+             max_decimals: int = 5) -> str:
+    """``value ± stderr`` with ``sig`` significant figures of the error and the value to
+    the same decimal place ("0.512 ± 0.013"), at most ``max_decimals`` decimals (an error
+    below that: "0.45000 (± < 0.00001)"); without a usable error (None, NaN, 0) the value to
+    4 significant figures and no "±" (never "± 0.000")."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    if stderr is None or not np.isfinite(stderr) or stderr <= 0:
+        return f"{value:.4g}"
+    decimals = max(0, sig - 1 - int(np.floor(np.log10(stderr))))
+    if decimals > max_decimals:
+        return f"{value:.{max_decimals}f} (± < {10.0 ** -max_decimals:.{max_decimals}f})"
+    return f"{value:.{decimals}f} ± {stderr:.{decimals}f}"
 
 
 def plot_ccd_map(dataset=None, lines=None, *, ranges=None, candidates=None, measured=None,
@@ -201,13 +231,18 @@ def plot_ccd_map(dataset=None, lines=None, *, ranges=None, candidates=None, meas
                                        r["sigma_e_hi_s_cm"] - r["sigma_e_lo_s_cm"],
                                        hi - r["ccd_lo_ma_cm2"], color=colour[r["family"]],
                                        alpha=0.12, lw=0))
+    used = set()  # the symbols drawn, for the legend
+    if len(rg):
+        used.add("range")
     paired = df[df["sigma_e_s_cm"].notna() & df["ccd_ma_cm2"].notna() & (df["ion"] == "Li")]
     for fam, part in paired.groupby("family"):
         for _, r in part.iterrows():
             usable = bool(r["usable_pair"])
             kw = dict(color=colour[fam], ms=7, mfc=colour[fam] if usable else "white")
             ax.plot(r["sigma_e_s_cm"], r["ccd_ma_cm2"], "o", **kw)
+            used.add("pair" if usable else "excluded")
             if r["ccd_censor"] == "lower":
+                used.add("lower")
                 ax.annotate("", xy=(r["sigma_e_s_cm"], r["ccd_ma_cm2"] * 3),
                             xytext=(r["sigma_e_s_cm"], r["ccd_ma_cm2"]),
                             arrowprops=dict(arrowstyle="->", color=colour[fam]))
@@ -215,6 +250,7 @@ def plot_ccd_map(dataset=None, lines=None, *, ranges=None, candidates=None, meas
     rug = df[df["sigma_e_s_cm"].notna() & df["ccd_ma_cm2"].isna() & (df["ion"] == "Li")]
     for _, r in rug.iterrows():
         ax.plot(r["sigma_e_s_cm"], 0.012, "|", color=colour[r["family"]], ms=12)
+        used.add("rug")
     grid = np.geomspace(1e-16, 1e-5, 200)
     for k, line in enumerate(lines):
         value, band = line.predicted_ccd(grid)
@@ -222,20 +258,22 @@ def plot_ccd_map(dataset=None, lines=None, *, ranges=None, candidates=None, meas
         ax.plot(grid, value, style, color="k" if k == 0 else "C3", lw=1.2,
                 label=f"{line.source}: slope {line.slope:.2f}")
         if band is not None:
-            ax.fill_between(grid, band[0], band[1], color="C3", alpha=0.1, lw=0)
+            ax.fill_between(grid, band[0], band[1], color="C3", alpha=0.1, lw=0,
+                            label=f"{line.source}: 95 % band")
     for sig, ccd in thresholds:
         ax.axvline(sig, color="0.4", ls=":", lw=1)
         ax.axhline(ccd, color="0.4", ls=":", lw=1)
         ax.annotate(f"{sig:.0e} S/cm", (sig, 0.015), rotation=90, fontsize=7, ha="right",
                     va="bottom", color="0.3")
+    labels = []
     if candidates is not None:
         for _, c in candidates.iterrows():
             pred, _ = lines[-1].predicted_ccd(c["sigma_e"])
             err = c.get("sigma_e_stderr", np.nan)
             ax.errorbar([c["sigma_e"]], [pred], xerr=[[err], [err]] if np.isfinite(err) else None,
                         fmt="*", ms=12, color="k", mfc="gold")
-            ax.annotate(str(c["name"]), (c["sigma_e"], pred), xytext=(5, 5),
-                        textcoords="offset points", fontsize=8)
+            labels.append((str(c["name"]), float(c["sigma_e"]), float(pred)))
+            used.add("candidate")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(1e-16, 1e-5)
@@ -244,8 +282,86 @@ def plot_ccd_map(dataset=None, lines=None, *, ranges=None, candidates=None, meas
         plot_lab_ccd(measured, ax=ax)
     ax.set_xlabel("electronic conductivity sigma_e (S/cm)")
     ax.set_ylabel("critical current density (mA/cm^2)")
-    ax.legend(fontsize=7, loc="upper right")
+    place_labels(ax, labels)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    symbols = {  # every kind of mark the map uses, in black, besides the family colours
+        "pair": Line2D([], [], ls="", marker="o", color="0.3", label="same-study pair"),
+        "excluded": Line2D([], [], ls="", marker="o", mfc="white", color="0.3",
+                           label="excluded (inconsistent) pair"),
+        "lower": Line2D([], [], ls="", marker="$\\uparrow$", ms=9, color="0.3",
+                        label="CCD lower bound (arrow)"),
+        "range": Patch(color="0.3", alpha=0.15, lw=0, label="literature range (box)"),
+        "rug": Line2D([], [], ls="", marker="|", ms=10, color="0.3",
+                      label="sigma_e without a CCD (rug)"),
+        "candidate": Line2D([], [], ls="", marker="*", ms=11, color="k", mfc="gold",
+                            label="candidate (on the fit)"),
+    }
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [symbols[k] for k in symbols if k in used]
+    handles.append(Line2D([], [], ls=":", color="0.4", lw=1, label="thresholds (Han 2019)"))
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              borderaxespad=0.0)
     return ax
+
+
+def place_labels(ax, labels, *, fontsize: float = 8) -> list:
+    """Annotate points with text that overlaps neither another label (nor text already on the
+    axes, nor a marker) and stays inside the axes:
+    each label tries offsets around its point (right-above first) and takes the first
+    whose box is free in display space; ``labels`` is [(text, x, y)] in data units.
+
+    Returns
+    -------
+    list of matplotlib Annotation
+    """
+    if not labels:
+        return []
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    offsets = [(6, 5), (6, -12), (-6, 5), (-6, -12), (6, 16), (-6, 16), (6, -24), (-6, -24),
+               (14, 28), (-14, 28), (14, -36), (-14, -36), (20, 42), (-20, -48)]
+    def attempt(text, x, y, dx, dy):
+        return ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
+                           fontsize=fontsize, annotation_clip=False,
+                           ha="left" if dx >= 0 else "right",
+                           va="bottom" if dy >= 0 else "top",
+                           bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none",
+                                     alpha=0.75),
+                           arrowprops=None if abs(dy) < 13 else
+                           dict(arrowstyle="-", color="0.5", lw=0.6))
+
+    from matplotlib.transforms import Bbox
+
+    marks = []  # every drawn marker, so labels do not cover points either
+    for line in ax.lines:
+        if line.get_marker() not in (None, "", "None", " ") and len(line.get_xydata()):
+            r = max(3.0, 0.5 * line.get_markersize() * fig.dpi / 72)
+            for px, py in ax.transData.transform(line.get_xydata()):
+                if np.isfinite(px) and np.isfinite(py):
+                    marks.append(Bbox([[px - r, py - r], [px + r, py + r]]))
+    # text already on the axes (threshold labels, the lab's CCD labels) is kept clear too
+    placed = [t.get_window_extent(renderer) for t in ax.texts if t.get_text().strip()]
+    out = []
+    for text, x, y in sorted(labels, key=lambda t: (t[1], -t[2])):
+        chosen = None
+        for dx, dy in offsets:
+            ann = attempt(text, x, y, dx, dy)
+            box = ann.get_window_extent(renderer)
+            inside = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0
+                      and box.y1 <= frame.y1)
+            if inside and not any(box.overlaps(b) for b in placed + marks):
+                chosen = ann
+                break
+            ann.remove()
+        if chosen is None:  # nothing free: the first offset
+            chosen = attempt(text, x, y, *offsets[0])
+            box = chosen.get_window_extent(renderer)
+        placed.append(box)
+        out.append(chosen)
+    return out
 
 
 #: How a lab CCD record is drawn, by outcome: marker, filled, legend label.
@@ -342,7 +458,8 @@ def plot_ndp(analysis, axes=None):
     ndarray of Axes
     """
     plt = _pyplot()
-    if axes is None:
+    own = axes is None
+    if own:
         _, axes = plt.subplots(1, 3, figsize=(13, 4))
     ax1, ax2, ax3 = axes
     prof = analysis.profiles
@@ -350,8 +467,8 @@ def plot_ndp(analysis, axes=None):
     for k in sorted({0, n // 3, 2 * n // 3, n - 1}):
         ax1.plot(prof.depth_um, prof.density[k], "-", label=f"t = {analysis.time_s[k]:.0f} s")
     ax1.axvline(analysis.boundary_um, color="0.4", ls=":", lw=1)
-    ax1.set_xlabel("depth (um)")
-    ax1.set_ylabel("Li density (atoms/cm^3)")
+    ax1.set_xlabel("depth (µm)")
+    ax1.set_ylabel("Li density (atoms/cm³)")
     ax1.legend(fontsize=7)
     t = analysis.time_s
     ax2.errorbar(t, analysis.bulk, yerr=analysis.bulk_err, fmt="o", ms=3,
@@ -364,7 +481,7 @@ def plot_ndp(analysis, axes=None):
         ax2.axvline(analysis.onset["onset_s"], color="C3", lw=1,
                     label=f"onset {analysis.onset['onset_s']:.0f} s")
     ax2.set_xlabel("time (s)")
-    ax2.set_ylabel("Li increase (atoms/cm^2)")
+    ax2.set_ylabel("Li increase (atoms/cm²)")
     ax2.legend(fontsize=7)
     bulk = prof.depth_um > analysis.boundary_um
     inc = prof.density[-1] - prof.density[0]
@@ -376,10 +493,33 @@ def plot_ndp(analysis, axes=None):
     centre = np.average(d, weights=w)
     ax3.plot(d, u["mean_increase"] + u["slope_per_um"] * (d - centre), "C3-",
              label=f"{u['verdict']}")
-    ax3.set_xlabel("depth (um)")
-    ax3.set_ylabel("Li increase, last frame (atoms/cm^3)")
+    ax3.set_xlabel("depth (µm)")
+    ax3.set_ylabel("Li increase, last frame (atoms/cm³)")
     ax3.legend(fontsize=7)
+    _si_prefixes(ax1.yaxis, ax2.yaxis, ax3.yaxis)
+    if own:
+        ax1.figure.tight_layout()
     return axes
+
+
+_PREFIX = {15: "P", 18: "E", 21: "Z", 24: "Y", 12: "T", 9: "G", 6: "M", 3: "k"}
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def _si_prefixes(*axes) -> None:
+    """Tick labels with SI prefixes (2 P, 40 Z) instead of a 1e22 offset above the axis; the
+    axis label names the prefix used ("Z = 10²¹"), since these are rare outside bytes."""
+    from matplotlib.ticker import EngFormatter
+
+    for axis in axes:
+        axis.set_major_formatter(EngFormatter(places=None, sep=" "))
+        lo, hi = axis.get_view_interval()
+        top = max(abs(lo), abs(hi))
+        if top > 0 and np.isfinite(top):
+            exp = int(3 * np.floor(np.log10(top) / 3))
+            if exp in _PREFIX:
+                power = str(exp).translate(_SUPERSCRIPT)
+                axis.set_label_text(f"{axis.get_label_text()}, {_PREFIX[exp]} = 10{power}")
 
 
 def plot_depth_calibrations(stacks=("han2019-lipon", "han2019-llzo", "han2019-li3ps4"),
@@ -418,11 +558,11 @@ def plot_depth_calibrations(stacks=("han2019-lipon", "han2019-llzo", "han2019-li
             preset = depth_preset(reading)
             c = compare_with_preset(calc, preset)
             ax.plot(grid, preset.depth(grid) + c["offset_um"], f"C{k}--",
-                    label=f"{reading}, offset {c['offset_um']:+.2f} um")
+                    label=f"{reading}, offset {c['offset_um']:+.2f} µm")
             rows.append({"stack": name, "reading": reading, **c})
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("detected energy (keV)")
-        ax.set_ylabel("depth (um)")
+        ax.set_ylabel("depth (µm)")
         ax.legend(fontsize=7)
     return axes, rows
 
