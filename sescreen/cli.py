@@ -100,7 +100,7 @@ class _Group(click.Group):
         except SescreenError as exc:
             if debug:
                 raise
-            _say(str(exc))
+            _say(cli_terms(str(exc), self._params_of(ctx)))
             ctx.exit(EXIT_BAD_INPUT)
         except BrokenPipeError:
             _quiet_broken_pipe()
@@ -128,6 +128,14 @@ class _Group(click.Group):
                  "shows the traceback)")
             ctx.exit(EXIT_BAD_INPUT)
 
+    def _params_of(self, ctx: click.Context) -> set[str]:
+        """The option names of the command being run (for cli_terms)."""
+        try:
+            cmd = self.get_command(ctx, ctx.invoked_subcommand or "")
+        except Exception:  # a lazily loaded command that fails to load: no names
+            cmd = None
+        return {p.name for p in cmd.params} if cmd is not None else set()
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra: Any) -> Any:
         _one_blas_thread()
@@ -148,6 +156,38 @@ class _Group(click.Group):
         except BrokenPipeError:
             _quiet_broken_pipe()
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+_API_TO_CLI = {"current_unit": "--current-unit", "current_col": "--current-col",
+               "time_col": "--time-col", "voltage_col": "--voltage-col",
+               "allow_truncated": "--allow-truncated", "technique": "--technique"}
+
+
+def cli_terms(text: str, options: set[str] | frozenset[str] = frozenset()) -> str:
+    """A library message in the CLI's terms: "pass current_unit= (CLI: --current-unit)" ->
+    "pass --current-unit", "(time_col=0, ...; CLI: --time-col 0 ...)" -> "(--time-col 0 ...)",
+    the API's holds()/fit_dcpol_series() advice -> the command's --segment or sescreen dcpol.
+    ``options``: the parameter names of the command being run."""
+    import re
+
+    if "holds()" in text or "fit_dcpol_series()" in text:
+        advice = ("choose one with --segment N" if "segment" in options else
+                  "choose one with sescreen dcpol FILE --segment N, or fit them all as a "
+                  "voltage series with sescreen dcpol FILE")
+        text = re.sub(r"split it with holds\(\).*?\(CLI:[^)]*\)", advice, text)
+    text = re.sub(r"\(([^();]*=[^();]*); CLI: ([^)]*)\)", r"(\2)", text)
+
+    def cli_part(m):
+        cli = m.group(2).strip().replace(", ", " and ")
+        first = cli.split()[0] if cli.split() else ""
+        return f"sescreen {cli}" if first in main.commands else cli
+
+    text = re.sub(r"([\w.]+\(\)|[a-z_]+=\S*(?:\s+and\s+[a-z_]+=\S*)*)\s+\(CLI: ([^)]*)\)",
+                  cli_part, text)
+    return re.sub(r"\b(" + "|".join(_API_TO_CLI) + r")=(?:'([^']*)'|(\S*))",
+                  lambda m: _API_TO_CLI[m.group(1)] + (f" {m.group(2) or m.group(3)}"
+                                                       if (m.group(2) or m.group(3)) else ""),
+                  text)
 
 
 #: BLAS/OpenMP thread pools of numpy and scipy (read when numpy loads its BLAS)

@@ -88,7 +88,8 @@ class HebbWagnerResult:
         return (f"Hebb-Wagner ({self.n_points} potentials, {self.temperature_k:.1f} K): "
                 f"sigma_n0 = {self.sigma_n0:.3g} +/- {self.sigma_n0_stderr:.2g} S/cm, "
                 f"sigma_p0 = {self.sigma_p0:.3g} +/- {self.sigma_p0_stderr:.2g} S/cm "
-                f"(reduced chi-square {self.chi2_red:.2g})")
+                f"(reduced chi-square {self.chi2_red:.2g})"
+                + "".join(f"\n  warning: {w}" for w in self.warnings))
 
     def plot(self, ax=None):
         from sescreen.plot import _pyplot

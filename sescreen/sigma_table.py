@@ -244,6 +244,7 @@ def points_from_measurements(paths, *, thickness_cm: float, area_cm2: float | No
     if temperatures_k is not None and len(temperatures_k) != len(paths):
         raise InputError(f"{len(temperatures_k)} temperatures for {len(paths)} files")
     rows = []
+    seen = len(errors) if errors is not None else 0
     for k, file in enumerate(paths):
         row = _point(file, errors, material=material, thickness_cm=thickness_cm,
                      area_cm2=area_cm2, model=model,
@@ -251,7 +252,9 @@ def points_from_measurements(paths, *, thickness_cm: float, area_cm2: float | No
         if row is not None:
             rows.append(row)
     if not rows:
-        raise InputError("none of the files could be analysed")
+        reasons = "; ".join(errors[seen:]) if errors is not None else ""
+        raise InputError(f"none of the {len(paths)} files could be analysed"
+                         + (f": {reasons}" if reasons else ""))
     return pd.DataFrame(rows)
 
 

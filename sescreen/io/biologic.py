@@ -69,6 +69,10 @@ def technique_from_name(name: str | None) -> Technique:
     if not name:
         return Technique.UNKNOWN
     low = name.lower()
+    canonical = re.sub(r"[\s-]+", "_", low.strip())
+    # sescreen's own names, as `sescreen inspect` prints them ("constant_voltage")
+    if canonical in {t.value for t in Technique} and canonical != Technique.UNKNOWN.value:
+        return Technique(canonical)
     words = re.findall(r"[a-z]+(?: hold)?", low)
     for word in words:
         if word in _ABBREVIATIONS and (len(words) == 1 or f"({word})" in low):
