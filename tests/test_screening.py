@@ -175,7 +175,7 @@ def test_cli_screen_outputs(tmp_path):
     r = CliRunner().invoke(main, ["screen", str(EXAMPLE_CANDIDATES), "--out", str(out),
                                   "--json"])
     assert r.exit_code == 0, r.output
-    data = json.loads(r.output)
+    data = json.loads(r.stdout)
     assert len(data["materials"]) == 6 and data["operating_temperature_k"] == 298.15
     assert len(pd.read_csv(out)) == 6
 
