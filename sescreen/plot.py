@@ -306,7 +306,7 @@ def plot_ccd_map(dataset=None, lines=None, *, ranges=None, candidates=None, meas
     return ax
 
 
-def place_labels(ax, labels, *, fontsize: float = 8) -> list:
+def place_labels(ax, labels, *, fontsize: float = 8, color=None) -> list:
     """Annotate points with text that overlaps neither another label (nor text already on the
     axes, nor a marker) and stays inside the axes:
     each label tries offsets around its point (right-above first) and takes the first
@@ -325,7 +325,7 @@ def place_labels(ax, labels, *, fontsize: float = 8) -> list:
                (14, 28), (-14, 28), (14, -36), (-14, -36), (20, 42), (-20, -48)]
     def attempt(text, x, y, dx, dy):
         return ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
-                           fontsize=fontsize, annotation_clip=False,
+                           fontsize=fontsize, annotation_clip=False, color=color,
                            ha="left" if dx >= 0 else "right",
                            va="bottom" if dy >= 0 else "top",
                            bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none",
@@ -403,6 +403,7 @@ def plot_lab_ccd(points, ax=None, *, color="darkmagenta"):
         ax.set_yscale("log")
     y_floor = ax.get_ylim()[0]
     used = set()
+    lab_labels = []  # placed clear of each other and of the points (place_labels)
     for _, p in points.iterrows():
         x = float(p["sigma_e"])
         if not np.isfinite(x) or x <= 0:
@@ -432,9 +433,9 @@ def plot_lab_ccd(points, ax=None, *, color="darkmagenta"):
             ax.annotate("", xy=(hi / 30, y), xytext=(hi, y), zorder=5,
                         arrowprops=dict(arrowstyle="-|>", color=color, lw=1, ls="--"))
             used.add("one_sided")
-        ax.annotate(f"{p['name']} (lab)", (x, y), xytext=(6, -12), textcoords="offset points",
-                    fontsize=8, color=color)
+        lab_labels.append((f"{p['name']} (lab)", x, y))
         used.add(outcome)
+    place_labels(ax, lab_labels, color=color)
     for outcome, (marker, filled, label) in _LAB_STYLE.items():
         if outcome in used:
             ax.errorbar([], [], yerr=[] if outcome == "shorted" else None, fmt=marker, ms=8,
