@@ -1139,7 +1139,7 @@ def _input_problems(result) -> int:
         problems += [f"{r['material']}: not evaluated: {r['error']}"
                      for _, r in table.iterrows() if isinstance(r.get("error"), str)]
     for text in problems:
-        click.echo(f"sescreen: warning: {text}", err=True)
+        click.echo(f"sescreen: warning: {cli_terms(text)}", err=True)
     if problems:
         click.echo(f"sescreen: {len(problems)} input problem(s) in the candidates table: "
                    "the output lists the rest (exit 1)", err=True)
