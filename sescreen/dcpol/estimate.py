@@ -337,8 +337,12 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         # or a falling drift that began with the hold: the drift line extrapolated back to
         # the step (never below the extrapolated asymptote)
         hi = max(hi, chosen.i_ss + trend.level_at_step + _Z95 * trend.level_stderr)
-    # a rising current (a leak, a reaction) has no lower bound: only an upper one
-    one_sided = (not identified) or rising or lo <= 0
+    # a rising current (a leak, a reaction) has no lower bound: only an upper one; nor has
+    # an extrapolation whose lower bound the first 70 % of the hold does not support (it
+    # then rests on the model's shape over the last 30 % alone)
+    shaky = (truncation is not None and truncation.first_open
+             and remaining > crit.max_remaining)
+    one_sided = (not identified) or rising or shaky or lo <= 0
     if one_sided:
         hi = max(hi, tail_hi) if (rising or not math.isfinite(hi)) else hi
         lo = 0.0
@@ -365,7 +369,11 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
                      + ", ".join(f"{n} leaves {fits[n].remaining(t_hold):.1%} of I_ss at the "
                                  "end of the hold" for n in unsettled_rivals)
                      + "; the interval spans their asymptotes")
-    if one_sided and identified and not rising:
+    if shaky:
+        warns.append("the first 70 % of the hold does not bound I_ss from below: the lower "
+                     "bound of the extrapolation rests on the last 30 % alone; only an upper "
+                     "bound is supported")
+    elif one_sided and identified and not rising:
         warns.append("the data do not bound I_ss from below: only an upper bound is supported")
         steady = False
     if plateau is not None and plateau.excess_sd > 0 and plateau.redchi > 2.0:

@@ -23,6 +23,7 @@ variance enters the intervals through the noise model and is reported as informa
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 _TREND_Z = 2.5758293035489004  # 99 %
+_Z95_TWO = 1.959963984540054
 _MOVING_Z = 2.0  # 95 %, two-sided: a false alarm only widens the interval
 TRUNCATIONS = (0.70, 0.85)  # fractions of the hold refitted
 
@@ -97,6 +99,7 @@ class Truncation:
     estimates: tuple[float, ...]
     moving: bool
     z: float = 0.0  #: (first - last) / the standard error of that difference
+    first_open: bool = False  #: the 70 % refit's 95 % interval reaches I_ss = 0
 
     def limit(self, power: float = 0.5) -> float:
         """Where the asymptote converges if it approaches I_ss as (hold length)^-power:
@@ -150,8 +153,10 @@ def truncation_test(fit: ModelFit, b: Binned, noise: NoiseModel, *,
         estimates.append(sub.i_ss)
         errors.append(sub.i_ss_stderr or math.inf)
     estimates.append(fit.i_ss)
-    return moving_asymptote(estimates, errors[0], fit.i_ss_stderr or 0.0, c_hat=c_hat,
-                            max_remaining=max_remaining)
+    trunc = moving_asymptote(estimates, errors[0], fit.i_ss_stderr or 0.0, c_hat=c_hat,
+                             max_remaining=max_remaining)
+    open_low = estimates[0] - _Z95_TWO * errors[0] * math.sqrt(max(c_hat, 1.0)) <= 0
+    return dataclasses.replace(trunc, first_open=bool(open_low))
 
 
 def moving_asymptote(estimates, first_se: float, last_se: float, *, c_hat: float = 1.0,
