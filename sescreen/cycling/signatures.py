@@ -174,6 +174,24 @@ def _collapse(step: Step, seg: Segment, prev_level: float, sigma: float, plating
                      f"{what} while {step.density_ma_cm2:.3g} mA/cm2 held"), 0.0
 
 
+def _established(step: Step, i: np.ndarray, p: np.ndarray):
+    """Per segment of a step, the held samples once the polarization is established
+    (running median within 80 % of the segment's median) and the running-median width
+    (9 points, 5 on short segments: dips last 1-4 points)."""
+    for seg in step.segments:
+        idx = _held(seg, i)
+        width = 9 if idx.size >= 30 else 5
+        if idx.size < width:
+            continue
+        level = np.median(p[idx])
+        onset = np.flatnonzero(_median_filter(p[idx], width) >= 0.8 * level)
+        if level <= 0 or onset.size == 0:
+            continue
+        idx = idx[max(onset[0], 2):]
+        if idx.size >= width:
+            yield idx, width
+
+
 def _dips(step: Step, sigma: float, t, i, p) -> Signature | None:
     """Soft-short test: excursions below / above the running median of p (taken twice,
     the second time with the dips replaced, so dense dips do not drag it down; the median
@@ -184,18 +202,7 @@ def _dips(step: Step, sigma: float, t, i, p) -> Signature | None:
     n_down = n_up = n_deep = 0
     first = first_dense = None
     dense = 0.0
-    for seg in step.segments:
-        idx = _held(seg, i)
-        width = 9 if idx.size >= 30 else 5  # dips last 1-4 points
-        if idx.size < width:
-            continue
-        level = np.median(p[idx])
-        onset = np.flatnonzero(_median_filter(p[idx], width) >= 0.8 * level)
-        if level <= 0 or onset.size == 0:
-            continue
-        idx = idx[max(onset[0], 2):]
-        if idx.size < width:
-            continue
+    for idx, width in _established(step, i, p):
         pp = p[idx]
         m = _median_filter(pp, width)
         thr = np.maximum(DIP_SIGMAS * sigma, DIP_FRACTION * np.abs(m))
@@ -244,18 +251,7 @@ def _noise_rise(step: Step, sigma: float, t, i, p) -> Signature | None:
     from scipy.stats import binom
 
     res, times = [], []
-    for seg in step.segments:
-        idx = _held(seg, i)
-        width = 9 if idx.size >= 30 else 5
-        if idx.size < width:
-            continue
-        level = np.median(p[idx])
-        onset = np.flatnonzero(_median_filter(p[idx], width) >= 0.8 * level)
-        if level <= 0 or onset.size == 0:
-            continue
-        idx = idx[max(onset[0], 2):]
-        if idx.size < width:
-            continue
+    for idx, width in _established(step, i, p):
         res.append(p[idx] - _median_filter(p[idx], width))
         times.append(t[idx])
     if not res:
