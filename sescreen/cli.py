@@ -438,6 +438,20 @@ def _path_arg(func):
     return click.argument("file", type=click.Path(dir_okay=False))(func)
 
 
+def _hold_args(func):
+    """The record and the cell of a verdict on one hold (``check``, ``watch``)."""
+    for option in reversed((
+            click.option("--thickness", required=True,
+                         help="Electrolyte thickness, e.g. '1mm'."),
+            click.option("--area", help="Electrode area (default: from the file)."),
+            click.option("--voltage", help="Applied voltage (default: from the file)."),
+            click.option("--temperature", help="Temperature of the measurement, e.g. '25C'."),
+            click.option("--target", default="1mA/cm2", show_default=True,
+                         help="Current density the electrolyte must support."))):
+        func = option(func)
+    return _path_arg(func)
+
+
 # -- commands ----------------------------------------------------------------------------
 @main.command()
 @_path_arg
@@ -782,13 +796,7 @@ def criteria(ccd, sigma_e, stderr, source, as_json):
 
 
 @main.command()
-@_path_arg
-@click.option("--thickness", required=True, help="Electrolyte thickness, e.g. '1mm'.")
-@click.option("--area", help="Electrode area (default: from the file).")
-@click.option("--voltage", help="Applied voltage (default: from the file).")
-@click.option("--temperature", help="Temperature of the measurement, e.g. '25C'.")
-@click.option("--target", default="1mA/cm2", show_default=True,
-              help="Current density the electrolyte must support.")
+@_hold_args
 @click.option("--source", type=click.Choice(["han2019", "construction", "fit"]),
               default="han2019", show_default=True)
 @click.option("--model", type=click.Choice(list(_MODEL_CHOICES)), default="auto",

@@ -15,8 +15,8 @@ from sescreen.cli import (
     EXIT_INTERRUPTED,
     _check_measurement,
     _check_output,
+    _hold_args,
     _no_overwrite,
-    _path_arg,
     _quantity,
     read_measurement,
     reader_options,
@@ -56,13 +56,7 @@ def _final(watcher, code: int) -> dict:
 
 
 @click.command()
-@_path_arg
-@click.option("--thickness", required=True, help="Electrolyte thickness, e.g. '1mm'.")
-@click.option("--area", help="Electrode area (default: from the file).")
-@click.option("--voltage", help="Applied voltage (default: from the file).")
-@click.option("--temperature", help="Temperature of the measurement, e.g. '25C'.")
-@click.option("--target", default="1mA/cm2", show_default=True,
-              help="Current density the electrolyte must support.")
+@_hold_args
 @click.option("--every", default="5min", show_default=True,
               help="Time between looks (wall clock; record time with --replay).")
 @click.option("--idle", default="30min", show_default=True,

@@ -1,4 +1,5 @@
-"""Physical constants (CODATA 2018 exact or recommended values), in one place.
+"""Physical constants (CODATA 2018 exact or recommended values), and the one statistical
+constant every interval uses, in one place.
 
 Material constants live with the model that uses them (the molar volume of lithium in
 :mod:`sescreen.mechanics`, the NDP cross sections in :mod:`sescreen.ndp.profiles`).
@@ -6,10 +7,11 @@ Material constants live with the model that uses them (the molar volume of lithi
 
 from __future__ import annotations
 
-__all__ = ["AVOGADRO", "BOLTZMANN_EV", "ELEMENTARY_CHARGE", "FARADAY", "GAS_CONSTANT"]
+__all__ = ["AVOGADRO", "BOLTZMANN_EV", "ELEMENTARY_CHARGE", "FARADAY", "GAS_CONSTANT", "Z95"]
 
 FARADAY = 96485.33212  #: C/mol
 GAS_CONSTANT = 8.314462618  #: J/(mol K)
 BOLTZMANN_EV = 8.617333262e-5  #: eV/K
 ELEMENTARY_CHARGE = 1.602176634e-19  #: C (exact)
 AVOGADRO = 6.02214076e23  #: 1/mol (exact)
+Z95 = 1.959963984540054  #: two-sided 95 % point of the standard normal distribution

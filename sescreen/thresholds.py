@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from sescreen.constants import Z95
 from sescreen.errors import InputError
 
 __all__ = [
@@ -47,7 +48,6 @@ __all__ = [
 
 SOURCES = ("han2019", "construction", "fit")
 HAN = "Han et al., Nature Energy 4, 187 (2019), doi:10.1038/s41560-018-0312-z"
-Z95 = 1.959963984540054  # two-sided 95 % point of the normal distribution
 _N_TABLE = 2049
 _Z_NODES_N = 32
 _CHUNK = 16384

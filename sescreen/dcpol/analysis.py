@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from sescreen.constants import Z95
 from sescreen.dcpol.binning import noise_sigma
 from sescreen.dcpol.candidates import is_current
 from sescreen.dcpol.estimate import estimate_transient
@@ -21,7 +22,6 @@ from sescreen.threads import single_threaded_blas
 
 __all__ = ["fit_dcpol", "fit_dcpol_series", "holds", "sigma_from_current"]
 
-_Z95 = 1.959963984540054
 
 
 def sigma_from_current(i_ss_a: float, voltage_v: float, thickness_cm: float,
@@ -267,13 +267,13 @@ def fit_dcpol(
     tail_err = math.sqrt(est.noise.mean_variance(n_tail) * est.c_hat) * abs(est.scale)
     diff = abs(tail_mean - i_ss)
     half = (hi - lo) / 2 if math.isfinite(hi - lo) else math.inf
-    if (diff > 3 * math.hypot(tail_err, half / _Z95) and diff > crit.tail_tolerance * abs(i_ss)
+    if (diff > 3 * math.hypot(tail_err, half / Z95) and diff > crit.tail_tolerance * abs(i_ss)
             and not est.upper_bound_only):
         warns.append(f"the tail mean of the last {crit.tail_fraction:.0%} ({tail_mean:.4g} A) "
                      f"differs from the fitted asymptote ({i_ss:.4g} A) by "
                      f"{diff / abs(i_ss):.0%}" + (": the tail has not settled" if not steady
                                                  else ": check for drift"))
-    i_ss_err = half / _Z95 if math.isfinite(half) else math.inf
+    i_ss_err = half / Z95 if math.isfinite(half) else math.inf
     sig = sigma_from_current(i_ss, voltage, thickness_cm, area)
     geometry_rel = math.hypot(thickness_rel_tol, area_rel_tol)
     rel = math.hypot(i_ss_err / i_ss, geometry_rel) if i_ss != 0 else math.inf

@@ -23,9 +23,10 @@ import math
 import numpy as np
 from scipy.special import ndtr
 
+from sescreen.constants import Z95
+
 __all__ = ["akaike_weights", "mata_interval", "qaicc"]
 
-_Z95 = 1.959963984540054
 
 
 def qaicc(chisqr: float, n: int, k: int, c_hat: float = 1.0) -> float:
@@ -48,8 +49,8 @@ def akaike_weights(criteria: np.ndarray) -> np.ndarray:
 
 
 def _mixture_cdf(x: float, est, lo, hi, w) -> float:
-    s_lo = np.maximum((est - lo) / _Z95, 1e-300)
-    s_hi = np.maximum((hi - est) / _Z95, 1e-300)
+    s_lo = np.maximum((est - lo) / Z95, 1e-300)
+    s_hi = np.maximum((hi - est) / Z95, 1e-300)
     z = np.where(x < est, (x - est) / s_lo, (x - est) / s_hi)
     return float(np.sum(w * ndtr(z)))
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sescreen.constants import Z95
 from sescreen.dcpol.averaging import akaike_weights, mata_interval, qaicc
 from sescreen.dcpol.binning import Binned, log_bin, resolution_step
 from sescreen.dcpol.candidates import (
@@ -53,7 +54,6 @@ AUTO_MODELS = ("exp1", "exp2", "exp3", "stretched", "stoich_limit", "stoich_rc",
 #: User-facing model names (``stoich`` is the general sigma_e/sigma_i series).
 MODEL_CHOICES = ("auto", *MODELS)
 
-_Z95 = 1.959963984540054
 _POOR_FIT_REDCHI = 25.0  # beyond this no candidate describes the record
 _MIN_WEIGHT = 0.01  # candidates below this Akaike weight are not profiled
 _FIRST_NFEV = 300  # the white-noise pass only has to find the basin
@@ -138,7 +138,7 @@ def _plausible(fits: dict[str, ModelFit], why: dict[str, str | None],
         se = f.i_ss_stderr
         if (n != chosen and why[n] is None and c_late[n] <= limit and se is not None
                 and f.redchi <= max(2.0 * whole, whole + 2.0)
-                and f.i_ss - _Z95 * se * math.sqrt(c_late[n]) > 0):
+                and f.i_ss - Z95 * se * math.sqrt(c_late[n]) > 0):
             out.append(n)
     return out
 
@@ -161,10 +161,10 @@ def _slow_tail_margin(trend: Trend, lo: float, hi: float, mid: float, t_hold: fl
     rising one above (never past the tail level).
     """
     slope = trend.slope if (extrapolated or model_trusted) else trend.data_slope
-    falling = max(0.0, -slope + _Z95 * trend.stderr)
+    falling = max(0.0, -slope + Z95 * trend.stderr)
     lo = min(lo, mid - _SLOW_TAIL * falling * t_hold)
     if extrapolated:
-        rising = max(0.0, trend.slope + _Z95 * trend.stderr)
+        rising = max(0.0, trend.slope + Z95 * trend.stderr)
         hi = max(hi, min(mid + _SLOW_TAIL * rising * t_hold, tail_hi))
     return lo, hi
 
@@ -254,7 +254,7 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
             se = f.i_ss_stderr
             settled = abs(f.remaining(t_hold)) <= crit.max_remaining
             if se is not None and settled:
-                half = _Z95 * se * math.sqrt(c_late[n])
+                half = Z95 * se * math.sqrt(c_late[n])
                 intervals[n] = (f.i_ss - half, f.i_ss + half)
             else:
                 lo, hi, open_low = profile_interval(f, b, noise, c_hat=c_late[n])
@@ -310,7 +310,7 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         lo, hi = min(lo, limit), max(hi, limit)
     # the tail level bounds I_ss from above for a decay (positive transient)
     n_tail = max(2, math.ceil(crit.tail_fraction * len(y)))
-    tail_hi = float(np.mean(y[-n_tail:])) + _Z95 * math.sqrt(
+    tail_hi = float(np.mean(y[-n_tail:])) + Z95 * math.sqrt(
         noise.mean_variance(n_tail) * c_int)
     # candidates that describe the late record about as well as the chosen one and bound
     # I_ss away from 0 span the model uncertainty, whatever their Akaike weights (precise
@@ -336,7 +336,7 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     if falling:
         # or a falling drift that began with the hold: the drift line extrapolated back to
         # the step (never below the extrapolated asymptote)
-        hi = max(hi, chosen.i_ss + trend.level_at_step + _Z95 * trend.level_stderr)
+        hi = max(hi, chosen.i_ss + trend.level_at_step + Z95 * trend.level_stderr)
     # a rising current (a leak, a reaction) has no lower bound: only an upper one; nor has
     # an extrapolation whose lower bound the first 70 % of the hold does not support (it
     # then rests on the model's shape over the last 30 % alone)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sescreen.constants import Z95
 from sescreen.dcpol.binning import Binned
 from sescreen.dcpol.candidates import ModelFit, fit_model
 from sescreen.dcpol.noise import NoiseModel
@@ -46,7 +47,6 @@ __all__ = [
 ]
 
 _TREND_Z = 2.5758293035489004  # 99 %
-_Z95_TWO = 1.959963984540054
 _MOVING_Z = 2.0  # 95 %, two-sided: a false alarm only widens the interval
 TRUNCATIONS = (0.70, 0.85)  # fractions of the hold refitted
 
@@ -155,7 +155,7 @@ def truncation_test(fit: ModelFit, b: Binned, noise: NoiseModel, *,
     estimates.append(fit.i_ss)
     trunc = moving_asymptote(estimates, errors[0], fit.i_ss_stderr or 0.0, c_hat=c_hat,
                              max_remaining=max_remaining)
-    open_low = estimates[0] - _Z95_TWO * errors[0] * math.sqrt(max(c_hat, 1.0)) <= 0
+    open_low = estimates[0] - Z95 * errors[0] * math.sqrt(max(c_hat, 1.0)) <= 0
     return dataclasses.replace(trunc, first_open=bool(open_low))
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, stats
 
+from sescreen.constants import Z95
 from sescreen.dcpol.binning import Binned
 from sescreen.dcpol.candidates import ModelFit
 from sescreen.dcpol.judgement import TRUNCATIONS, Truncation, moving_asymptote
@@ -84,7 +85,7 @@ def plateau_mean(fit: ModelFit, b: Binned, noise: NoiseModel, t_from: float) -> 
             mean, var, _ = _gls_mean(r, cov + tau**2 * eye)
         else:
             var *= redchi
-    z = float(stats.t.ppf(0.975, dof)) if tau > 0 else 1.959963984540054
+    z = float(stats.t.ppf(0.975, dof)) if tau > 0 else Z95
     return Plateau(mean, z * math.sqrt(var), redchi, tau, n)
 
 
@@ -105,7 +106,7 @@ def plateau_truncation(fit: ModelFit, b: Binned, noise: NoiseModel, full: Platea
             return None
         estimates.append(sub.mean)
         if len(estimates) == 1:
-            first_se = sub.halfwidth / 1.959963984540054
+            first_se = sub.halfwidth / Z95
     estimates.append(full.mean)
-    return moving_asymptote(estimates, first_se, full.halfwidth / 1.959963984540054,
+    return moving_asymptote(estimates, first_se, full.halfwidth / Z95,
                             max_remaining=max_remaining, nested=False, z_min=_PLATEAU_Z)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sescreen.constants import Z95
 from sescreen.dcpol.candidates import Candidate
 from sescreen.dcpol.judgement import SteadyStateCriterion
 from sescreen.errors import FitError
@@ -76,7 +77,7 @@ class DCPolarizationResult:
         if self.upper_bound_only:
             lo = 0.0
         k = self.thickness_cm / (abs(self.voltage_v) * self.area_cm2)
-        g = 1.959963984540054 * self.geometry_rel_tol
+        g = Z95 * self.geometry_rel_tol
         return (lo * k * max(1.0 - g, 0.0), hi * k * (1.0 + g))
 
     def predict(self, t: np.ndarray) -> np.ndarray:

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 
 from scipy.stats import norm
 
+from sescreen.constants import Z95
 from sescreen.errors import InputError
 
 __all__ = ["Z95", "LookBoundary", "widen"]
 
-Z95 = 1.959963984540054
 SCHEDULES = ("series", "fixed")
 
 
