@@ -1,5 +1,5 @@
 """``sescreen watch``: follow a running hold (or replay a finished one) and say when it can
-stop. A thin layer over :mod:`sescreen.sequential`, loaded by :mod:`sescreen.cli` when called."""
+stop. A thin layer over :mod:`sescreen.sequential`, loaded by :mod:`sescreen.cli`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ import sys
 
 import click
 
-from sescreen.cli import (
+from sescreen.cli.app import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED, main
+from sescreen.cli.options import (
     _MODEL_CHOICES,
-    EXIT_FAIL,
-    EXIT_INCONCLUSIVE,
-    EXIT_INTERRUPTED,
     _check_measurement,
     _check_output,
     _hold_args,
@@ -55,7 +53,7 @@ def _final(watcher, code: int) -> dict:
     return json_safe(out)
 
 
-@click.command()
+@main.command()
 @_hold_args
 @click.option("--every", default="5min", show_default=True,
               help="Time between looks (wall clock; record time with --replay).")
