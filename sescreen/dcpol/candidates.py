@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from sescreen.dcpol.binning import Binned
+from sescreen.dcpol.lsq import least_squares
 from sescreen.dcpol.noise import NoiseModel
 from sescreen.serialize import json_safe
 from sescreen.transients import FIXED, MODELS, make_model, transient_part
@@ -47,7 +48,7 @@ class ModelFit:
     """One model fitted to one record, in scaled units."""
 
     model: str
-    result: Any  #: lmfit MinimizerResult
+    result: Any  #: :class:`~sescreen.dcpol.lsq.LeastSquaresResult`
     n_params: int  #: free parameters
     n_bins: int
 
@@ -144,22 +145,19 @@ class Candidate:
 
 def minimize(name: str, b: Binned, noise: NoiseModel, params, *, max_nfev: int = _MAX_NFEV):
     """Generalized least squares of the bin means against the model's bin averages, from
-    ``params`` (lmfit Parameters); None when the optimizer fails outright."""
-    import lmfit
-
+    ``params`` (lmfit Parameters); a :class:`~sescreen.dcpol.lsq.LeastSquaresResult`, or
+    None when the optimizer fails outright."""
     func = MODELS[name][0]
     args = arg_names(name)
     whiten = noise.whitener
 
-    def residual(p):
-        v = p.valuesdict()
+    def residual(v):
         return whiten @ (b.average(func, **{k: v[k] for k in args}) - b.y)
 
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
         try:
-            res = lmfit.minimize(residual, params, method="least_squares", max_nfev=max_nfev,
-                                 scale_covar=False)
+            res = least_squares(residual, params, max_nfev=max_nfev)
         except (ValueError, FloatingPointError, OverflowError, ZeroDivisionError,
                 np.linalg.LinAlgError):
             return None

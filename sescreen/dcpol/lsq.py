@@ -1,0 +1,173 @@
+"""Bounded least squares over lmfit Parameters, without lmfit's per-evaluation bookkeeping.
+
+A transient fit evaluates its residual a few hundred times on ~100-160 bins; lmfit's
+``minimize(method="least_squares")`` spends most of that time on its own machinery
+(updating every Parameter, re-evaluating constraint expressions with asteval, a values
+dictionary per call), not on the model. This module runs the very same computation:
+the same call of :func:`scipy.optimize.least_squares` (trust-region reflective, 2-point
+Jacobian, tolerances 1e-8, the bounds of the varying parameters), the same abort after
+``max_nfev`` evaluations (the last evaluated point is kept, without errors), the same
+covariance (J^T J)^-1 at the solution without rescaling, and it writes the result into a
+copy of the Parameters. Constrained parameters are products of others (``tau2 = tau1 *
+r2``, :func:`sescreen.transients.make_model`); they are clipped to their bounds as lmfit
+does, and their standard errors follow to first order with the correlations, as the
+``uncertainties`` propagation lmfit uses gives.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["LeastSquaresResult", "least_squares"]
+
+
+@dataclass(frozen=True)
+class LeastSquaresResult:
+    """What a fit found (the parts of an lmfit MinimizerResult the analysis reads).
+
+    Attributes
+    ----------
+    params : lmfit.Parameters
+        Best-fit values; ``stderr`` from the covariance (None when there is none).
+    chisqr : float
+        Sum of squared residuals at ``params``.
+    success : bool
+        The optimizer converged (False when it hit ``max_nfev``).
+    nfev : int
+        Residual evaluations.
+    """
+
+    params: Any
+    chisqr: float
+    success: bool
+    nfev: int
+
+
+class _Abort(Exception):
+    """More than ``max_nfev`` evaluations."""
+
+
+def _factors(params) -> dict[str, tuple[str, ...]]:
+    """The factors of every constrained parameter (``expr`` a product of names)."""
+    out = {}
+    for name, p in params.items():
+        if p.expr is None:
+            continue
+        names = tuple(f.strip() for f in p.expr.split("*"))
+        if not all(n in params for n in names):
+            raise ValueError(f"constraint {name} = {p.expr!r} is not a product of parameters")
+        out[name] = names
+    return out
+
+
+def _clip(value: float, lo: float, hi: float) -> float:
+    return hi if value > hi else lo if value < lo else value
+
+
+def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
+                  max_nfev: int) -> LeastSquaresResult:
+    """Minimize ``sum(residual(values)**2)`` over the varying Parameters.
+
+    Parameters
+    ----------
+    residual : callable
+        Maps the values of all parameters (a dict, fixed and constrained ones included)
+        to the residual vector.
+    params : lmfit.Parameters
+        Start values, bounds, ``vary`` flags and product constraints; not modified.
+    max_nfev : int
+        Evaluations after which the fit stops (lmfit's abort).
+
+    Returns
+    -------
+    LeastSquaresResult
+
+    Raises
+    ------
+    ValueError, FloatingPointError, OverflowError, ZeroDivisionError, LinAlgError
+        From the residual or the optimizer, as lmfit would pass them on.
+    """
+    from scipy.optimize import least_squares as scipy_lsq
+
+    factors = _factors(params)
+    var = [n for n, p in params.items() if p.vary and p.expr is None]
+    values = {n: float(p.value) for n, p in params.items()}
+    bounds = {n: (params[n].min, params[n].max) for n in factors}
+    count = [0]
+    last = [None]
+
+    def evaluate(x) -> np.ndarray:
+        for n, v in zip(var, x, strict=True):
+            values[n] = float(v)
+        for n, names in factors.items():
+            prod = 1.0
+            for f in names:
+                prod *= values[f]
+            values[n] = _clip(prod, *bounds[n])
+        out = np.asarray(residual(values), dtype=np.float64).ravel()
+        with np.errstate(invalid="ignore"):
+            if not math.isfinite(float(np.sum(out))):
+                raise ValueError("the residual is not finite (NaN or inf)")
+        return out
+
+    def fun(x) -> np.ndarray:
+        count[0] += 1
+        last[0] = x
+        if count[0] > max_nfev:
+            raise _Abort
+        return evaluate(x)
+
+    x0 = [values[n] for n in var]
+    lo = [params[n].min for n in var]
+    hi = [params[n].max for n in var]
+    covar = None
+    try:
+        ret = scipy_lsq(fun, x0, bounds=(lo, hi), jac="2-point", method="trf", ftol=1e-8,
+                        xtol=1e-8, gtol=1e-8, x_scale=1.0, loss="linear", f_scale=1.0,
+                        max_nfev=2 * max_nfev)
+    except _Abort:
+        nfev, success = count[0] - 2, False
+        out = evaluate(last[0])
+    else:
+        nfev, success = count[0] - 1, bool(ret.success)
+        out = evaluate(ret.x)
+        try:
+            covar = np.linalg.inv(ret.jac.T @ ret.jac)
+        except np.linalg.LinAlgError:
+            covar = None
+    chisqr = max(float(out @ out), 1e-250 * out.size)
+    return LeastSquaresResult(_fitted(params, values, var, factors, covar), chisqr,
+                              success, nfev)
+
+
+def _fitted(params, values: dict[str, float], var: list[str],
+            factors: dict[str, tuple[str, ...]], covar: np.ndarray | None):
+    """A copy of ``params`` at ``values`` with the standard errors of ``covar``."""
+    out = params.copy()
+    for n, p in out.items():
+        if p.expr is None:
+            p.value = values[n]
+        p.stderr = None if covar is None else 0.0
+        p.correl = None
+    if covar is None:
+        return out
+    index = {n: k for k, n in enumerate(var)}
+    for n in var:
+        out[n].stderr = float(math.sqrt(covar[index[n], index[n]]))
+    # gradients of the constrained parameters with respect to the varying ones
+    grad: dict[str, np.ndarray] = {}
+    for n in var:
+        grad[n] = np.eye(len(var))[index[n]]
+    for n, names in factors.items():
+        g = np.zeros(len(var))
+        for j, f in enumerate(names):
+            others = math.prod(values[o] for k, o in enumerate(names) if k != j)
+            g = g + others * grad.get(f, np.zeros(len(var)))
+        grad[n] = g
+        out[n].stderr = float(math.sqrt(max(float(g @ covar @ g), 0.0)))
+    return out
