@@ -25,7 +25,7 @@ A two-blocking-electrode value is an upper bound of sigma_e, not the Hebb-Wagner
 """
 
 from sescreen.dcpol.analysis import fit_dcpol, fit_dcpol_series, holds, sigma_from_current
-from sescreen.dcpol.binning import Binned, log_bin, noise_sigma, resolution_step
+from sescreen.dcpol.binning import Binned, noise_sigma, resolution_step
 from sescreen.dcpol.candidates import Candidate
 from sescreen.dcpol.estimate import (
     AUTO_MODELS,
@@ -34,6 +34,7 @@ from sescreen.dcpol.estimate import (
     estimate_transient,
 )
 from sescreen.dcpol.judgement import SteadyStateCriterion
+from sescreen.dcpol.record import RecordStats, log_bin, summarize
 from sescreen.dcpol.result import DCPolarizationResult
 from sescreen.dcpol.series import VoltageSeriesResult, fit_voltage_series
 
@@ -43,6 +44,7 @@ __all__ = [
     "Binned",
     "Candidate",
     "DCPolarizationResult",
+    "RecordStats",
     "SteadyStateCriterion",
     "TransientEstimate",
     "VoltageSeriesResult",
@@ -55,4 +57,5 @@ __all__ = [
     "noise_sigma",
     "resolution_step",
     "sigma_from_current",
+    "summarize",
 ]

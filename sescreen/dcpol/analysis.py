@@ -11,10 +11,10 @@ import math
 import numpy as np
 
 from sescreen.constants import Z95
-from sescreen.dcpol.binning import noise_sigma
 from sescreen.dcpol.candidates import is_current
 from sescreen.dcpol.estimate import estimate_transient
 from sescreen.dcpol.judgement import SteadyStateCriterion
+from sescreen.dcpol.record import summarize
 from sescreen.dcpol.result import DCPolarizationResult
 from sescreen.errors import FitError, InputError
 from sescreen.io.measurement import Measurement, Technique
@@ -233,12 +233,15 @@ def fit_dcpol(
                        f"{t[0]:.3g} s: a saturated current range, an open channel or a held "
                        "reading, not a decay; check the range and the cell connection",
                        path=m.source)
-    if np.sign(np.median(i)) != np.sign(voltage) and np.median(i) != 0:
+    # the one pass over the samples: everything below reads its statistics
+    stats = summarize(t, i)
+    typical = float(np.median(stats.cell_means()))
+    if np.sign(typical) != np.sign(voltage) and typical != 0:
         warns.append("the current and the applied voltage have opposite signs: check the "
                      "polarity (sigma_e uses |I| / |V|)")
-    sigma = noise_sigma(i)
+    sigma = stats.noise_sd
     n10 = max(3, len(i) // 10)
-    head_mean, tail_mean10 = float(np.mean(i[:n10])), float(np.mean(i[-n10:]))
+    head_mean, tail_mean10 = stats.range_mean(0, n10), stats.range_mean(len(i) - n10, len(i))
     rising = abs(tail_mean10) - abs(head_mean) > 3 * sigma / math.sqrt(n10)
     if rising:
         warns.append(f"the current rises during the hold ({head_mean:.3g} -> "
@@ -250,7 +253,8 @@ def fit_dcpol(
     resolution, accuracy = _instrument_floor(m, k0, accuracy_a)
     with single_threaded_blas():
         est = estimate_transient(t, i, model, criterion=crit, t_hold=float(t_all[-1]),
-                                 resolution_a=resolution, accuracy_a=accuracy)
+                                 resolution_a=resolution, accuracy_a=accuracy,
+                                 stats=stats)
     fit = est.fit
     fastest = fit.fastest_time()
     t_hold = float(t_all[-1])
@@ -263,7 +267,7 @@ def fit_dcpol(
     i_ss = est.i_ss
     lo, hi = est.interval
     n_tail = max(2, math.ceil(crit.tail_fraction * len(t)))
-    tail_mean = float(np.mean(i[-n_tail:]))
+    tail_mean = stats.range_mean(len(t) - n_tail, len(t))
     tail_err = math.sqrt(est.noise.mean_variance(n_tail) * est.c_hat) * abs(est.scale)
     diff = abs(tail_mean - i_ss)
     half = (hi - lo) / 2 if math.isfinite(hi - lo) else math.inf

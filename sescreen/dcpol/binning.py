@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Binned", "log_bin", "noise_sigma", "resolution_step"]
+__all__ = ["Binned", "binned_from_sums", "log_edges", "noise_sigma", "resolution_step"]
 
 _NOISE_PRIOR = 30
 _GL_X = np.array([-math.sqrt(0.6), 0.0, math.sqrt(0.6)])  # 3-point Gauss-Legendre
@@ -139,59 +139,63 @@ def resolution_step(y: np.ndarray, *, max_samples: int = 20000) -> float:
     return float(np.mean(one)) if one.size else step
 
 
-def log_bin(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
-            max_bins: int = 160) -> Binned:
-    """Resample a record into log-spaced time bins.
+def log_edges(t: np.ndarray, *, per_decade: int = 20, max_bins: int = 160) -> np.ndarray:
+    """Edges of the log-spaced time bins of a record, s.
+
+    From the first positive time to just past the last one, ``per_decade`` bins per
+    decade, between 8 and ``max_bins`` bins. ``t`` must be non-decreasing.
+    """
+    if t[0] > 0:
+        t0 = float(t[0])
+    else:  # the smallest positive time, at most 1 s
+        pos = int(np.searchsorted(t, 0.0, side="right"))
+        t0 = min(float(t[pos]), 1.0) if pos < t.size else 1.0
+    t_end = max(float(t[-1]), t0 * (1 + 1e-9))
+    decades = max(math.log10(t_end / t0), 1e-9)
+    nb = int(np.clip(math.ceil(decades * per_decade), 8, max_bins))
+    return np.geomspace(t0, t_end * (1 + 1e-12), nb + 1)
+
+
+def binned_from_sums(t: np.ndarray, n: np.ndarray, sum_t: np.ndarray, sum_y: np.ndarray,
+                     sum_d2: np.ndarray, nd: np.ndarray, first: np.ndarray,
+                     sigma: float) -> Binned:
+    """The bins of a record from their sufficient statistics.
 
     Parameters
     ----------
     t : array
-        Time since the step, s, increasing (not necessarily strictly), > 0.
-    y : array
-        Current.
-    per_decade : int
-        Bins per decade of time.
-    max_bins : int
-        Upper bound on the number of bins.
+        Sample times, s (only the first and last sample of every bin are read).
+    n, sum_t, sum_y : array
+        Samples, sum of times (s) and sum of currents of every non-empty bin.
+    sum_d2, nd : array
+        Sum of squared second differences whose three samples lie in the bin, and their
+        number.
+    first : array of int
+        Index of every bin's first sample.
+    sigma : float
+        White noise of the whole record (:func:`noise_sigma`), the fallback when fewer
+        than 3 bins hold 8 second differences.
 
     Returns
     -------
     Binned
-        Mean time and current of every non-empty bin, the white-noise standard error of
-        each mean (sigma / sqrt(n), sigma from the second differences inside the bin
-        pooled with those of the whole record), counts and sample ranges.
+        Mean time and current of every bin, the white-noise standard error of each mean
+        (sigma / sqrt(n), sigma from the second differences inside the bin shrunk towards
+        the median of the bins'), counts and sample ranges.
     """
-    t = np.asarray(t, dtype=float)
-    y = np.asarray(y, dtype=float)
-    sigma = noise_sigma(y)
-    t0 = t[0] if t[0] > 0 else np.min(t[t > 0], initial=1.0)
-    t_end = max(t[-1], t0 * (1 + 1e-9))
-    decades = max(math.log10(t_end / t0), 1e-9)
-    nb = int(np.clip(math.ceil(decades * per_decade), 8, max_bins))
-    edges = np.geomspace(t0, t_end * (1 + 1e-12), nb + 1)
-    idx = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, nb - 1)
-    n = np.bincount(idx, minlength=nb).astype(float)
-    keep = n > 0
-    tm = np.bincount(idx, t, nb)[keep] / n[keep]
-    ym = np.bincount(idx, y, nb)[keep] / n[keep]
-    d = y[2:] - 2.0 * y[1:-1] + y[:-2] if len(y) > 2 else np.zeros(0)
-    same = (idx[2:] == idx[1:-1]) & (idx[1:-1] == idx[:-2])
-    mid = idx[1:-1][same]
-    nd = np.bincount(mid, minlength=nb).astype(float)
-    var_local = np.bincount(mid, d[same] ** 2, nb) / np.maximum(nd, 1) / 6.0
+    tm, ym = sum_t / n, sum_y / n
+    var_local = sum_d2 / np.maximum(nd, 1) / 6.0
     filled = nd >= 8
     if filled.sum() >= 3:
         sigma = float(np.sqrt(np.median(var_local[filled])))
     # Shrink toward the record's noise: a bin's own estimate counts as much as
     # _NOISE_PRIOR differences of the whole record.
-    white = ((nd * var_local + _NOISE_PRIOR * sigma**2) / (nd + _NOISE_PRIOR))[keep]
+    white = (nd * var_local + _NOISE_PRIOR * sigma**2) / (nd + _NOISE_PRIOR)
     floor = 1e-7 * np.maximum(np.abs(ym), np.abs(ym).max() * 1e-3) + 1e-30
-    sem = np.maximum(np.sqrt(white / n[keep]), floor)
-    first = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
-    last = np.r_[first[1:], len(t)] - 1
-    cnt = last - first + 1
-    step = np.where(cnt > 1, (t[last] - t[first]) / np.maximum(cnt - 1, 1), 0.0)
+    sem = np.maximum(np.sqrt(white / n), floor)
+    last = first + n.astype(int) - 1
+    step = np.where(n > 1, (t[last] - t[first]) / np.maximum(n - 1, 1), 0.0)
     lo = np.maximum(t[first] - step / 2, t[first] * 0.5)
     hi = np.maximum(t[last] + step / 2, lo * (1 + 1e-9))
-    white_var = np.maximum(white, (sem**2) * n[keep])
-    return Binned(tm, ym, sem, n[keep], sigma, lo, hi, first, white_var)
+    white_var = np.maximum(white, (sem**2) * n)
+    return Binned(tm, ym, sem, n, sigma, lo, hi, first, white_var)

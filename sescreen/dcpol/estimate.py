@@ -24,7 +24,7 @@ import numpy as np
 
 from sescreen.constants import Z95
 from sescreen.dcpol.averaging import akaike_weights, mata_interval, qaicc
-from sescreen.dcpol.binning import Binned, log_bin, resolution_step
+from sescreen.dcpol.binning import Binned, resolution_step
 from sescreen.dcpol.candidates import (
     Candidate,
     ModelFit,
@@ -42,7 +42,8 @@ from sescreen.dcpol.judgement import (
 )
 from sescreen.dcpol.noise import NoiseModel, estimate_noise, white_noise_model
 from sescreen.dcpol.plateau import plateau_mean, plateau_truncation
-from sescreen.dcpol.steps import find_step
+from sescreen.dcpol.record import RecordStats, summarize
+from sescreen.dcpol.residuals import residual_variogram, step_in
 from sescreen.errors import FitError, InputError
 from sescreen.transients import MODELS, transient_part
 
@@ -59,6 +60,7 @@ _MIN_WEIGHT = 0.01  # candidates below this Akaike weight are not profiled
 _FIRST_NFEV = 300  # the white-noise pass only has to find the basin
 _PROBE_MODELS = AUTO_MODELS  # every candidate gets its basin from the white-noise pass
 _TRUSTED_REDCHI = 4.0  # a late misfit beyond this: the model's tail shape is not trusted
+_RESOLUTION_SAMPLES = 20000  # the last samples searched for a current step
 _SLOW_TAIL = 1.46  # bias of a late-half mean per unit of data slope x hold (t^-1/2 tail)
 
 
@@ -93,15 +95,6 @@ class TransientEstimate:
         """(bin mean - bin-averaged model) / white standard error."""
         b = self.binned
         return (b.y - b.average(MODELS[self.fit.model][0], **self.fit.values)) / b.sem
-
-
-def _raw_residuals(fit: ModelFit, t: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Data minus model at every sample (the model interpolated from a log-time grid, so a
-    10^6-point record costs one interpolation)."""
-    if t.size <= 4000:
-        return y - fit.predict(t)
-    grid = np.geomspace(max(t[0], 1e-9), t[-1], 4000)
-    return y - np.interp(np.log(np.maximum(t, 1e-9)), np.log(grid), fit.predict(grid))
 
 
 def _time_to_fraction(fit: ModelFit, fraction: float) -> float | None:
@@ -172,7 +165,8 @@ def _slow_tail_margin(trend: Trend, lo: float, hi: float, mid: float, t_hold: fl
 def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", *,
                        criterion: SteadyStateCriterion | None = None,
                        t_hold: float | None = None, resolution_a: float = 0.0,
-                       accuracy_a: float = 0.0) -> TransientEstimate:
+                       accuracy_a: float = 0.0,
+                       stats: RecordStats | None = None) -> TransientEstimate:
     """I_ss of a decay I(t) (t since the step, s; current in A) with an honest interval.
 
     Parameters
@@ -190,6 +184,9 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     accuracy_a : float
         The instrument's current accuracy (a zero offset no record can reveal), A; added
         in quadrature to both half-widths of the interval.
+    stats : RecordStats, optional
+        The one-pass statistics of ``(t, current)`` (:func:`~sescreen.dcpol.record.summarize`),
+        when the caller has them; nothing else reads the samples.
 
     Raises
     ------
@@ -202,11 +199,14 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     t = np.asarray(t, dtype=float)
     current = np.asarray(current, dtype=float)
     t_hold = float(t[-1]) if t_hold is None else t_hold
-    sign = 1.0 if np.median(current) >= 0 else -1.0
-    scale = sign * max(float(np.median(np.abs(current[-max(3, len(current) // 10):]))), 1e-300)
-    y = current / scale
-    q = resolution_step(y) or resolution_a / abs(scale)
-    b = log_bin(t, y)
+    stats = summarize(t, current) if stats is None else stats.scaled(1.0)
+    # sign and unit from the cell means (the samples themselves on records of up to 2^16)
+    means = stats.cell_means()
+    sign = 1.0 if np.median(means) >= 0 else -1.0
+    scale = sign * max(float(np.median(np.abs(means[-max(3, means.size // 10):]))), 1e-300)
+    stats = stats.scaled(scale)
+    q = resolution_step(current[-_RESOLUTION_SAMPLES:] / scale) or resolution_a / abs(scale)
+    b = stats.binned()
     names = AUTO_MODELS if model == "auto" else (model,)
     single = len(names) == 1
     white = white_noise_model(b, q)
@@ -224,7 +224,7 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     c0 = max(1.0, min(f.redchi for f in first.values()))
     best0 = min(first.values(), key=lambda f: qaicc(f.chisqr, f.n_bins, f.n_params, c0))
     noise = estimate_noise(
-        b, _raw_residuals(best0, t, y), resolution=q,
+        b, residual_variogram(stats, best0), resolution=q,
         level=b.average(MODELS[best0.model][0], **best0.values),
         span=np.abs(best0.predict(b.lo) - best0.predict(b.hi)))
     fits = {}
@@ -309,8 +309,8 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         limit = truncation.limit()
         lo, hi = min(lo, limit), max(hi, limit)
     # the tail level bounds I_ss from above for a decay (positive transient)
-    n_tail = max(2, math.ceil(crit.tail_fraction * len(y)))
-    tail_hi = float(np.mean(y[-n_tail:])) + Z95 * math.sqrt(
+    n_tail = max(2, math.ceil(crit.tail_fraction * stats.n))
+    tail_hi = stats.range_mean(stats.n - n_tail, stats.n) + Z95 * math.sqrt(
         noise.mean_variance(n_tail) * c_int)
     # candidates that describe the late record about as well as the chosen one and bound
     # I_ss away from 0 span the model uncertainty, whatever their Akaike weights (precise
@@ -321,8 +321,7 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         lo, hi = min(lo, fits[n].i_ss), max(hi, min(fits[n].i_ss, tail_hi))
     unsettled_rivals = [n for n in rivals
                         if abs(fits[n].remaining(t_hold)) > crit.max_remaining]
-    step = find_step(t, _raw_residuals(chosen, t, y) + chosen.i_ss, noise, t_hold=t_hold) \
-        if identified else None
+    step = step_in(stats, chosen, noise, t_hold=t_hold) if identified else None
     if step is not None:
         lo, hi = min(lo, step.before, step.after), max(hi, step.before, step.after)
     rising = trend is not None and trend.significant and trend.slope > 0

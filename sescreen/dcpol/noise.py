@@ -195,17 +195,19 @@ def quantization_covariance(level: np.ndarray, span: np.ndarray, q: float,
     return cov + np.eye(level.size) * float(_rounding_weights(q, white_sd, tail_k).sum())
 
 
-def estimate_noise(b: Binned, residuals: np.ndarray, *, resolution: float = 0.0,
-                   level: np.ndarray | None = None,
+def estimate_noise(b: Binned, variogram: tuple[np.ndarray, np.ndarray, int], *,
+                   resolution: float = 0.0, level: np.ndarray | None = None,
                    span: np.ndarray | None = None) -> NoiseModel:
-    """The noise model from the raw residuals of a first fit.
+    """The noise model from the residuals of a first fit.
 
     Parameters
     ----------
     b : Binned
         The bins the fit uses.
-    residuals : array
-        Data minus model at every fitted sample (scaled units), in time order.
+    variogram : (blocks, w, n)
+        The block-sum variogram of the first fit's residuals in the last half of the
+        hold (:func:`sescreen.dcpol.residuals.residual_variogram`): block lengths
+        (samples), mean squared block sums (scaled units squared), samples in the window.
     resolution : float
         The current step (scaled units), from :func:`~sescreen.dcpol.binning.resolution_step`.
     level, span : array, optional
@@ -217,9 +219,8 @@ def estimate_noise(b: Binned, residuals: np.ndarray, *, resolution: float = 0.0,
     -------
     NoiseModel
     """
-    r = np.asarray(residuals, dtype=float)
     white = b.noise
-    phi, var, extra_white, inflation = fit_slow_noise(r[r.size // 2:], white**2)
+    phi, var, extra_white, inflation = fit_slow_noise(*variogram, white**2)
     # a staircase has no second differences: the rounding itself (q^2/12) is the least a
     # sample can be said to vary when the inflation is reported
     floor2 = max(white**2, resolution**2 / 12.0, 1e-300)

@@ -4,7 +4,8 @@ A DC-polarization hold describes one material state only if the current changes 
 A crack that opens an electronic path makes I jump up; a lost contact or a delaminating
 electrode makes it drop; both are steps on the scale of samples, where every smooth
 transient and the slow noise are nearly constant. So the test compares the means of the
-``w`` samples before and after every sample (w = max(8, n / 200)) of the residuals from
+``w`` samples before and after every sample (w = max(8, n / 200); on long records every
+boundary of the one-pass cells, :mod:`sescreen.dcpol.record`) of the residuals from
 the fitted transient, in units of the robust scatter of that difference along the record
 (1.4826 median absolute deviation: correlated noise at the scale w is in it, a step moves
 only ~2w of the n differences; never below the white noise). A step counts when it is at least
@@ -44,19 +45,34 @@ class Step:
         return (self.after - self.before) / self.before if self.before else math.inf
 
 
-def find_step(t: np.ndarray, level: np.ndarray, noise: NoiseModel, *,
-              t_hold: float) -> Step | None:
-    """The largest abrupt change of ``level`` (data minus the fitted transient part, scaled
-    units, one value per sample at times ``t``, s), or None when there is none that counts.
+def find_step(t: np.ndarray, level_sum: np.ndarray, count: np.ndarray, group: int,
+              noise: NoiseModel, *, t_hold: float) -> Step | None:
+    """The largest abrupt change of the level (data minus the fitted transient part,
+    scaled units), or None when there is none that counts.
+
+    Parameters
+    ----------
+    t : array
+        Time of every sample, s.
+    level_sum, count : array
+        Sum of the level over consecutive cells of ``group`` samples and the samples in
+        each (``group`` = 1: the level of every sample).
+    group : int
+        Samples per cell; windows, the start after the first 10 % of the hold and the
+        step itself fall on cell boundaries.
+    noise : NoiseModel
+    t_hold : float
+        Hold length, s.
     """
-    n = level.size
-    w = max(8, n // 200)
-    if n < 4 * w:
+    n_cells = level_sum.size
+    w = max(8, int(count.sum()) // 200) // group  # window, cells
+    if w < 1 or n_cells < 4 * w:
         return None
-    c = np.concatenate([[0.0], np.cumsum(level)])
-    k = np.arange(w, n - w + 1)
-    diff = (c[k + w] - c[k]) / w - (c[k] - c[k - w]) / w
-    start = int(np.searchsorted(t, 0.1 * t_hold))
+    c = np.concatenate([[0.0], np.cumsum(level_sum)])
+    m = np.concatenate([[0.0], np.cumsum(count)])
+    k = np.arange(w, n_cells - w + 1)
+    diff = (c[k + w] - c[k]) / (m[k + w] - m[k]) - (c[k] - c[k - w]) / (m[k] - m[k - w])
+    start = -(-int(np.searchsorted(t, 0.1 * t_hold)) // group)  # first whole cell after
     usable = k >= max(start, w)
     if usable.sum() < 8 * w:
         return None
@@ -65,16 +81,18 @@ def find_step(t: np.ndarray, level: np.ndarray, noise: NoiseModel, *,
     # the step and would hide it
     d = diff[usable]
     sd = max(1.4826 * float(np.median(np.abs(d - np.median(d)))),
-             math.sqrt(2.0 * noise.white_sd**2 / w))
+             math.sqrt(2.0 * noise.white_sd**2 / (w * group)))
     if not sd > 0:
         return None
     z = np.where(usable, diff / sd, 0.0)
     j = int(np.argmax(np.abs(z)))
-    ref = abs(float(np.median(level[-max(w, n // 10):])))
+    # the level of the last tenth: the median of the cell means there
+    ref = abs(float(np.median((level_sum / count)[-max(w, n_cells // 10):])))
     # a staircase moves by one current step at a time: a level change must exceed two
     if abs(z[j]) < Z_MIN or abs(diff[j]) < max(MIN_FRACTION * ref, 2.0 * noise.resolution):
         return None
     at = int(k[j])
-    before = float(np.mean(level[start:at])) if at > start else float(level[at - 1])
-    after = float(np.mean(level[at:]))
-    return Step(float(t[at]), before, after, float(z[j]))
+    before = float((c[at] - c[start]) / (m[at] - m[start])) if at > start \
+        else float(level_sum[at - 1] / count[at - 1])
+    after = float((c[-1] - c[at]) / (m[-1] - m[at]))
+    return Step(float(t[at * group]), before, after, float(z[j]))

@@ -13,6 +13,10 @@ superposition of such Lorentzians with log-spaced time scales). Any non-negative
 is a valid covariance. Octaves beyond the longest block, up to 2N, take the mean weight of
 the last two fitted ones (1/f continues; an AR(1) or white record leaves them at ~0).
 
+The residuals come as sums over the cells of the one-pass statistics
+(:mod:`sescreen.dcpol.record`; one sample per cell on records of up to 2^16 samples), and
+blocks shorter than a cell from a fixed-size sample of whole cells of raw samples.
+
 A straight line is removed from the residuals first: a drift is a trend for the trend
 test to find, not noise to hide it in. The line also removes part of any slow noise, most
 of it at the longest blocks, which would make 1/f noise look whiter than it is and the
@@ -30,7 +34,7 @@ import math
 
 import numpy as np
 
-__all__ = ["component_variogram", "excess_at", "fit_slow_noise"]
+__all__ = ["block_variogram", "component_variogram", "excess_at", "fit_slow_noise"]
 
 _MIN_BLOCKS = 8  # the longest block used leaves at least this many in the window
 _AGGREGATE = 256  # super-samples for the exact detrended basis
@@ -56,15 +60,83 @@ def excess_at(phi: np.ndarray, var: np.ndarray, m) -> np.ndarray:
     return component_variogram(phi, m) @ var
 
 
-def _block_sums(series: np.ndarray, m: int) -> np.ndarray:
+def _block_sums(series: np.ndarray, m: int, step: int | None = None) -> np.ndarray:
+    """Sums of ``m`` consecutive values starting every ``step`` (default m // 4)."""
     c = np.concatenate([[0.0], np.cumsum(series)])
-    starts = np.arange(0, series.size - m + 1, max(1, m // 4))
+    starts = np.arange(0, series.size - m + 1, max(1, m // 4) if step is None else step)
     return c[starts + m] - c[starts]
 
 
 def _detrend(series: np.ndarray) -> np.ndarray:
     x = np.arange(series.size, dtype=float)
     return series - np.polyval(np.polyfit(x, series, 1), x)
+
+
+def _aggregation(n: int) -> int:
+    """Samples per super-sample of the exact detrended basis (a power of 2)."""
+    return 1 << max(0, math.ceil(math.log2(n / _AGGREGATE)))
+
+
+def block_variogram(cells: np.ndarray, group: int, *, short: np.ndarray | None = None,
+                    short_index: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The residual block-sum variogram W(m), m = 1, 2, 4, ... samples, after a straight
+    line is removed.
+
+    Parameters
+    ----------
+    cells : array
+        Residuals (data - model) of the last half of a hold, summed over consecutive
+        cells of ``group`` samples (``group`` = 1: the residuals themselves), in order.
+    group : int
+        Samples per cell, a power of 2.
+    short : array (k, group), optional
+        Residuals of k whole cells of raw samples (for blocks shorter than a cell;
+        needed when ``group`` > 1).
+    short_index : array (k, group) of int, optional
+        Sample index of every value of ``short``, counted from the first sample of
+        ``cells``.
+
+    Returns
+    -------
+    (blocks, w)
+        Block lengths (samples) and mean squared block sums; blocks up to 1/8 of the
+        window, at least 4 of them each. Blocks shorter than a cell average over the
+        blocks inside the cells of ``short`` (starting every m // 4 samples, as the
+        longer ones do over the whole window).
+    """
+    n = cells.size * group
+    if n < 4 * _MIN_BLOCKS or cells.size < 2:
+        return np.zeros(0), np.zeros(0)
+    g = _aggregation(n)
+    x = np.arange(cells.size, dtype=float)
+    slope, icpt = np.polyfit(x, cells, 1)
+    raw = cells - (slope * x + icpt)
+    per = g // group
+    n_agg = n // g
+    agg = _detrend(cells[:n_agg * per].reshape(n_agg, per).sum(axis=1))
+    if group > 1:
+        # the same line per sample: a cell sum of a + b k is G a + b G (G - 1) / 2 + b G^2 c
+        b = slope / group**2
+        a = (icpt - b * group * (group - 1) / 2) / group
+        short = short - (a + b * short_index)
+        c_short = np.concatenate([np.zeros((short.shape[0], 1)), np.cumsum(short, axis=1)],
+                                 axis=1)
+    blocks, w = [], []
+    m = 1
+    while m <= n // _MIN_BLOCKS:
+        if m < group:
+            starts = np.arange(0, group - m + 1, max(1, m // 4))
+            s = (c_short[:, starts + m] - c_short[:, starts]).ravel()
+        elif m < g:
+            s = _block_sums(raw, m // group, max(1, (m // 4) // group))
+        else:
+            s = _block_sums(agg, m // g)
+        if s.size < _MIN_BLOCKS // 2:
+            break
+        blocks.append(float(m))
+        w.append(float(np.mean(s * s)))
+        m *= 2
+    return np.array(blocks), np.array(w)
 
 
 def _detrended_basis(phi: np.ndarray, g: int, n_agg: int,
@@ -102,14 +174,17 @@ def _detrended_basis(phi: np.ndarray, g: int, n_agg: int,
     return out
 
 
-def fit_slow_noise(late: np.ndarray,
+def fit_slow_noise(block: np.ndarray, w: np.ndarray, n: int,
                    white2: float) -> tuple[np.ndarray, np.ndarray, float, float]:
     """The AR(1) mixture of the residuals of the last half of a hold.
 
     Parameters
     ----------
-    late : array
-        Residuals (data - model) of the samples in the last half of the hold, in order.
+    block, w : array
+        The residual block-sum variogram (:func:`block_variogram`): block lengths in
+        samples and mean squared block sums (scaled units squared).
+    n : int
+        Samples in the window.
     white2 : float
         White-noise variance of one sample from the second differences.
 
@@ -119,24 +194,11 @@ def fit_slow_noise(late: np.ndarray,
         Lag-one correlations and variances of the components (phi = 1: a constant level),
         the white variance beyond ``white2``, and W(m) / (m white2) at the longest block.
     """
-    n = late.size
-    if n < 4 * _MIN_BLOCKS:
+    if n < 4 * _MIN_BLOCKS or block.size == 0:
         return np.zeros(0), np.zeros(0), 0.0, 1.0
     white2 = max(white2, 1e-300)
-    g = 1 << max(0, math.ceil(math.log2(n / _AGGREGATE)))
+    g = _aggregation(n)
     n_agg = n // g
-    raw = _detrend(late)
-    agg = _detrend(late[:n_agg * g].reshape(n_agg, g).sum(axis=1))
-    blocks, w = [], []
-    m = 1
-    while m <= n // _MIN_BLOCKS:
-        s = _block_sums(raw, m) if m < g else _block_sums(agg, m // g)
-        if s.size < _MIN_BLOCKS // 2:
-            break
-        blocks.append(float(m))
-        w.append(float(np.mean(s * s)))
-        m *= 2
-    block, w = np.array(blocks), np.array(w)
     inflation = float(w[-1] / (block[-1] * white2))
     top = max(1, math.ceil(math.log2(max(2 * n, 2))))
     scales = 2.0 ** np.arange(0, top + 1)

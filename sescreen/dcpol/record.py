@@ -1,0 +1,263 @@
+"""One pass over the raw samples of a hold: every statistic of them the fit uses later.
+
+A hold of 10^7 samples is read once, into
+
+* the log-time bins the transients are fitted to (:class:`~sescreen.dcpol.binning.Binned`:
+  counts, sums of time and current, the sum of squared second differences inside every
+  bin, first and last samples);
+* the white noise of the whole record (:func:`~sescreen.dcpol.binning.noise_sigma`: the
+  standard deviation of the second differences clipped at 8 robust standard deviations);
+* cells of ``group`` consecutive samples (a power of 2; 1 for records of up to
+  :data:`CELLS` samples in their last half, so that short records are treated exactly
+  sample by sample): the sum of the current and the mean time of every cell. The
+  residual variogram of the long blocks, the step test and the tail means work on them.
+
+What the cells cannot give is read from fixed-size samples of the record: the robust
+centre and scale of the second differences from :data:`SAMPLE` of them at a regular
+stride (they only place the clipping limits, 8 robust standard deviations out: a relative
+error of ~0.5 % there moves the clipped standard deviation of Gaussian noise by < 1e-6),
+and the residual variogram of blocks shorter than a cell from :data:`SAMPLE` samples in
+whole cells spread evenly over the last half of the hold (a relative standard error of
+<= 0.6 % for each such block length, against 30-50 % at the longest blocks, which decide
+the slow noise; see :mod:`~sescreen.dcpol.variogram`). Ranges of samples are summed from
+the cells plus at most two partial cells of raw samples.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sescreen.dcpol.binning import Binned, binned_from_sums, log_edges
+
+__all__ = ["CELLS", "SAMPLE", "RecordStats", "log_bin", "summarize"]
+
+CELLS = 1 << 15  #: cells in the last half of a record at most
+SAMPLE = 1 << 16  #: raw values in each fixed-size sample
+
+
+@dataclass(frozen=True)
+class RecordStats:
+    """What one pass found in a record (currents divided by :attr:`scale`).
+
+    Attributes
+    ----------
+    t, y : array
+        The samples (references to the caller's arrays, never copied or modified): time
+        since the step, s, and current in the caller's unit.
+    scale : float
+        Caller's current unit per unit of every current returned (includes the sign).
+    group : int
+        Samples per cell (a power of 2).
+    cell_sum : array
+        Sum of the current in every cell (the last one may be partial), caller's unit.
+    cell_time : array
+        Mean time of every cell, s.
+    cell_n : array
+        Samples per cell.
+    bin_n, bin_t, bin_y, bin_d2, bin_nd : array
+        Per non-empty log-time bin: samples, sum of times (s), sum of currents, sum of
+        squared second differences inside the bin and their number.
+    bin_first : array of int
+        Index of every bin's first sample.
+    noise_sd : float
+        Clipped second-difference standard deviation of the record / sqrt(6), caller's
+        unit (:func:`~sescreen.dcpol.binning.noise_sigma`).
+    """
+
+    t: np.ndarray
+    y: np.ndarray
+    scale: float
+    group: int
+    cell_sum: np.ndarray
+    cell_time: np.ndarray
+    cell_n: np.ndarray
+    bin_n: np.ndarray
+    bin_t: np.ndarray
+    bin_y: np.ndarray
+    bin_d2: np.ndarray
+    bin_nd: np.ndarray
+    bin_first: np.ndarray
+    noise_sd: float
+
+    @property
+    def n(self) -> int:
+        """Number of samples."""
+        return int(self.y.size)
+
+    def scaled(self, scale: float) -> RecordStats:
+        """The same statistics with currents in units of ``scale`` (caller's unit)."""
+        return dataclasses.replace(self, scale=float(scale))
+
+    @property
+    def noise(self) -> float:
+        """White noise of one sample (clipped second differences), scaled units."""
+        return self.noise_sd / abs(self.scale)
+
+    def binned(self) -> Binned:
+        """The log-time bins, scaled units."""
+        s = self.scale
+        return binned_from_sums(self.t, self.bin_n, self.bin_t, self.bin_y / s,
+                                self.bin_d2 / (s * s), self.bin_nd, self.bin_first,
+                                self.noise)
+
+    def cell_means(self) -> np.ndarray:
+        """Mean current of every cell, scaled units."""
+        return self.cell_sum / self.cell_n / self.scale
+
+    def range_sum(self, start: int, stop: int) -> float:
+        """Sum of the current of samples ``start .. stop - 1``, scaled units."""
+        n, g = self.n, self.group
+        start, stop = max(0, min(start, n)), max(0, min(stop, n))
+        if stop <= start:
+            return 0.0
+        c0, c1 = -(-start // g), stop // g  # whole cells c0 .. c1 - 1
+        if c1 <= c0:
+            return float(np.sum(self.y[start:stop])) / self.scale
+        total = float(np.sum(self.cell_sum[c0:c1]))
+        total += float(np.sum(self.y[start:c0 * g])) + float(np.sum(self.y[c1 * g:stop]))
+        return total / self.scale
+
+    def range_mean(self, start: int, stop: int) -> float:
+        """Mean current of samples ``start .. stop - 1``, scaled units."""
+        start, stop = max(0, start), min(stop, self.n)
+        return self.range_sum(start, stop) / max(stop - start, 1)
+
+    def late_cells(self) -> tuple[int, int]:
+        """The whole cells of the last half of the record: (first cell, number)."""
+        g = self.group
+        first = -(-(self.n // 2) // g)
+        return first, self.n // g - first
+
+    def short_sample(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Raw samples in whole cells spread evenly over the last half (for blocks shorter
+        than a cell): times (s), currents (scaled) and index of every sample, shape
+        (cells, group) each; empty when a cell is one sample."""
+        g = self.group
+        if g == 1:
+            empty = np.zeros((0, 1))
+            return empty, empty, empty.astype(int)
+        first, count = self.late_cells()
+        take = min(count, max(1, SAMPLE // g))
+        cells = first + np.unique(np.linspace(0, count - 1, take).round().astype(int))
+        idx = (cells[:, None] * g + np.arange(g)[None, :])
+        return self.t[idx], self.y[idx] / self.scale, idx
+
+
+def _group(n: int) -> int:
+    """Samples per cell: at most :data:`CELLS` cells in the last half of ``n`` samples."""
+    late = n - n // 2
+    return 1 << max(0, math.ceil(math.log2(max(late, 1) / CELLS)))
+
+
+def _in_bin_d2(d2: np.ndarray, first: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Sum of ``d2[j]`` over the second differences whose three samples share a bin
+    (bin k: j = first_k .. first_k + count_k - 3)."""
+    out = np.zeros(first.size)
+    full = count >= 3
+    if d2.size == 0 or not full.any():
+        return out
+    starts, ends = first[full], first[full] + count[full] - 2
+    idx = np.column_stack([starts, ends]).ravel()
+    if idx[-1] >= d2.size:
+        idx = idx[:-1]
+    sums = np.add.reduceat(d2, idx)[::2]
+    out[full] = sums
+    return out
+
+
+def _clipped_sd(d: np.ndarray) -> float:
+    """Standard deviation of second differences clipped at 8 robust standard deviations
+    around their median (both from :data:`SAMPLE` of them at a regular stride).
+
+    The sums of the clipped values are those of all values corrected at the few outside
+    the limits, so no clipped copy of ``d`` is made.
+    """
+    sample = d[::max(1, -(-d.size // SAMPLE))]
+    center = float(np.median(sample))
+    robust = 1.4826 * float(np.median(np.abs(sample - center)))
+    total, squares = float(np.sum(d)), float(np.dot(d, d))
+    if robust > 0:
+        for bound, outside in ((center + 8 * robust, np.flatnonzero(d > center + 8 * robust)),
+                               (center - 8 * robust, np.flatnonzero(d < center - 8 * robust))):
+            out = d[outside]
+            total += outside.size * bound - float(np.sum(out))
+            squares += outside.size * bound**2 - float(np.dot(out, out))
+    mean = total / d.size
+    return math.sqrt(max(squares / d.size - mean * mean, 0.0))
+
+
+def summarize(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
+              max_bins: int = 160) -> RecordStats:
+    """Read a record once.
+
+    Parameters
+    ----------
+    t : array
+        Time since the step, s, non-decreasing, > 0 (a first sample at 0 is allowed).
+    y : array
+        Current (any unit).
+    per_decade, max_bins : int
+        Log-time bins per decade and at most.
+
+    Returns
+    -------
+    RecordStats
+        With ``scale`` 1 (:meth:`RecordStats.scaled` changes the unit).
+    """
+    t = np.asarray(t, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = y.size
+    edges = log_edges(t, per_decade=per_decade, max_bins=max_bins)
+    nb = edges.size - 1
+    starts = np.r_[0, np.searchsorted(t, edges[1:nb], side="left")]
+    count = np.diff(np.r_[starts, n])
+    keep = count > 0
+    first, cnt = starts[keep], count[keep]
+    bin_y = np.add.reduceat(y, first)
+    bin_t = np.add.reduceat(t, first)
+    if n > 3:
+        d = y[2:] - y[1:-1]
+        d -= y[1:-1]
+        d += y[:-2]
+        noise_sd = _clipped_sd(d) / math.sqrt(6.0)
+        np.square(d, out=d)
+    else:
+        d = np.zeros(0)
+        noise_sd = float(np.std(np.diff(y)) / math.sqrt(2.0)) if n > 1 else 0.0
+    bin_d2 = _in_bin_d2(d, first, cnt)
+    del d
+    bin_nd = np.maximum(cnt - 2, 0).astype(float)
+    g = _group(n)
+    if g == 1:
+        cell_sum, cell_time, cell_n = y, t, np.ones(n)
+    else:
+        cs = np.arange(0, n, g)
+        cell_sum, cell_time = np.add.reduceat(y, cs), np.add.reduceat(t, cs)
+        cell_n = np.diff(np.r_[cs, n]).astype(float)
+        cell_time = cell_time / cell_n
+    return RecordStats(t, y, 1.0, g, cell_sum, cell_time, cell_n, cnt.astype(float), bin_t,
+                       bin_y, bin_d2, bin_nd, first, noise_sd)
+
+
+def log_bin(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
+            max_bins: int = 160) -> Binned:
+    """Resample a record into log-spaced time bins (the bins of :func:`summarize`).
+
+    Parameters
+    ----------
+    t : array
+        Time since the step, s, increasing (not necessarily strictly), > 0.
+    y : array
+        Current.
+    per_decade, max_bins : int
+        Bins per decade of time, and at most.
+
+    Returns
+    -------
+    Binned
+    """
+    return summarize(t, y, per_decade=per_decade, max_bins=max_bins).binned()
