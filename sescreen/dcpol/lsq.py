@@ -131,10 +131,10 @@ def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
                         xtol=1e-8, gtol=1e-8, x_scale=1.0, loss="linear", f_scale=1.0,
                         max_nfev=2 * max_nfev)
     except _Abort:
-        nfev, success = count[0] - 2, False
+        nfev, success = count[0] - 1, False
         out = evaluate(last[0])
     else:
-        nfev, success = count[0] - 1, bool(ret.success)
+        nfev, success = count[0], bool(ret.success)
         out = evaluate(ret.x)
         try:
             covar = np.linalg.inv(ret.jac.T @ ret.jac)

@@ -1,0 +1,184 @@
+"""The one-pass statistics of a record (sescreen.dcpol.record) equal the direct
+computation from the samples, and the fast least squares (sescreen.dcpol.lsq) equals lmfit.
+
+Records are random: variable sampling intervals, gaps, repeated time stamps, quantized
+currents. Cells of more than one sample (records beyond 2^16 samples) are exercised on
+small records by lowering ``record.CELLS``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sescreen.dcpol import noise_sigma, record
+from sescreen.dcpol.binning import log_edges
+from sescreen.dcpol.variogram import block_variogram
+
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow,
+                                           HealthCheck.function_scoped_fixture])
+
+
+@st.composite
+def records(draw, min_n=12, max_n=3000):
+    """(t, y): a decay plus noise, sampled irregularly, perhaps quantized."""
+    n = draw(st.integers(min_n, max_n))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    dt = rng.uniform(0.05, 2.0, n)
+    if draw(st.booleans()):  # a sampling-interval change
+        dt[rng.integers(0, n):] *= draw(st.sampled_from([0.1, 10.0]))
+    if draw(st.booleans()):  # gaps
+        dt[rng.integers(0, n, size=3)] *= 300.0
+    if draw(st.booleans()):  # repeated time stamps
+        dt[rng.integers(1, n, size=5)] = 0.0
+    t = np.cumsum(dt) - (dt[0] if draw(st.booleans()) else 0.0)  # may start at 0
+    y = 1e-9 * (1.0 + 3.0 * np.exp(-t / (0.2 * t[-1])) + rng.normal(0, 0.02, n))
+    if draw(st.booleans()):
+        y = np.round(y / 2e-11) * 2e-11
+    return t, y
+
+
+def _direct_bins(t, y):
+    """Bin sums by the definition: sample k in bin j when edge_j <= t_k < edge_j+1."""
+    edges = log_edges(t)
+    nb = edges.size - 1
+    idx = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, nb - 1)
+    n = np.bincount(idx, minlength=nb).astype(float)
+    keep = n > 0
+    d = y[2:] - 2.0 * y[1:-1] + y[:-2]
+    same = (idx[2:] == idx[1:-1]) & (idx[1:-1] == idx[:-2])
+    nd = np.bincount(idx[1:-1][same], minlength=nb).astype(float)
+    d2 = np.bincount(idx[1:-1][same], d[same] ** 2, nb)
+    return dict(n=n[keep], t=np.bincount(idx, t, nb)[keep], y=np.bincount(idx, y, nb)[keep],
+                d2=d2[keep], nd=nd[keep], first=np.flatnonzero(np.r_[True, np.diff(idx) != 0]))
+
+
+@SETTINGS
+@given(rec=records())
+def test_bins_and_noise_equal_the_direct_computation(rec):
+    t, y = rec
+    s = record.summarize(t, y)
+    ref = _direct_bins(t, y)
+    for name in ("n", "t", "y", "d2", "nd", "first"):
+        np.testing.assert_allclose(getattr(s, f"bin_{name}"), ref[name], rtol=1e-10,
+                                   atol=1e-30 if name in ("y", "d2") else 0, err_msg=name)
+    assert s.noise_sd == pytest.approx(noise_sigma(y), rel=1e-9, abs=1e-30)
+    b = s.binned()
+    np.testing.assert_allclose(b.y, ref["y"] / ref["n"], rtol=1e-10)
+    assert np.all(b.sem > 0) and np.all(b.hi >= b.lo)
+
+
+@SETTINGS
+@given(rec=records(), cells=st.sampled_from([1 << 15, 64, 8, 1]), data=st.data())
+def test_cells_and_range_sums_equal_the_direct_sums(rec, cells, data, monkeypatch):
+    monkeypatch.setattr(record, "CELLS", cells)
+    t, y = rec
+    scale = data.draw(st.sampled_from([1.0, -2e-9, 1e-9]))
+    s = record.summarize(t, y).scaled(scale)
+    g = s.group
+    assert g == 1 << max(0, math.ceil(math.log2((y.size - y.size // 2) / cells)))
+    starts = np.arange(0, y.size, g)
+    np.testing.assert_allclose(s.cell_sum, np.add.reduceat(y, starts), rtol=1e-12)
+    np.testing.assert_allclose(s.cell_time * s.cell_n, np.add.reduceat(t, starts), rtol=1e-12)
+    assert s.cell_n.sum() == y.size
+    a = data.draw(st.integers(0, y.size))
+    b = data.draw(st.integers(0, y.size))
+    assert s.range_sum(a, b) == pytest.approx(y[a:b].sum() / scale, rel=1e-9, abs=1e-300)
+    if b > a:
+        assert s.range_mean(a, b) == pytest.approx(y[a:b].mean() / scale, rel=1e-9)
+    first, count = s.late_cells()
+    assert first * g >= y.size // 2 and (first - 1) * g < y.size // 2
+    assert (first + count) * g <= y.size
+    t_s, y_s, idx = s.short_sample()
+    if g > 1:
+        np.testing.assert_array_equal(t_s, t[idx])
+        np.testing.assert_allclose(y_s, y[idx] / scale)
+        assert np.all(np.diff(idx, axis=1) == 1) and np.all(idx[:, 0] % g == 0)
+
+
+def _direct_variogram(r):
+    """The sample-by-sample variogram of detrended residuals (the definition)."""
+    from sescreen.dcpol.variogram import _aggregation, _block_sums, _detrend
+
+    n = r.size
+    g = _aggregation(n)
+    raw, n_agg = _detrend(r), n // g
+    agg = _detrend(r[:n_agg * g].reshape(n_agg, g).sum(axis=1))
+    blocks, w = [], []
+    m = 1
+    while m <= n // 8:
+        s = _block_sums(raw, m) if m < g else _block_sums(agg, m // g)
+        if s.size < 4:
+            break
+        blocks.append(m)
+        w.append(np.mean(s * s))
+        m *= 2
+    return np.array(blocks, float), np.array(w)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(32, 20000), seed=st.integers(0, 2**32 - 1))
+def test_variogram_of_single_sample_cells_is_the_direct_one(n, seed):
+    r = np.random.default_rng(seed).normal(size=n).cumsum() * 0.01
+    blocks, w = block_variogram(r, 1)
+    ref_b, ref_w = _direct_variogram(r)
+    np.testing.assert_array_equal(blocks, ref_b)
+    np.testing.assert_allclose(w, ref_w, rtol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(k=st.integers(5, 11), cells=st.integers(64, 400), seed=st.integers(0, 2**32 - 1))
+def test_variogram_from_cells_removes_the_same_line(k, cells, seed):
+    """Cells of 2^k samples: a straight line in the residuals leaves nothing at any block
+    length (long blocks from the cell sums, short ones from the raw sample), and white
+    noise gives W(m) = m sigma^2 at every length."""
+    g = 1 << k
+    rng = np.random.default_rng(seed)
+    idx = np.arange(cells * g).reshape(cells, g)
+    line = 0.3 + 2e-5 * idx
+    blocks, w = block_variogram(line.sum(axis=1), g, short=line[::7], short_index=idx[::7])
+    assert blocks.size and np.all(w <= 1e-18 * blocks**2 + 1e-20)
+    white = rng.normal(0, 0.1, idx.shape)
+    blocks, w = block_variogram(white.sum(axis=1), g, short=white, short_index=idx)
+    ratio = w / (blocks * 0.01)
+    assert np.all(np.abs(ratio[blocks <= g // 8] - 1) < 0.3)
+
+
+@pytest.mark.parametrize("model", ["exp2", "exp3", "stretched", "exp1_power", "stoich_rc"])
+def test_least_squares_equals_lmfit(model):
+    """The fast path runs lmfit's least_squares computation: same optimum, chi-square and
+    standard errors (constrained parameters included), same abort."""
+    import lmfit
+
+    from sescreen.dcpol.lsq import least_squares
+    from sescreen.transients import MODELS, make_model
+
+    rng = np.random.default_rng(3)
+    t = np.geomspace(1.0, 1e4, 120)
+    y = 1.0 + 4 * np.exp(-t / 50) + 2 * np.exp(-t / 900) + rng.normal(0, 0.01, t.size)
+    func = MODELS[model][0]
+    names = [n for n in make_model(model, t, y)[0].param_names]
+
+    def residual(v):
+        return (func(t, **{k: v[k] for k in names}) - y) / 0.01
+
+    for start in make_model(model, t, y)[1]:
+        for cap in (40, 1500):
+            ref = lmfit.minimize(lambda p: residual(p.valuesdict()), start,
+                                 method="least_squares", max_nfev=cap, scale_covar=False)
+            got = least_squares(residual, start, max_nfev=cap)
+            assert got.success == ref.success and got.nfev == ref.nfev
+            assert got.chisqr == pytest.approx(ref.chisqr, rel=1e-9)
+            for name, p in ref.params.items():
+                assert got.params[name].value == pytest.approx(p.value, rel=1e-9, abs=1e-12)
+                if p.stderr is None:
+                    assert got.params[name].stderr is None
+                else:
+                    assert got.params[name].stderr == pytest.approx(p.stderr, rel=1e-6,
+                                                                    abs=1e-12)
