@@ -7,23 +7,56 @@ dictionary per call), not on the model. This module runs the very same computati
 the same call of :func:`scipy.optimize.least_squares` (trust-region reflective, 2-point
 Jacobian, tolerances 1e-8, the bounds of the varying parameters), the same abort after
 ``max_nfev`` evaluations (the last evaluated point is kept, without errors), the same
-covariance (J^T J)^-1 at the solution without rescaling, and it writes the result into a
-copy of the Parameters. Constrained parameters are products of others (``tau2 = tau1 *
-r2``, :func:`sescreen.transients.make_model`); they are clipped to their bounds as lmfit
-does, and their standard errors follow to first order with the correlations, as the
-``uncertainties`` propagation lmfit uses gives.
+covariance (J^T J)^-1 at the solution without rescaling. The result is a light
+:class:`Params` (what the analysis reads of lmfit's Parameters: values, bounds, ``vary``,
+``expr``, ``stderr``), which a later fit can start from. Constrained parameters are
+products of others (``tau2 = tau1 * r2``, :func:`sescreen.transients.make_model`); they are
+clipped to their bounds as lmfit does, and their standard errors follow to first order
+with the correlations, as the ``uncertainties`` propagation lmfit uses gives.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-__all__ = ["LeastSquaresResult", "least_squares"]
+__all__ = ["LeastSquaresResult", "Param", "Params", "least_squares"]
+
+
+@dataclass
+class Param:
+    """One fitted parameter: the attributes of an lmfit Parameter the analysis reads."""
+
+    name: str
+    value: float
+    min: float = -math.inf
+    max: float = math.inf
+    vary: bool = True
+    expr: str | None = None  #: a product of other parameters, ``"tau1 * r2"``
+    stderr: float | None = None
+
+    def set(self, *, value: float | None = None, min: float | None = None,
+            max: float | None = None, vary: bool | None = None) -> None:
+        """Change bounds, the value (clipped to the bounds, as lmfit does) or ``vary``."""
+        self.min = self.min if min is None else min
+        self.max = self.max if max is None else max
+        self.vary = self.vary if vary is None else vary
+        if value is not None:
+            self.value = _clip(float(value), self.min, self.max)
+
+
+class Params(dict):
+    """Fitted parameters by name (the part of lmfit's Parameters the analysis uses)."""
+
+    def copy(self) -> Params:
+        return Params({n: dataclasses.replace(p) for n, p in self.items()})
+
+    def valuesdict(self) -> dict[str, float]:
+        return {n: p.value for n, p in self.items()}
 
 
 @dataclass(frozen=True)
@@ -32,7 +65,7 @@ class LeastSquaresResult:
 
     Attributes
     ----------
-    params : lmfit.Parameters
+    params : Params
         Best-fit values; ``stderr`` from the covariance (None when there is none).
     chisqr : float
         Sum of squared residuals at ``params``.
@@ -42,7 +75,7 @@ class LeastSquaresResult:
         Residual evaluations.
     """
 
-    params: Any
+    params: Params
     chisqr: float
     success: bool
     nfev: int
@@ -78,7 +111,7 @@ def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
     residual : callable
         Maps the values of all parameters (a dict, fixed and constrained ones included)
         to the residual vector.
-    params : lmfit.Parameters
+    params : lmfit.Parameters or Params
         Start values, bounds, ``vary`` flags and product constraints; not modified.
     max_nfev : int
         Evaluations after which the fit stops (lmfit's abort).
@@ -146,23 +179,18 @@ def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
 
 
 def _fitted(params, values: dict[str, float], var: list[str],
-            factors: dict[str, tuple[str, ...]], covar: np.ndarray | None):
-    """A copy of ``params`` at ``values`` with the standard errors of ``covar``."""
-    out = params.copy()
-    for n, p in out.items():
-        if p.expr is None:
-            p.value = values[n]
-        p.stderr = None if covar is None else 0.0
-        p.correl = None
+            factors: dict[str, tuple[str, ...]], covar: np.ndarray | None) -> Params:
+    """``params`` at ``values`` with the standard errors of ``covar``."""
+    zero = None if covar is None else 0.0
+    out = Params({n: Param(n, values[n], p.min, p.max, p.vary, p.expr, zero)
+                  for n, p in params.items()})
     if covar is None:
         return out
     index = {n: k for k, n in enumerate(var)}
+    grad = {n: np.eye(len(var))[index[n]] for n in var}
     for n in var:
         out[n].stderr = float(math.sqrt(covar[index[n], index[n]]))
-    # gradients of the constrained parameters with respect to the varying ones
-    grad: dict[str, np.ndarray] = {}
-    for n in var:
-        grad[n] = np.eye(len(var))[index[n]]
+    # constrained parameters: first order in the varying ones, with their correlations
     for n, names in factors.items():
         g = np.zeros(len(var))
         for j, f in enumerate(names):
