@@ -5,10 +5,11 @@ A **table** has a temperature column (unit in the header: ``T (C)``, ``T (K)``, 
 ``sigma/S cm-1``, ``sigma_e (mS/cm)``, ``conductivity (S/m)``), optionally its standard
 error (``sigma_stderr (S/cm)``) and a ``material`` column for several materials at once.
 
-A **manifest** has a ``file`` column (paths relative to the manifest) and per-file
-``temperature``, ``thickness`` and ``area`` (values with units, or units in the header:
-``temperature (C)``, ``thickness (mm)``, ``area (cm2)``), optionally ``voltage`` and
-``material``. Every file runs through the DC-polarization analysis first
+A **manifest** (:mod:`sescreen.manifest`) has a ``file`` column (paths relative to the
+manifest) and per-file ``temperature``, ``thickness`` and ``area`` (values with units, or
+units in the header: ``temperature (C)``, ``thickness (mm)``, ``area (cm2)``), optionally
+``voltage``, ``material``, ``segment``, ``model`` and reader options. Every file runs
+through the DC-polarization analysis first
 (:func:`sescreen.dcpol.fit_dcpol`); its sigma_e and standard error become one point.
 """
 
@@ -24,7 +25,7 @@ from sescreen.errors import FormatError, InputError, SescreenError
 from sescreen.io.columns import split_header
 from sescreen.io.table import read_text_table
 from sescreen.limits import check_range
-from sescreen.units import factor, parse_quantity
+from sescreen.units import factor
 
 __all__ = ["points_from_measurements", "read_manifest", "read_sigma_table", "sigma_points"]
 
@@ -138,9 +139,10 @@ def read_manifest(path: str | Path, *, model: str = "auto",
     Parameters
     ----------
     path : path-like
-        The manifest CSV.
+        The manifest (:mod:`sescreen.manifest`); ``temperature``, ``thickness`` and
+        ``area`` are required in every row.
     model : str
-        Transient model for :func:`~sescreen.dcpol.fit_dcpol`.
+        Transient model for :func:`~sescreen.dcpol.fit_dcpol` (a ``model`` column wins).
     errors : list, optional
         When given, a file that fails is appended here as ``"file: message"`` and the rest
         go on; otherwise the first failure raises.
@@ -151,40 +153,13 @@ def read_manifest(path: str | Path, *, model: str = "auto",
         As :func:`read_sigma_table`, plus ``file``, ``steady_state_reached`` and
         ``warnings``.
     """
-    path = Path(path)
-    df = read_text_table(path)
-    by_key = {_name_unit(str(h))[0]: h for h in df.columns}
-    if "file" not in by_key:
-        raise FormatError("a manifest needs a 'file' column", path=path)
-    need = {"temperature": "temperature", "thickness": "length", "area": "area"}
-    for key in need:
-        if key not in by_key:
-            raise FormatError(f"a manifest needs a {key!r} column (with units)", path=path)
-    rows = []
-    for i, rec in df.iterrows():
-        def qty(key, dim, rec=rec, i=i):
-            header = by_key[key]
-            raw = str(rec[header]).strip()
-            unit = _name_unit(str(header))[1]
-            text = raw if unit is None or re.search(r"[A-Za-z\u00b0]", raw) else f"{raw} {unit}"
-            try:
-                value = parse_quantity(text, dim, name=f"{key} of row {i + 1}")
-            except InputError as exc:
-                raise InputError(exc.message, path=path) from None
-            kind, scale = {"length": ("thickness_cm", 100.0), "area": ("area_cm2", 1e4),
-                           "voltage": ("voltage_v", 1.0),
-                           "temperature": ("temperature_k", 1.0)}[dim]
-            check_range(value * scale, kind, f"{key} of row {i + 1}", path=path)
-            return value
+    from sescreen.manifest import read_measurement_manifest
 
-        file = path.parent / str(rec[by_key["file"]]).strip()
-        row = _point(file, errors, model=model,
-                     thickness_cm=qty("thickness", "length") * 100,
-                     area_cm2=qty("area", "area") * 1e4,
-                     voltage_v=qty("voltage", "voltage") if "voltage" in by_key else None,
-                     temperature_k=qty("temperature", "temperature"),
-                     material=str(rec[by_key["material"]]).strip() if "material" in by_key
-                     else None)
+    rows = []
+    for entry in read_measurement_manifest(path, required=("temperature", "thickness",
+                                                            "area")):
+        row = _point(entry.file, errors, material=entry.material, read_kwargs=entry.read,
+                     segment=entry.segment, **{"model": model, **entry.fit})
         if row is not None:
             rows.append(row)
     if not rows:
@@ -192,17 +167,19 @@ def read_manifest(path: str | Path, *, model: str = "auto",
     return pd.DataFrame(rows)
 
 
-def _point(file: Path, errors: list[str] | None, *, material: str | None, **fit_kwargs):
+def _point(file: Path, errors: list[str] | None, *, material: str | None,
+           read_kwargs: dict | None = None, segment: int | None = None, **fit_kwargs):
     """One sigma(T) point from one DC-polarization file (None when it failed and errors
-    are collected)."""
-    from sescreen.dcpol import fit_dcpol
+    are collected); ``segment`` picks one hold of a multi-hold record."""
+    from sescreen.dcpol import fit_dcpol, select_hold
     from sescreen.io import read
 
     try:
         if not file.is_file():
             raise InputError("no such file (paths in a manifest are relative to it)",
                              path=file)
-        res = fit_dcpol(read(file), **fit_kwargs)
+        res = fit_dcpol(select_hold(read(file, **(read_kwargs or {})), segment),
+                        **fit_kwargs)
         if res.temperature_k is None:
             raise InputError("the temperature is unknown: give it (manifest column, or "
                              "--temperatures)", path=file)

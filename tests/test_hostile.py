@@ -263,7 +263,7 @@ def test_batch_damaged_journal_lines_are_skipped_and_recomputed(tmp_path):
     lines = journal.read_bytes().splitlines()
     damaged = [lines[0], b"\xff\xfe\x00not utf-8", b"[1, 2]", b'{"file": 5}', b"null",
                lines[1][:-3] + b"}}", b'{"no_file": true}', lines[2].replace(b'"file"', b'"f"'),
-               b'{"file": "x", "status": "ok", "options": "{}", "size": "big"}', lines[3]]
+               b'{"file": "x", "status": "ok", "options": "{}", "size_bytes": "big"}', lines[3]]
     journal.write_bytes(b"\n".join(damaged) + b"\n" + lines[4][:30])
     res = run_batch(tmp_path / "data", fit_kwargs=BATCH_KW, out=out, workers=1)
     assert res.reused == 2 and res.computed == 4  # lines 0 and 3 were intact
@@ -290,7 +290,7 @@ def test_batch_resume_key_is_the_resolved_path(tmp_path, monkeypatch):
 
 
 def test_batch_second_run_on_the_same_output_is_refused(tmp_path):
-    from sescreen.batch import _Lock
+    from sescreen.batch.journal import Lock as _Lock
 
     pytest.importorskip("fcntl")
     _hold(tmp_path / "data" / "h.csv")
@@ -392,15 +392,15 @@ def test_sigkill_of_the_main_process_takes_its_workers(tmp_path):
 
 def test_a_file_that_kills_its_worker_twice_is_listed(tmp_path, monkeypatch):
     """Retried once in a fresh worker, then listed; the other files are unaffected."""
-    import sescreen.batch as batch_mod
+    import sescreen.batch.workers as batch_mod
 
     _many_files(tmp_path / "data", 6)
     real = batch_mod.analyse_file
 
-    def deadly(path, fit_kwargs):
-        if path.endswith("h003.csv"):
+    def deadly(job):
+        if job["file"].endswith("h003.csv"):
             os._exit(137)  # the worker dies as if SIGKILLed, every time
-        return real(path, fit_kwargs)
+        return real(job)
 
     monkeypatch.setattr(batch_mod, "analyse_file", deadly)  # inherited by forked workers
     if "fork" not in __import__("multiprocessing").get_all_start_methods():

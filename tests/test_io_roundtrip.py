@@ -181,3 +181,14 @@ def test_other_instruments_exports(tmp_path, name, text):
     m = read(path)
     np.testing.assert_allclose(m.time_s, [0.5, 1.0, 1.5])
     np.testing.assert_allclose(m.current_a, [1.2e-8, 1.1e-8, 1.05e-8])
+
+
+def test_a_comma_table_with_spaces_and_empty_last_cells_is_sniffed_as_commas():
+    """Rows whose trailing cells are empty agree with the header (they were counted
+    without them, and a table of 'a b,c' cells was then read as whitespace-separated)."""
+    from sescreen.io.table import sniff_delimiter
+
+    lines = ["file,material,thickness (mm),area,temperature", "a.csv,LLZO,1,,",
+             "b.csv,#3 Li3PS4,0.5,0.5 cm2,25 C", "c.csv,LiPON,2,,", "d.csv,x,1,,"]
+    assert sniff_delimiter(lines) == ","
+    assert sniff_delimiter(["t;i;", "0;1;", "1;2;"]) == ";"

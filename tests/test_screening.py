@@ -325,11 +325,13 @@ def test_batch_parallel_bad_files_and_progress(tmp_path):
     table = pd.read_csv(tmp_path / "r.csv")
     assert len(table) == 203 and (table["status"] == "ok").sum() == 200
     ok = table[table["status"] == "ok"]
-    assert np.all(np.abs(ok["sigma_e"] / 1e-9 - np.round(ok["sigma_e"] / 1e-9)) < 0.05)
-    for col in ("outcome_1ma", "outcome_10ma", "sigma_e_lo", "sigma_e_hi", "upper_bound_only"):
+    assert np.all(np.abs(ok["sigma_e_s_cm"] / 1e-9 - np.round(ok["sigma_e_s_cm"] / 1e-9)) < 0.05)
+    for col in ("outcome_1ma", "outcome_10ma", "sigma_e_lo_s_cm", "sigma_e_hi_s_cm",
+                "upper_bound_only"):
         assert col in table
     assert (ok["outcome_1ma"] == "fail").all() and (ok["outcome_10ma"] == "fail").all()
-    assert (ok["sigma_e_lo"] <= ok["sigma_e"]).all() and (ok["sigma_e"] <= ok["sigma_e_hi"]).all()
+    assert (ok["sigma_e_lo_s_cm"] <= ok["sigma_e_s_cm"]).all()
+    assert (ok["sigma_e_s_cm"] <= ok["sigma_e_hi_s_cm"]).all()
     assert s["outcomes_1ma"] == {"pass": 0, "fail": 200, "inconclusive": 0}
     bad = table[table["status"] == "error"]
     assert bad["outcome_1ma"].isna().all()
@@ -403,8 +405,8 @@ def test_batch_rows_carry_the_three_outcomes(tmp_path, monkeypatch):
     assert table["outcome_1ma"].tolist() == ["pass", "inconclusive", "fail"]
     assert table["outcome_10ma"].tolist() == ["inconclusive", "fail", "fail"]
     assert table["upper_bound_only"].tolist() == [True, False, False]
-    assert table["sigma_e_lo"].tolist() == [0.0, 6e-11, 4e-10]
-    assert table["sigma_e_hi"].tolist() == [5e-11, 1.3e-10, 6e-10]
+    assert table["sigma_e_lo_s_cm"].tolist() == [0.0, 6e-11, 4e-10]
+    assert table["sigma_e_hi_s_cm"].tolist() == [5e-11, 1.3e-10, 6e-10]
     assert res.summary()["outcomes_1ma"] == {"pass": 1, "fail": 1, "inconclusive": 1}
 
 
@@ -428,7 +430,7 @@ def test_batch_recomputes_when_the_options_change(tmp_path):
     other = run_batch(tmp_path / "data", fit_kwargs={**BATCH_KW, "thickness_cm": 0.2},
                       out=out, workers=1)
     assert other.reused == 0 and other.computed == 3
-    ratio = other.table["sigma_e"].to_numpy() / first.table["sigma_e"].to_numpy()
+    ratio = other.table["sigma_e_s_cm"].to_numpy() / first.table["sigma_e_s_cm"].to_numpy()
     np.testing.assert_allclose(ratio, 2.0, rtol=1e-9)
     assert (other.table["thickness_cm"] == 0.2).all()
 
@@ -476,7 +478,7 @@ def test_batch_survives_worker_kill_main_kill_and_a_damaged_journal(tmp_path):
     assert len(table) == 203 and table["file"].is_unique
     ok = table[table["status"] == "ok"]
     assert len(ok) == 200 and (table["status"] == "error").sum() == 3
-    assert np.all(np.abs(ok["sigma_e"] / 1e-9 - np.round(ok["sigma_e"] / 1e-9)) < 0.05)
+    assert np.all(np.abs(ok["sigma_e_s_cm"] / 1e-9 - np.round(ok["sigma_e_s_cm"] / 1e-9)) < 0.05)
     again = run_batch(tmp_path / "data", fit_kwargs=BATCH_KW, out=out, workers=2)
     assert again.computed == 0 and again.reused == 203 and not again.warnings
 

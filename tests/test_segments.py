@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from sescreen.io import Measurement, Technique, read
 
@@ -61,3 +62,20 @@ def test_inspect_of_a_large_cv_is_fast(tmp_path):
     t_inspect = time.perf_counter() - t0
     assert summary["n_segments"] == len(segs) <= 10
     assert t_inspect < 0.5 and t_inspect < 2 * t_read, (t_inspect, t_read)
+
+
+def test_each_hold_of_a_table_keeps_its_own_set_point(tmp_path):
+    """A table with a control column and two holds (0.1 V, then 0.2 V) and no stated
+    voltage: the record's voltage is the first hold's set-point, each segment its own (the
+    median of the whole column, 0.15 V, was given to both: sigma_e off by a third)."""
+    from sescreen.dcpol import holds
+    from sescreen.io import read
+
+    rows = ["# technique: CA", "time/s\tI/A\tcontrol/V"]
+    rows += [f"{k * 5.0}\t{1e-9 * (1 + k // 100)}\t{0.1 if k < 100 else 0.2}"
+             for k in range(200)]
+    f = tmp_path / "two.tsv"
+    f.write_text("\n".join(rows) + "\n")
+    m = read(f)
+    assert m.applied_voltage_v == pytest.approx(0.1)
+    assert [h.applied_voltage_v for h in holds(m)] == pytest.approx([0.1, 0.2])

@@ -10,7 +10,6 @@ import click
 from sescreen.cli.app import main
 from sescreen.cli.options import (
     _FIGURE_FORMATS,
-    _MODEL_CHOICES,
     _check_output,
     _finite_fraction,
     _naming,
@@ -19,8 +18,11 @@ from sescreen.cli.options import (
     _plain_text_figures,
     _quantity,
     emit_json,
+    model_option,
     read_measurement,
     reader_options,
+    segment_option,
+    skip_option,
 )
 from sescreen.errors import InputError
 
@@ -58,11 +60,9 @@ def inspect(file: str, as_json: bool, show_segments: bool, **opts: Any) -> None:
 @click.option("--area", help="Electrode area, e.g. '0.785cm2' (default: from the file).")
 @click.option("--voltage", help="Applied voltage, e.g. '0.1V' (default: from the file).")
 @click.option("--temperature", help="Temperature, e.g. '30C' (stored with sigma_e).")
-@click.option("--model", type=click.Choice(list(_MODEL_CHOICES)), default="auto",
-              show_default=True, help="Transient model; auto = lowest AICc.")
-@click.option("--skip", help="Ignore the first part of each hold, e.g. '10s' "
-              "(default: the step sample and any RC spike).")
-@click.option("--segment", type=int, help="Fit only this hold of a multi-hold record.")
+@model_option
+@skip_option
+@segment_option
 @click.option("--cell", type=click.Choice(["blocking", "hebb-wagner"]), default="blocking",
               show_default=True, help="Cell type stored with sigma_e.")
 @click.option("--thickness-tol", type=float, default=0.0, callback=_finite_fraction,
@@ -154,8 +154,7 @@ def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, ce
 @click.option("--area", help="For measurement files: electrode area (default: the file's).")
 @click.option("--temperatures", help="For measurement files: one temperature per file, "
               "comma-separated, e.g. '30C,60C,90C' (default: the files' own).")
-@click.option("--model", type=click.Choice(list(_MODEL_CHOICES)), default="auto",
-              show_default=True, help="Transient model for measurement files.")
+@model_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Save the Arrhenius plot (PNG/SVG/PDF).")

@@ -73,6 +73,22 @@ def _check_measurement(m, *, area: str | None, voltage: str | None,
                     path=m.source)
 
 
+#: One vocabulary across commands: each of these options means the same wherever it appears.
+model_option = click.option(
+    "--model", type=click.Choice(list(_MODEL_CHOICES)), default="auto", show_default=True,
+    help="Transient model of the DC-polarization fit; auto = lowest AICc.")
+skip_option = click.option(
+    "--skip", help="Ignore the first part of each hold, e.g. '10s' (default: the step "
+    "sample and any RC spike).")
+segment_option = click.option(
+    "--segment", type=click.IntRange(min=0),
+    help="Fit only this hold of a multi-hold record (0-based; see inspect --segments).")
+source_option = click.option(
+    "--source", type=click.Choice(["han2019", "construction", "fit"]), default="han2019",
+    show_default=True, help="Where the threshold comes from: the paper's values, its "
+    "construction, or the fit to the curated dataset.")
+
+
 def reader_options(func):
     """Options every command that reads measurement files shares."""
     options = [
@@ -93,6 +109,21 @@ def reader_options(func):
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def reader_kwargs(opts: dict[str, Any]) -> dict[str, Any]:
+    """The keywords of :func:`sescreen.io.read` from the values of :func:`reader_options`
+    (a column given as a number is a 0-based index; options not given are left out)."""
+    def col(v):
+        return int(v) if v is not None and v.isdigit() else v
+
+    out = {"format": opts.get("fmt"), "time_col": col(opts.get("time_col")),
+           "current_col": col(opts.get("current_col")),
+           "voltage_col": col(opts.get("voltage_col")), "time_unit": opts.get("time_unit"),
+           "current_unit": opts.get("current_unit"), "voltage_unit": opts.get("voltage_unit"),
+           "allow_truncated": True if opts.get("allow_truncated") else None,
+           "technique": opts.get("technique")}
+    return {k: v for k, v in out.items() if v is not None}
 
 
 class _naming:
@@ -118,9 +149,6 @@ def read_measurement(path: str, *, area: str | None = None, voltage: str | None 
     from sescreen.io import read
     from sescreen.limits import refuse_pathological_lines
 
-    def col(v):
-        return int(v) if v is not None and v.isdigit() else v
-
     area_m2 = _quantity(area, "area", "--area")
     voltage_v = _quantity(voltage, "voltage", "--voltage")
     temperature_k = _quantity(temperature, "temperature", "--temperature")
@@ -128,15 +156,7 @@ def read_measurement(path: str, *, area: str | None = None, voltage: str | None 
     with _naming(path):
         m = read(
             path,
-            format=opts.get("fmt"),
-            time_col=col(opts.get("time_col")),
-            current_col=col(opts.get("current_col")),
-            voltage_col=col(opts.get("voltage_col")),
-            time_unit=opts.get("time_unit"),
-            current_unit=opts.get("current_unit"),
-            voltage_unit=opts.get("voltage_unit"),
-            allow_truncated=bool(opts.get("allow_truncated")),
-            technique=opts.get("technique"),
+            **reader_kwargs(opts),
             applied_voltage_v=voltage_v,
             area_cm2=None if area_m2 is None else area_m2 * 1e4,
             temperature_k=temperature_k,

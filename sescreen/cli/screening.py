@@ -11,12 +11,16 @@ import click
 
 from sescreen.cli.app import EXIT_FAIL, EXIT_INTERRUPTED, cli_terms, main
 from sescreen.cli.options import (
-    _MODEL_CHOICES,
     _check_output,
     _no_overwrite,
     _plain_text_figures,
     _quantity,
     emit_json,
+    model_option,
+    reader_kwargs,
+    reader_options,
+    segment_option,
+    skip_option,
 )
 from sescreen.errors import InputError
 from sescreen.serialize import json_safe
@@ -32,8 +36,7 @@ _SCREEN_COLUMNS = ("rank", "material", "sigma_e", "sigma_e_method", "outcome_1ma
               help="Operating temperature the verdicts refer to.")
 @click.option("--out", "out", type=click.Path(dir_okay=False),
               help="Write the table: .csv or .json by extension.")
-@click.option("--model", type=click.Choice(list(_MODEL_CHOICES)), default="auto",
-              show_default=True, help="Transient model for measurement files.")
+@model_option
 @click.option("--export-ccd", "export_ccd", type=click.Path(dir_okay=False),
               help="Write the lab's (material, sigma_e, CCD, conditions) rows of the ccd_file "
               "records in the curated dataset's format (.csv).")
@@ -208,75 +211,93 @@ def report(candidates, out, at, reproduction, write_all, title, quiet):
 
 
 @main.command()
-@click.argument("folder", type=click.Path(file_okay=False))
-@click.option("--thickness", required=True, help="Electrolyte thickness, e.g. '1mm'.")
+@click.argument("folder", required=False, type=click.Path(file_okay=False))
+@click.option("--manifest", type=click.Path(dir_okay=False),
+              help="A table of files (paths relative to it) with per-file material, "
+              "thickness, area, temperature, voltage, skip, segment, model and reader "
+              "options (sescreen.manifest); instead of FOLDER.")
+@click.option("--thickness", help="Electrolyte thickness, e.g. '1mm' (required unless every "
+              "manifest row gives one).")
 @click.option("--area", help="Electrode area (default: each file's).")
 @click.option("--voltage", help="Applied voltage (default: each file's).")
-@click.option("--model", type=click.Choice(list(_MODEL_CHOICES)), default="auto",
-              show_default=True)
+@click.option("--temperature", help="Temperature of the measurements (default: each file's).")
+@model_option
+@skip_option
+@segment_option
+@reader_options
 @click.option("--workers", type=click.IntRange(min=0), help="Worker processes (default, "
               "or 0: all CPUs).")
 @click.option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 "
               "(extra sescreen[dask]).")
-@click.option("--out", "out", default="batch-results.csv", show_default=True,
-              type=click.Path(dir_okay=False), help="Results table (CSV); the journal "
-              "that makes runs resumable is <out>.jsonl.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Results table (CSV; "
+              "default: FOLDER-batch.csv beside FOLDER, or MANIFEST-batch.csv beside the "
+              "manifest); the journal that makes runs resumable is <out>.jsonl.")
 @click.option("--restart", is_flag=True, help="Ignore the journal of an earlier run.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def batch(folder, thickness, area, voltage, model, workers, scheduler, out, restart,
-          as_json):
-    """Every measurement file under FOLDER (recursively) through the DC analysis.
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+def batch(folder, manifest, thickness, area, voltage, temperature, model, skip, segment,
+          workers, scheduler, out, restart, as_json, quiet, **opts):
+    """Every measurement file under FOLDER (recursively), or of a --manifest, through the
+    DC analysis.
 
     Runs in parallel, lists bad files and goes on, and resumes an interrupted run without
     redoing finished files (the resume key is the resolved path). Each row of the table has
-    the file's 95 % interval of sigma_e (sigma_e_lo, sigma_e_hi, upper_bound_only) and its
-    outcome at 1 and 10 mA/cm^2 (pass, fail or inconclusive). --out (and its journal
-    <out>.jsonl and lock <out>.lock) must lie outside FOLDER; a second run on the same
-    --out while one runs is refused. A worker that dies (killed, out of memory) is replaced
-    and its file retried once, then listed as failed.
+    the material (from the manifest), the file's 95 % interval of sigma_e (sigma_e_lo_s_cm,
+    sigma_e_hi_s_cm, upper_bound_only) and its outcome at 1 and 10 mA/cm^2 (pass, fail or
+    inconclusive); units are in the column names. --out (and its journal <out>.jsonl and
+    lock <out>.lock) must lie outside FOLDER and be none of the files read; a second run
+    on the same --out while one runs is refused. A worker that dies (killed, out of memory)
+    is replaced and its file retried once, then listed as failed. Progress goes to stderr
+    (a bar on a terminal, a line every 10 s otherwise).
 
     Exit code: 0 every file analysed, 1 the table is complete but some files failed (listed),
     2 bad input (nothing analysed), 130 interrupted (run again to resume).
     """
-    from sescreen.batch import run_batch
+    from sescreen.batch import default_output, run_batch
+    from sescreen.progress import Progress
 
+    if folder is not None and manifest is not None:
+        raise InputError("give FOLDER or --manifest, not both (a manifest lists its files)")
+    if folder is None and manifest is None:
+        raise InputError("give the FOLDER of measurement files, or --manifest FILE")
+    out = out or str(default_output(folder, manifest))
     _check_output(out, (".csv",), "--out")
-    _no_overwrite({"--out": out, "the journal (--out + .jsonl)": out + ".jsonl"}, [folder])
     area_m2 = _quantity(area, "area", "--area")
-    fit_kwargs = {"thickness_cm": _quantity(thickness, "length", "--thickness") * 100,
+    thickness_m = _quantity(thickness, "length", "--thickness")
+    fit_kwargs = {"thickness_cm": None if thickness_m is None else thickness_m * 100,
                   "area_cm2": None if area_m2 is None else area_m2 * 1e4,
-                  "voltage_v": _quantity(voltage, "voltage", "--voltage"), "model": model}
-    bar = {}
+                  "voltage_v": _quantity(voltage, "voltage", "--voltage"),
+                  "temperature_k": _quantity(temperature, "temperature", "--temperature"),
+                  "skip_s": _quantity(skip, "time", "--skip"), "model": model}
+    bar: dict = {}
 
     def progress(done, total):
         if "bar" not in bar:
-            bar["bar"] = click.progressbar(length=total, label="analysing", file=sys.stderr,
-                                           show_pos=True)
-            bar["bar"].__enter__()
-            bar["seen"] = 0
-        bar["bar"].update(done - bar["seen"])
-        bar["seen"] = done
+            bar["bar"] = Progress(total, "analysing", unit="file", quiet=quiet)
+            bar["bar"].advance(done)
+        else:
+            bar["bar"].advance(done - bar["bar"].done)
 
     try:
-        result = run_batch(folder, fit_kwargs=fit_kwargs, out=out, workers=workers,
-                           scheduler=scheduler, resume=not restart, progress=progress)
+        result = run_batch(folder, manifest=manifest, fit_kwargs=fit_kwargs, out=out,
+                           read_kwargs=reader_kwargs(opts), segment=segment,
+                           workers=workers, scheduler=scheduler, resume=not restart,
+                           progress=progress)
     except KeyboardInterrupt:
-        done = bar.get("seen", 0)
-        total = bar["bar"].length if "bar" in bar else "?"
+        done = bar["bar"].done if "bar" in bar else 0
+        total = bar["bar"].total if "bar" in bar else "?"
         click.echo(f"\nsescreen: interrupted after {done} of {total} files; the finished ones "
                    f"are in {out}.jsonl: run the same command again to resume", err=True)
         sys.exit(EXIT_INTERRUPTED)
     finally:
         if "bar" in bar:
-            bar["bar"].__exit__(None, None, None)
+            bar["bar"].close()
     summary = result.summary()
-    summary["out"] = out
     for w in result.warnings:
         click.echo(f"sescreen: warning: {w}", err=True)
     if as_json:
         emit_json(summary)
-        if result.errors:
-            sys.exit(EXIT_FAIL)
+        _exit_if(EXIT_FAIL if result.errors else 0)
         return
     click.echo(f"{summary['n_files']} files: {summary['ok']} analysed, {summary['failed']} "
                f"failed ({summary['computed']} computed now, {summary['reused']} from the "
@@ -287,5 +308,4 @@ def batch(folder, thickness, area, voltage, model, workers, scheduler, out, rest
                    f"{n['inconclusive']} inconclusive")
     for e in result.errors:
         click.echo(f"  failed: {e}")
-    if result.errors:
-        sys.exit(EXIT_FAIL)
+    _exit_if(EXIT_FAIL if result.errors else 0)

@@ -10,14 +10,17 @@ import click
 
 from sescreen.cli.app import EXIT_FAIL, EXIT_INCONCLUSIVE, main
 from sescreen.cli.options import (
-    _MODEL_CHOICES,
     _conductivity,
     _hold_args,
     _naming,
     _quantity,
     emit_json,
+    model_option,
     read_measurement,
     reader_options,
+    segment_option,
+    skip_option,
+    source_option,
 )
 from sescreen.errors import InputError
 
@@ -94,8 +97,7 @@ def mechanics(fracture_stress, model, k_ic, flaw, crack, geometry_factor, asr, o
 @click.option("--sigma-e", "sigma_e", help="Electronic conductivity, e.g. '1e-9 S/cm' (a bare "
               "number is S/cm): the predicted CCD and the verdict.")
 @click.option("--stderr", help="Standard error of --sigma-e, e.g. '2e-10 S/cm'.")
-@click.option("--source", type=click.Choice(["han2019", "construction", "fit"]),
-              default="han2019", show_default=True, help="Where the threshold comes from.")
+@source_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def criteria(ccd, sigma_e, stderr, source, as_json):
     """Thresholds of electronic conductivity for dendrite-free plating (Han et al. 2019).
@@ -163,14 +165,14 @@ def criteria(ccd, sigma_e, stderr, source, as_json):
 
 @main.command()
 @_hold_args
-@click.option("--source", type=click.Choice(["han2019", "construction", "fit"]),
-              default="han2019", show_default=True)
-@click.option("--model", type=click.Choice(list(_MODEL_CHOICES)), default="auto",
-              show_default=True)
+@source_option
+@model_option
+@skip_option
+@segment_option
 @reader_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def check(file, thickness, area, voltage, temperature, target, source, model, as_json,
-          **opts):
+def check(file, thickness, area, voltage, temperature, target, source, model, skip, segment,
+          as_json, **opts):
     """A new DC-polarization measurement in, sigma_e and the verdict out.
 
     PASS only when the whole 95 % interval of sigma_e is below the threshold for --target,
@@ -180,13 +182,15 @@ def check(file, thickness, area, voltage, temperature, target, source, model, as
     3 inconclusive (for scripted lab checks), 2 bad input.
     """
     from sescreen import criteria as cr
-    from sescreen.dcpol import fit_dcpol
+    from sescreen.dcpol import fit_dcpol, select_hold
 
     m = read_measurement(file, area=area, temperature=temperature, **opts)
     thickness_cm = _quantity(thickness, "length", "--thickness") * 100
     voltage_v = _quantity(voltage, "voltage", "--voltage")
     with _naming(file):
-        fit = fit_dcpol(m, thickness_cm=thickness_cm, voltage_v=voltage_v, model=model)
+        fit = fit_dcpol(select_hold(m, segment), thickness_cm=thickness_cm,
+                        voltage_v=voltage_v, model=model,
+                        skip_s=_quantity(skip, "time", "--skip"))
     target_ma = _quantity(target, "current_density", "--target") / 10.0
     evidence = cr.fit_inputs(fit)
     at = cr.judge_at(fit.sigma_e, target_ma, **evidence, source=source)

@@ -10,12 +10,12 @@ import click
 
 from sescreen.cli.app import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED, main
 from sescreen.cli.options import (
-    _MODEL_CHOICES,
     _check_measurement,
     _check_output,
     _hold_args,
     _no_overwrite,
     _quantity,
+    model_option,
     read_measurement,
     reader_options,
 )
@@ -65,8 +65,7 @@ def _final(watcher, code: int) -> dict:
               help="Error rate over all looks together.")
 @click.option("--max-looks", type=int, help="Pre-set number of looks (alpha/K each); "
               "default: any number (alpha 6/(pi^2 k^2) at look k).")
-@click.option("--model", type=click.Choice(list(_MODEL_CHOICES)), default="auto",
-              show_default=True)
+@model_option
 @click.option("--history", "history_path", type=click.Path(dir_okay=False),
               help="Write the looks as JSON lines to this file (.jsonl).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),

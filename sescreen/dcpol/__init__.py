@@ -24,7 +24,13 @@ A two-blocking-electrode value is an upper bound of sigma_e, not the Hebb-Wagner
 (:mod:`sescreen.hebb_wagner`); the cell type is stored with every sigma_e.
 """
 
-from sescreen.dcpol.analysis import fit_dcpol, fit_dcpol_series, holds, sigma_from_current
+from sescreen.dcpol.analysis import (
+    fit_dcpol,
+    fit_dcpol_series,
+    holds,
+    select_hold,
+    sigma_from_current,
+)
 from sescreen.dcpol.binning import Binned, noise_sigma, resolution_step
 from sescreen.dcpol.candidates import Candidate
 from sescreen.dcpol.estimate import (
@@ -56,6 +62,7 @@ __all__ = [
     "log_bin",
     "noise_sigma",
     "resolution_step",
+    "select_hold",
     "sigma_from_current",
     "summarize",
 ]

@@ -69,6 +69,24 @@ def holds(m: Measurement, *, min_points: int = 12) -> list[Measurement]:
     return [s for s in polarized if len(s) >= min_points] or polarized
 
 
+def select_hold(m: Measurement, segment: int | None) -> Measurement:
+    """Hold ``segment`` (0-based, as listed by :func:`holds`) of a record; the record itself
+    when ``segment`` is None.
+
+    Raises
+    ------
+    InputError
+        ``segment`` beyond the record's holds, naming how many there are.
+    """
+    if segment is None:
+        return m
+    found = holds(m)
+    if not 0 <= segment < len(found):
+        raise InputError(f"segment {segment}: the record has {len(found)} hold(s) "
+                         f"(0..{len(found) - 1})", path=m.source)
+    return found[segment]
+
+
 def fit_dcpol_series(measurements: list[Measurement], **kwargs) -> list[DCPolarizationResult]:
     """Fit every hold of one or several records (keyword arguments as :func:`fit_dcpol`)."""
     return [fit_dcpol(h, **kwargs) for m in measurements for h in holds(m)]

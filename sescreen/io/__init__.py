@@ -213,6 +213,8 @@ def _apply_overrides(m: Measurement, *, applied_voltage_v, area_cm2, temperature
             else None
         if col is not None:
             v = m.data[col].to_numpy(dtype=float)
+            if col == "control_v":  # the first hold's set-point (several holds: segments())
+                v = v[: int(np.argmax(np.abs(v - v[0]) > 1e-3)) or len(v)]
             lo, hi = np.percentile(v, [2.5, 97.5])
             if col == "control_v" or hi - lo <= max(2e-3, 0.01 * abs(np.median(v))):
                 m.applied_voltage_v = float(np.median(v))

@@ -43,12 +43,16 @@ def sniff_delimiter(lines: list[str]) -> str:
     best, best_score = None, 0
     widest, widest_count = None, 1
     for d in _DELIMITERS:
-        counts = [len(ln.rstrip(d).split(d)) for ln in sample]
+        # a row agrees with the header with or without trailing delimiters (empty last
+        # cells, or a trailing delimiter on every row)
+        full = [len(ln.rstrip("\r\n").split(d)) for ln in sample]
+        counts = [len(ln.rstrip("\r\n").rstrip(d).split(d)) for ln in sample]
         if not counts or counts[0] < 2:
             continue
         if counts[0] > widest_count:
             widest, widest_count = d, counts[0]
-        agree = sum(c == counts[0] for c in counts)
+        agree = sum(c in (counts[0], full[0]) or f in (counts[0], full[0])
+                    for c, f in zip(counts, full, strict=True))
         score = agree * 10 + counts[0]
         if agree >= 0.8 * len(counts) and score > best_score:
             best, best_score = d, score
