@@ -60,7 +60,7 @@ from sescreen.errors import FormatError, InputError, SescreenError
 from sescreen.resources import data_path
 from sescreen.serialize import json_safe
 
-__all__ = ["EXAMPLE_CANDIDATES", "ScreeningResult", "read_candidates", "screen"]
+__all__ = ["EXAMPLE_CANDIDATES", "FILE_COLUMNS", "ScreeningResult", "read_candidates", "screen"]
 
 #: The bundled example candidates (datasets/examples, generated from stated truth; in a
 #: wheel: sescreen/data/examples).
@@ -219,6 +219,16 @@ def _check_plausible(result: pd.DataFrame, path: Path) -> None:
                 bad(k, f"{name} = {v!r} is outside {lo:g} .. {hi:g}")
 
 
+#: Column of :attr:`ScreeningResult.table` -> its name in a CSV file, with the unit
+#: (S/cm, eV, mA/cm^2); the other numeric columns carry theirs already (``phi_c_mv``,
+#: ``ndp_onset_s``, ``measured_ccd_ma_cm2``, ...).
+FILE_COLUMNS = {"sigma_e": "sigma_e_s_cm", "sigma_e_interval_lo": "sigma_e_lo_s_cm",
+                "sigma_e_interval_hi": "sigma_e_hi_s_cm", "ea_stderr": "ea_stderr_ev",
+                "predicted_ccd": "predicted_ccd_ma_cm2",
+                "predicted_ccd_lo": "predicted_ccd_lo_ma_cm2",
+                "predicted_ccd_hi": "predicted_ccd_hi_ma_cm2"}
+
+
 @dataclass
 class ScreeningResult:
     """The screening table and the analyses behind it (for reports)."""
@@ -260,6 +270,11 @@ class ScreeningResult:
                     "outcome": r.outcome, "source": r.source,
                     "temperature_k": math.nan if r.temperature_k is None else r.temperature_k})
         return pd.DataFrame(rows, columns=cols)
+
+    def file_table(self) -> pd.DataFrame:
+        """The table as ``screen --out x.csv`` writes it: units in every numeric column's
+        name (:data:`FILE_COLUMNS`; the names of the curated dataset and the batch table)."""
+        return self.table.rename(columns=FILE_COLUMNS)
 
     def to_json(self) -> dict[str, Any]:
         rows = json_rows(self.table)

@@ -177,7 +177,12 @@ def test_cli_screen_outputs(tmp_path):
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert len(data["materials"]) == 6 and data["operating_temperature_k"] == 298.15
-    assert len(pd.read_csv(out)) == 6
+    written = pd.read_csv(out)
+    assert len(written) == 6
+    for col in ("sigma_e_s_cm", "sigma_e_lo_s_cm", "sigma_e_hi_s_cm", "ea_stderr_ev",
+                "predicted_ccd_ma_cm2", "ndp_onset_s", "measured_ccd_ma_cm2"):
+        assert col in written.columns  # units in the headers of the file
+    assert "sigma_e" not in written.columns
 
 
 def test_report_escapes_user_text(tmp_path):

@@ -133,7 +133,7 @@ def _write_table(result, out: str) -> None:
     if out.lower().endswith(".json"):
         atomic_write_text(out, json.dumps(json_safe(result.to_json()), indent=2) + "\n")
     else:
-        atomic_write_text(out, csv_text(result.table))
+        atomic_write_text(out, csv_text(result.file_table()))
 
 
 def _pandas_display():
@@ -257,9 +257,11 @@ def batch(folder, manifest, thickness, area, voltage, temperature, model, skip, 
     from sescreen.progress import Progress
 
     if folder is not None and manifest is not None:
-        raise InputError("give FOLDER or --manifest, not both (a manifest lists its files)")
+        raise click.UsageError("give FOLDER or --manifest, not both (a manifest lists its "
+                               "files)", ctx=click.get_current_context())
     if folder is None and manifest is None:
-        raise InputError("give the FOLDER of measurement files, or --manifest FILE")
+        raise click.UsageError("give the FOLDER of measurement files, or --manifest FILE",
+                               ctx=click.get_current_context())
     out = out or str(default_output(folder, manifest))
     _check_output(out, (".csv",), "--out")
     area_m2 = _quantity(area, "area", "--area")
