@@ -124,10 +124,15 @@ def test_reading_while_another_process_appends_and_rewrites(tmp_path):
     """Poll as fast as possible while a writer process appends rows in split writes and
     rewrites the file in place: every record read is exactly a prefix of the true rows."""
     ww = _writer()
+    warm = tmp_path / "warm.csv"  # the first read imports the readers: not during the race
+    warm.write_text(ww.rows(20))
+    with RecordFile(warm, technique="constant_voltage", area_cm2=1.0) as src:
+        assert len(src.poll()) == 20
     path = tmp_path / "live.csv"
     n = 300
     proc = subprocess.Popen([sys.executable, str(WRITER), str(path), "--rows", str(n),
-                             "--chunk", "30", "--pause", "0.05"])
+                             "--chunk", "30", "--pause", "0.05",
+                             "--rewrite-pause", "1.0"])  # seen even on a loaded machine
     truth = np.array([[float(x) for x in ww.row(k).split(",")[:2]] for k in range(n)])
     seen, rewrites = [], 0
     try:

@@ -1,6 +1,7 @@
 """A stand-in instrument for tests/test_watch.py: writes a CSV hold while it is read.
 
     python tests/watch_writer.py OUT.csv [--rows 600] [--chunk 60] [--pause 0.15]
+                                 [--rewrite-pause SECONDS (default: --pause)]
 
 Rows are ``time/s,I/A,Ewe/V`` of a two-exponential decay to 1e-9 A at 0.1 V, every 10 s.
 Each chunk ends in the middle of a row (the rest follows after a pause, as a buffered
@@ -36,6 +37,7 @@ def main(argv: list[str]) -> None:
     opts = dict(zip(argv[1::2], argv[2::2], strict=True))
     n, chunk = int(opts.get("--rows", 600)), int(opts.get("--chunk", 60))
     pause = float(opts.get("--pause", 0.15))
+    rewrite_pause = float(opts.get("--rewrite-pause", pause))
     with open(path, "w") as fh:
         fh.write(HEADER)
     written = 0
@@ -54,7 +56,7 @@ def main(argv: list[str]) -> None:
                 fh.truncate(0)
                 fh.write(text[: len(text) // 2])
                 fh.flush()
-                time.sleep(pause)
+                time.sleep(rewrite_pause)
                 fh.write(text[len(text) // 2:])
         time.sleep(pause)
 
