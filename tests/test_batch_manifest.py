@@ -154,6 +154,7 @@ def test_reader_options_on_the_command_line(tmp_path):
             "0.1V", "--workers", "1", "--out", tmp_path / "r.csv"]
     r = _invoke(*base)
     assert r.exit_code == 1 and "failed: " in r.stdout  # bare headers: the unit is unknown
+    assert "--current-unit" in r.stdout and "current_unit=" not in r.stdout  # CLI terms
     r = _invoke(*base, "--time-unit", "min", "--current-unit", "nA", "--temperature", "25C")
     assert r.exit_code == 0, r.output
     table = pd.read_csv(tmp_path / "r.csv")

@@ -308,6 +308,7 @@ def batch(folder, manifest, thickness, area, voltage, temperature, model, skip, 
         n = summary[f"outcomes_{tag}"]
         click.echo(f"  {ma:>2} mA/cm^2: {n['pass']} pass, {n['fail']} fail, "
                    f"{n['inconclusive']} inconclusive")
+    options = {p.name for p in click.get_current_context().command.params}
     for e in result.errors:
-        click.echo(f"  failed: {e}")
+        click.echo(f"  failed: {cli_terms(e, options)}")
     _exit_if(EXIT_FAIL if result.errors else 0)
