@@ -18,11 +18,10 @@ from sescreen.cli.options import (
     _plain_text_figures,
     _quantity,
     emit_json,
+    fit_options,
     model_option,
     read_measurement,
     reader_options,
-    segment_option,
-    skip_option,
 )
 from sescreen.errors import InputError
 
@@ -60,9 +59,7 @@ def inspect(file: str, as_json: bool, show_segments: bool, **opts: Any) -> None:
 @click.option("--area", help="Electrode area, e.g. '0.785cm2' (default: from the file).")
 @click.option("--voltage", help="Applied voltage, e.g. '0.1V' (default: from the file).")
 @click.option("--temperature", help="Temperature, e.g. '30C' (stored with sigma_e).")
-@model_option
-@skip_option
-@segment_option
+@fit_options
 @click.option("--cell", type=click.Choice(["blocking", "hebb-wagner"]), default="blocking",
               show_default=True, help="Cell type stored with sigma_e.")
 @click.option("--thickness-tol", type=float, default=0.0, callback=_finite_fraction,

@@ -83,6 +83,11 @@ skip_option = click.option(
 segment_option = click.option(
     "--segment", type=click.IntRange(min=0),
     help="Fit only this hold of a multi-hold record (0-based; see inspect --segments).")
+def fit_options(func):
+    """How a hold is fitted: ``--model``, ``--skip``, ``--segment`` (dcpol, check, batch)."""
+    return model_option(skip_option(segment_option(func)))
+
+
 source_option = click.option(
     "--source", type=click.Choice(["han2019", "construction", "fit"]), default="han2019",
     show_default=True, help="Where the threshold comes from: the paper's values, its "

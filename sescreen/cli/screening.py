@@ -16,11 +16,10 @@ from sescreen.cli.options import (
     _plain_text_figures,
     _quantity,
     emit_json,
+    fit_options,
     model_option,
     reader_kwargs,
     reader_options,
-    segment_option,
-    skip_option,
 )
 from sescreen.errors import InputError
 from sescreen.serialize import json_safe
@@ -221,9 +220,7 @@ def report(candidates, out, at, reproduction, write_all, title, quiet):
 @click.option("--area", help="Electrode area (default: each file's).")
 @click.option("--voltage", help="Applied voltage (default: each file's).")
 @click.option("--temperature", help="Temperature of the measurements (default: each file's).")
-@model_option
-@skip_option
-@segment_option
+@fit_options
 @reader_options
 @click.option("--workers", type=click.IntRange(min=0), help="Worker processes (default, "
               "or 0: all CPUs).")

@@ -15,11 +15,9 @@ from sescreen.cli.options import (
     _naming,
     _quantity,
     emit_json,
-    model_option,
+    fit_options,
     read_measurement,
     reader_options,
-    segment_option,
-    skip_option,
     source_option,
 )
 from sescreen.errors import InputError
@@ -166,9 +164,7 @@ def criteria(ccd, sigma_e, stderr, source, as_json):
 @main.command()
 @_hold_args
 @source_option
-@model_option
-@skip_option
-@segment_option
+@fit_options
 @reader_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def check(file, thickness, area, voltage, temperature, target, source, model, skip, segment,
