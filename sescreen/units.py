@@ -1,8 +1,10 @@
 """Units: quantity strings at the edges ("1 mm", "30 C"), SI inside.
 
-pint does the unit algebra; this module only normalizes the spellings found in instrument
-headers and on command lines (micro signs, ``cm2``, ``V vs. Ref.``, a bare ``C`` after a
-temperature) and caches the registry. pint is imported on first use, not at import time.
+This module normalizes the spellings found in instrument headers and on command lines (micro
+signs, ``cm2``, ``V vs. Ref.``, a bare ``C`` after a temperature); :mod:`sescreen.unit_parse`
+converts the units the field uses, and pint does the unit algebra of anything else: it is
+imported, and its registry built, only when a unit needs it (never for the field's own units,
+never at import time).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import math
 import re
 
 from sescreen.errors import InputError
+from sescreen.unit_parse import parse_unit
 
 __all__ = [
     "DIMENSIONS",
@@ -59,6 +62,12 @@ def _registry():
     return pint.UnitRegistry(cache_folder=None)
 
 
+@functools.lru_cache(maxsize=1)
+def _dimension_of() -> dict[tuple[float, ...], str]:
+    """Dimension exponents (as :func:`parse_unit` gives them) -> name in DIMENSIONS."""
+    return {parse_unit(si)[1]: dim for dim, si in DIMENSIONS.items()}
+
+
 def _normalize(unit: str) -> str:
     """Rewrite instrument and command-line spellings of a unit into pint syntax."""
     text = unit.strip()
@@ -80,10 +89,25 @@ def _unit_info(unit: str) -> tuple[str, float, float]:
     """(dimension, scale, offset) converting ``unit`` to the dimension's SI unit."""
     if len(unit) > _MAX_UNIT_LEN:  # not a unit; pint and _normalize are slow on long text
         raise InputError(f"unknown unit {unit[:20]!r}...")
-    ureg = _registry()
     norm = _normalize(unit)
     if norm in {"", "#", "bits", "%"}:
         return ("dimensionless", 1.0, 0.0)
+    try:
+        own = parse_unit(norm)
+    except InputError:
+        raise InputError(f"unknown unit {unit!r}") from None
+    if own is not None:
+        scale, dims, offset = own
+        dim = _dimension_of().get(dims)
+        if dim is not None:
+            return (dim, scale, offset)
+        return ("other", 1.0, 0.0) if any(dims) else ("dimensionless", scale, 0.0)
+    return _pint_info(unit, norm)
+
+
+def _pint_info(unit: str, norm: str) -> tuple[str, float, float]:
+    """:func:`_unit_info` by pint, for the units :func:`parse_unit` leaves to it."""
+    ureg = _registry()
     try:
         parsed = ureg.Unit(norm)
     except Exception as exc:  # pint raises several unrelated types for bad units
@@ -135,11 +159,21 @@ def factor(unit: str, target: str) -> float:
     InputError
         Unknown unit, or a unit of another dimension than ``target``.
     """
+    error = f"cannot convert {unit!r} to {target!r}"
+    try:
+        own = parse_unit(_normalize(unit)), parse_unit(_normalize(target))
+    except InputError:
+        raise InputError(error) from None
+    if None not in own and not (own[0][2] or own[1][2]):  # pint's own business: offsets
+        (scale, dims, _), (target_scale, target_dims, _) = own
+        if dims != target_dims:
+            raise InputError(error)
+        return scale / target_scale
     ureg = _registry()
     try:
         q = ureg.Quantity(1.0, _normalize(unit)).to(_normalize(target))
     except Exception as exc:  # pint: UndefinedUnitError, DimensionalityError, ...
-        raise InputError(f"cannot convert {unit!r} to {target!r}") from exc
+        raise InputError(error) from exc
     return float(q.magnitude)
 
 

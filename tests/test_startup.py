@@ -1,0 +1,47 @@
+"""Start-up imports nothing a command does not use: ``--help`` no numeric stack, ``inspect``
+nothing beyond pandas and numpy (no pint registry: the field's units are parsed by
+sescreen.unit_parse), each in a fresh interpreter. The times are in
+tests/benchmarks/test_cli_speed.py."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import EXAMPLES
+
+_RUN = """
+import json, sys
+from sescreen.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))
+"""
+
+
+def _top_modules(*args: str) -> set[str]:
+    """Top-level packages imported by ``sescreen ARGS`` in a fresh interpreter."""
+    out = subprocess.run([sys.executable, "-c", _RUN, *args], capture_output=True, text=True,
+                         check=True).stdout
+    return set(json.loads(out.strip().splitlines()[-1]))
+
+
+def test_help_imports_no_numeric_stack():
+    heavy = {"pandas", "numpy", "scipy", "matplotlib", "pint", "lmfit", "pymatgen", "dask"}
+    assert _top_modules("--help") & heavy == set()
+
+
+@pytest.mark.parametrize("name", ["dcpol/llzo_like_30C.mpt", "dcpol/glass_x_30C.DTA",
+                                  "dcpol/li3ps4_like_30C.csv"])
+def test_inspect_imports_only_pandas_and_numpy(name):
+    heavy = {"scipy", "matplotlib", "lmfit", "pint", "pymatgen", "dask", "uncertainties"}
+    assert _top_modules("inspect", str(EXAMPLES / name)) & heavy == set()
+
+
+@pytest.mark.realdata
+def test_inspect_of_a_real_ec_lab_file_needs_no_pint(realdata):
+    assert "pint" not in _top_modules("inspect", str(realdata / "biologic" / "ca.mpt"))
