@@ -34,6 +34,7 @@ _LAZY = {
     "fit_voltage_series": "sescreen.dcpol",
     "fit_hebb_wagner": "sescreen.hebb_wagner",
     "fit_arrhenius": "sescreen.arrhenius",
+    "fit_arrhenius_many": "sescreen.arrhenius_batch",
     "critical_overpotential": "sescreen.mechanics",
     "fit_ccd": "sescreen.ccd",
     "paper_construction": "sescreen.ccd",

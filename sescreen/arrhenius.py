@@ -51,8 +51,10 @@ __all__ = [
     "CONVENTIONS",
     "ArrheniusFit",
     "Extrapolation",
+    "checked_points",
     "convert_ea",
     "fit_arrhenius",
+    "fit_warnings",
 ]
 
 CONVENTIONS = ("sigma", "sigmaT")
@@ -266,36 +268,8 @@ def fit_arrhenius(
     """
     if convention not in CONVENTIONS:
         raise InputError(f"unknown convention {convention!r}; use 'sigma' or 'sigmaT'")
-    t = np.asarray(temperature_k, dtype=float)
-    s = np.asarray(sigma, dtype=float)
-    label = f"{material}: " if material else ""
-    if t.shape != s.shape or t.ndim != 1:
-        raise InputError(f"{label}temperatures and conductivities must be equal-length lists")
-    bad = np.flatnonzero(~np.isfinite(s) | (s <= 0))
-    if bad.size:
-        raise InputError(f"{label}conductivity {float(s[bad[0]]):g} at point {bad[0] + 1} "
-                         "(a blank cell reads as nan) is not a positive number: an Arrhenius "
-                         "fit needs sigma > 0")
-    bad = np.flatnonzero(~np.isfinite(t) | (t <= 0))
-    if bad.size:
-        raise InputError(f"{label}temperature {float(t[bad[0]]):g} K at point {bad[0] + 1} "
-                         "is not positive")
-    low = np.flatnonzero(t < _MIN_PLAUSIBLE_K)
-    if low.size:
-        raise InputError(f"{label}temperature {t[low[0]]:g} K at point {low[0] + 1} is "
-                         "implausible for a conductivity measurement: is it in degrees "
-                         f"Celsius ({t[low[0]] + 273.15:g} K)? Label the column 'T (C)'")
-    if np.unique(t).size < 3:
-        raise InputError(f"{label}an Arrhenius fit needs at least 3 different temperatures "
-                         f"(got {np.unique(t).size}: {', '.join(f'{v:g} K' for v in np.unique(t))}"
-                         "); with fewer the line has no error estimate")
-    if sigma_stderr is not None:
-        e = np.asarray(sigma_stderr, dtype=float)
-        if e.shape != s.shape or np.any(~np.isfinite(e)) or np.any(e <= 0):
-            raise InputError(f"{label}standard errors must be positive numbers, one per point")
-        var_ln = (e / s) ** 2
-    else:
-        var_ln = None
+    t, s, var_ln, _ = checked_points(temperature_k, sigma, sigma_stderr,
+                                     label=f"{material}: " if material else "")
     x = 1.0 / (BOLTZMANN_EV * t)
     y = np.log(s * t) if convention == "sigmaT" else np.log(s)
     design = np.column_stack([np.ones_like(x), -x])  # params: ln A, Ea
@@ -317,7 +291,6 @@ def fit_arrhenius(
 
     q = float(stats.t.ppf(0.975, dof))
     ea, ea_se = float(beta[1]), float(math.sqrt(cov[1, 1]))
-    warns: list[str] = []
     # Outliers: externally studentized residuals beyond 3, flagged, not dropped (the
     # point's own residual left out of the scale, else a single outlier can never exceed
     # sqrt(n - 2)); leverage-corrected.
@@ -327,19 +300,8 @@ def fit_arrhenius(
     s2_del = (chi2 - r_w**2) / max(dof - 1, 1)
     student = r_w / np.sqrt(np.clip(s2_del, 1e-300, None))
     outliers = tuple(int(i) for i in np.flatnonzero(np.abs(student) > 3)) if dof > 1 else ()
-    for i in outliers:
-        warns.append(f"point at {t[i]:.1f} K (sigma {s[i]:.3g} S/cm) lies "
-                     f"{abs(student[i]):.1f} standard errors off the line: check it (kept in "
-                     "the fit)")
     curvature_p = _curvature_test(x, y, w)
-    if curvature_p is not None and curvature_p < 0.05:
-        warns.append(f"a quadratic term in 1/T improves the fit significantly (p = "
-                     f"{curvature_p:.2g}): the conduction mechanism may change over the "
-                     "range; extrapolate with care")
-    if tau2 > 0 and chi2_red > 3:
-        warns.append(f"the scatter exceeds the stated uncertainties (reduced chi-square "
-                     f"{chi2_red:.1f}): an excess scatter of {math.sqrt(tau2):.2g} in ln "
-                     "sigma is added to every point's error")
+    warns = fit_warnings(t, s, outliers, student, curvature_p, tau2, chi2_red)
     return ArrheniusFit(
         material=material, convention=convention, ea_ev=ea, ea_stderr=ea_se,
         ea_interval=(ea - q * ea_se, ea + q * ea_se), ln_prefactor=float(beta[0]),
@@ -348,8 +310,63 @@ def fit_arrhenius(
         temperature_k=tuple(map(float, t)), sigma=tuple(map(float, s)),
         sigma_stderr=None if sigma_stderr is None else tuple(map(float, sigma_stderr)),
         chi2_red=chi2_red, dof_t=dof, residual_var=float(residual_var),
-        curvature_p=curvature_p, outliers=outliers, warnings=tuple(warns),
+        curvature_p=curvature_p, outliers=outliers, warnings=warns,
         excess_scatter_ln=math.sqrt(tau2))
+
+
+def checked_points(temperature_k, sigma, sigma_stderr=None, *, label: str = ""):
+    """The points of one material as float arrays, refused as :func:`fit_arrhenius`
+    documents (``label`` starts each message, e.g. ``"LLZO: "``).
+
+    Returns
+    -------
+    tuple
+        ``(t, sigma, var_ln, sigma_stderr)``: K, S/cm, the variance of ln sigma from the
+        stated errors ((stderr / sigma)^2; None without them), S/cm (or None).
+    """
+    t = np.asarray(temperature_k, dtype=float)
+    s = np.asarray(sigma, dtype=float)
+    if t.shape != s.shape or t.ndim != 1:
+        raise InputError(f"{label}temperatures and conductivities must be equal-length lists")
+    bad = np.flatnonzero(~np.isfinite(s) | (s <= 0))
+    if bad.size:
+        raise InputError(f"{label}conductivity {float(s[bad[0]]):g} at point {bad[0] + 1} "
+                         "(a blank cell reads as nan) is not a positive number: an Arrhenius "
+                         "fit needs sigma > 0")
+    bad = np.flatnonzero(~np.isfinite(t) | (t <= 0))
+    if bad.size:
+        raise InputError(f"{label}temperature {float(t[bad[0]]):g} K at point {bad[0] + 1} "
+                         "is not positive")
+    low = np.flatnonzero(t < _MIN_PLAUSIBLE_K)
+    if low.size:
+        raise InputError(f"{label}temperature {t[low[0]]:g} K at point {low[0] + 1} is "
+                         "implausible for a conductivity measurement: is it in degrees "
+                         f"Celsius ({t[low[0]] + 273.15:g} K)? Label the column 'T (C)'")
+    if np.unique(t).size < 3:
+        raise InputError(f"{label}an Arrhenius fit needs at least 3 different temperatures "
+                         f"(got {np.unique(t).size}: {', '.join(f'{v:g} K' for v in np.unique(t))}"
+                         "); with fewer the line has no error estimate")
+    if sigma_stderr is None:
+        return t, s, None, None
+    e = np.asarray(sigma_stderr, dtype=float)
+    if e.shape != s.shape or np.any(~np.isfinite(e)) or np.any(e <= 0):
+        raise InputError(f"{label}standard errors must be positive numbers, one per point")
+    return t, s, (e / s) ** 2, e
+
+
+def fit_warnings(t, s, outliers, student, curvature_p, tau2, chi2_red) -> tuple[str, ...]:
+    """The warnings of a fit: points off the line (kept), curvature, excess scatter."""
+    warns = [f"point at {t[i]:.1f} K (sigma {s[i]:.3g} S/cm) lies {abs(student[i]):.1f} "
+             "standard errors off the line: check it (kept in the fit)" for i in outliers]
+    if curvature_p is not None and curvature_p < 0.05:
+        warns.append(f"a quadratic term in 1/T improves the fit significantly (p = "
+                     f"{curvature_p:.2g}): the conduction mechanism may change over the "
+                     "range; extrapolate with care")
+    if tau2 > 0 and chi2_red > 3:
+        warns.append(f"the scatter exceeds the stated uncertainties (reduced chi-square "
+                     f"{chi2_red:.1f}): an excess scatter of {math.sqrt(tau2):.2g} in ln "
+                     "sigma is added to every point's error")
+    return tuple(warns)
 
 
 def _wls(design, y, w):

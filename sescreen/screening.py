@@ -47,6 +47,7 @@ inconclusive material never ranks above one that passes.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass, field
@@ -310,160 +311,41 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
         ``ndp_growth``, ``rank``, ``warnings``, ``error``.
     """
     from sescreen import criteria as cr
-    from sescreen.arrhenius import fit_arrhenius
+    from sescreen.arrhenius_batch import fit_arrhenius_many
     from sescreen.ccd import fit_ccd
-    from sescreen.dcpol import fit_dcpol
-    from sescreen.io import read
-    from sescreen.mechanics import critical_overpotential
 
     if not isinstance(candidates, pd.DataFrame):
         candidates = read_candidates(candidates)
     result = ScreeningResult(pd.DataFrame(), operating_k)
     line = fit_ccd()
+    gathered = [_gather(name, part, result, operating_k, model, progress)
+                for name, part in candidates.groupby("material", sort=False)]
+    # one vectorized Arrhenius fit for every material with three or more temperatures
+    lines = [g for g in gathered if g["error"] is None
+             and np.unique(np.round(g["temps"], 3)).size >= 3]
+    batch = fit_arrhenius_many(
+        [g["temps"] for g in lines], [g["sigmas"] for g in lines],
+        [None if np.isnan(g["errs"]).any() else g["errs"] for g in lines],
+        materials=[g["row"]["material"] for g in lines])
+    for i, g in enumerate(lines):
+        g["arrhenius"] = (batch, i)
     rows = []
-    for name, part in candidates.groupby("material", sort=False):
-        row: dict[str, Any] = {"material": name, "formula": next(
-            (f for f in part["formula"] if isinstance(f, str)), None)}
-        warns: list[str] = []
-        temps, sigmas, errs = [], [], []
-        intervals: list[tuple[float, float] | None] = []  # the DC fits' own, S/cm
-        bounded: list[bool] = []  # that fit supports only an upper bound
-        holds: list[dict[str, Any] | None] = []  # the fit's hold state, for the reason
-        result.fits[name] = []
-        n_done = 0
-        try:
-            for _, rec in part.iterrows():
-                if progress is not None and n_done:
-                    progress(1, name)
-                n_done += 1
-                if isinstance(rec["file"], str):
-                    result.inputs.append(rec["file"])
-                    try:
-                        m = read(rec["file"])
-                        fit = fit_dcpol(
-                            m, thickness_cm=float(rec["thickness_cm"]),
-                            area_cm2=None if not np.isfinite(rec["area_cm2"])
-                            else float(rec["area_cm2"]),
-                            temperature_k=None if not np.isfinite(rec["temperature_k"])
-                            else float(rec["temperature_k"]), model=model)
-                    except SescreenError as exc:
-                        result.failures.append(str(exc))  # the message names the file
-                        warns.append(f"{Path(rec['file']).name} skipped: {exc.message}")
-                        continue
-                    result.fits[name].append(fit)
-                    if fit.temperature_k is None:
-                        warns.append(f"{Path(rec['file']).name}: temperature unknown, skipped")
-                        continue
-                    temps.append(fit.temperature_k)
-                    sigmas.append(fit.sigma_e)
-                    errs.append(fit.sigma_e_stderr)
-                    evidence = cr.fit_inputs(fit)
-                    iv = evidence.pop("interval", None)
-                    intervals.append(iv)
-                    bounded.append(bool(evidence.pop("upper_bound_only"))
-                                   or (iv is not None and iv[0] <= 0))
-                    evidence.pop("stderr", None)
-                    holds.append(evidence)
-                    if not fit.steady_state_reached:
-                        warns.append(f"{Path(rec['file']).name}: hold not at steady state "
-                                     "(sigma_e extrapolated)")
-                elif np.isfinite(rec["sigma_e"]):
-                    t = rec["temperature_k"] if np.isfinite(rec["temperature_k"]) else operating_k
-                    if not np.isfinite(rec["temperature_k"]):
-                        warns.append("a sigma_e without temperature is taken at the operating "
-                                     "temperature")
-                    temps.append(float(t))
-                    sigmas.append(float(rec["sigma_e"]))
-                    errs.append(float(rec["sigma_e_stderr"]) if np.isfinite(
-                        rec["sigma_e_stderr"]) else np.nan)
-                    intervals.append(None)
-                    bounded.append(False)
-                    holds.append(None)
-            if not sigmas:
-                raise InputError("no usable measurement or value")
-            temps_a, sig_a, err_a = np.array(temps), np.array(sigmas), np.array(errs)
-            hold: dict[str, Any] = {}
-            if np.unique(np.round(temps_a, 3)).size >= 3:
-                fit = fit_arrhenius(temps_a, sig_a, None if np.isnan(err_a).any() else err_a,
-                                    material=name)
-                result.arrhenius[name] = fit
-                ex = fit.sigma_at(operating_k)
-                sigma, (lo, hi) = ex.sigma, ex.ci
-                one_sided = any(bounded)
-                row.update(sigma_e_method=f"Arrhenius ({len(temps)} points)", ea_ev=fit.ea_ev,
-                           ea_stderr=fit.ea_stderr)
-                warns += list(fit.warnings) + list(ex.warnings)
-                if one_sided:
-                    warns.append(f"{sum(bounded)} of the {len(bounded)} holds support only an "
-                                 "upper bound of sigma_e: the extrapolated sigma_e is an upper "
-                                 "bound too (it can pass, never fail)")
-            else:
-                k = int(np.argmin(np.abs(temps_a - operating_k)))
-                sigma = float(sig_a[k])
-                err = err_a[k]
-                if intervals[k] is not None:
-                    lo, hi = intervals[k]
-                    hold = holds[k] or {}
-                else:
-                    sd = err / (sigma * math.log(10)) if np.isfinite(err) and err > 0 else None
-                    lo, hi = (cr.interval_from_stderr(sigma, sd_log10=sd) if sd
-                              else (math.nan, math.nan))
-                one_sided = bounded[k]
-                if one_sided:
-                    warns.append("the hold supports only an upper bound sigma_e < "
-                                 f"{hi:.3g} S/cm: it can pass, never fail")
-                row.update(sigma_e_method="measured" if abs(temps_a[k] - operating_k) <= 1
-                           else f"measured at {temps_a[k] - 273.15:.0f} C (not extrapolated)",
-                           ea_ev=math.nan, ea_stderr=math.nan)
-                if abs(temps_a[k] - operating_k) > 1:
-                    warns.append(f"sigma_e is from {temps_a[k] - 273.15:.0f} C, not the operating "
-                                 f"{operating_k - 273.15:.0f} C: fewer than 3 temperatures to "
-                                 "extrapolate")
-            if one_sided:
-                lo = 0.0
-            known = not (math.isnan(lo) and math.isnan(hi))
-            row.update(sigma_e=sigma, sigma_e_interval_lo=lo, sigma_e_interval_hi=hi,
-                       upper_bound_only=bool(one_sided),
-                       n_temperatures=int(np.unique(np.round(temps_a, 3)).size))
-            v = cr.verdict(sigma, interval=(lo, hi) if known else None, **hold)
-            row.update(outcome_1ma=v.outcome_1ma, outcome_10ma=v.outcome_10ma,
-                       passes_1ma=v.passes_1ma, passes_10ma=v.passes_10ma,
-                       margin_1ma_decades=v.margin_1ma_decades,
-                       margin_10ma_decades=v.margin_10ma_decades,
-                       p_pass_1ma=v.p_pass_1ma if v.p_pass_1ma is not None else math.nan,
-                       p_pass_10ma=v.p_pass_10ma if v.p_pass_10ma is not None else math.nan,
-                       reason_1ma=v.reason_1ma, reason_10ma=v.reason_10ma,
-                       short_reason_1ma=v.short_reason_1ma,
-                       short_reason_10ma=v.short_reason_10ma)
-            pred, (plo, phi) = line.predicted_ccd(sigma)
-            row.update(predicted_ccd=float(pred), predicted_ccd_lo=plo, predicted_ccd_hi=phi)
-            stress = part["fracture_stress_pa"].dropna()
-            if len(stress):
-                s = float(stress.iloc[0])
-                row["fracture_stress_mpa"] = s / 1e6
-                row["phi_c_mv"] = critical_overpotential(s).critical_overpotential_v * 1e3
-                rep = critical_overpotential(s, model="han2019")
-                row["phi_c_reported_mv"] = rep.critical_overpotential_v * 1e3
-            _measured_ccd(part, row, result, warns)
-            ndp_rows = part[[isinstance(v, str) for v in part["ndp"]]]
-            if len(ndp_rows):
-                result.inputs.append(ndp_rows.iloc[0]["ndp"])
-                analysis = _ndp(ndp_rows.iloc[0], row.get("formula"), warns)
-                if analysis is not None:
-                    result.ndp[name] = analysis
-                    s = analysis.summary()
-                    row.update(ndp_dendrite_atoms_cm2=s["dendrite_content_atoms_cm2"],
-                               ndp_dendrite_fraction=s.get("dendrite_fraction_of_host_li",
-                                                           math.nan),
-                               ndp_onset_s=s["onset_s"] if s["onset_s"] is not None
-                               else math.nan, ndp_growth=s["growth"])
-            row["error"] = None
-        except SescreenError as exc:
-            row["error"] = str(exc)
+    for g in gathered:
+        row, warns = g["row"], g["warns"]
+        result.inputs += g["inputs"]
+        result.failures += g["failures"]
+        if g["error"] is None:
+            try:
+                _finish(g, result, operating_k, line, cr)
+                row["error"] = None
+            except SescreenError as exc:
+                row["error"] = str(exc)
+        else:
+            row["error"] = g["error"]
         row["warnings"] = "; ".join(dict.fromkeys(warns))
         rows.append(row)
         if progress is not None:
-            progress(len(part) - max(n_done - 1, 0), name)
+            progress(len(g["part"]) - max(g["n_done"] - 1, 0), row["material"])
     table = pd.DataFrame(rows)
     for col in ("sigma_e", "margin_1ma_decades", "ndp_growth", "phi_c_mv", "outcome_1ma",
                 "outcome_10ma"):
@@ -475,6 +357,170 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
     result.table = table
     return result
 
+
+
+def _gather(name, part: pd.DataFrame, result: ScreeningResult, operating_k: float, model: str,
+            progress) -> dict[str, Any]:
+    """A material's points: every file through the DC fit, every stated sigma_e; its row
+    (started), warnings, files read, failures, and ``error`` (None, or why it has no usable
+    point). Its DC results go into ``result.fits``."""
+    from sescreen import criteria as cr
+    from sescreen.dcpol import fit_dcpol
+    from sescreen.io import read
+
+    row: dict[str, Any] = {"material": name, "formula": next(
+        (f for f in part["formula"] if isinstance(f, str)), None)}
+    warns: list[str] = []
+    temps, sigmas, errs = [], [], []
+    intervals: list[tuple[float, float] | None] = []  # the DC fits' own, S/cm
+    bounded: list[bool] = []  # that fit supports only an upper bound
+    holds: list[dict[str, Any] | None] = []  # the fit's hold state, for the reason
+    result.fits[name] = []
+    inputs: list[str] = []  # files read and failures, kept in the table's order
+    failures: list[str] = []
+    n_done, error = 0, None
+    try:
+        for _, rec in part.iterrows():
+            if progress is not None and n_done:
+                progress(1, name)
+            n_done += 1
+            if isinstance(rec["file"], str):
+                inputs.append(rec["file"])
+                try:
+                    m = read(rec["file"])
+                    fit = fit_dcpol(
+                        m, thickness_cm=float(rec["thickness_cm"]),
+                        area_cm2=None if not np.isfinite(rec["area_cm2"])
+                        else float(rec["area_cm2"]),
+                        temperature_k=None if not np.isfinite(rec["temperature_k"])
+                        else float(rec["temperature_k"]), model=model)
+                except SescreenError as exc:
+                    failures.append(str(exc))  # the message names the file
+                    warns.append(f"{Path(rec['file']).name} skipped: {exc.message}")
+                    continue
+                result.fits[name].append(fit)
+                if fit.temperature_k is None:
+                    warns.append(f"{Path(rec['file']).name}: temperature unknown, skipped")
+                    continue
+                temps.append(fit.temperature_k)
+                sigmas.append(fit.sigma_e)
+                errs.append(fit.sigma_e_stderr)
+                evidence = cr.fit_inputs(fit)
+                iv = evidence.pop("interval", None)
+                intervals.append(iv)
+                bounded.append(bool(evidence.pop("upper_bound_only"))
+                               or (iv is not None and iv[0] <= 0))
+                evidence.pop("stderr", None)
+                holds.append(evidence)
+                if not fit.steady_state_reached:
+                    warns.append(f"{Path(rec['file']).name}: hold not at steady state "
+                                 "(sigma_e extrapolated)")
+            elif np.isfinite(rec["sigma_e"]):
+                t = rec["temperature_k"] if np.isfinite(rec["temperature_k"]) else operating_k
+                if not np.isfinite(rec["temperature_k"]):
+                    warns.append("a sigma_e without temperature is taken at the operating "
+                                 "temperature")
+                temps.append(float(t))
+                sigmas.append(float(rec["sigma_e"]))
+                errs.append(float(rec["sigma_e_stderr"]) if np.isfinite(
+                    rec["sigma_e_stderr"]) else np.nan)
+                intervals.append(None)
+                bounded.append(False)
+                holds.append(None)
+        if not sigmas:
+            raise InputError("no usable measurement or value")
+    except SescreenError as exc:
+        error = str(exc)
+    return {"row": row, "warns": warns, "part": part, "n_done": n_done, "error": error,
+            "inputs": inputs, "failures": failures,
+            "temps": np.array(temps), "sigmas": np.array(sigmas), "errs": np.array(errs),
+            "intervals": intervals, "bounded": bounded, "holds": holds}
+
+
+def _finish(g: dict[str, Any], result: ScreeningResult, operating_k: float, line, cr) -> None:
+    """sigma_e at the operating temperature (Arrhenius or the nearest measurement), the
+    verdicts, the predicted CCD, the critical overpotential, the lab's CCD and the NDP
+    evidence of a gathered material, into its row."""
+    from sescreen.mechanics import critical_overpotential
+
+    temps_a, sig_a, err_a = g["temps"], g["sigmas"], g["errs"]
+    intervals, bounded, holds, part = g["intervals"], g["bounded"], g["holds"], g["part"]
+    row, warns, name = g["row"], g["warns"], g["row"]["material"]
+    hold: dict[str, Any] = {}
+    if "arrhenius" in g:
+        batch, i = g["arrhenius"]
+        fit = batch.fit(i)  # its InputError if the points cannot be fitted
+        result.arrhenius[name] = fit
+        ex = fit.sigma_at(operating_k)
+        sigma, (lo, hi) = ex.sigma, ex.ci
+        one_sided = any(bounded)
+        row.update(sigma_e_method=f"Arrhenius ({len(temps_a)} points)", ea_ev=fit.ea_ev,
+                   ea_stderr=fit.ea_stderr)
+        warns += list(fit.warnings) + list(ex.warnings)
+        if one_sided:
+            warns.append(f"{sum(bounded)} of the {len(bounded)} holds support only an "
+                         "upper bound of sigma_e: the extrapolated sigma_e is an upper "
+                         "bound too (it can pass, never fail)")
+    else:
+        k = int(np.argmin(np.abs(temps_a - operating_k)))
+        sigma = float(sig_a[k])
+        err = err_a[k]
+        if intervals[k] is not None:
+            lo, hi = intervals[k]
+            hold = holds[k] or {}
+        else:
+            sd = err / (sigma * math.log(10)) if np.isfinite(err) and err > 0 else None
+            lo, hi = (cr.interval_from_stderr(sigma, sd_log10=sd) if sd
+                      else (math.nan, math.nan))
+        one_sided = bounded[k]
+        if one_sided:
+            warns.append("the hold supports only an upper bound sigma_e < "
+                         f"{hi:.3g} S/cm: it can pass, never fail")
+        row.update(sigma_e_method="measured" if abs(temps_a[k] - operating_k) <= 1
+                   else f"measured at {temps_a[k] - 273.15:.0f} C (not extrapolated)",
+                   ea_ev=math.nan, ea_stderr=math.nan)
+        if abs(temps_a[k] - operating_k) > 1:
+            warns.append(f"sigma_e is from {temps_a[k] - 273.15:.0f} C, not the operating "
+                         f"{operating_k - 273.15:.0f} C: fewer than 3 temperatures to "
+                         "extrapolate")
+    if one_sided:
+        lo = 0.0
+    known = not (math.isnan(lo) and math.isnan(hi))
+    row.update(sigma_e=sigma, sigma_e_interval_lo=lo, sigma_e_interval_hi=hi,
+               upper_bound_only=bool(one_sided),
+               n_temperatures=int(np.unique(np.round(temps_a, 3)).size))
+    v = cr.verdict(sigma, interval=(lo, hi) if known else None, **hold)
+    row.update(outcome_1ma=v.outcome_1ma, outcome_10ma=v.outcome_10ma,
+               passes_1ma=v.passes_1ma, passes_10ma=v.passes_10ma,
+               margin_1ma_decades=v.margin_1ma_decades,
+               margin_10ma_decades=v.margin_10ma_decades,
+               p_pass_1ma=v.p_pass_1ma if v.p_pass_1ma is not None else math.nan,
+               p_pass_10ma=v.p_pass_10ma if v.p_pass_10ma is not None else math.nan,
+               reason_1ma=v.reason_1ma, reason_10ma=v.reason_10ma,
+               short_reason_1ma=v.short_reason_1ma,
+               short_reason_10ma=v.short_reason_10ma)
+    pred, (plo, phi) = line.predicted_ccd(sigma)
+    row.update(predicted_ccd=float(pred), predicted_ccd_lo=plo, predicted_ccd_hi=phi)
+    stress = part["fracture_stress_pa"].dropna()
+    if len(stress):
+        s = float(stress.iloc[0])
+        row["fracture_stress_mpa"] = s / 1e6
+        row["phi_c_mv"] = critical_overpotential(s).critical_overpotential_v * 1e3
+        rep = critical_overpotential(s, model="han2019")
+        row["phi_c_reported_mv"] = rep.critical_overpotential_v * 1e3
+    _measured_ccd(part, row, result, warns)
+    ndp_rows = part[[isinstance(v, str) for v in part["ndp"]]]
+    if len(ndp_rows):
+        result.inputs.append(ndp_rows.iloc[0]["ndp"])
+        analysis = _ndp(ndp_rows.iloc[0], row.get("formula"), warns)
+        if analysis is not None:
+            result.ndp[name] = analysis
+            s = analysis.summary()
+            row.update(ndp_dendrite_atoms_cm2=s["dendrite_content_atoms_cm2"],
+                       ndp_dendrite_fraction=s.get("dendrite_fraction_of_host_li",
+                                                   math.nan),
+                       ndp_onset_s=s["onset_s"] if s["onset_s"] is not None
+                       else math.nan, ndp_growth=s["growth"])
 
 def _measured_ccd(part: pd.DataFrame, row: dict[str, Any], result: ScreeningResult,
                   warns: list[str]) -> None:
@@ -518,8 +564,9 @@ def _rank(table: pd.DataFrame) -> pd.Series:
             continue
         keys[k] = (order[o1], order[o10], -float(margin))
     ranks = pd.Series(pd.NA, index=table.index, dtype="Int64")
+    ordered = sorted(keys.values())
     for k, key in keys.items():
-        ranks[k] = 1 + sum(other < key for other in keys.values())
+        ranks[k] = 1 + bisect.bisect_left(ordered, key)  # 1 + the number of better keys
     return ranks
 
 
