@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -90,14 +91,11 @@ def _pint_names_text() -> str:
     return "\n".join([*lines, " ".join(row)]) + "\n"
 
 
-def _snapshot_path():
-    from importlib.resources import files
-
-    return files("sescreen").joinpath("pint_names.txt")
+_SNAPSHOT = Path(__file__).resolve().parents[1] / "sescreen" / "pint_names.txt"
 
 
 def test_pint_names_snapshot_matches_installed_pint():
-    assert _snapshot_path().read_text(encoding="utf-8") == _pint_names_text(), (
+    assert _SNAPSHOT.read_text(encoding="utf-8") == _pint_names_text(), (
         "pint's unit names changed: python tests/test_units.py --write-pint-names")
 
 
@@ -187,5 +185,4 @@ if __name__ == "__main__":
     import sys
 
     if sys.argv[1:] == ["--write-pint-names"]:
-        with open(str(_snapshot_path()), "w", encoding="utf-8") as fh:
-            fh.write(_pint_names_text())
+        _SNAPSHOT.write_text(_pint_names_text(), encoding="utf-8")
