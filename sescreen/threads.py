@@ -10,19 +10,29 @@ duration of a block; without it the block runs unchanged.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 __all__ = ["single_threaded_blas"]
 
 
+@functools.cache
+def _controller():
+    """threadpoolctl's view of the thread pools loaded (found once: scanning the loaded
+    libraries costs ~10 ms, more than a small fit; numpy's BLAS is loaded with numpy)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 @contextmanager
 def single_threaded_blas() -> Iterator[None]:
     """Run the block with one BLAS thread (no-op without ``threadpoolctl``)."""
     try:
-        from threadpoolctl import threadpool_limits
+        controller = _controller()
     except ImportError:  # pragma: no cover - a declared dependency; degrade, don't fail
         yield
         return
-    with threadpool_limits(limits=1, user_api="blas"):
+    with controller.limit(limits=1, user_api="blas"):
         yield

@@ -32,7 +32,11 @@ wrong for a potentiostatic step on an ionic conductor (METHODS.md, "PITFALL").
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
+
+from sescreen.parameters import Params
 
 __all__ = [
     "FIXED",
@@ -43,6 +47,7 @@ __all__ = [
     "exp3",
     "make_model",
     "power",
+    "start_params",
     "stoich",
     "stoich_eigenvalues",
     "stoich_limit",
@@ -211,12 +216,19 @@ def make_model(name: str, t: np.ndarray, y: np.ndarray):
     Returns
     -------
     (lmfit.Model, list of lmfit.Parameters)
-        The model and one or more starting points (the fit keeps the best).
+        The model and the starting points of :func:`start_params`.
     """
     import lmfit
 
-    func, _ = MODELS[name]
-    model = lmfit.Model(func, independent_vars=["t"], nan_policy="raise")
+    model = lmfit.Model(MODELS[name][0], independent_vars=["t"], nan_policy="raise")
+    return model, [p.to_lmfit() for p in start_params(name, t, y)]
+
+
+def start_params(name: str, t: np.ndarray, y: np.ndarray) -> list[Params]:
+    """Starting values and bounds of a model guessed from the data: one or more starting
+    points (a fit keeps the best), as :class:`~sescreen.parameters.Params` (same arguments
+    as :func:`make_model`)."""
+    names = tuple(inspect.signature(MODELS[name][0]).parameters)[1:]
     t_lo, t_hi = float(t[0]), float(t[-1])
     n_tail = max(3, len(y) // 10)
     tail = float(np.median(y[-n_tail:]))
@@ -228,7 +240,7 @@ def make_model(name: str, t: np.ndarray, y: np.ndarray):
     if name in ("exp1", "exp2", "exp3"):
         k = int(name[-1])
         for spread in (1.0, 0.3):
-            p = model.make_params()
+            p = Params.named(names)
             p["i_ss"].set(value=max(tail - 0.1 * drop * spread, 0.0), min=0.0, max=10 * ymax)
             taus = np.geomspace(max(t_hi / 10 ** (k + 1 - spread), tau_min * 2),
                                 t_hi / 2 * spread + t_hi / 10, k)
@@ -243,7 +255,7 @@ def make_model(name: str, t: np.ndarray, y: np.ndarray):
             starts.append(p)
     elif name == "stretched":
         for beta in (0.6, 0.35):
-            p = model.make_params()
+            p = Params.named(names)
             p["i_ss"].set(value=max(tail - 0.2 * drop, 0.0), min=0.0, max=10 * ymax)
             p["a"].set(value=drop * 2, min=0.0, max=1e3 * ymax)
             p["tau"].set(value=t_hi / 5, min=tau_min, max=tau_max)
@@ -251,14 +263,14 @@ def make_model(name: str, t: np.ndarray, y: np.ndarray):
             starts.append(p)
     elif name == "stoich":
         for tau_mult in (2.0, 10.0):
-            p = model.make_params()
+            p = Params.named(names)
             p["i_inf"].set(value=max(tail * 0.9, 1e-6 * ymax), min=1e-9 * ymax, max=10 * ymax)
             p["ratio"].set(value=0.3, min=1e-4, max=1e3)
             p["tau_d"].set(value=t_hi * tau_mult, min=tau_min, max=1e3 * t_hi)
             starts.append(p)
     elif name in ("stoich_limit", "stoich_rc"):
         for tau_mult in (2.0, 20.0):
-            p = model.make_params()
+            p = Params.named(names)
             p["i_inf"].set(value=max(tail * 0.9, 1e-6 * ymax), min=1e-9 * ymax, max=10 * ymax)
             p["tau_d"].set(value=t_hi * tau_mult, min=tau_min, max=1e4 * t_hi)
             if name == "stoich_rc":
@@ -268,7 +280,7 @@ def make_model(name: str, t: np.ndarray, y: np.ndarray):
     elif name in ("power", "exp1_power"):
         t_ref = float(np.sqrt(max(t_lo, t_hi * 1e-6) * t_hi))
         for p_start in (0.5, 0.2):
-            p = model.make_params()
+            p = Params.named(names)
             p["t_ref"].set(value=t_ref, vary=False)
             p["i_ss"].set(value=max(tail - 0.3 * drop, 0.0), min=0.0, max=10 * ymax)
             p["a"].set(value=max(drop * 0.3, 1e-6 * ymax), min=0.0, max=1e3 * ymax)
@@ -279,4 +291,4 @@ def make_model(name: str, t: np.ndarray, y: np.ndarray):
             starts.append(p)
     else:  # pragma: no cover - guarded by MODELS
         raise KeyError(name)
-    return model, starts
+    return starts

@@ -24,7 +24,7 @@ from sescreen.dcpol.binning import Binned
 from sescreen.dcpol.lsq import least_squares
 from sescreen.dcpol.noise import NoiseModel
 from sescreen.serialize import json_safe
-from sescreen.transients import FIXED, MODELS, make_model, transient_part
+from sescreen.transients import FIXED, MODELS, start_params, transient_part
 
 __all__ = ["Candidate", "ModelFit", "fit_model", "late_redchi", "profile_interval"]
 
@@ -145,8 +145,8 @@ class Candidate:
 
 def minimize(name: str, b: Binned, noise: NoiseModel, params, *, max_nfev: int = _MAX_NFEV):
     """Generalized least squares of the bin means against the model's bin averages, from
-    ``params`` (lmfit Parameters); a :class:`~sescreen.dcpol.lsq.LeastSquaresResult`, or
-    None when the optimizer fails outright."""
+    ``params`` (:class:`~sescreen.parameters.Params`): a
+    :class:`~sescreen.dcpol.lsq.LeastSquaresResult`, or None when the optimizer fails."""
     func = MODELS[name][0]
     args = arg_names(name)
     whiten = noise.whitener
@@ -180,14 +180,14 @@ def fit_model(name: str, b: Binned, noise: NoiseModel, *, start=None,
         A model of :data:`sescreen.transients.MODELS`.
     b, noise : Binned, NoiseModel
         The bins and their covariance.
-    start : lmfit Parameters, optional
+    start : Params, optional
         Start from these (a refit under a new noise model) instead of the guesses.
     polish : bool
         Continue a fit that stopped at the evaluation cap or gave no covariance.
     max_nfev : int
         Evaluation cap per start (a first, white-noise pass needs only a rough optimum).
     """
-    starts = [start] if start is not None else make_model(name, b.t, b.y)[1]
+    starts = [start] if start is not None else start_params(name, b.t, b.y)
     best = None
     for params in starts:
         res = minimize(name, b, noise, params, max_nfev=max_nfev)

@@ -8,8 +8,7 @@ the same call of :func:`scipy.optimize.least_squares` (trust-region reflective, 
 Jacobian, tolerances 1e-8, the bounds of the varying parameters), the same abort after
 ``max_nfev`` evaluations (the last evaluated point is kept, without errors), the same
 covariance (J^T J)^-1 at the solution without rescaling. The result is a light
-:class:`Params` (what the analysis reads of lmfit's Parameters: values, bounds, ``vary``,
-``expr``, ``stderr``), which a later fit can start from. Constrained parameters are
+:class:`~sescreen.parameters.Params`, which a later fit can start from. Constrained parameters are
 products of others (``tau2 = tau1 * r2``, :func:`sescreen.transients.make_model`); they are
 clipped to their bounds as lmfit does, and their standard errors follow to first order
 with the correlations, as the ``uncertainties`` propagation lmfit uses gives.
@@ -17,46 +16,15 @@ with the correlations, as the ``uncertainties`` propagation lmfit uses gives.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LeastSquaresResult", "Param", "Params", "least_squares"]
+from sescreen.parameters import Param, Params, clip
 
-
-@dataclass
-class Param:
-    """One fitted parameter: the attributes of an lmfit Parameter the analysis reads."""
-
-    name: str
-    value: float
-    min: float = -math.inf
-    max: float = math.inf
-    vary: bool = True
-    expr: str | None = None  #: a product of other parameters, ``"tau1 * r2"``
-    stderr: float | None = None
-
-    def set(self, *, value: float | None = None, min: float | None = None,
-            max: float | None = None, vary: bool | None = None) -> None:
-        """Change bounds, the value (clipped to the bounds, as lmfit does) or ``vary``."""
-        self.min = self.min if min is None else min
-        self.max = self.max if max is None else max
-        self.vary = self.vary if vary is None else vary
-        if value is not None:
-            self.value = _clip(float(value), self.min, self.max)
-
-
-class Params(dict):
-    """Fitted parameters by name (the part of lmfit's Parameters the analysis uses)."""
-
-    def copy(self) -> Params:
-        return Params({n: dataclasses.replace(p) for n, p in self.items()})
-
-    def valuesdict(self) -> dict[str, float]:
-        return {n: p.value for n, p in self.items()}
+__all__ = ["LeastSquaresResult", "least_squares"]
 
 
 @dataclass(frozen=True)
@@ -98,10 +66,6 @@ def _factors(params) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def _clip(value: float, lo: float, hi: float) -> float:
-    return hi if value > hi else lo if value < lo else value
-
-
 def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
                   max_nfev: int) -> LeastSquaresResult:
     """Minimize ``sum(residual(values)**2)`` over the varying Parameters.
@@ -141,7 +105,7 @@ def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
             prod = 1.0
             for f in names:
                 prod *= values[f]
-            values[n] = _clip(prod, *bounds[n])
+            values[n] = clip(prod, *bounds[n])
         out = np.asarray(residual(values), dtype=np.float64).ravel()
         with np.errstate(invalid="ignore"):
             if not math.isfinite(float(np.sum(out))):
