@@ -39,6 +39,7 @@ import numpy as np
 from sescreen.parameters import Params
 
 __all__ = [
+    "BROADCAST",
     "FIXED",
     "MODELS",
     "exp1",
@@ -190,6 +191,11 @@ MODELS = {
     "power": (power, "i_ss"),
     "exp1_power": (exp1_power, "i_ss"),
 }
+
+#: Models whose functions broadcast over parameters given as arrays of shape (k, 1)
+#: (k parameter sets at once; the general stoichiometric series picks its terms from one
+#: sigma_e/sigma_i ratio).
+BROADCAST = frozenset(MODELS) - {"stoich"}
 
 #: Parameters held fixed in every fit (a reference time, not a property of the cell).
 FIXED = frozenset({"t_ref"})

@@ -67,10 +67,12 @@ class Binned:
 
         Comparing a bin mean with the model at the bin's mean time would bias a fit: a
         convex decay averaged over a bin lies above its value at the mean time (Jensen),
-        by about half a standard error per late bin on stopped holds.
+        by about half a standard error per late bin on stopped holds. Parameters given
+        as arrays of shape (k, 1) give k rows of bin averages.
         """
         nodes = self.nodes
-        return func(nodes.ravel(), **params).reshape(nodes.shape) @ _GL_W
+        values = func(nodes.ravel(), **params)
+        return values.reshape(values.shape[:-1] + nodes.shape) @ _GL_W
 
     def subset(self, keep: np.ndarray) -> Binned:
         """The bins selected by a boolean mask (for truncation tests)."""

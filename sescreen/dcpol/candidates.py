@@ -24,7 +24,7 @@ from sescreen.dcpol.binning import Binned
 from sescreen.dcpol.lsq import least_squares
 from sescreen.dcpol.noise import NoiseModel
 from sescreen.serialize import json_safe
-from sescreen.transients import FIXED, MODELS, start_params, transient_part
+from sescreen.transients import BROADCAST, FIXED, MODELS, start_params, transient_part
 
 __all__ = ["Candidate", "ModelFit", "fit_model", "late_redchi", "profile_interval"]
 
@@ -154,10 +154,14 @@ def minimize(name: str, b: Binned, noise: NoiseModel, params, *, max_nfev: int =
     def residual(v):
         return whiten @ (b.average(func, **{k: v[k] for k in args}) - b.y)
 
+    def rows(v):
+        return np.stack([whiten @ r for r in b.average(func, **{k: v[k] for k in args}) - b.y])
+
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
         try:
-            res = least_squares(residual, params, max_nfev=max_nfev)
+            res = least_squares(residual, params, max_nfev=max_nfev,
+                                rows=rows if name in BROADCAST else None)
         except (ValueError, FloatingPointError, OverflowError, ZeroDivisionError,
                 np.linalg.LinAlgError):
             return None

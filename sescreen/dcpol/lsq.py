@@ -49,6 +49,9 @@ class LeastSquaresResult:
     nfev: int
 
 
+_EPS = np.finfo(np.float64).eps
+
+
 class _Abort(Exception):
     """More than ``max_nfev`` evaluations."""
 
@@ -66,8 +69,28 @@ def _factors(params) -> dict[str, tuple[str, ...]]:
     return out
 
 
+def _forward_steps(x0: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
+    """The steps of scipy's 2-point Jacobian (``approx_derivative``, ``rel_step=None``):
+    sqrt(eps) max(1, |x|) with the sign of x, reversed or shortened where it would leave
+    the bounds."""
+    h = _EPS**0.5 * ((x0 >= 0).astype(float) * 2 - 1) * np.maximum(1.0, np.abs(x0))
+    if np.all((lb == -np.inf) & (ub == np.inf)):
+        return h
+    lower, upper = x0 - lb, ub - x0
+    violated = ((x0 + h) < lb) | ((x0 + h) > ub)
+    fitting = np.abs(h) <= np.maximum(lower, upper)
+    out = h.copy()
+    out[violated & fitting] *= -1
+    forward = (upper >= lower) & ~fitting
+    out[forward] = upper[forward]
+    backward = (upper < lower) & ~fitting
+    out[backward] = -lower[backward]
+    return out
+
+
 def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
-                  max_nfev: int) -> LeastSquaresResult:
+                  max_nfev: int, rows: Callable[[dict], np.ndarray] | None = None
+                  ) -> LeastSquaresResult:
     """Minimize ``sum(residual(values)**2)`` over the varying Parameters.
 
     Parameters
@@ -75,6 +98,11 @@ def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
     residual : callable
         Maps the values of all parameters (a dict, fixed and constrained ones included)
         to the residual vector.
+    rows : callable, optional
+        The same for k points at once: values as arrays of shape (k, 1) (fixed
+        parameters as floats) to residuals of shape (k, m), each row equal to
+        ``residual`` of that point. The 2-point Jacobian then costs one call instead of
+        one per parameter (same steps, same differences, same evaluation count).
     params : lmfit.Parameters or Params
         Start values, bounds, ``vary`` flags and product constraints; not modified.
     max_nfev : int
@@ -112,19 +140,50 @@ def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
                 raise ValueError("the residual is not finite (NaN or inf)")
         return out
 
+    seen: dict[str, np.ndarray] = {}  # the last point evaluated and its residual
+
     def fun(x) -> np.ndarray:
         count[0] += 1
         last[0] = x
         if count[0] > max_nfev:
             raise _Abort
-        return evaluate(x)
+        out = evaluate(x)
+        seen["x"], seen["f"] = np.array(x, dtype=float), out.copy()
+        return out
 
     x0 = [values[n] for n in var]
     lo = [params[n].min for n in var]
     hi = [params[n].max for n in var]
+    lb, ub = np.array(lo, dtype=float), np.array(hi, dtype=float)
+
+    def jac(x) -> np.ndarray:
+        """scipy's 2-point Jacobian, the k perturbed points evaluated in one call."""
+        f0 = seen["f"] if "x" in seen and np.array_equal(seen["x"], x) else fun(x)
+        h = _forward_steps(x, lb, ub)
+        points = np.tile(x, (x.size, 1))
+        points[np.diag_indices(x.size)] += h
+        batch = dict(values)
+        for j, n in enumerate(var):
+            batch[n] = points[:, j:j + 1]
+        for n, names in factors.items():
+            batch[n] = np.clip(math.prod(batch[f] for f in names), *bounds[n])
+        f_rows = np.asarray(rows(batch), dtype=np.float64)
+        jt = np.empty((x.size, f0.size))
+        for i in range(x.size):
+            count[0] += 1
+            last[0] = points[i]
+            if count[0] > max_nfev:
+                raise _Abort
+            with np.errstate(invalid="ignore"):
+                if not math.isfinite(float(np.sum(f_rows[i]))):
+                    raise ValueError("the residual is not finite (NaN or inf)")
+            jt[i] = (f_rows[i] - f0) / ((x[i] + h[i]) - x[i])
+        return jt.T
+
     covar = None
     try:
-        ret = scipy_lsq(fun, x0, bounds=(lo, hi), jac="2-point", method="trf", ftol=1e-8,
+        ret = scipy_lsq(fun, x0, bounds=(lo, hi), jac="2-point" if rows is None else jac,
+                        method="trf", ftol=1e-8,
                         xtol=1e-8, gtol=1e-8, x_scale=1.0, loss="linear", f_scale=1.0,
                         max_nfev=2 * max_nfev)
     except _Abort:
