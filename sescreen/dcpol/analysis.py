@@ -130,7 +130,7 @@ def _check_record(t: np.ndarray, i: np.ndarray, source) -> None:
             raise InputError(f"{name} is not a finite number at sample {bad[0]} "
                              f"({bad.size} samples in all): drop or repair those rows",
                              path=source)
-    back = np.flatnonzero(np.diff(t) < 0)
+    back = np.flatnonzero(t[1:] < t[:-1])  # no full-size difference array
     if back.size:
         raise InputError(f"time runs backwards at sample {back[0] + 1} "
                          f"({t[back[0]]:.6g} -> {t[back[0] + 1]:.6g} s): sort the rows or "

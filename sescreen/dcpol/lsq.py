@@ -69,22 +69,23 @@ def _factors(params) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def _forward_steps(x0: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
-    """The steps of scipy's 2-point Jacobian (``approx_derivative``, ``rel_step=None``):
-    sqrt(eps) max(1, |x|) with the sign of x, reversed or shortened where it would leave
-    the bounds."""
-    h = _EPS**0.5 * ((x0 >= 0).astype(float) * 2 - 1) * np.maximum(1.0, np.abs(x0))
-    if np.all((lb == -np.inf) & (ub == np.inf)):
-        return h
-    lower, upper = x0 - lb, ub - x0
-    violated = ((x0 + h) < lb) | ((x0 + h) > ub)
-    fitting = np.abs(h) <= np.maximum(lower, upper)
-    out = h.copy()
-    out[violated & fitting] *= -1
-    forward = (upper >= lower) & ~fitting
-    out[forward] = upper[forward]
-    backward = (upper < lower) & ~fitting
-    out[backward] = -lower[backward]
+def _forward_steps(x0, lb, ub) -> list[float]:
+    """The steps of scipy's 2-point Jacobian (``approx_derivative`` with ``rel_step=None``,
+    ``_adjust_scheme_to_bounds`` one-sided): sqrt(eps) max(1, |x|) with the sign of x,
+    reversed or shortened where it would leave the bounds (the same float arithmetic,
+    element by element: a handful of parameters)."""
+    out = []
+    for x, lo, hi in zip(x0, lb, ub, strict=True):
+        h = _EPS**0.5 * (1.0 if x >= 0 else -1.0) * max(1.0, abs(x))
+        if lo == -math.inf and hi == math.inf:
+            out.append(h)
+            continue
+        lower, upper = x - lo, hi - x
+        fitting = abs(h) <= max(lower, upper)
+        if fitting:
+            out.append(-h if (x + h < lo or x + h > hi) else h)
+        else:
+            out.append(upper if upper >= lower else -lower)
     return out
 
 
@@ -154,12 +155,12 @@ def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
     x0 = [values[n] for n in var]
     lo = [params[n].min for n in var]
     hi = [params[n].max for n in var]
-    lb, ub = np.array(lo, dtype=float), np.array(hi, dtype=float)
 
     def jac(x) -> np.ndarray:
-        """scipy's 2-point Jacobian, the k perturbed points evaluated in one call."""
+        """scipy's 2-point Jacobian, the k perturbed points evaluated in one call (and
+        counted, aborted or refused one by one, as k calls would be)."""
         f0 = seen["f"] if "x" in seen and np.array_equal(seen["x"], x) else fun(x)
-        h = _forward_steps(x, lb, ub)
+        h = np.array(_forward_steps(x.tolist(), lo, hi))
         points = np.tile(x, (x.size, 1))
         points[np.diag_indices(x.size)] += h
         batch = dict(values)
@@ -168,17 +169,20 @@ def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
         for n, names in factors.items():
             batch[n] = np.clip(math.prod(batch[f] for f in names), *bounds[n])
         f_rows = np.asarray(rows(batch), dtype=np.float64)
-        jt = np.empty((x.size, f0.size))
-        for i in range(x.size):
-            count[0] += 1
-            last[0] = points[i]
-            if count[0] > max_nfev:
-                raise _Abort
-            with np.errstate(invalid="ignore"):
-                if not math.isfinite(float(np.sum(f_rows[i]))):
-                    raise ValueError("the residual is not finite (NaN or inf)")
-            jt[i] = (f_rows[i] - f0) / ((x[i] + h[i]) - x[i])
-        return jt.T
+        with np.errstate(invalid="ignore", over="ignore"):
+            finite = np.isfinite(f_rows.sum(axis=1))
+        bad = int(np.argmin(finite)) if not finite.all() else x.size  # first refused call
+        abort = max_nfev - count[0]  # first call beyond max_nfev
+        if bad < min(abort, x.size):
+            count[0] += bad + 1
+            last[0] = points[bad]
+            raise ValueError("the residual is not finite (NaN or inf)")
+        if abort < x.size:
+            count[0] += abort + 1
+            last[0] = points[abort]
+            raise _Abort
+        count[0] += x.size
+        return ((f_rows - f0) / ((x + h) - x)[:, None]).T
 
     covar = None
     try:
