@@ -52,6 +52,7 @@ _READER_TEXT = ("format", "time_col", "current_col", "voltage_col", "time_unit",
                 "current_unit", "voltage_unit", "technique")
 _KNOWN = ("file", "material", *_QUANTITIES, "segment", "model", *_READER_TEXT,
           "allow_truncated")
+_NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?$")
 _YES = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False,
         "false": False, "0": False}
 
@@ -103,12 +104,14 @@ def _quantity(raw: str, unit: str | None, key: str, row: int, path: Path) -> tup
     from sescreen.units import parse_quantity
 
     dim, kw, scale, kind = _QUANTITIES[key]
-    text = raw if unit is None or re.search(r"[A-Za-z\u00b0\u00b5]", raw) else f"{raw} {unit}"
+    # a bare number (1e-3 and 0,5 too) takes the header's unit; a cell with a unit keeps it
+    text = f"{raw} {unit}" if unit is not None and _NUMBER.match(raw) else raw
     where = f"{key} of row {row}"
     try:
         value = parse_quantity(text, dim, name=where)
     except InputError as exc:
-        raise InputError(exc.message, path=path) from None
+        msg = exc.message if where in exc.message else f"{where}: {exc.message}"
+        raise InputError(msg, path=path) from None
     value *= scale
     if kind is not None:
         check_range(value, kind, f"{where} ({raw!r})", path=path)
@@ -142,8 +145,16 @@ def read_measurement_manifest(path: str | Path, *,
     path = Path(path)
     df = read_text_table(path, what="manifest")
     columns: dict[str, tuple[Any, str | None]] = {}
-    for h in df.columns:
-        key, unit = _name_unit(str(h))
+    for pos, h in enumerate(list(df.columns)):
+        if re.fullmatch(r"Unnamed: \d+", str(h)):  # pandas' name for an empty header
+            if df[h].notna().any():
+                raise FormatError(f"column {pos + 1} of the manifest has values but no "
+                                  "header: name it (e.g. material) or delete it", path=path)
+            df = df.drop(columns=h)  # a spreadsheet's trailing empty columns
+            continue
+        dup = re.fullmatch(r"(.+)\.\d+", str(h))  # pandas' name for a repeated header
+        key, unit = _name_unit(dup.group(1) if dup and dup.group(1) in df.columns
+                               else str(h))
         if key not in _KNOWN:
             raise FormatError(f"unknown manifest column {str(h)!r}: the columns are "
                               f"{', '.join(_KNOWN)}", path=path)

@@ -163,7 +163,9 @@ def read_manifest(path: str | Path, *, model: str = "auto",
         if row is not None:
             rows.append(row)
     if not rows:
-        raise InputError("no file of the manifest could be analysed", path=path)
+        reasons = "; ".join(errors) if errors else ""
+        raise InputError("no file of the manifest could be analysed"
+                         + (f": {reasons}" if reasons else ""), path=path)
     return pd.DataFrame(rows)
 
 
@@ -186,7 +188,7 @@ def _point(file: Path, errors: list[str] | None, *, material: str | None,
     except SescreenError as exc:
         if errors is None:
             raise
-        errors.append(f"{file}: {exc}")
+        errors.append(str(exc) if str(file) in str(exc) else f"{file}: {exc}")
         return None
     return {"material": material, "temperature_k": res.temperature_k, "sigma": res.sigma_e,
             "sigma_stderr": res.sigma_e_stderr, "file": str(file),

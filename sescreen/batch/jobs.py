@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sescreen.errors import InputError, SescreenError
+from sescreen.errors import InputError, SescreenError, one_line
 from sescreen.limits import check_range, refuse_pathological_lines
 
 __all__ = ["COLUMNS", "analyse_file", "check_job", "job_key", "make_job", "path_key",
@@ -156,7 +156,7 @@ def analyse_file(job: dict[str, Any]) -> dict[str, Any]:
         for k in COLUMNS:
             if k not in ("file", "material", "segment", "size_bytes", "mtime_ns", "options"):
                 row.pop(k, None)
-        row.update(status="error", error=_error_text(exc, p), warnings="")
+        row.update(status="error", error=one_line(_error_text(exc, p)), warnings="")
     return row
 
 

@@ -136,7 +136,10 @@ def run_batch(
         refuse_overwriting_inputs(outputs, [manifest, *(j["file"] for j in jobs.values())])
     else:
         refuse_overwriting_inputs(outputs, [folder])
-        jobs = folder_jobs(folder, common, exclude=(out, journal), unreadable=unreadable)
+        jobs = folder_jobs(folder, common, exclude=(), unreadable=unreadable)
+        # a symlink or hard link in the folder to an output is an input too (it was left
+        # out, then its target overwritten)
+        refuse_overwriting_inputs(outputs, [j["file"] for j in jobs.values()])
     out.parent.mkdir(parents=True, exist_ok=True)
     warns: list[str] = []
     with Lock(lock):

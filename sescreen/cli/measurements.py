@@ -23,7 +23,7 @@ from sescreen.cli.options import (
     read_measurement,
     reader_options,
 )
-from sescreen.errors import InputError
+from sescreen.errors import InputError, SescreenError
 
 
 @main.command()
@@ -199,9 +199,15 @@ def arrhenius(inputs, convention, at, material, thickness, area, temperatures, m
     fits = []
     for name, part in groups.items():
         err = part["sigma_stderr"]
-        fits.append(fit_arrhenius(part["temperature_k"], part["sigma"],
-                                  None if pd.isna(err).all() else err.fillna(err.median()),
-                                  convention=convention, material=name))
+        try:
+            fits.append(fit_arrhenius(part["temperature_k"], part["sigma"],
+                                      None if pd.isna(err).all() else err.fillna(err.median()),
+                                      convention=convention, material=name))
+        except SescreenError as exc:  # too few points left: say which files were skipped
+            if not failures:
+                raise
+            raise type(exc)(f"{exc.message}; skipped: {'; '.join(failures)}",
+                            path=exc.path) from None
     if plot_path:
         from sescreen.plot import plot_arrhenius, save_figure
 
@@ -285,7 +291,7 @@ def _is_table(path: str) -> bool:
 
 
 def _first_line(path: str) -> str:
-    with open(path, encoding="utf-8", errors="replace") as fh:
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:  # Excel's BOM
         for line in fh:
             if line.strip() and not line.lstrip().startswith("#"):
                 return line.strip()

@@ -21,7 +21,7 @@ from sescreen.cli.options import (
     reader_kwargs,
     reader_options,
 )
-from sescreen.errors import InputError
+from sescreen.errors import InputError, one_line
 from sescreen.serialize import json_safe
 
 _SCREEN_COLUMNS = ("rank", "material", "sigma_e", "sigma_e_method", "outcome_1ma",
@@ -293,7 +293,7 @@ def batch(folder, manifest, thickness, area, voltage, temperature, model, skip, 
             bar["bar"].close()
     summary = result.summary()
     for w in result.warnings:
-        click.echo(f"sescreen: warning: {w}", err=True)
+        click.echo(f"sescreen: warning: {one_line(w)}", err=True)
     if as_json:
         emit_json(summary)
         _exit_if(EXIT_FAIL if result.errors else 0)
@@ -307,5 +307,5 @@ def batch(folder, manifest, thickness, area, voltage, temperature, model, skip, 
                    f"{n['inconclusive']} inconclusive")
     options = {p.name for p in click.get_current_context().command.params}
     for e in result.errors:
-        click.echo(f"  failed: {cli_terms(e, options)}")
+        click.echo(f"  failed: {one_line(cli_terms(e, options))}")  # a newline in a name
     _exit_if(EXIT_FAIL if result.errors else 0)

@@ -36,6 +36,18 @@ import pandas as pd
 from sescreen.errors import TechniqueError
 from sescreen.serialize import json_safe
 
+#: The readers' note when the set-point comes from the control column (sescreen.io.biologic)
+_FROM_CONTROL = "applied voltage taken from the control column: "
+
+
+def _segment_warnings(warnings: list[str], applied: float | None) -> list[str]:
+    """The record's warnings for one of its segments: the note on the set-point taken from
+    the control column states the segment's own value (not the first hold's)."""
+    if applied is None:
+        return list(warnings)
+    return [f"{_FROM_CONTROL}{applied:.6g} V" if w.startswith(_FROM_CONTROL) else w
+            for w in warnings]
+
 __all__ = [
     "CANONICAL_COLUMNS",
     "ColumnInfo",
@@ -262,7 +274,8 @@ class Measurement:
                 applied = medians[k]
             out.append(dataclasses.replace(
                 self, data=df.iloc[a:b].reset_index(drop=True), segment=k, technique=technique,
-                applied_voltage_v=applied, applied_voltage_ref=ref, warnings=list(self.warnings)))
+                applied_voltage_v=applied, applied_voltage_ref=ref,
+                warnings=_segment_warnings(self.warnings, applied)))
         return out
 
     def segment_bounds(self, by: str | None = None, *,
