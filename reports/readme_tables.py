@@ -108,8 +108,21 @@ def depth_calibrations() -> str:
     return "\n".join(rows) + "\n"
 
 
+def performance() -> str:
+    """The speed benchmarks' committed tables, in ``tests/benchmarks/run_all.py``'s order
+    (that script runs them and then this one)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "_run_all", ROOT / "tests" / "benchmarks" / "run_all.py")
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+    return "\n".join(_committed(table) for table in runner.BENCHMARKS.values())
+
+
 BLOCKS = {
     "arrhenius-coverage": lambda: _committed("arrhenius_coverage.md"),
+    "performance": performance,
     "ccd-coverage": lambda: _committed("ccd_coverage.md"),
     "thresholds": thresholds,
     "fit-summary": fit_summary,
