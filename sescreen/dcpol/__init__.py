@@ -16,6 +16,10 @@ correlated noise, drift and quantized currents (METHODS.md section 6). The packa
 ``averaging``   QAICc, Akaike weights, the model-averaged (MATA) interval
 ``judgement``   the tail trend, truncation test and the steady-state decision, with the
                 warnings that explain it
+``record``      the one pass over the raw samples: bins, white noise, cells of samples
+``residuals``   a fit's residuals from those statistics (variogram, step test)
+``lsq``         bounded least squares as lmfit's, without its per-call bookkeeping
+``widening``    rival models and a slow tail the fits alone leave out of the interval
 ``estimate``    the steps above in order: I_ss with its interval
 ``analysis``    a Measurement in, a :class:`DCPolarizationResult` out (eq. 1)
 ``series``      several voltages: sigma_e from dI_ss/dV

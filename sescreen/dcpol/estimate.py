@@ -2,8 +2,9 @@
 
 Steps (each in its own module):
 
-1. log-time bins of the record and the instrument's current step
-   (:mod:`~sescreen.dcpol.binning`);
+1. one pass over the samples: log-time bins, white noise and cells of samples
+   (:mod:`~sescreen.dcpol.record`), and the instrument's current step
+   (:mod:`~sescreen.dcpol.binning`); nothing after it reads the samples;
 2. every candidate transient fitted with white-noise weights; the best one's raw residuals
    give the correlated-noise model, and every candidate is refitted by generalized least
    squares under it (:mod:`~sescreen.dcpol.noise`, :mod:`~sescreen.dcpol.candidates`);
@@ -44,8 +45,9 @@ from sescreen.dcpol.noise import NoiseModel, estimate_noise, white_noise_model
 from sescreen.dcpol.plateau import plateau_mean, plateau_truncation
 from sescreen.dcpol.record import RecordStats, summarize
 from sescreen.dcpol.residuals import residual_variogram, step_in
+from sescreen.dcpol.widening import plausible_rivals, slow_tail_margin, time_to_fraction
 from sescreen.errors import FitError, InputError
-from sescreen.transients import MODELS, transient_part
+from sescreen.transients import MODELS
 
 __all__ = ["AUTO_MODELS", "MODEL_CHOICES", "TransientEstimate", "estimate_transient"]
 
@@ -61,7 +63,6 @@ _FIRST_NFEV = 300  # the white-noise pass only has to find the basin
 _PROBE_MODELS = AUTO_MODELS  # every candidate gets its basin from the white-noise pass
 _TRUSTED_REDCHI = 4.0  # a late misfit beyond this: the model's tail shape is not trusted
 _RESOLUTION_SAMPLES = 20000  # the last samples searched for a current step
-_SLOW_TAIL = 1.46  # bias of a late-half mean per unit of data slope x hold (t^-1/2 tail)
 
 
 @dataclass(frozen=True)
@@ -95,71 +96,6 @@ class TransientEstimate:
         """(bin mean - bin-averaged model) / white standard error."""
         b = self.binned
         return (b.y - b.average(MODELS[self.fit.model][0], **self.fit.values)) / b.sem
-
-
-def _time_to_fraction(fit: ModelFit, fraction: float) -> float | None:
-    """Hold time at which the fitted transient falls to ``fraction`` of I_ss, s."""
-    values, target = fit.values, fraction * abs(fit.i_ss)
-    if target == 0:
-        return None
-
-    def excess(t):
-        return abs(transient_part(fit.model, [t], values)[0]) - target
-
-    lo, hi = 1e-6, 1e3
-    if excess(lo) <= 0:
-        return 0.0
-    while excess(hi) > 0:
-        hi *= 10
-        if hi > 1e12:
-            return None
-    for _ in range(80):  # bisection in log time
-        mid = math.sqrt(lo * hi)
-        lo, hi = (mid, hi) if excess(mid) > 0 else (lo, mid)
-    return hi
-
-
-def _plausible(fits: dict[str, ModelFit], why: dict[str, str | None],
-               c_late: dict[str, float], chosen: str) -> list[str]:
-    """Identified candidates that describe the record nearly as well as the chosen one
-    (reduced chi-square of the last half within a factor 2, or 4, and of the whole record
-    within max(2x, +2)) and whose own 95 % Wald interval stays above 0."""
-    limit = max(2.0 * c_late[chosen], 4.0)
-    whole = fits[chosen].redchi
-    out = []
-    for n, f in fits.items():
-        se = f.i_ss_stderr
-        if (n != chosen and why[n] is None and c_late[n] <= limit and se is not None
-                and f.redchi <= max(2.0 * whole, whole + 2.0)
-                and f.i_ss - Z95 * se * math.sqrt(c_late[n]) > 0):
-            out.append(n)
-    return out
-
-
-def _slow_tail_margin(trend: Trend, lo: float, hi: float, mid: float, t_hold: float,
-                      tail_hi: float, *, extrapolated: bool,
-                      model_trusted: bool) -> tuple[float, float]:
-    """Room for a remaining decay the trend test cannot see (METHODS.md section 6).
-
-    A tail that falls as t^-1/2 and gives the data of the last half of the hold the
-    straight-line slope beta leaves 1.22 |beta| T above I_ss at the end, and biases a mean
-    over the last half by 1.46 |beta| T (the line and the mean of t^-1/2 on log-spaced bins
-    of [T/2, T]). Where the fitted transient is over (``extrapolated`` False) and the model
-    does not describe the late record (``model_trusted`` False: a plateau mean, or a late
-    misfit), the data's own slope is used: a fitted transient that still decays there has
-    absorbed part of the tail. Otherwise the model's decay and its rivals' (see
-    :func:`_plausible`) are already in the interval, and the residual slope, what no model
-    explains, is used. The
-    97.5 % bound of a falling slope widens the interval below; for an extrapolation, a
-    rising one above (never past the tail level).
-    """
-    slope = trend.slope if (extrapolated or model_trusted) else trend.data_slope
-    falling = max(0.0, -slope + Z95 * trend.stderr)
-    lo = min(lo, mid - _SLOW_TAIL * falling * t_hold)
-    if extrapolated:
-        rising = max(0.0, trend.slope + Z95 * trend.stderr)
-        hi = max(hi, min(mid + _SLOW_TAIL * rising * t_hold, tail_hi))
-    return lo, hi
 
 
 def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", *,
@@ -279,7 +215,7 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         lo, mid, hi = 0.0, chosen.i_ss, math.inf
     c_int = c_late[chosen.model]
     remaining = chosen.remaining(t_hold)
-    t_steady = _time_to_fraction(chosen, crit.max_remaining)
+    t_steady = time_to_fraction(chosen, crit.max_remaining)
     if t_steady is not None and t_steady > 1e9:
         t_steady = None
     # how well the record is described where I_ss is read: the late half for an
@@ -316,7 +252,7 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     # I_ss away from 0 span the model uncertainty, whatever their Akaike weights (precise
     # early bins can give one wrong shape all the weight); the hold has settled only when
     # all of them say so
-    rivals = _plausible(fits, why, c_late, chosen.model) if identified else []
+    rivals = plausible_rivals(fits, why, c_late, chosen.model) if identified else []
     for n in rivals:
         lo, hi = min(lo, fits[n].i_ss), max(hi, min(fits[n].i_ss, tail_hi))
     unsettled_rivals = [n for n in rivals
@@ -329,7 +265,7 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     if trend is not None and not rising:
         # a remaining decay as slow as t^-1/2 below (a significant fall included: it is
         # still a decay, whose end the same bound limits)
-        lo, hi = _slow_tail_margin(
+        lo, hi = slow_tail_margin(
             trend, lo, hi, mid, t_hold, tail_hi, extrapolated=remaining > crit.max_remaining,
             model_trusted=plateau is None and c_late[chosen.model] <= _TRUSTED_REDCHI)
     if falling:
