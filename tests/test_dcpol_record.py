@@ -221,3 +221,71 @@ def test_batched_jacobian_changes_nothing(model):
         c = least_squares(residual, start, max_nfev=cap, rows=many)
         assert (a.chisqr, a.success, a.nfev) == (c.chisqr, c.success, c.nfev)
         assert a.params.valuesdict() == c.params.valuesdict()
+
+
+def _direct_step(t, level, white_sd, resolution, t_hold):
+    """The step test by its definition, sample by sample (window means either side)."""
+    n = level.size
+    w = max(8, n // 200)
+    if n < 4 * w:
+        return None
+    c = np.concatenate([[0.0], np.cumsum(level)])
+    k = np.arange(w, n - w + 1)
+    diff = (c[k + w] - c[k]) / w - (c[k] - c[k - w]) / w
+    start = int(np.searchsorted(t, 0.1 * t_hold))
+    usable = k >= max(start, w)
+    if usable.sum() < 8 * w:
+        return None
+    d = diff[usable]
+    sd = max(1.4826 * float(np.median(np.abs(d - np.median(d)))),
+             math.sqrt(2.0 * white_sd**2 / w))
+    z = np.where(usable, diff / sd, 0.0)
+    j = int(np.argmax(np.abs(z)))
+    ref = abs(float(np.median(level[-max(w, n // 10):])))
+    if abs(z[j]) < 6.0 or abs(diff[j]) < max(0.03 * ref, 2.0 * resolution):
+        return None
+    at = int(k[j])
+    before = float(np.mean(level[start:at])) if at > start else float(level[at - 1])
+    return t[at], before, float(np.mean(level[at:])), float(z[j])
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(200, 5000), seed=st.integers(0, 2**32 - 1),
+       jump=st.sampled_from([0.0, 0.05, -0.2]), where=st.floats(0.2, 0.9))
+def test_step_test_on_single_sample_cells_is_the_direct_one(n, seed, jump, where):
+    from types import SimpleNamespace
+
+    from sescreen.dcpol.steps import find_step
+
+    rng = np.random.default_rng(seed)
+    t = np.cumsum(rng.uniform(0.5, 1.5, n))
+    level = 1.0 + rng.normal(0, 0.01, n) + jump * (t > where * t[-1])
+    noise = SimpleNamespace(white_sd=0.01, resolution=0.0)
+    got = find_step(t, level, np.ones(n), 1, noise, t_hold=float(t[-1]))
+    ref = _direct_step(t, level, 0.01, 0.0, float(t[-1]))
+    assert (got is None) == (ref is None)
+    if got is not None:
+        assert got.t == ref[0]
+        assert (got.before, got.after, got.z) == pytest.approx(ref[1:], rel=1e-9)
+
+
+@pytest.mark.parametrize("cells", [4096, 1024])
+def test_step_found_on_cells_of_many_samples(cells, monkeypatch):
+    """A 20 % jump at 60 % of a 2e5-sample hold: found within one cell of where it is, with
+    both levels, whatever the cell size."""
+    from types import SimpleNamespace
+
+    from sescreen.dcpol.steps import find_step
+
+    monkeypatch.setattr(record, "CELLS", cells)
+    n = 200_000
+    rng = np.random.default_rng(1)
+    t = np.arange(1, n + 1, dtype=float)
+    y = 1.0 + rng.normal(0, 0.01, n) + 0.2 * (np.arange(n) >= 0.6 * n)
+    s = record.summarize(t, y)
+    assert s.group > 1
+    noise = SimpleNamespace(white_sd=0.01, resolution=0.0)
+    step = find_step(t, s.cell_sum, s.cell_n, s.group, noise, t_hold=float(t[-1]))
+    assert step is not None and abs(step.t - 0.6 * n) <= s.group
+    assert step.before == pytest.approx(1.0, abs=1e-3)
+    assert step.after == pytest.approx(1.2, abs=1e-3)
