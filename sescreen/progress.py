@@ -10,6 +10,7 @@ counts and ETA otherwise (a scheduler's log, a cron job's mail, a pipe), nothing
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import IO
 
@@ -63,6 +64,14 @@ class Progress:
         self._last = self.t0 - every_s + first_after_s  # time of the last plain line
         self._printed = False
         self._width = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._beat = None
+        if not self.tty and not quiet and every_s > 0:
+            # plain mode: a line every every_s even while one long item runs (a log that
+            # stays silent for minutes looks like a hung job)
+            self._beat = threading.Thread(target=self._heartbeat, daemon=True)
+            self._beat.start()
 
     def __enter__(self) -> Progress:
         return self
@@ -90,22 +99,36 @@ class Progress:
 
     def advance(self, n: int = 1, *, note: str = "") -> None:
         """``n`` more items done (``note``: what was just finished, e.g. a file name)."""
-        self.done += n
-        if self.quiet:
-            return
-        now = time.monotonic()
-        if self.tty:
-            filled = int(24 * self.done / self.total) if self.total else 0
-            line = f"[{'#' * filled}{'.' * (24 - filled)}] {self._text(note)}"[:160]
-            self._write("\r" + line.ljust(self._width))
-            self._width = len(line)
-        elif (now - self._last >= self.every_s
-              or (self._printed and self.total and self.done >= self.total)):
-            self._write(self._text(note) + "\n")
-            self._last, self._printed = now, True
+        with self._lock:
+            self.done += n
+            if self.quiet:
+                return
+            now = time.monotonic()
+            if self.tty:
+                filled = int(24 * self.done / self.total) if self.total else 0
+                line = f"[{'#' * filled}{'.' * (24 - filled)}] {self._text(note)}"[:160]
+                self._write("\r" + line.ljust(self._width))
+                self._width = len(line)
+            elif (now - self._last >= self.every_s
+                  or (self._printed and self.total and self.done >= self.total)):
+                self._write(self._text(note) + "\n")
+                self._last, self._printed = now, True
+
+    def _heartbeat(self) -> None:
+        """Plain mode: the status line once ``every_s`` has passed without one."""
+        while not self._stop.wait(min(1.0, self.every_s)):
+            with self._lock:
+                now = time.monotonic()
+                if (not self.quiet and now - self._last >= self.every_s
+                        and not (self.total and self.done >= self.total)):
+                    self._write(self._text("working") + "\n")
+                    self._last, self._printed = now, True
 
     def close(self) -> None:
         """End the bar's line (a terminal); plain mode has printed its last line."""
+        self._stop.set()
+        if self._beat is not None:
+            self._beat.join()
         if not self.quiet and self.tty and self._width:
             self._write("\n")
         self._width = 0

@@ -535,6 +535,25 @@ def test_progress_plain_lines_and_quiet():
     assert silent.getvalue() == ""
 
 
+def test_progress_plain_lines_keep_coming_while_one_item_runs():
+    """A pipe gets a line every every_s even when no item finishes (a slow file), and none
+    after close."""
+    import io
+
+    from sescreen.progress import Progress
+
+    s = io.StringIO()
+    with Progress(3, "analysing", unit="file", stream=s, every_s=0.2, first_after_s=0.0) as p:
+        p.advance()
+        time.sleep(0.9)
+    n = len(s.getvalue().splitlines())
+    lines = s.getvalue().splitlines()
+    assert n >= 3 and all("1/3 files" in ln for ln in lines), lines
+    assert any("(working)" in ln for ln in lines)
+    time.sleep(0.4)
+    assert len(s.getvalue().splitlines()) == n  # the heartbeat stopped with the work
+
+
 def test_report_quiet_prints_nothing_on_stderr(tmp_path):
     r = CliRunner().invoke(main, ["report", str(_values_table(tmp_path)), "--out",
                                   str(tmp_path / "q.html"), "--quiet"])
