@@ -45,3 +45,11 @@ def test_inspect_imports_only_pandas_and_numpy(name):
 @pytest.mark.realdata
 def test_inspect_of_a_real_ec_lab_file_needs_no_pint(realdata):
     assert "pint" not in _top_modules("inspect", str(realdata / "biologic" / "ca.mpt"))
+
+
+def test_check_imports_only_what_the_fit_needs():
+    """``check`` needs scipy (and lmfit, which brings matplotlib) for the fit, not pint,
+    pymatgen, dask or jinja2."""
+    heavy = {"pint", "pymatgen", "dask", "distributed", "jinja2"}
+    args = ("check", str(EXAMPLES / "dcpol" / "llzo_like_30C.mpt"), "--thickness", "1mm")
+    assert _top_modules(*args) & heavy == set()
