@@ -192,5 +192,7 @@ class CCDRecord:
             ax.axvline(self.contact_loss.t_s, color="tab:orange", ls=":", lw=1)
         ax.set_xlabel("time / s")
         ax.set_ylabel("V / V")
-        ax.set_title(self.statement(), fontsize=8)
+        # y=1 explicitly: where matplotlib puts it (no top tick labels), without measuring
+        # the tick labels again at every layout pass (PNG unchanged, ~10 % of its save)
+        ax.set_title(self.statement(), fontsize=8, y=1.0)
         return ax
