@@ -118,7 +118,7 @@ def performance() -> str:
         "_run_all", ROOT / "tests" / "benchmarks" / "run_all.py")
     runner = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(runner)
-    return "\n".join(_committed(table) for table in runner.BENCHMARKS.values())
+    return "\n".join(_committed(table) for _, table in runner.BENCHMARKS.values())
 
 
 BLOCKS = {
