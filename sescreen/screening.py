@@ -91,7 +91,7 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
         ``fracture_stress_pa``, ``ndp`` (path), ``ndp_stack``, ``ndp_standard_counts``,
         ``ndp_current_ma_cm2``, ``host_density_g_cm3``, ``source``.
     """
-    from sescreen.io.columns import split_header
+    from sescreen.io.headers import split_header
     from sescreen.io.table import read_text_table
     from sescreen.units import factor, parse_temperature
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sescreen.errors import FormatError, InputError, SescreenError
-from sescreen.io.columns import split_header
+from sescreen.io.headers import split_header
 from sescreen.io.table import read_text_table
 from sescreen.limits import check_range
 from sescreen.units import factor

@@ -87,10 +87,10 @@ def test_directory(tmp_path):
 def test_unreadable_file(tmp_path, monkeypatch):
     path = csv(tmp_path, "time/s,I/mA\n0,1\n")
 
-    def denied(self):
+    def denied(self, *args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    monkeypatch.setattr(Path, "open", denied)
     refused(path, "cannot read", "permission denied", error=InputError)
 
 

@@ -15,6 +15,7 @@ Formats, sniffed from the content first and the extension second:
 from __future__ import annotations
 
 import csv
+import os
 import struct
 from pathlib import Path
 
@@ -23,13 +24,15 @@ import pandas as pd
 
 from sescreen.errors import FormatError, InputError, SescreenError
 from sescreen.io.biologic import MPT_MAGICS, read_mpr, read_mpt, technique_from_name
-from sescreen.io.columns import ColumnSpec, decode_text
 from sescreen.io.gamry import read_dta
+from sescreen.io.headers import ColumnSpec
 from sescreen.io.measurement import CANONICAL_COLUMNS, ColumnInfo, Measurement, Technique
 from sescreen.io.mpr import MPR_MAGIC
 from sescreen.io.ranges import current_accuracy_a, current_resolution_a
 from sescreen.io.table import read_table
 from sescreen.io.technique import classify
+from sescreen.io.textfile import ENCODINGS, HEAD_BYTES, Reencode, TextFile
+from sescreen.limits import refuse_pathological_lines
 
 __all__ = [
     "CANONICAL_COLUMNS",
@@ -136,40 +139,64 @@ def read(
     spec = ColumnSpec(time_col, current_col, voltage_col, time_unit, current_unit,
                       voltage_unit)
     try:
-        raw = path.read_bytes()
+        fh = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror or type(exc).__name__}); check "
                          "that it is readable", path=path) from None
-    if not raw.strip():
-        raise FormatError("the file is empty (" + ("only blank space)" if raw else "0 bytes)"),
-                          path=path)
-    fmt = format or sniff_format(path, raw[:4096])
-    try:
-        if fmt == "biologic-mpr":
-            if not raw.startswith(MPR_MAGIC):
-                raise FormatError(
-                    "not an EC-Lab binary file (no 'BIO-LOGIC MODULAR FILE' signature); if it "
-                    "is a text export, rename it to .mpt", path=path)
-            m = read_mpr(path, spec=spec, data=raw)
-        else:
-            text = decode_text(raw, path)
-            if fmt == "biologic-mpt":
-                m = read_mpt(path, text, spec=spec, allow_truncated=allow_truncated)
-            elif fmt == "gamry-dta":
-                m = read_dta(path, text, spec=spec, allow_truncated=allow_truncated)
-            else:
-                m = read_table(path, text, spec=spec, allow_truncated=allow_truncated,
-                               delimiter=delimiter, decimal=decimal)
-    except SescreenError as exc:
-        if exc.path is None:
-            exc.path = path
-            exc.args = (exc._format(),)
-        raise
-    except _PARSE_ERRORS as exc:
-        raise FormatError(f"cannot parse this {fmt} file ({type(exc).__name__}: "
-                          f"{str(exc)[:200]}); check it or re-export it", path=path) from None
+    with fh:
+        try:
+            head = fh.read(HEAD_BYTES)
+            size = max(os.fstat(fh.fileno()).st_size, len(head))
+            if not head.strip() and size > len(head):  # a text of blanks only, or not?
+                head += fh.read()
+        except OSError as exc:
+            raise InputError(f"cannot read the file ({exc.strerror or type(exc).__name__}); "
+                             "check that it is readable", path=path) from None
+        if not head.strip():
+            raise FormatError("the file is empty (" + ("only blank space)" if head
+                                                       else "0 bytes)"), path=path)
+        fmt = format or sniff_format(path, head[:4096])
+        try:
+            m = _read_format(path, fh, head, size, fmt, spec, allow_truncated=allow_truncated,
+                             delimiter=delimiter, decimal=decimal)
+        except SescreenError as exc:
+            if exc.path is None:
+                exc.path = path
+                exc.args = (exc._format(),)
+            raise
+        except _PARSE_ERRORS as exc:
+            raise FormatError(f"cannot parse this {fmt} file ({type(exc).__name__}: "
+                              f"{str(exc)[:200]}); check it or re-export it",
+                              path=path) from None
     return _apply_overrides(m, applied_voltage_v=applied_voltage_v, area_cm2=area_cm2,
                             temperature_k=temperature_k, technique=technique, path=path)
+
+
+def _read_format(path: Path, fh, head: bytes, size: int, fmt: str, spec: ColumnSpec, *,
+                 allow_truncated: bool, delimiter: str | None,
+                 decimal: str | None) -> Measurement:
+    """Read an open file in the format ``fmt`` (``head``: its first bytes)."""
+    if fmt == "biologic-mpr":
+        if not head.startswith(MPR_MAGIC):
+            raise FormatError(
+                "not an EC-Lab binary file (no 'BIO-LOGIC MODULAR FILE' signature); if it "
+                "is a text export, rename it to .mpt", path=path)
+        return read_mpr(path, spec=spec, data=head + fh.read())
+    if fmt == "gamry-dta":
+        refuse_pathological_lines(path)
+    encoding = None
+    for _ in ENCODINGS:  # one more try per encoding the file turns out not to be in
+        try:
+            src = TextFile(path, fh, head, size, encoding)
+            if fmt == "biologic-mpt":
+                return read_mpt(path, src, spec=spec, allow_truncated=allow_truncated)
+            if fmt == "gamry-dta":
+                return read_dta(path, src.text(), spec=spec, allow_truncated=allow_truncated)
+            return read_table(path, src, spec=spec, allow_truncated=allow_truncated,
+                              delimiter=delimiter, decimal=decimal)
+        except Reencode as again:
+            encoding = again.encoding
+    raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
 
 
 def _apply_overrides(m: Measurement, *, applied_voltage_v, area_cm2, temperature_k,

@@ -21,15 +21,12 @@ import numpy as np
 import pandas as pd
 
 from sescreen.errors import FormatError
-from sescreen.io.columns import (
-    ColumnSpec,
-    absolute_time,
-    canonical_frame,
-    detect_decimal,
-    read_block,
-)
+from sescreen.io.columns import absolute_time, canonical_frame
+from sescreen.io.headers import ColumnSpec
 from sescreen.io.measurement import Measurement, Technique
 from sescreen.io.ranges import add_current_range
+from sescreen.io.rows import detect_decimal
+from sescreen.io.textfile import TextFile
 
 __all__ = ["MPT_MAGICS", "read_mpr", "read_mpt", "technique_from_name"]
 
@@ -86,7 +83,7 @@ def technique_from_name(name: str | None) -> Technique:
 # ---------------------------------------------------------------------------------------
 # .mpt (text)
 # ---------------------------------------------------------------------------------------
-def read_mpt(path: Path, text: str, *, spec: ColumnSpec | None = None,
+def read_mpt(path: Path, src: TextFile, *, spec: ColumnSpec | None = None,
              allow_truncated: bool = False) -> Measurement:
     """Read an EC-Lab text export.
 
@@ -94,41 +91,41 @@ def read_mpt(path: Path, text: str, *, spec: ColumnSpec | None = None,
     ----------
     path : Path
         The file (for messages and provenance).
-    text : str
-        Its decoded content with ``\\n`` line ends.
+    src : TextFile
+        The open file (:class:`~sescreen.io.textfile.TextFile`; ``TextLines`` for text
+        held in memory).
     spec : ColumnSpec, optional
         Column overrides.
     allow_truncated : bool
         Drop a truncated last row with a warning instead of refusing the file.
     """
-    lines = text.split("\n")
     warnings: list[str] = []
-    if lines[0].strip().startswith(MPT_MAGICS):
-        m = re.match(r"\s*Nb header lines\s*:\s*(\d+)", lines[1] if len(lines) > 1 else "")
+    if src.line(0).strip().startswith(MPT_MAGICS):
+        second = src.line(1)
+        m = re.match(r"\s*Nb header lines\s*:\s*(\d+)", second if second is not None else "")
         if not m:
             raise FormatError("EC-Lab header without 'Nb header lines : N' on line 2; "
                               "re-export the file from EC-Lab", path=path, line=2)
         n_header = int(m.group(1))
-        if n_header < 3 or n_header > len(lines):
+        if n_header < 3 or (n_header > 1000 and src.n_lines() < n_header) \
+                or src.line(n_header - 1) is None:
             raise FormatError(f"'Nb header lines : {n_header}' does not fit a file of "
-                              f"{len(lines)} lines; the file is cut or damaged",
+                              f"{src.n_lines()} lines; the file is cut or damaged",
                               path=path, line=2)
-        header_block = lines[2:n_header - 1]
+        header_block = src.lines(2, n_header - 1)
         col_line = n_header - 1
     else:  # export without the header block: the first line is the column header
         header_block, col_line = [], 0
-    headers = [h for h in lines[col_line].split("\t")]
+    headers = [h for h in src.line(col_line).split("\t")]
     while headers and not headers[-1].strip():
         headers.pop()
     if len(headers) < 2:
         raise FormatError("expected a tab-separated column header (e.g. 'time/s<TAB>I/mA')",
                           path=path, line=col_line + 1)
     meta = _parse_mpt_header(header_block)
-    data_lines = lines[col_line + 1:]
-    decimal = detect_decimal(data_lines, "\t")
-    raw = read_block(data_lines, sep="\t", decimal=decimal, header=None, path=path,
-                     first_line=col_line + 2, allow_truncated=allow_truncated,
-                     warnings=warnings)
+    decimal = detect_decimal(src.lines(col_line + 1, col_line + 51), "\t")
+    raw = src.read_body(col_line + 1, sep="\t", decimal=decimal,
+                        allow_truncated=allow_truncated, warnings=warnings)
     if len(raw) == 0:
         what = f" ({meta['technique_name']})" if meta.get("technique_name") else ""
         raise FormatError(f"the file holds a header but no data rows{what}: nothing was "

@@ -27,12 +27,9 @@ import numpy as np
 import pandas as pd
 
 from sescreen.errors import FormatError, SescreenError
-from sescreen.io.columns import (
-    ColumnSpec,
-    canonical_frame,
-    split_header,
-)
+from sescreen.io.columns import canonical_frame
 from sescreen.io.gamry_layout import read_table, structure
+from sescreen.io.headers import ColumnSpec, split_header
 from sescreen.io.measurement import ColumnInfo, Measurement, Technique
 from sescreen.io.ranges import add_current_range
 

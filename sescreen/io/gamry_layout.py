@@ -11,7 +11,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from sescreen.errors import FormatError
-from sescreen.io.columns import detect_decimal, read_block
+from sescreen.io.rows import detect_decimal, read_block
 
 __all__ = ["Table", "read_table", "structure"]
 
@@ -90,8 +90,8 @@ def read_table(lines: list[str], name: str, start: int, stop: int, announced: in
     body = [ln[1:] for ln in lines[start + 2:stop]]
     decimal = detect_decimal(body, "\t")
     tw: list[str] = []
-    raw = read_block(body, sep="\t", decimal=decimal, header=None, path=path,
-                     first_line=start + 3, allow_truncated=allow_truncated, warnings=tw)
+    raw = read_block(body, sep="\t", decimal=decimal, path=path, first_line=start + 3,
+                     allow_truncated=allow_truncated, warnings=tw)
     raw = raw.iloc[:, :len(cols)]
     cols = cols[:raw.shape[1]] if len(raw) else cols
     return Table(raw, cols, [_unit(u) for u in units[:len(cols)]], start + 3, tw, announced,

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -280,27 +279,11 @@ class Measurement:
 
     def segment_bounds(self, by: str | None = None, *,
                        tolerance_v: float = 1e-3) -> list[tuple[int, int]]:
-        """Row ranges ``[(start, stop), ...]`` of :meth:`segments`, without copying data."""
-        if by not in (None, "step", "control", "cycle"):
-            raise ValueError(f"by must be 'step', 'control', 'cycle' or None, not {by!r}")
-        df = self.data
-        n = len(df)
-        starts, by_step = None, False
-        if n and by in (None, "step") and "step" in df:
-            change = _changes(df["step"].to_numpy())
-            if change.size or by == "step":
-                starts, by_step = change, True
-        if not by_step and n and by in (None, "control"):
-            col = "control_v" if "control_v" in df else "control_a" if "control_a" in df else None
-            if col is not None:
-                starts = _setpoint_steps(df[col].to_numpy(dtype=float), tolerance_v)
-        if n and "cycle" in df and (by == "cycle" or (by is None and not by_step)):
-            cycles = _changes(df["cycle"].to_numpy())
-            starts = cycles if starts is None else np.union1d(starts, cycles)
-        if starts is None or not len(starts):
-            return [(0, n)]
-        edges = [0, *starts.tolist(), n]
-        return list(itertools.pairwise(edges))
+        """Row ranges ``[(start, stop), ...]`` of :meth:`segments`, without copying data
+        (:func:`sescreen.io.segments.segment_bounds`)."""
+        from sescreen.io.segments import segment_bounds
+
+        return segment_bounds(self.data, by, tolerance_v=tolerance_v)
 
     # -- reporting -------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
@@ -380,47 +363,3 @@ def _unique_finite(col: pd.Series | None) -> list[float] | None:
         return None
     v = np.unique(col.to_numpy(dtype=float))
     return v[np.isfinite(v)].tolist() or None
-
-
-def _changes(values: np.ndarray) -> np.ndarray:
-    """Indexes where ``values`` differs from the value before."""
-    return np.flatnonzero(values[1:] != values[:-1]) + 1
-
-
-_RAMP_MIN_STEPS = 5  # equal same-sign set-point steps in a row that make a sweep
-_HOLD_FACTOR = 10  # a run this many times longer than the ramp's steps is a hold after it
-
-
-def _setpoint_steps(v: np.ndarray, tolerance: float) -> np.ndarray:
-    """Start indexes of the steps of a set-point record (see :meth:`Measurement.segments`).
-
-    Jumps larger than ``tolerance`` split the record, except inside a ramp: a chain of at
-    least ``_RAMP_MIN_STEPS`` jumps of the same sign and similar size (within a factor 2)
-    is one sweep; a long run after a ramp (a hold at its end) starts a segment of its own.
-    """
-    jumps = np.flatnonzero(np.abs(np.diff(v)) > tolerance) + 1
-    if jumps.size == 0:
-        return jumps
-    d = v[jumps] - v[jumps - 1]
-    runs = np.diff(np.r_[jumps, len(v)])  # length of the run each jump starts
-    ratio = np.abs(d[1:]) / np.maximum(np.abs(d[:-1]), 1e-300)
-    linked = (np.sign(d[1:]) == np.sign(d[:-1])) & (ratio > 0.5) & (ratio < 2.0)
-    chain = np.r_[0, np.cumsum(~linked)]
-    size = np.bincount(chain)
-    first = np.r_[True, ~linked]
-    ramp = size[chain] >= _RAMP_MIN_STEPS
-    total = np.bincount(chain, weights=runs)
-    # a ramp starts a segment after a hold (a run much longer than its steps) or another
-    # ramp (a reversal), not after a step of its own length
-    before = np.r_[jumps[0], runs[:-1]]
-    after_ramp = np.r_[False, ramp[:-1]]
-    short = before < _HOLD_FACTOR * total[chain] / size[chain]
-    keep = ~(ramp & ~first) & ~(ramp & first & short & ~after_ramp)
-    last = np.r_[~linked, True]
-    # mean run of each chain without its last run, compared with that last run
-    ends = np.flatnonzero(last)
-    inner = (total[chain[ends]] - runs[ends]) / np.maximum(size[chain[ends]] - 1, 1)
-    hold = (size[chain[ends]] >= _RAMP_MIN_STEPS) & (runs[ends] >= _HOLD_FACTOR *
-                                                       np.maximum(inner, 1.0))
-    keep[ends[hold]] = True
-    return jumps[keep]

@@ -14,10 +14,15 @@ import csv
 import re
 from pathlib import Path
 
+import pandas as pd
+
 from sescreen.errors import FormatError, InputError
 from sescreen.io.biologic import technique_from_name
-from sescreen.io.columns import ColumnSpec, canonical_frame, detect_decimal, read_block
+from sescreen.io.columns import canonical_frame
+from sescreen.io.headers import ColumnSpec
 from sescreen.io.measurement import Measurement
+from sescreen.io.rows import decode_text, detect_decimal
+from sescreen.io.textfile import TextFile
 from sescreen.units import parse_quantity
 
 __all__ = ["read_table", "read_text_table", "sniff_delimiter"]
@@ -79,10 +84,6 @@ def read_text_table(path: str | Path, *, what: str = "table"):
     """
     import io
 
-    import pandas as pd
-
-    from sescreen.io.columns import decode_text
-
     path = Path(path)
     if not path.is_file():
         raise InputError("no such file", path=path)
@@ -131,7 +132,7 @@ def _table_lines(text: str) -> list[str]:
     return lines
 
 
-def read_table(path: Path, text: str, *, spec: ColumnSpec | None = None,
+def read_table(path: Path, src: TextFile, *, spec: ColumnSpec | None = None,
                allow_truncated: bool = False, delimiter: str | None = None,
                decimal: str | None = None) -> Measurement:
     """Read a delimited table into a Measurement.
@@ -140,8 +141,9 @@ def read_table(path: Path, text: str, *, spec: ColumnSpec | None = None,
     ----------
     path : Path
         The file (for messages and provenance).
-    text : str
-        Decoded content with ``\\n`` line ends.
+    src : TextFile
+        The open file (:class:`~sescreen.io.textfile.TextFile`; ``TextLines`` for text
+        held in memory).
     spec : ColumnSpec, optional
         Column choices and units when headers are bare or absent.
     allow_truncated : bool
@@ -149,18 +151,17 @@ def read_table(path: Path, text: str, *, spec: ColumnSpec | None = None,
     delimiter, decimal : str, optional
         Force the field separator or the decimal mark instead of detecting them.
     """
-    lines = text.split("\n")
     meta: dict = {}
     warnings: list[str] = []
     i = 0
-    while i < len(lines) and (not lines[i].strip() or lines[i].lstrip()[:1] in {"#", "%"}):
-        _comment_meta(lines[i], meta, path, i + 1)
+    while (ln := src.line(i)) is not None and (not ln.strip() or ln.lstrip()[:1] in {"#", "%"}):
+        _comment_meta(ln, meta, path, i + 1)
         i += 1
-    if i >= len(lines):
+    if ln is None:
         raise FormatError("no table found (only comments or blank lines)", path=path)
-    sep = delimiter or sniff_delimiter(lines[i:])
+    sep = delimiter or sniff_delimiter(src.lines(i, i + 30))
     split = (lambda s: s.split()) if sep == r"\s+" else (lambda s: s.split(sep))
-    first = [f.strip().strip('"') for f in split(lines[i].rstrip("\n"))]
+    first = [f.strip().strip('"') for f in split(ln)]
     has_header = not all(_NUMBER.match(f) for f in first if f)
     spec = spec or ColumnSpec()
     if has_header:
@@ -173,14 +174,10 @@ def read_table(path: Path, text: str, *, spec: ColumnSpec | None = None,
             raise InputError("the table has no header row; name the columns by position "
                              "(time_col=0, current_col=1, current_unit='nA'; CLI: "
                              "--time-col 0 --current-col 1 --current-unit nA)", path=path)
-    body = lines[data_start:]
     # trailing comment or blank lines (a "# end of run" note) are not a truncated row
-    while body and (not body[-1].strip() or body[-1].lstrip()[:1] in {"#", "%"}):
-        body = body[:-1]
-    dec = decimal or detect_decimal(body, sep)
-    raw = read_block(body, sep=sep, decimal=dec, header=None, path=path,
-                     first_line=data_start + 1, allow_truncated=allow_truncated,
-                     warnings=warnings)
+    dec = decimal or detect_decimal(src.body_sample(data_start, 50, comments=True), sep)
+    raw = src.read_body(data_start, sep=sep, decimal=dec, allow_truncated=allow_truncated,
+                        warnings=warnings, comments=True)
     if len(raw) == 0:
         raise FormatError("the table has a header but no data rows", path=path)
     while raw.shape[1] > len(headers) and raw.iloc[:, -1].isna().all():
@@ -188,8 +185,7 @@ def read_table(path: Path, text: str, *, spec: ColumnSpec | None = None,
     if raw.shape[1] != len(headers):
         raise FormatError(f"{raw.shape[1]} data columns for {len(headers)} headers; check the "
                           "delimiter (or pass delimiter=)", path=path, line=data_start + 1)
-    if raw.map(lambda v: isinstance(v, str)).to_numpy().any():
-        raw = raw.map(lambda v: v.strip().strip('"') if isinstance(v, str) else v)
+    raw = _strip_text_cells(raw)
     data, columns, w = canonical_frame(raw, headers, path=path, first_line=data_start + 1,
                                        spec=spec)
     if dec == "," and sep != ",":
@@ -204,6 +200,22 @@ def read_table(path: Path, text: str, *, spec: ColumnSpec | None = None,
         settings=meta.pop("settings", {}),
         **meta,
     )
+
+
+def _strip_cell(v):
+    return v.strip().strip('"') if isinstance(v, str) else v
+
+
+def _strip_text_cells(raw: pd.DataFrame) -> pd.DataFrame:
+    """Blanks and stray quotes around the text cells (numeric columns have none): only the
+    columns the C parser could not read as numbers are visited, cell by cell."""
+    text = [j for j, dt in enumerate(raw.dtypes)
+            if pd.api.types.is_object_dtype(dt) or pd.api.types.is_string_dtype(dt)]
+    if text:
+        raw = raw.copy()
+        for j in text:
+            raw.isetitem(j, raw.iloc[:, j].map(_strip_cell))
+    return raw
 
 
 def _comment_meta(line: str, meta: dict, path, lineno: int) -> None:

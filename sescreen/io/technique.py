@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sescreen.io.columns import split_header
+from sescreen.io.headers import split_header
 from sescreen.io.measurement import Measurement, Technique
 
 __all__ = ["classify"]

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from sescreen.errors import FormatError, InputError
-from sescreen.io.columns import decode_text
+from sescreen.io.rows import decode_text
 
 __all__ = ["SpectrumSeries", "read_spectra", "write_spectra"]
 

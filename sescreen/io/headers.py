@@ -1,0 +1,102 @@
+"""Column headers: a header's name and unit, the canonical quantity it names, and the
+user's explicit column choices (:class:`ColumnSpec`) for bare or absent headers.
+
+``time/s``, ``<I>/uA``, ``Time (s)``, ``Current [nA]`` and ``WE(1).Current`` all split into
+a name, matched against :data:`ALIASES`, and a unit (:func:`sescreen.units.column_unit`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sescreen.units import column_unit
+
+__all__ = ["ALIASES", "ColumnSpec", "header_key", "known_unit", "split_header"]
+
+# Lower-case header names (without unit, "<>" and surrounding spaces) for each canonical
+# quantity, with the dimension the unit must have.
+ALIASES: dict[str, tuple[str, set[str]]] = {
+    "time_s": ("time", {"time", "t", "elapsed time", "time elapsed", "elapsed", "test time",
+                        "time_s", "total time", "relative time"}),
+    "current_a": ("current", {"i", "current", "im", "idc", "cell current", "i_cell",
+                              "current_a", "iwe", "i we"}),
+    "voltage_v": ("voltage", {"ewe", "e", "v", "vf", "voltage", "potential", "ecell", "u",
+                              "cell potential", "cell voltage", "e_we", "voltage_v", "ewe-ece",
+                              "working electrode potential"}),
+    "control_v": ("voltage", {"control", "sig", "setpoint", "set point", "control_v"}),
+    "control_a": ("current", {"control", "sig", "setpoint", "set point", "control_a"}),
+    "temperature_k": ("temperature", {"temperature", "temp", "t", "temperature_k",
+                                      "cell temperature"}),
+    "cycle": ("dimensionless", {"cycle number", "cycle", "cycle index", "cycle_number"}),
+    "step": ("dimensionless", {"ns", "step", "step index", "step number", "sequence"}),
+}
+_MAX_UNIT_LEN = 32  # longest unit tried after a slash ("mS/cm", "mA.h", "V/mA")
+# No "\s*" between the name and the bracket (the name is stripped instead): with it, a
+# header of many spaces ending in ")" backtracks quadratically.
+_BRACKET = re.compile(r"^(?P<name>.*?)[\(\[](?P<unit>[^\(\)\[\]]*)[\)\]]$")
+
+
+def split_header(header: str) -> tuple[str, str | None]:
+    """Split a column header into its name and unit.
+
+    Handles ``time/s``, ``<I>/mA``, ``Q charge/discharge/mA.h`` (the unit follows the last
+    slash), ``Time (s)``, ``Current [nA]`` and ``t [s]``. A header without a unit gives
+    ``(header, None)``.
+    """
+    h = header.strip()
+    if h.startswith("<") and h.endswith(">") and "/" in h:  # "<Ewe/V>" is "<Ewe>/V"
+        name, _, unit = h[1:-1].rpartition("/")
+        if name and known_unit(unit):
+            return f"<{name.strip()}>", unit.strip()
+    m = _BRACKET.match(h)
+    if m and m["name"].strip() and (known_unit(m["unit"]) or re.search(r"\s[\(\[]", h)):
+        return m["name"].strip(), m["unit"].strip()
+    # name/unit: the leftmost slash whose right side is a unit ("|Conductivity|/mS/cm"),
+    # else the last slash ("Q charge/discharge/mA.h", "ox/red" has no unit). Units are
+    # short: only the slashes near the end are tried (a header of many slashes is garbage).
+    found = None
+    start = len(h)
+    while (slash := h.rfind("/", 0, start)) > 0 and len(h) - slash <= _MAX_UNIT_LEN:
+        name, unit = h[:slash].strip(), h[slash + 1:].strip()
+        if name and known_unit(unit):
+            found = (name, unit)
+        start = slash
+    return found or (h, None)
+
+
+def known_unit(unit: str) -> bool:
+    """Whether ``unit`` is a unit sescreen converts (of any dimension)."""
+    return column_unit(unit)[0] != "unknown"
+
+
+# Channel prefixes of multi-channel instruments: Autolab NOVA "WE(1).Current",
+# "WE2.Potential", "Ch1 Current", "Channel 2 Voltage".
+_CHANNEL_PREFIX = re.compile(r"^(?:we\(\d+\)|we\d*|ch(?:annel)?\s*\d+)[._ ]+")
+
+
+def header_key(name: str) -> str:
+    """The lower-case name :data:`ALIASES` is matched against: no ``<>``, ``_`` as a space,
+    single spaces, no channel prefix (``WE(1).``, ``Ch2 ``)."""
+    key = " ".join(name.strip().strip("<>").lower().replace("_", " ").split())
+    return _CHANNEL_PREFIX.sub("", key).strip("<> ")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """Explicit column choices that override header recognition (for bare headers).
+
+    Attributes
+    ----------
+    time, current, voltage : str or int, optional
+        Header name (as in the file) or 0-based position of that column.
+    time_unit, current_unit, voltage_unit : str, optional
+        Unit of that column when the header does not say (or says wrongly).
+    """
+
+    time: str | int | None = None
+    current: str | int | None = None
+    voltage: str | int | None = None
+    time_unit: str | None = None
+    current_unit: str | None = None
+    voltage_unit: str | None = None

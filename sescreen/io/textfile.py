@@ -1,0 +1,399 @@
+"""Text measurement files: their encoding, the lines a reader needs, and the numeric body
+handed to pandas' C parser in one pass, straight from the file.
+
+A reader asks :class:`TextFile` for the lines it sniffs (comments, header, a sample of rows:
+the first kilobytes, decoded and split lazily) and then for the body from a given line to
+the end (:meth:`TextFile.read_body`). The end of the body (trailing blank or comment lines,
+a row cut by a running instrument) is found from the last kilobytes, and the byte range in
+between goes to ``pandas.read_csv(engine="c")`` through a guard that refuses a line longer
+than :data:`sescreen.limits.MAX_LINE_BYTES` as soon as it is seen. The whole file is never
+held as a Python string, and no Python code runs per row or per cell.
+
+The result is what the rows of ``decode_text(file).split("\\n")`` give to :func:`read_block`
+(the in-memory path, kept for Gamry tables and as the reference the tests compare with):
+the file is decoded as UTF-8 (BOM or not), else cp1252, else latin-1, judged on the whole
+file. The encoding is chosen from the first kilobytes; when a later byte does not decode,
+:class:`Reencode` asks the caller to read the file again in the next encoding.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from sescreen.errors import FormatError
+from sescreen.io.rows import (
+    check_binary,
+    decode_text,
+    is_truncated,
+    parse_rows,
+    read_block,
+    truncated_row,
+)
+from sescreen.limits import MAX_LINE_BYTES, refuse_pathological_lines
+
+__all__ = ["HEAD_BYTES", "Reencode", "TextFile", "TextLines"]
+
+#: Bytes read first for sniffing; doubled while a reader needs more lines.
+HEAD_BYTES = 1 << 18
+#: Bytes read from the end at first to find the last data row.
+TAIL_BYTES = 1 << 16
+_CHUNK = 1 << 18  # bytes per read of the body (below MAX_LINE_BYTES)
+ENCODINGS = ("utf-8", "cp1252", "latin-1")
+_BOM = codecs.BOM_UTF8
+_EOL = re.compile(rb"\r\n|\r|\n")
+
+
+class Reencode(Exception):
+    """The file does not decode as the encoding its head suggested; read it in ``encoding``."""
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__(encoding)
+        self.encoding = encoding
+
+
+def _after(encoding: str) -> str:
+    return ENCODINGS[ENCODINGS.index(encoding) + 1]
+
+
+# -- the file ---------------------------------------------------------------------------
+class _LongLine(Exception):
+    pass
+
+
+class _Body(io.RawIOBase):
+    """Bytes ``[start, end)`` of a file, refusing a line longer than MAX_LINE_BYTES."""
+
+    def __init__(self, fh, start: int, end: int) -> None:
+        super().__init__()
+        self._fh, self._pos, self._end, self._run = fh, start, end, 0
+        fh.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int | None = -1) -> bytes:
+        n = self._end - self._pos if n is None or n < 0 else n
+        n = min(n, self._end - self._pos, _CHUNK)
+        if n <= 0:
+            return b""
+        chunk = self._fh.read(n)
+        got = len(chunk)
+        self._pos += got
+        first = min((i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0),
+                    default=-1)
+        if first < 0:
+            self._run += got
+        else:
+            if self._run + first > MAX_LINE_BYTES:
+                raise _LongLine
+            self._run = got - 1 - max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+        if self._run > MAX_LINE_BYTES:
+            raise _LongLine
+        return chunk
+
+    def readinto(self, b) -> int:
+        chunk = self.read(len(b))
+        b[:len(chunk)] = chunk
+        return len(chunk)
+
+
+class TextFile:
+    """A text file opened for a reader: lines decoded on demand, the body parsed in C.
+
+    Parameters
+    ----------
+    path : Path
+        The file (for messages).
+    fh : binary file object
+        Open on the file; closed by :meth:`close` (or the ``with`` block).
+    head : bytes
+        The first bytes of the file (at least :data:`HEAD_BYTES`, or all of it).
+    size : int
+        The file's size, bytes.
+    encoding : str, optional
+        Force the encoding (one of ``ENCODINGS``); else chosen from ``head``.
+    """
+
+    def __init__(self, path: Path, fh, head: bytes, size: int,
+                 encoding: str | None = None) -> None:
+        self.path, self._fh, self._buf, self.size = path, fh, head, size
+        complete = len(head) >= size
+        if encoding is None:
+            for encoding in ENCODINGS:
+                try:
+                    text = codecs.getincrementaldecoder(encoding)().decode(head, complete)
+                    break
+                except UnicodeDecodeError:
+                    continue
+        else:
+            text = head.decode(encoding, errors="replace")
+        text = text[1:] if encoding == "utf-8" and text.startswith("\ufeff") else text
+        check_binary(head, text, len(text) if complete else size, path)
+        self.encoding = encoding
+        start = len(_BOM) if encoding == "utf-8" and head.startswith(_BOM) else 0
+        self._starts: list[int] = [start]  # byte offset of each line found
+        self._ends: list[int] = []  # byte offset where each line's content ends
+        self._lines: list[str | None] = []  # decoded lazily
+        self._done = False  # every line of the file found
+        self._last: dict = {}  # _last_row results
+
+    @classmethod
+    def open(cls, path: Path, head: bytes | None = None, *,
+             encoding: str | None = None) -> TextFile:
+        """Open ``path``; ``head`` is its first bytes when the caller has read them."""
+        fh = open(path, "rb")
+        try:
+            fh.seek(0, 2)
+            size = fh.tell()
+            if head is None or len(head) < min(size, HEAD_BYTES):
+                fh.seek(0)
+                head = fh.read(HEAD_BYTES)
+            return cls(path, fh, head, size, encoding)
+        except BaseException:
+            fh.close()
+            raise
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> TextFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- lines ---------------------------------------------------------------------------
+    def _decode(self, data: bytes) -> str:
+        try:
+            return data.decode(self.encoding)
+        except UnicodeDecodeError:
+            raise Reencode(_after(self.encoding)) from None
+
+    def _grow(self) -> bool:
+        """Read more of the file into the head (double it); False at the end of the file."""
+        if len(self._buf) >= self.size:
+            return False
+        if len(self._buf) - self._starts[-1] > MAX_LINE_BYTES:
+            refuse_pathological_lines(self.path)
+        self._fh.seek(len(self._buf))
+        more = self._fh.read(max(len(self._buf), HEAD_BYTES))
+        if not more:
+            self.size = len(self._buf)
+            return False
+        self._buf += more
+        return True
+
+    def _split(self, n: int) -> None:
+        """Find the first ``n`` lines (fewer when the file has fewer)."""
+        while len(self._ends) < n and not self._done:
+            pos = self._starts[-1]
+            m = _EOL.search(self._buf, pos)
+            # a "\r" at the end of the head may be the first half of "\r\n"
+            if m is None or (m.end() == len(self._buf) and self._buf[-1:] == b"\r"):
+                if self._grow():
+                    continue
+                if m is None:
+                    self._ends.append(len(self._buf))
+                    self._lines.append(None)
+                    self._done = True
+                    break
+            if m.start() - pos > MAX_LINE_BYTES:
+                refuse_pathological_lines(self.path)
+            self._ends.append(m.start())
+            self._lines.append(None)
+            self._starts.append(m.end())
+
+    def line(self, k: int) -> str | None:
+        """Line ``k`` (0-based) without its line end, or None past the last line.
+
+        As in ``text.split("\\n")``, a file ending in a line end has a last, empty line.
+        """
+        self._split(k + 1)
+        if k >= len(self._ends):
+            return None
+        text = self._lines[k]
+        if text is None:
+            text = self._lines[k] = self._decode(self._buf[self._starts[k]:self._ends[k]])
+        return text
+
+    def lines(self, start: int, stop: int) -> list[str]:
+        """Lines ``start`` to ``stop - 1`` (fewer at the end of the file)."""
+        self._split(stop)
+        return [self.line(k) for k in range(start, min(stop, len(self._ends)))]
+
+    def n_lines(self) -> int:
+        """Number of lines (as ``len(text.split("\\n"))``); counts the whole file."""
+        return len(self._ends) if self._done else self._line_number(self.size)
+
+    def text(self) -> str:
+        """The whole file decoded (the in-memory path: Gamry files), ``\\n`` line ends."""
+        self._fh.seek(0)
+        return decode_text(self._fh.read(), self.path)
+
+    # -- positions -----------------------------------------------------------------------
+    def _pread(self, start: int, stop: int) -> bytes:
+        if stop <= len(self._buf):
+            return self._buf[start:stop]
+        self._fh.seek(start)
+        return self._fh.read(stop - start)
+
+    def _line_number(self, offset: int) -> int:
+        """1-based number of the line starting at byte ``offset``."""
+        if offset <= self._starts[-1]:
+            return bisect.bisect_right(self._starts, offset)
+        base, count, prev_cr = self._starts[-1], len(self._starts), False
+        self._fh.seek(base)
+        pos = base
+        while pos < offset:
+            chunk = self._fh.read(min(1 << 22, offset - pos))
+            if not chunk:
+                break
+            count += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+            count -= prev_cr and chunk[:1] == b"\n"
+            prev_cr = chunk[-1:] == b"\r"
+            pos += len(chunk)
+        return count
+
+    def _content_end_before(self, start: int) -> int:
+        """Where the content of the line before the one starting at ``start`` ends."""
+        return start - (2 if self._pread(max(0, start - 2), start) == b"\r\n" else 1)
+
+    def _last_row(self, first: int, comments: bool) -> tuple[str, int, int] | None:
+        """The last line at or after line ``first`` that is not blank (nor a ``#``/``%``
+        comment when ``comments``): (text, start, content end), or None."""
+        if (first, comments) in self._last:
+            return self._last[first, comments]
+        self._last[first, comments] = found = self._find_last_row(first, comments)
+        return found
+
+    def _find_last_row(self, first: int, comments: bool) -> tuple[str, int, int] | None:
+        def keep(text: str) -> bool:
+            return bool(text.strip()) and not (comments and text.lstrip()[:1] in {"#", "%"})
+
+        low, block = self._starts[first], TAIL_BYTES
+        while True:
+            a = max(low, self.size - block)
+            data = self._pread(a, self.size)
+            crs = b"\r" in data
+            end = len(data)
+            while True:  # the lines of ``data`` from the last, backwards
+                i = data.rfind(b"\n", 0, end)
+                if crs:
+                    i = max(i, data.rfind(b"\r", 0, end))
+                if i < 0 and a > low:
+                    break  # the first line of the block may be cut: read a longer block
+                s = i + 1
+                if end - s > MAX_LINE_BYTES:
+                    refuse_pathological_lines(self.path)
+                text = self._decode(data[s:end])
+                if keep(text):
+                    return text, a + s, a + end
+                if i < 0:
+                    return None
+                end = i - 1 if i > 0 and data[i - 1:i + 1] == b"\r\n" else i
+            if len(data) > MAX_LINE_BYTES and data.rfind(b"\n") < 0:
+                refuse_pathological_lines(self.path)
+            block *= 4
+
+    # -- the body ------------------------------------------------------------------------
+    def body_sample(self, first: int, n: int, *, comments: bool = False) -> list[str]:
+        """The first ``n`` rows of the body :meth:`read_body` reads from line ``first``
+        (without the trailing blank and comment lines it leaves out), for sniffing."""
+        lines = self.lines(first, first + n)
+        last = self._last_row(first, comments) if lines else None
+        if last is None:
+            return []
+        return [ln for j, ln in enumerate(lines) if self._starts[first + j] <= last[1]]
+
+    def read_body(self, first: int, *, sep: str, decimal: str, allow_truncated: bool = False,
+                  warnings: list[str], comments: bool = False) -> pd.DataFrame:
+        """Parse the data rows from line ``first`` (0-based) to the end of the file.
+
+        Trailing blank lines (and ``#``/``%`` comment lines with ``comments``) are not rows;
+        a blank line where the rows start, a truncated last row (unless
+        ``allow_truncated``), rows with more fields than the first and unclosed quotes are
+        one-line FormatErrors naming their line. Otherwise as :func:`read_block`.
+
+        Raises
+        ------
+        Reencode
+            A byte of the body does not decode in :attr:`encoding`.
+        """
+        path, first_line = self.path, first + 1
+        row0 = self.line(first)
+        last = self._last_row(first, comments) if row0 is not None else None
+        if last is None:
+            return pd.DataFrame()
+        if not row0.strip():
+            raise FormatError("blank line where the data rows should start; delete it",
+                              path=path, line=first_line)
+        text, last_start, end = last
+        start = self._starts[first]
+        cut, n_last, ncol = is_truncated(row0, text, sep)
+        if cut:
+            truncated_row(self._line_number(last_start), n_last, ncol, path=path,
+                           allow=allow_truncated, warnings=warnings)
+            if last_start <= start:
+                return pd.DataFrame()
+            end = self._content_end_before(last_start)
+        if end <= len(self._buf):
+            source = io.BytesIO(self._buf[start:end])
+        else:
+            source = _Body(self._fh, start, end)  # pandas calls read(): no extra copy
+        try:
+            return parse_rows(source, sep=sep, decimal=decimal, encoding=self.encoding, path=path,
+                          first_line=first_line)
+        except UnicodeDecodeError:
+            raise Reencode(_after(self.encoding)) from None
+        except _LongLine:
+            refuse_pathological_lines(path)
+            raise FormatError("a line is too long to be a data row", path=path) from None
+
+
+class TextLines(TextFile):
+    """The same interface over text held in memory (``decode_text`` of the whole file):
+    the in-memory path the readers took before :meth:`TextFile.read_body` existed, kept as
+    the reference the tests compare the file path with (:func:`read_block` for the body).
+    """
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path, self.encoding = path, None
+        self._all = text.split("\n")
+
+    def close(self) -> None:
+        pass
+
+    def line(self, k: int) -> str | None:
+        return self._all[k] if k < len(self._all) else None
+
+    def lines(self, start: int, stop: int) -> list[str]:
+        return self._all[start:stop]
+
+    def n_lines(self) -> int:
+        return len(self._all)
+
+    def text(self) -> str:
+        return "\n".join(self._all)
+
+    def body_sample(self, first: int, n: int, *, comments: bool = False) -> list[str]:
+        return self._body(first, comments)[:n]
+
+    def _body(self, first: int, comments: bool) -> list[str]:
+        rows = self._all[first:]
+        while comments and rows and (not rows[-1].strip()
+                                     or rows[-1].lstrip()[:1] in {"#", "%"}):
+            rows = rows[:-1]
+        return rows
+
+    def read_body(self, first: int, *, sep: str, decimal: str, allow_truncated: bool = False,
+                  warnings: list[str], comments: bool = False) -> pd.DataFrame:
+        rows = self._body(first, comments)
+        return read_block(rows, sep=sep, decimal=decimal, path=self.path,
+                          first_line=first + 1, allow_truncated=allow_truncated,
+                          warnings=warnings)

@@ -1,0 +1,217 @@
+"""The file path of the text readers (head sniffed, body parsed in C straight from the file)
+gives the same Measurement, or the same error, as the in-memory path (the whole file decoded,
+split into lines and the rows parsed from a string: the readers before issue 15).
+
+The tables are written here by hand, not by ``sescreen.io.writers``: Python's ``csv``
+module or string building with odd spacing, quotes, trailing delimiters, CRLF or CR line
+ends, BOMs, metadata and comment lines, blank lines, decimal commas, several encodings,
+text columns, and a last row cut anywhere by a running instrument. The head and tail
+windows are made small so that small files take every branch a large one takes (growing
+the head, searching the tail backwards, the guarded streaming body).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sescreen.io
+import sescreen.io.textfile as textfile
+from sescreen.errors import SescreenError
+from sescreen.io import read
+from sescreen.io.rows import decode_text
+from sescreen.io.textfile import TextLines
+
+SETTINGS = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def _in_memory(path, fh, head, size, encoding=None):
+    fh.seek(0)
+    return TextLines(path, decode_text(fh.read(), path))
+
+
+def _outcome(path: Path, **kw):
+    try:
+        m = read(path, **kw)
+    except SescreenError as exc:
+        return ("error", type(exc).__name__, str(exc))
+    return m
+
+
+def _same(path: Path, head: int, tail: int, **kw) -> None:
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.setattr(textfile, "HEAD_BYTES", head)
+        mp.setattr(sescreen.io, "HEAD_BYTES", head)
+        mp.setattr(textfile, "TAIL_BYTES", tail)
+        fast = _outcome(path, **kw)
+        mp.setattr(sescreen.io, "TextFile", _in_memory)
+        slow = _outcome(path, **kw)
+    finally:
+        mp.undo()
+    if isinstance(slow, tuple) or isinstance(fast, tuple):
+        assert fast == slow
+        return
+    pd.testing.assert_frame_equal(fast.data, slow.data)
+    for attr in ("format", "technique", "technique_name", "applied_voltage_v", "area_cm2",
+                 "temperature_k", "start_time", "instrument", "software_version", "columns",
+                 "settings", "warnings"):
+        assert getattr(fast, attr) == getattr(slow, attr), attr
+
+
+# -- generated tables ----------------------------------------------------------------------
+_NUMBER_FORMATS = ["{:.10g}", "{:.3e}", "{:.6f}", "{:.15E}", "{:g}"]
+_HEADERS = [("time/s", "I/mA", "Ewe/V"), ("Time (s)", "Current (\u00b5A)", "Voltage (V)"),
+            ("t [s]", "Current [nA]", "E [V]"), ("<time>/s", "<I>/mA", "<Ewe>/V"),
+            ("time", "I", "Ewe")]
+
+
+@st.composite
+def tables(draw):
+    n = draw(st.integers(1, 70))
+    sep = draw(st.sampled_from([",", ";", "\t", "|", " ", "   "]))
+    decimal = draw(st.sampled_from([".", ","])) if sep not in {","} else "."
+    fmt = draw(st.sampled_from(_NUMBER_FORMATS))
+    t = np.cumsum(draw(st.lists(st.floats(1e-3, 1e3), min_size=n, max_size=n)))
+    i = draw(st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=n, max_size=n))
+    cols = [[fmt.format(x) for x in t], [fmt.format(x) for x in i]]
+    heads = list(draw(st.sampled_from(_HEADERS))[:2])
+    if draw(st.booleans()):
+        cols.append([fmt.format(0.1 + 1e-3 * k) for k in range(n)])
+        heads.append(draw(st.sampled_from(_HEADERS))[2])
+    if draw(st.booleans()):  # a text column (a note, with a non-ASCII character)
+        cols.append([draw(st.sampled_from(["ok", "r\u00e9f", "note 1", ""])) for _ in range(n)])
+        heads.append("comment")
+    if decimal == ",":
+        cols = [[c.replace(".", ",") for c in col] for col in cols]
+    rows = [list(r) for r in zip(*cols, strict=True)]
+    pad = draw(st.sampled_from(["", " ", "  "])) if sep.strip() else ""
+    how = draw(st.sampled_from(["join", "csv"] if sep.strip() else ["join"]))
+    header = draw(st.booleans())
+    lines: list[str] = []
+    for _ in range(draw(st.integers(0, 3))):
+        lines.append(draw(st.sampled_from(["# area: 0.785 cm2", "# voltage = 0.1 V",
+                                           "% temperature: 30 C", "#", "",
+                                           "# technique: chronoamperometry",
+                                           "# operator: J\u00fcrgen"])))
+    if how == "csv":
+        buf = io.StringIO()
+        quoting = draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL,
+                                        csv.QUOTE_NONNUMERIC]))
+        w = csv.writer(buf, delimiter=sep, quoting=quoting, lineterminator="\n")
+        if header:
+            w.writerow(heads)
+        w.writerows(rows)
+        lines += buf.getvalue().rstrip("\n").split("\n")
+    else:
+        trailing = draw(st.sampled_from(["", sep])) if sep.strip() else ""
+        glue = pad + sep + pad if sep.strip() else sep
+        if header:
+            lines.append(glue.join(heads) + trailing)
+        lines += [glue.join(r) + trailing for r in rows]
+    if draw(st.booleans()) and len(lines) > 1:  # cut the last row: a running instrument
+        last = lines[-1]
+        lines[-1] = last[:draw(st.integers(0, max(0, len(last) - 1)))]
+    lines += draw(st.lists(st.sampled_from(["", "# end of run", "  ", "% stop"]),
+                           max_size=3))
+    newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    text = newline.join(lines) + draw(st.sampled_from(["", newline]))
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "latin-1", "cp1252"]))
+    data = text.encode(encoding, errors="replace")
+    kw = {}
+    if not header:
+        kw = dict(time_col=0, current_col=1, current_unit="mA")
+    if draw(st.booleans()):
+        kw["allow_truncated"] = True
+    return data, kw
+
+
+@SETTINGS
+@given(table=tables(), head=st.sampled_from([64, 300, 4096, 1 << 18]),
+       tail=st.sampled_from([8, 100, 1 << 16]), suffix=st.sampled_from([".csv", ".txt"]))
+def test_tables_read_the_same_from_the_file_and_from_memory(table, head, tail, suffix):
+    data, kw = table
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"t{suffix}"
+        path.write_bytes(data)
+        _same(path, head, tail, **kw)
+
+
+@st.composite
+def mpts(draw):
+    n = draw(st.integers(1, 70))
+    decimal = draw(st.sampled_from([".", ","]))
+    t = np.cumsum(draw(st.lists(st.floats(1e-2, 1e3), min_size=n, max_size=n)))
+    heads = ["mode", "ox/red", "error", "time/s", "control/V", "Ewe/V",
+             draw(st.sampled_from(["I/mA", "<I>/mA", "I/\u00b5A"])), "cycle number"]
+    rows = [["2", "1", "0", f"{x:.15E}", "1.0000000E-001", "1.0001000E-001",
+             f"{1e-3 * (1 + k % 7):.7E}", "0.000000000000000E+000"] for k, x in enumerate(t)]
+    if decimal == ",":
+        rows = [[c.replace(".", ",") for c in r] for r in rows]
+    table = ["\t".join(heads) + "\t"] + ["\t".join(r) + "\t" for r in rows]
+    if draw(st.booleans()):
+        table[-1] = table[-1][:draw(st.integers(0, len(table[-1]) - 1))]
+    header = ["", "Chronoamperometry / Chronocoulometry", "",
+              "Acquisition started on : 04/29/2019 15:43:07.000", "Device : VMP3",
+              f"Electrode surface area : 0{decimal}785 cm\u00b2",
+              "Ei (V)              0.100               ", "vs.                 Ref",
+              *draw(st.lists(st.sampled_from(["Comments : \u00b5 test", "User : ", ""]),
+                             max_size=40))]
+    if draw(st.booleans()):
+        lines = ["EC-Lab ASCII FILE", f"Nb header lines : {len(header) + 3}", *header, *table]
+    else:
+        lines = table
+    lines += draw(st.lists(st.sampled_from(["", "  "]), max_size=2))
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    encoding = draw(st.sampled_from(["latin-1", "cp1252", "utf-8", "utf-8-sig"]))
+    return (newline.join(lines) + newline).encode(encoding, errors="replace"), \
+        {"allow_truncated": draw(st.booleans())}
+
+
+@SETTINGS
+@given(mpt=mpts(), head=st.sampled_from([64, 300, 4096, 1 << 18]),
+       tail=st.sampled_from([8, 100, 1 << 16]))
+def test_mpt_read_the_same_from_the_file_and_from_memory(mpt, head, tail):
+    data, kw = mpt
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.mpt"
+        path.write_bytes(data)
+        _same(path, head, tail, **kw)
+
+
+_TOKENS = ["time/s", "I/mA", "Ewe/V", ",", ";", "\t", " ", "\n", "\r\n", "\r", "1", "2.5",
+           "-3e-9", "1,5", "nan", "inf", '"', "#", "% x", "\ufeff", "\u00b5", "\xff", "", "e",
+           "# area: 1 cm2\n", "EC-Lab ASCII FILE\n", "Nb header lines : 4\n"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tokens=st.lists(st.sampled_from(_TOKENS), max_size=120),
+       encoding=st.sampled_from(["utf-8", "latin-1"]),
+       head=st.sampled_from([16, 64, 1 << 18]), tail=st.sampled_from([4, 64, 1 << 16]),
+       suffix=st.sampled_from([".csv", ".mpt"]), allow=st.booleans())
+def test_token_soup_reads_or_fails_the_same(tokens, encoding, head, tail, suffix, allow):
+    text = "time/s,I/mA\n" + "".join(tokens)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"s{suffix}"
+        path.write_bytes(text.encode(encoding, errors="replace"))
+        _same(path, head, tail, allow_truncated=allow)
+
+
+def test_a_long_line_in_the_body_is_refused_while_streaming(tmp_path):
+    path = tmp_path / "long.csv"
+    with open(path, "w") as fh:
+        fh.write("time/s,I/mA\n")
+        fh.writelines(f"{k},1\n" for k in range(50_000))
+        fh.write(",1" * 2_000_000 + "\n")
+        fh.writelines(f"{k},1\n" for k in range(50_000, 60_000))
+    with pytest.raises(SescreenError, match="line 50002 is longer than 1 MB"):
+        read(path)
