@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sescreen.errors import InputError, SescreenError, one_line
-from sescreen.limits import check_range, refuse_pathological_lines
+from sescreen.limits import check_range
 
 __all__ = ["COLUMNS", "analyse_file", "check_job", "job_key", "make_job", "path_key",
            "task_key"]
@@ -170,7 +170,6 @@ def _analyse(p: Path, job: dict[str, Any], row: dict[str, Any]) -> None:
     fit = job["fit"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # numpy's, on odd records
-        refuse_pathological_lines(p)
         m = read(p, **job["read"])
         if m.temperature_k is not None and fit.get("temperature_k") is None:
             check_range(m.temperature_k, "temperature_k", "the file's temperature", path=p)

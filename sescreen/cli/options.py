@@ -152,12 +152,10 @@ def read_measurement(path: str, *, area: str | None = None, voltage: str | None 
                      temperature: str | None = None, **opts: Any):
     """Read a file with the shared reader options (quantities as unit strings)."""
     from sescreen.io import read
-    from sescreen.limits import refuse_pathological_lines
 
     area_m2 = _quantity(area, "area", "--area")
     voltage_v = _quantity(voltage, "voltage", "--voltage")
     temperature_k = _quantity(temperature, "temperature", "--temperature")
-    refuse_pathological_lines(path)
     with _naming(path):
         m = read(
             path,
