@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sescreen.io
+import sescreen.io.rows as rows
 import sescreen.io.textfile as textfile
 from sescreen.errors import SescreenError
 from sescreen.io import read
@@ -47,9 +48,12 @@ def _outcome(path: Path, **kw):
     return m
 
 
-def _same(path: Path, head: int, tail: int, **kw) -> None:
+def _same(path: Path, head: int, tail: int, chunk_rows: int = 0, **kw) -> None:
     mp = pytest.MonkeyPatch()
     try:
+        if chunk_rows:  # the large-body path: rows gathered column by column, in chunks
+            mp.setattr(textfile, "STREAM_BYTES", 0)
+            mp.setattr(rows, "CHUNK_ROWS", chunk_rows)
         mp.setattr(textfile, "HEAD_BYTES", head)
         mp.setattr(sescreen.io, "HEAD_BYTES", head)
         mp.setattr(textfile, "TAIL_BYTES", tail)
@@ -137,13 +141,15 @@ def tables(draw):
 
 @SETTINGS
 @given(table=tables(), head=st.sampled_from([64, 300, 4096, 1 << 18]),
-       tail=st.sampled_from([8, 100, 1 << 16]), suffix=st.sampled_from([".csv", ".txt"]))
-def test_tables_read_the_same_from_the_file_and_from_memory(table, head, tail, suffix):
+       tail=st.sampled_from([8, 100, 1 << 16]), suffix=st.sampled_from([".csv", ".txt"]),
+       chunk_rows=st.sampled_from([0, 0, 1, 7]))
+def test_tables_read_the_same_from_the_file_and_from_memory(table, head, tail, suffix,
+                                                            chunk_rows):
     data, kw = table
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"t{suffix}"
         path.write_bytes(data)
-        _same(path, head, tail, **kw)
+        _same(path, head, tail, chunk_rows, **kw)
 
 
 @st.composite
@@ -179,13 +185,13 @@ def mpts(draw):
 
 @SETTINGS
 @given(mpt=mpts(), head=st.sampled_from([64, 300, 4096, 1 << 18]),
-       tail=st.sampled_from([8, 100, 1 << 16]))
-def test_mpt_read_the_same_from_the_file_and_from_memory(mpt, head, tail):
+       tail=st.sampled_from([8, 100, 1 << 16]), chunk_rows=st.sampled_from([0, 0, 3]))
+def test_mpt_read_the_same_from_the_file_and_from_memory(mpt, head, tail, chunk_rows):
     data, kw = mpt
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "t.mpt"
         path.write_bytes(data)
-        _same(path, head, tail, **kw)
+        _same(path, head, tail, chunk_rows, **kw)
 
 
 _TOKENS = ["time/s", "I/mA", "Ewe/V", ",", ";", "\t", " ", "\n", "\r\n", "\r", "1", "2.5",
@@ -197,13 +203,15 @@ _TOKENS = ["time/s", "I/mA", "Ewe/V", ",", ";", "\t", " ", "\n", "\r\n", "\r", "
 @given(tokens=st.lists(st.sampled_from(_TOKENS), max_size=120),
        encoding=st.sampled_from(["utf-8", "latin-1"]),
        head=st.sampled_from([16, 64, 1 << 18]), tail=st.sampled_from([4, 64, 1 << 16]),
-       suffix=st.sampled_from([".csv", ".mpt"]), allow=st.booleans())
-def test_token_soup_reads_or_fails_the_same(tokens, encoding, head, tail, suffix, allow):
+       suffix=st.sampled_from([".csv", ".mpt"]), allow=st.booleans(),
+       chunk_rows=st.sampled_from([0, 2]))
+def test_token_soup_reads_or_fails_the_same(tokens, encoding, head, tail, suffix, allow,
+                                            chunk_rows):
     text = "time/s,I/mA\n" + "".join(tokens)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"s{suffix}"
         path.write_bytes(text.encode(encoding, errors="replace"))
-        _same(path, head, tail, allow_truncated=allow)
+        _same(path, head, tail, chunk_rows, allow_truncated=allow)
 
 
 def test_a_long_line_in_the_body_is_refused_while_streaming(tmp_path):
@@ -215,3 +223,20 @@ def test_a_long_line_in_the_body_is_refused_while_streaming(tmp_path):
         fh.writelines(f"{k},1\n" for k in range(50_000, 60_000))
     with pytest.raises(SescreenError, match="line 50002 is longer than 1 MB"):
         read(path)
+
+
+def test_a_text_column_in_a_large_body_falls_back_to_one_piece(tmp_path, monkeypatch):
+    """A body gathered in chunks that turns out to hold text is parsed again in one piece,
+    from its own start (the head read in between must not move it)."""
+    path = tmp_path / "notes.csv"
+    notes = ["r\u00e9f", "ok", "ok"]
+    body = "".join(f"{k},{k + 1}e-3,{notes[k % 3]}\n" for k in range(500))
+    path.write_text("time/s,I/mA,note\n" + body, encoding="utf-8")
+    reference = read(path)
+    monkeypatch.setattr(textfile, "STREAM_BYTES", 0)
+    monkeypatch.setattr(rows, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(textfile, "HEAD_BYTES", 64)
+    monkeypatch.setattr(sescreen.io, "HEAD_BYTES", 64)
+    m = read(path)
+    pd.testing.assert_frame_equal(m.data, reference.data)
+    assert list(m.data["note"][:3]) == ["r\u00e9f", "ok", "ok"]

@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from sescreen.errors import FormatError
@@ -108,12 +109,36 @@ def truncated_row(where: int, n_last: int, ncol: int, *, path, allow: bool,
                     "fields)")
 
 
+#: Rows per chunk when the rows are gathered column by column (:func:`parse_rows`).
+CHUNK_ROWS = 1 << 19
+
+
 def parse_rows(source, *, sep: str, decimal: str, encoding: str | None, path,
-           first_line: int) -> pd.DataFrame:
-    """``pandas.read_csv`` (C engine) of data rows, its errors as one-line FormatErrors."""
+               first_line: int, rows_hint: int | None = None) -> pd.DataFrame | None:
+    """``pandas.read_csv`` (C engine) of data rows, its errors as one-line FormatErrors.
+
+    Parameters
+    ----------
+    source : file-like
+        Binary (``encoding`` given) or text rows, nothing else.
+    sep, decimal, encoding : str
+        Dialect (``sep=r"\\s+"``: runs of whitespace).
+    path : path-like
+        For messages.
+    first_line : int
+        1-based line of the first row, for messages.
+    rows_hint : int, optional
+        About how many rows there are. Given, the rows are parsed in chunks and gathered
+        into one array per column, grown in place (the peak memory is the data itself and
+        a chunk, not twice the data); None is returned when a chunk holds anything but
+        numbers, for the caller to parse the rows again in one piece.
+    """
+    kw = dict(sep=sep, decimal=decimal, header=None, index_col=False,
+              skip_blank_lines=False, engine="c", encoding=encoding)
     try:
-        return pd.read_csv(source, sep=sep, decimal=decimal, header=None, index_col=False,
-                           skip_blank_lines=False, engine="c", encoding=encoding)
+        if rows_hint is None:
+            return pd.read_csv(source, **kw)
+        return _gathered(pd.read_csv(source, chunksize=CHUNK_ROWS, **kw), rows_hint)
     except pd.errors.ParserError as exc:
         text = " ".join(str(exc).split())
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
@@ -132,6 +157,35 @@ def parse_rows(source, *, sep: str, decimal: str, encoding: str | None, path,
         raise
     except (ValueError, OverflowError) as exc:
         raise FormatError(f"cannot parse the data rows: {exc}", path=path) from None
+
+
+def _gathered(chunks, capacity: int) -> pd.DataFrame | None:
+    """The chunks' columns in one owned array each; None when a chunk is not all numbers
+    or changes its number of columns."""
+    out: list[np.ndarray] | None = None
+    n = 0
+    for chunk in chunks:
+        dtypes = list(chunk.dtypes)
+        if not all(dt.kind in "if" for dt in dtypes) or (out is not None
+                                                         and len(out) != len(dtypes)):
+            return None
+        m = len(chunk)
+        if out is None:
+            out = [np.empty(max(capacity, m), dtype=dt) for dt in dtypes]
+        for j, a in enumerate(out):
+            col = chunk.iloc[:, j].to_numpy()
+            kind = np.result_type(a.dtype, col.dtype)
+            if kind != a.dtype:  # an integer column with a decimal further down
+                a = out[j] = a.astype(kind)
+            if n + m > len(a):
+                a.resize(max(n + m, int(len(a) * 1.25)), refcheck=False)
+            a[n:n + m] = col
+        n += m
+    if out is None:
+        return pd.DataFrame()
+    for a in out:
+        a.resize(n, refcheck=False)  # gives back what the estimate gave too much
+    return pd.DataFrame(dict(enumerate(out)), copy=False)
 
 
 def read_block(lines: Sequence[str], *, sep: str, decimal: str, path, first_line: int,

@@ -44,6 +44,8 @@ HEAD_BYTES = 1 << 18
 #: Bytes read from the end at first to find the last data row.
 TAIL_BYTES = 1 << 16
 _CHUNK = 1 << 18  # bytes per read of the body (below MAX_LINE_BYTES)
+#: A body larger than this is parsed in chunks gathered column by column (less memory).
+STREAM_BYTES = 1 << 26
 ENCODINGS = ("utf-8", "cp1252", "latin-1")
 _BOM = codecs.BOM_UTF8
 _EOL = re.compile(rb"\r\n|\r|\n")
@@ -72,7 +74,6 @@ class _Body(io.RawIOBase):
     def __init__(self, fh, start: int, end: int) -> None:
         super().__init__()
         self._fh, self._pos, self._end, self._run = fh, start, end, 0
-        fh.seek(start)
 
     def readable(self) -> bool:
         return True
@@ -82,6 +83,7 @@ class _Body(io.RawIOBase):
         n = min(n, self._end - self._pos, _CHUNK)
         if n <= 0:
             return b""
+        self._fh.seek(self._pos)  # the head may have been read in between
         chunk = self._fh.read(n)
         got = len(chunk)
         self._pos += got
@@ -311,6 +313,14 @@ class TextFile:
             return []
         return [ln for j, ln in enumerate(lines) if self._starts[first + j] <= last[1]]
 
+    def _rows_hint(self, first: int, nbytes: int) -> int:
+        """Rows in ``nbytes`` of body, from the mean length of its first lines."""
+        sample = self.lines(first, first + 200)
+        k = len(sample)
+        per_row = (self._starts[first + k] - self._starts[first]) / k \
+            if first + k < len(self._starts) else max(1.0, sum(map(len, sample)) / k)
+        return int(nbytes / max(per_row, 1.0) * 1.02) + 16
+
     def read_body(self, first: int, *, sep: str, decimal: str, allow_truncated: bool = False,
                   warnings: list[str], comments: bool = False) -> pd.DataFrame:
         """Parse the data rows from line ``first`` (0-based) to the end of the file.
@@ -342,13 +352,17 @@ class TextFile:
             if last_start <= start:
                 return pd.DataFrame()
             end = self._content_end_before(last_start)
-        if end <= len(self._buf):
-            source = io.BytesIO(self._buf[start:end])
-        else:
-            source = _Body(self._fh, start, end)  # pandas calls read(): no extra copy
+        kw = dict(sep=sep, decimal=decimal, encoding=self.encoding, path=path,
+                  first_line=first_line)
         try:
-            return parse_rows(source, sep=sep, decimal=decimal, encoding=self.encoding, path=path,
-                          first_line=first_line)
+            if end <= len(self._buf):
+                return parse_rows(io.BytesIO(self._buf[start:end]), **kw)
+            if end - start > STREAM_BYTES:  # large: gathered column by column
+                df = parse_rows(_Body(self._fh, start, end), rows_hint=self._rows_hint(
+                    first, end - start), **kw)
+                if df is not None:
+                    return df
+            return parse_rows(_Body(self._fh, start, end), **kw)
         except UnicodeDecodeError:
             raise Reencode(_after(self.encoding)) from None
         except _LongLine:
@@ -390,6 +404,14 @@ class TextLines(TextFile):
                                      or rows[-1].lstrip()[:1] in {"#", "%"}):
             rows = rows[:-1]
         return rows
+
+    def _rows_hint(self, first: int, nbytes: int) -> int:
+        """Rows in ``nbytes`` of body, from the mean length of its first lines."""
+        sample = self.lines(first, first + 200)
+        k = len(sample)
+        per_row = (self._starts[first + k] - self._starts[first]) / k \
+            if first + k < len(self._starts) else max(1.0, sum(map(len, sample)) / k)
+        return int(nbytes / max(per_row, 1.0) * 1.02) + 16
 
     def read_body(self, first: int, *, sep: str, decimal: str, allow_truncated: bool = False,
                   warnings: list[str], comments: bool = False) -> pd.DataFrame:

@@ -52,7 +52,8 @@ def bench_dir() -> Path:
 def _record(n: int, seed: int = 1):
     rng = np.random.default_rng(seed)
     t = np.arange(n) * 0.1
-    i = 1e-6 * (1 + np.exp(-t / (0.002 * n + 1))) + 1e-9 * rng.standard_normal(n)  # tau: 1/50 of the hold
+    tau = 0.002 * n + 1  # a fiftieth of the hold
+    i = 1e-6 * (1 + np.exp(-t / tau)) + 1e-9 * rng.standard_normal(n)
     return t, i
 
 
