@@ -9,14 +9,16 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sescreen.errors import FormatError
+from sescreen.limits import MAX_LINE_BYTES
 
-__all__ = ["check_binary", "decode_text", "detect_decimal", "is_truncated", "parse_rows",
-           "read_block", "truncated_row"]
+__all__ = ["Body", "LongLine", "TextLines", "check_binary", "decode_text", "detect_decimal",
+           "is_truncated", "parse_rows", "read_block", "truncated_row"]
 
 _CONTROL_WINDOW = 65536  # characters checked for binary content
 _CONTROL_CHARS = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\r\n\f")
@@ -230,3 +232,109 @@ def read_block(lines: Sequence[str], *, sep: str, decimal: str, path, first_line
             return pd.DataFrame()
     return parse_rows(io.StringIO("\n".join(rows)), sep=sep, decimal=decimal, encoding=None,
                   path=path, first_line=first_line)
+
+
+# -- sources of rows -----------------------------------------------------------------
+#: Bytes per read of a Body (below MAX_LINE_BYTES).
+_CHUNK = 1 << 18
+
+
+class LongLine(Exception):
+    """A line longer than :data:`sescreen.limits.MAX_LINE_BYTES` seen by a :class:`Body`."""
+
+
+class Body(io.RawIOBase):
+    """Bytes ``[start, end)`` of an open binary file, for ``pandas.read_csv``: raises
+    :class:`LongLine` as soon as a line longer than MAX_LINE_BYTES has passed."""
+
+    def __init__(self, fh, start: int, end: int) -> None:
+        super().__init__()
+        self._fh, self._pos, self._end, self._run = fh, start, end, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int | None = -1) -> bytes:
+        n = self._end - self._pos if n is None or n < 0 else n
+        n = min(n, self._end - self._pos, _CHUNK)
+        if n <= 0:
+            return b""
+        self._fh.seek(self._pos)  # the head may have been read in between
+        chunk = self._fh.read(n)
+        got = len(chunk)
+        self._pos += got
+        first = min((i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0),
+                    default=-1)
+        if first < 0:
+            self._run += got
+        else:
+            if self._run + first > MAX_LINE_BYTES:
+                raise LongLine
+            self._run = got - 1 - max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+        if self._run > MAX_LINE_BYTES:
+            raise LongLine
+        return chunk
+
+    def readinto(self, b) -> int:
+        chunk = self.read(len(b))
+        b[:len(chunk)] = chunk
+        return len(chunk)
+
+
+class TextLines:
+    """The interface of :class:`sescreen.io.textfile.TextFile` over text held in memory
+    (``decode_text`` of the whole file): the path the readers took before the file path
+    existed, kept as the reference the tests compare it with (:func:`read_block` for the
+    body).
+
+    Parameters
+    ----------
+    path : Path
+        The file (for messages).
+    text : str
+        Its decoded content with ``\\n`` line ends.
+    """
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path, self.encoding = path, None
+        self._all = text.split("\n")
+
+    def close(self) -> None:
+        pass
+
+    def line(self, k: int) -> str | None:
+        return self._all[k] if k < len(self._all) else None
+
+    def lines(self, start: int, stop: int) -> list[str]:
+        return self._all[start:stop]
+
+    def n_lines(self) -> int:
+        return len(self._all)
+
+    def text(self) -> str:
+        return "\n".join(self._all)
+
+    def body_sample(self, first: int, n: int, *, comments: bool = False) -> list[str]:
+        return self._body(first, comments)[:n]
+
+    def _body(self, first: int, comments: bool) -> list[str]:
+        rows = self._all[first:]
+        while comments and rows and (not rows[-1].strip()
+                                     or rows[-1].lstrip()[:1] in {"#", "%"}):
+            rows = rows[:-1]
+        return rows
+
+    def _rows_hint(self, first: int, nbytes: int) -> int:
+        """Rows in ``nbytes`` of body, from the mean length of its first lines."""
+        sample = self.lines(first, first + 200)
+        k = len(sample)
+        per_row = (self._starts[first + k] - self._starts[first]) / k \
+            if first + k < len(self._starts) else max(1.0, sum(map(len, sample)) / k)
+        return int(nbytes / max(per_row, 1.0) * 1.02) + 16
+
+    def read_body(self, first: int, *, sep: str, decimal: str, allow_truncated: bool = False,
+                  warnings: list[str], comments: bool = False) -> pd.DataFrame:
+        rows = self._body(first, comments)
+        return read_block(rows, sep=sep, decimal=decimal, path=self.path,
+                          first_line=first + 1, allow_truncated=allow_truncated,
+                          warnings=warnings)

@@ -28,11 +28,13 @@ import pandas as pd
 
 from sescreen.errors import FormatError
 from sescreen.io.rows import (
+    Body,
+    LongLine,
+    TextLines,
     check_binary,
     decode_text,
     is_truncated,
     parse_rows,
-    read_block,
     truncated_row,
 )
 from sescreen.limits import MAX_LINE_BYTES, refuse_pathological_lines
@@ -43,7 +45,6 @@ __all__ = ["HEAD_BYTES", "Reencode", "TextFile", "TextLines"]
 HEAD_BYTES = 1 << 18
 #: Bytes read from the end at first to find the last data row.
 TAIL_BYTES = 1 << 16
-_CHUNK = 1 << 18  # bytes per read of the body (below MAX_LINE_BYTES)
 #: A body larger than this is parsed in chunks gathered column by column (less memory).
 STREAM_BYTES = 1 << 26
 ENCODINGS = ("utf-8", "cp1252", "latin-1")
@@ -64,47 +65,6 @@ def _after(encoding: str) -> str:
 
 
 # -- the file ---------------------------------------------------------------------------
-class _LongLine(Exception):
-    pass
-
-
-class _Body(io.RawIOBase):
-    """Bytes ``[start, end)`` of a file, refusing a line longer than MAX_LINE_BYTES."""
-
-    def __init__(self, fh, start: int, end: int) -> None:
-        super().__init__()
-        self._fh, self._pos, self._end, self._run = fh, start, end, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, n: int | None = -1) -> bytes:
-        n = self._end - self._pos if n is None or n < 0 else n
-        n = min(n, self._end - self._pos, _CHUNK)
-        if n <= 0:
-            return b""
-        self._fh.seek(self._pos)  # the head may have been read in between
-        chunk = self._fh.read(n)
-        got = len(chunk)
-        self._pos += got
-        first = min((i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0),
-                    default=-1)
-        if first < 0:
-            self._run += got
-        else:
-            if self._run + first > MAX_LINE_BYTES:
-                raise _LongLine
-            self._run = got - 1 - max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
-        if self._run > MAX_LINE_BYTES:
-            raise _LongLine
-        return chunk
-
-    def readinto(self, b) -> int:
-        chunk = self.read(len(b))
-        b[:len(chunk)] = chunk
-        return len(chunk)
-
-
 class TextFile:
     """A text file opened for a reader: lines decoded on demand, the body parsed in C.
 
@@ -358,64 +318,13 @@ class TextFile:
             if end <= len(self._buf):
                 return parse_rows(io.BytesIO(self._buf[start:end]), **kw)
             if end - start > STREAM_BYTES:  # large: gathered column by column
-                df = parse_rows(_Body(self._fh, start, end), rows_hint=self._rows_hint(
+                df = parse_rows(Body(self._fh, start, end), rows_hint=self._rows_hint(
                     first, end - start), **kw)
                 if df is not None:
                     return df
-            return parse_rows(_Body(self._fh, start, end), **kw)
+            return parse_rows(Body(self._fh, start, end), **kw)
         except UnicodeDecodeError:
             raise Reencode(_after(self.encoding)) from None
-        except _LongLine:
+        except LongLine:
             refuse_pathological_lines(path)
             raise FormatError("a line is too long to be a data row", path=path) from None
-
-
-class TextLines(TextFile):
-    """The same interface over text held in memory (``decode_text`` of the whole file):
-    the in-memory path the readers took before :meth:`TextFile.read_body` existed, kept as
-    the reference the tests compare the file path with (:func:`read_block` for the body).
-    """
-
-    def __init__(self, path: Path, text: str) -> None:
-        self.path, self.encoding = path, None
-        self._all = text.split("\n")
-
-    def close(self) -> None:
-        pass
-
-    def line(self, k: int) -> str | None:
-        return self._all[k] if k < len(self._all) else None
-
-    def lines(self, start: int, stop: int) -> list[str]:
-        return self._all[start:stop]
-
-    def n_lines(self) -> int:
-        return len(self._all)
-
-    def text(self) -> str:
-        return "\n".join(self._all)
-
-    def body_sample(self, first: int, n: int, *, comments: bool = False) -> list[str]:
-        return self._body(first, comments)[:n]
-
-    def _body(self, first: int, comments: bool) -> list[str]:
-        rows = self._all[first:]
-        while comments and rows and (not rows[-1].strip()
-                                     or rows[-1].lstrip()[:1] in {"#", "%"}):
-            rows = rows[:-1]
-        return rows
-
-    def _rows_hint(self, first: int, nbytes: int) -> int:
-        """Rows in ``nbytes`` of body, from the mean length of its first lines."""
-        sample = self.lines(first, first + 200)
-        k = len(sample)
-        per_row = (self._starts[first + k] - self._starts[first]) / k \
-            if first + k < len(self._starts) else max(1.0, sum(map(len, sample)) / k)
-        return int(nbytes / max(per_row, 1.0) * 1.02) + 16
-
-    def read_body(self, first: int, *, sep: str, decimal: str, allow_truncated: bool = False,
-                  warnings: list[str], comments: bool = False) -> pd.DataFrame:
-        rows = self._body(first, comments)
-        return read_block(rows, sep=sep, decimal=decimal, path=self.path,
-                          first_line=first + 1, allow_truncated=allow_truncated,
-                          warnings=warnings)
