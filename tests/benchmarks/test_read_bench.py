@@ -10,7 +10,8 @@
 
 Times are medians of interleaved pairs (one pandas read, one sescreen read, repeated), in
 one process with imports warm. Peak memory is the growth of the peak resident set
-(``VmHWM``) of a fresh process over its size after the imports, for one read; the
+(``VmHWM``) of a fresh process over its size after the imports and a read of a small file
+of the same kind, for one read; the
 table gives it against pandas' and against the numeric data itself (rows x columns x 8 B).
 
     python tests/benchmarks/test_read_bench.py [--repeat 7] [--sizes 1e5 1e6 1e7]
@@ -128,7 +129,11 @@ def peak():  # VmHWM (ru_maxrss keeps the parent's peak across fork + exec on Li
     except OSError:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
-path, how, skip = sys.argv[1], sys.argv[2], int(sys.argv[3])
+path, how, skip, warm = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+if how == "sescreen":
+    read(warm)  # the lazy imports and the unit registry: not the reading's memory
+else:
+    pd.read_csv(warm)
 base = peak()
 if how == "sescreen":
     n = len(read(path).data)
@@ -141,10 +146,19 @@ print((peak() - base) * 1024, n)
 
 
 def peak_bytes(path: Path, how: str, skip: int = 0) -> int:
-    """Growth of the peak RSS (bytes) of a fresh process reading ``path`` once."""
-    r = subprocess.run([sys.executable, "-c", _MEMORY, str(path), how, str(skip)], cwd=ROOT,
-                       capture_output=True, text=True, check=True)
+    """Growth of the peak RSS (bytes) of a fresh process reading ``path`` once, after a
+    read of a small file of the same kind (imports warm)."""
+    warm = bench_dir() / f"warm{path.suffix}"
+    if not warm.exists():
+        warm.write_bytes(_head_lines(path, 200))
+    r = subprocess.run([sys.executable, "-c", _MEMORY, str(path), how, str(skip), str(warm)],
+                       cwd=ROOT, capture_output=True, text=True, check=True)
     return int(r.stdout.split()[0])
+
+
+def _head_lines(path: Path, n: int) -> bytes:
+    with path.open("rb") as fh:
+        return b"".join(fh.readline() for _ in range(n))
 
 
 def run(sizes=SIZES, repeat: int = 7, memory: bool = True) -> list[dict]:
