@@ -130,17 +130,17 @@ def peak():  # VmHWM (ru_maxrss keeps the parent's peak across fork + exec on Li
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 path, how, skip, warm = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-if how == "sescreen":
-    read(warm)  # the lazy imports and the unit registry: not the reading's memory
-else:
-    pd.read_csv(warm)
+
+def load(p):
+    if how == "sescreen":
+        return read(p).data
+    if how == "pandas":
+        return pd.read_csv(p)
+    return pd.read_csv(p, sep="\\t", decimal=",", encoding="latin-1", skiprows=skip)
+
+load(warm)  # the lazy imports (and sescreen's unit table): not the reading's memory
 base = peak()
-if how == "sescreen":
-    n = len(read(path).data)
-elif how == "pandas":
-    n = len(pd.read_csv(path))
-else:
-    n = len(pd.read_csv(path, sep="\\t", decimal=",", encoding="latin-1", skiprows=skip))
+n = len(load(path))
 print((peak() - base) * 1024, n)
 """
 
