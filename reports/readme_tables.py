@@ -126,7 +126,6 @@ BLOCKS = {
     "performance": performance,
     "ccd-coverage": lambda: _committed("ccd_coverage.md"),
     "dcpol-speed": lambda: _committed("dcpol_speed.md"),
-    "read-speed": lambda: _committed("read_speed.md"),
     "thresholds": thresholds,
     "fit-summary": fit_summary,
     "mechanics": mechanics,

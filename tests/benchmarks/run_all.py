@@ -29,6 +29,7 @@ ROOT = HERE.parents[1]
 BENCHMARKS = {
     "test_cli_speed.py": ((), "cli_speed.md"),
     "test_dcpol_bench.py": (("--speed",), "dcpol_speed.md"),
+    "test_read_bench.py": ((), "read_speed.md"),
 }
 
 
