@@ -9,8 +9,7 @@ Each generated block sits between ``<!-- generated: NAME -->`` and ``<!-- /gener
 ``tests/test_docs.py`` runs the check, so a committed number that no longer matches what
 the code computes fails the tests. The coverage tables are the committed outputs of
 ``tests/benchmarks/arrhenius_coverage.py`` and ``tests/benchmarks/ccd_coverage.py`` (minutes
-to run; a sample of each runs in the default tests), the fit-speed table that of
-``tests/benchmarks/test_dcpol_bench.py --speed``.
+to run; a sample of each runs in the default tests).
 """
 
 from __future__ import annotations
@@ -125,7 +124,6 @@ BLOCKS = {
     "arrhenius-coverage": lambda: _committed("arrhenius_coverage.md"),
     "performance": performance,
     "ccd-coverage": lambda: _committed("ccd_coverage.md"),
-    "dcpol-speed": lambda: _committed("dcpol_speed.md"),
     "thresholds": thresholds,
     "fit-summary": fit_summary,
     "mechanics": mechanics,

@@ -14,7 +14,7 @@ from sescreen.constants import Z95
 from sescreen.dcpol.candidates import is_current
 from sescreen.dcpol.estimate import estimate_transient
 from sescreen.dcpol.judgement import SteadyStateCriterion
-from sescreen.dcpol.record import summarize
+from sescreen.dcpol.record import SAMPLE, summarize
 from sescreen.dcpol.result import DCPolarizationResult
 from sescreen.errors import FitError, InputError
 from sescreen.io.measurement import Measurement, Technique
@@ -110,6 +110,10 @@ def _instrument_floor(m: Measurement, k0: int,
     if "current_range_a" in m.data:
         ranges = m.data["current_range_a"].to_numpy(dtype=float)[k0:]
         tail = ranges[-max(1, len(ranges) // 10):]
+        # the range column holds a few set values: the median of a regular sample of the
+        # tail is the tail's, unless two ranges share it about evenly (either then is one
+        # the record ends on)
+        tail = tail[::max(1, -(-tail.size // SAMPLE))]
         if np.isfinite(tail).any():
             full_scale = float(np.nanmedian(tail))
     resolution = RESOLUTION_FRACTION * full_scale if math.isfinite(full_scale) else 0.0

@@ -9,16 +9,21 @@
    options), ``sescreen.io.read`` and ``fit_dcpol`` (model auto) on what was read; the
    median ratios fit / pandas read and fit / sescreen read, and the peak memory the fit
    allocates (tracemalloc, in a separate untimed run) against the record's raw size
-   (3 float64 columns). Written to ``dcpol_speed.md``::
+   (3 float64 columns). Written to ``dcpol_speed.md`` (the README's performance section,
+   ``run_all.py``); a script run measures this checkout's sescreen::
 
        python tests/benchmarks/test_dcpol_bench.py --speed [--sizes 1e5 1e6 1e7] [--repeats 5]
 """
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+if __name__ == "__main__":  # a script run measures this checkout, not an installed copy
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import numpy as np
 
