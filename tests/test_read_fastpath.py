@@ -240,3 +240,15 @@ def test_a_text_column_in_a_large_body_falls_back_to_one_piece(tmp_path, monkeyp
     m = read(path)
     pd.testing.assert_frame_equal(m.data, reference.data)
     assert list(m.data["note"][:3]) == ["r\u00e9f", "ok", "ok"]
+
+
+def test_whitespace_table_with_decimal_commas_and_exponents(tmp_path):
+    """Runs of blanks between fields and decimal commas in exponent notation: the C parser
+    reads what the old whitespace path (pandas' Python engine) refused as text."""
+    path = tmp_path / "blank.txt"
+    path.write_text("time/s   I/mA\n1,000e+00   7,642e-01\n2,000e+00   7,500e-01\n",
+                    encoding="latin-1")
+    m = read(path)
+    np.testing.assert_allclose(m.time_s, [1.0, 2.0])
+    np.testing.assert_allclose(m.current_a, [7.642e-4, 7.5e-4])
+    assert "decimal commas read as decimal points" in m.warnings
