@@ -45,3 +45,12 @@ def galvani():
 def examples() -> Path:
     """The bundled example data (datasets/examples)."""
     return EXAMPLES
+
+
+def sigint_default() -> None:
+    """``preexec_fn`` for a child that a test interrupts with SIGINT: a shell's background
+    job (``pytest ... &``) ignores SIGINT, its children inherit that, and Python then installs
+    no KeyboardInterrupt handler, so the signal would do nothing."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import sigint_default
 
 from sescreen.batch import run_batch
 from sescreen.cli import main
@@ -348,7 +349,8 @@ def test_batch_resumes_after_interruption(tmp_path):
     journal = tmp_path / "r.csv.jsonl"
     cmd = [sys.executable, "-m", "sescreen.cli", "batch", str(tmp_path / "data"),
            "--thickness", "1mm", "--model", "exp1", "--workers", "2", "--out", str(out)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=sigint_default)
     deadline = time.time() + 120
     while time.time() < deadline and (not journal.exists()
                                       or journal.read_text().count("\n") < 40):

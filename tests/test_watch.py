@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import load_benchmark
+from conftest import load_benchmark, sigint_default
 
 from sescreen.errors import InputError
 from sescreen.sequential import HoldWatcher, LookBoundary, RecordFile, WatchHistory, widen
@@ -189,7 +189,7 @@ def test_ctrl_c_prints_the_last_state(tmp_path):
     proc = subprocess.Popen([*CLI, "watch", str(path), "--thickness", "1mm", "--area",
                              "1cm2", "--technique", "constant_voltage", "--every", "0.2s",
                              "--idle", "1h"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default)
     deadline = time.time() + 60
     out = ""
     while time.time() < deadline and "look   1" not in out:
