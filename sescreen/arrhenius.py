@@ -57,6 +57,11 @@ __all__ = [
     "fit_warnings",
 ]
 
+
+def _exp(x: float) -> float:
+    """exp(x), inf beyond the float range instead of OverflowError."""
+    return math.exp(x) if x < 709.0 else math.inf
+
 CONVENTIONS = ("sigma", "sigmaT")
 _MIN_PLAUSIBLE_K = 150.0  # below this, a "K" column most likely holds degrees Celsius
 
@@ -168,9 +173,9 @@ class ArrheniusFit:
         q = self._quantile(level)
         to_sigma = 1.0 / temperature_k if self.convention == "sigmaT" else 1.0
 
-        def band(var):
+        def band(var):  # an interval too wide for a float is open (0 or inf) at that end
             half = q * math.sqrt(var)
-            return (math.exp(ln_y - half) * to_sigma, math.exp(ln_y + half) * to_sigma)
+            return (_exp(ln_y - half) * to_sigma, _exp(ln_y + half) * to_sigma)
 
         warns = []
         inv = 1.0 / np.asarray(self.temperature_k)

@@ -116,11 +116,12 @@ class ArrheniusBatch:
         with np.errstate(invalid="ignore"):
             q = stats.t.ppf(0.5 + level / 2, np.where(self.dof > 0, self.dof, 1))
         shift = math.log(temperature_k) if self.convention == "sigmaT" else 0.0
-        out = {"sigma": np.exp(ln_y - shift)}
-        for key, var in (("ci", var_mean), ("pi", var_mean + self.residual_var)):
-            half = q * np.sqrt(var)
-            out[f"{key}_lo"] = np.exp(ln_y - half - shift)
-            out[f"{key}_hi"] = np.exp(ln_y + half - shift)
+        with np.errstate(over="ignore"):  # an interval beyond the float range is open: inf
+            out = {"sigma": np.exp(ln_y - shift)}
+            for key, var in (("ci", var_mean), ("pi", var_mean + self.residual_var)):
+                half = q * np.sqrt(var)
+                out[f"{key}_lo"] = np.exp(ln_y - half - shift)
+                out[f"{key}_hi"] = np.exp(ln_y + half - shift)
         return out
 
 

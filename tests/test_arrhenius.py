@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -283,3 +284,13 @@ def test_curvature_test_respects_understated_errors():
         f = fit_arrhenius(t, sig, 0.03 * sig)
         alarms += f.curvature_p is not None and f.curvature_p < 0.05
     assert alarms / 200 < 0.10
+
+
+def test_an_interval_beyond_the_float_range_is_open_not_an_overflow():
+    """Three wildly scattered points extrapolated far: the upper end of the 95 % band is
+    inf (was OverflowError from math.exp), the lower end 0."""
+    from sescreen.arrhenius import fit_arrhenius
+
+    fit = fit_arrhenius([300.0, 301.0, 302.0], [1e-30, 1e10, 1e-30])
+    ex = fit.sigma_at(30.0)
+    assert ex.pi[1] == math.inf and ex.pi[0] == 0.0
