@@ -89,3 +89,14 @@ def test_hebb_wagner_text_prints_its_warnings():
                           i_err_a=np.abs(i) * 0.01 + 1e-15)
     assert res.sigma_n0 < 0 and res.warnings
     assert "\n  warning: sigma_n0 fitted negative" in str(res)
+
+
+def test_a_wrong_technique_is_named_once():
+    """"this is a constant-current record (chronopotentiometry) (chronopotentiometry)": the
+    file's own name for the technique is added only when the description lacks it."""
+    from conftest import EXAMPLES
+
+    r = CliRunner().invoke(main, ["dcpol", str(EXAMPLES / "ccd" / "llzo_like_25C_plating.csv"),
+                                  "--thickness", "1mm"])
+    assert r.exit_code == 2
+    assert r.stderr.count("chronopotentiometry") == 1, r.stderr

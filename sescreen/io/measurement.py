@@ -206,7 +206,10 @@ class Measurement:
         """
         if self.technique in techniques:
             return self
-        stated = f" ({self.technique_name})" if self.technique_name else ""
+        name = self.technique_name
+        known = (self.technique.describe().lower(), self.technique.value)
+        # the file's own name for it, unless the description already says it
+        stated = f" ({name})" if name and not any(name.lower() in k for k in known) else ""
         wanted = " or ".join(t.describe() for t in techniques)
         if self.technique is Technique.UNKNOWN:
             first = techniques[0].value if techniques else "constant_voltage"
