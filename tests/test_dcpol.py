@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sescreen.cli import _MODEL_CHOICES, main
+from sescreen.cli import main
+from sescreen.cli.options import _MODEL_CHOICES
 from sescreen.dcpol import (
     MODEL_CHOICES,
     fit_dcpol,

@@ -35,6 +35,33 @@ def test_help_imports_no_numeric_stack():
     assert _top_modules("--help") & heavy == set()
 
 
+def test_help_builds_no_command_and_its_table_matches_the_commands():
+    """``--help`` loads no command module (their one-line help comes from
+    sescreen.cli.app.COMMANDS), and that table says what the commands themselves say."""
+    import importlib
+    import inspect
+
+    from click.testing import CliRunner
+
+    from sescreen.cli import app
+
+    code = ("import sys; from sescreen.cli import main\ntry:\n    main(['--help'])\n"
+            "except SystemExit:\n    pass\nprint(sorted(m for m in sys.modules "
+            "if m.startswith('sescreen.cli.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip().splitlines()[-1]
+    assert out == "['sescreen.cli.app']"
+    for name, (module, first) in app.COMMANDS.items():
+        cmd = getattr(importlib.import_module(module), name.replace("-", "_"))
+        assert cmd.name == name
+        real = " ".join(inspect.cleandoc(cmd.help or "").split("\n\n")[0].split())
+        assert real == first, name
+    loaded = set(app.main.commands)
+    assert loaded == set(app.COMMANDS)  # every command is in the table
+    r = CliRunner().invoke(app.main, ["--help"])
+    assert all(name in r.output for name in app.COMMANDS)
+
+
 @pytest.mark.parametrize("name", ["dcpol/llzo_like_30C.mpt", "dcpol/glass_x_30C.DTA",
                                   "dcpol/li3ps4_like_30C.csv"])
 def test_inspect_imports_only_pandas_and_numpy(name):

@@ -62,10 +62,63 @@ def _os_error_text(exc: OSError) -> str:
     return f"{where}{exc.strerror or exc}: check the path and its permissions"
 
 
+#: command -> (the module that defines it, the first paragraph of its help). A command's
+#: module is imported only when that command runs, so ``sescreen --help`` builds no command;
+#: ``tests/test_cli.py`` checks this table against the commands themselves.
+COMMANDS = {
+    "arrhenius": ("sescreen.cli.measurements",
+                  "Arrhenius fit of sigma(T) and extrapolation to another temperature."),
+    "batch": ("sescreen.cli.screening", "Every measurement file under FOLDER (recursively), "
+              "or of a --manifest, through the DC analysis."),
+    "ccd": ("sescreen.cli.measurements",
+            "Critical current density from step-current cycling records."),
+    "check": ("sescreen.cli.thresholds",
+              "A new DC-polarization measurement in, sigma_e and the verdict out."),
+    "criteria": ("sescreen.cli.thresholds", "Thresholds of electronic conductivity for "
+                 "dendrite-free plating (Han et al. 2019)."),
+    "dcpol": ("sescreen.cli.measurements", "Steady-state current and electronic "
+              "conductivity from DC-polarization holds."),
+    "inspect": ("sescreen.cli.measurements",
+                "Show what a measurement FILE holds: format, technique, metadata, columns."),
+    "mechanics": ("sescreen.cli.thresholds", "Critical overpotential for lithium deposited "
+                  "inside the electrolyte (METHODS eq. 3)."),
+    "ndp": ("sescreen.cli.depth_profiling",
+            "Neutron depth profiling: spectra -> lithium profiles -> dendrite content."),
+    "report": ("sescreen.cli.screening",
+               "Self-contained HTML report. Without CANDIDATES: the bundled example data."),
+    "screen": ("sescreen.cli.screening",
+               "Screen a candidates table: one verdict row per material, ranked."),
+    "watch": ("sescreen.cli.watching",
+              "Follow a hold the instrument is still writing and say when it can stop."),
+}
+
+
 class _Group(click.Group):
     """Click group whose every failure is one line on stderr, never a traceback:
     SescreenError and click's usage errors exit 2, a closed pipe exits quietly (141),
-    anything unexpected is named as a bug (exit 2). ``SESCREEN_DEBUG=1`` re-raises."""
+    anything unexpected is named as a bug (exit 2). ``SESCREEN_DEBUG=1`` re-raises.
+    Commands are loaded when called (:data:`COMMANDS`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name in COMMANDS and name not in self.commands:
+            import importlib
+
+            importlib.import_module(COMMANDS[name][0])  # registers the command on main
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter) -> None:
+        """The commands' one-line help from :data:`COMMANDS`, without loading them."""
+        from click.utils import make_default_short_help
+
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))
+        rows = [(n, make_default_short_help(COMMANDS[n][1], limit) if n in COMMANDS
+                 else self.commands[n].get_short_help_str(limit)) for n in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         import warnings
@@ -163,7 +216,7 @@ def cli_terms(text: str, options: set[str] | frozenset[str] = frozenset()) -> st
     def cli_part(m):
         cli = m.group(2).strip().replace(", ", " and ")
         first = cli.split()[0] if cli.split() else ""
-        return f"sescreen {cli}" if first in main.commands else cli
+        return f"sescreen {cli}" if first in COMMANDS else cli
 
     text = re.sub(r"([\w.]+\(\)|[a-z_]+=\S*(?:\s+and\s+[a-z_]+=\S*)*)\s+\(CLI: ([^)]*)\)",
                   cli_part, text)
