@@ -324,14 +324,6 @@ class TextLines:
             rows = rows[:-1]
         return rows
 
-    def _rows_hint(self, first: int, nbytes: int) -> int:
-        """Rows in ``nbytes`` of body, from the mean length of its first lines."""
-        sample = self.lines(first, first + 200)
-        k = len(sample)
-        per_row = (self._starts[first + k] - self._starts[first]) / k \
-            if first + k < len(self._starts) else max(1.0, sum(map(len, sample)) / k)
-        return int(nbytes / max(per_row, 1.0) * 1.02) + 16
-
     def read_body(self, first: int, *, sep: str, decimal: str, allow_truncated: bool = False,
                   warnings: list[str], comments: bool = False) -> pd.DataFrame:
         rows = self._body(first, comments)
