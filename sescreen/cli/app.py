@@ -111,12 +111,10 @@ class _Group(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter) -> None:
         """The commands' one-line help from :data:`COMMANDS`, without loading them."""
-        from click.utils import make_default_short_help
-
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(map(len, names))
-        rows = [(n, make_default_short_help(COMMANDS[n][1], limit) if n in COMMANDS
-                 else self.commands[n].get_short_help_str(limit)) for n in names]
+        rows = [(n, (click.Command(n, help=COMMANDS[n][1]) if n in COMMANDS
+                     else self.commands[n]).get_short_help_str(limit)) for n in names]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
