@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sescreen.errors import InputError
 
-__all__ = ["RANGES", "check_range", "finite_positive"]
+__all__ = ["RANGES", "check_file_metadata", "check_range", "finite_positive"]
 
 #: kind -> (low, high, unit shown, what the range covers)
 RANGES: dict[str, tuple[float, float, str, str]] = {
@@ -56,6 +56,25 @@ def check_range(value: float | None, kind: str, name: str, *,
         raise InputError(f"{name} = {shown} is outside the plausible range {text}: check the "
                          "value and its unit", path=path, line=line)
     return v
+
+
+def check_file_metadata(m, *, temperature_given: bool = False, area_given: bool = False,
+                        voltage_given: bool = False) -> None:
+    """The temperature, electrode area and applied voltage a file states (a
+    :class:`~sescreen.io.Measurement`) must be plausible too, unless the user gave them.
+
+    Raises
+    ------
+    InputError
+        Naming the file and the value (a 0 V voltage is "not stated", not refused).
+    """
+    if not temperature_given and m.temperature_k is not None:
+        check_range(m.temperature_k, "temperature_k", "the file's temperature", path=m.source)
+    if not area_given and m.area_cm2 is not None:
+        check_range(m.area_cm2, "area_cm2", "the file's electrode area", path=m.source)
+    if not voltage_given and m.applied_voltage_v not in (None, 0, 0.0):
+        check_range(m.applied_voltage_v, "voltage_v", "the file's applied voltage",
+                    path=m.source)
 
 
 def finite_positive(value: float | None, name: str, *, path: str | Path | None = None,

@@ -219,3 +219,17 @@ def test_check_takes_a_segment_and_says_so(tmp_path):
 def test_run_batch_needs_exactly_one_source(tmp_path):
     with pytest.raises(SescreenError, match="not neither"):
         run_batch(fit_kwargs={"thickness_cm": 0.1}, out=tmp_path / "r.csv")
+
+
+def test_a_file_stating_an_impossible_voltage_is_a_failed_row(tmp_path):
+    """batch judges the metadata a file states as dcpol does (sescreen.limits): a 5 kV hold
+    is a listed failure unless --voltage overrides it."""
+    f = _units_csv(tmp_path / "d" / "a.csv", 1e-9)
+    f.write_text(f.read_text().replace("# voltage: 0.1 V", "# voltage: 5000 V"))
+    _units_csv(tmp_path / "d" / "b.csv", 1e-9)
+    r = _invoke("batch", tmp_path / "d", "--thickness", "1mm", "--workers", "1",
+                "--out", tmp_path / "r.csv")
+    assert r.exit_code == 1 and "a.csv" in r.stdout and "applied voltage" in r.stdout
+    r = _invoke("batch", tmp_path / "d", "--thickness", "1mm", "--workers", "1",
+                "--voltage", "0.1V", "--out", tmp_path / "r2.csv")
+    assert r.exit_code == 0, r.output

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sescreen.errors import InputError, SescreenError, one_line
-from sescreen.limits import check_range
+from sescreen.limits import check_file_metadata, check_range
 
 __all__ = ["COLUMNS", "analyse_file", "check_job", "job_key", "make_job", "path_key",
            "task_key"]
@@ -171,10 +171,9 @@ def _analyse(p: Path, job: dict[str, Any], row: dict[str, Any]) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # numpy's, on odd records
         m = read(p, **job["read"])
-        if m.temperature_k is not None and fit.get("temperature_k") is None:
-            check_range(m.temperature_k, "temperature_k", "the file's temperature", path=p)
-        if m.area_cm2 is not None and fit.get("area_cm2") is None:
-            check_range(m.area_cm2, "area_cm2", "the file's electrode area", path=p)
+        check_file_metadata(m, temperature_given=fit.get("temperature_k") is not None,
+                            area_given=fit.get("area_cm2") is not None,
+                            voltage_given=fit.get("voltage_v") is not None)
         row.update(format=m.format, technique=m.technique.value)
         res = fit_dcpol(select_hold(m, job.get("segment")), **fit)
         s = res.summary()

@@ -61,16 +61,10 @@ def _quantity(text: str | None, dimension: str, name: str) -> float | None:
 def _check_measurement(m, *, area: str | None, voltage: str | None,
                        temperature: str | None) -> None:
     """The metadata a file brings (when no option overrides it) must be plausible too."""
-    from sescreen.limits import check_range
+    from sescreen.limits import check_file_metadata
 
-    if temperature is None and m.temperature_k is not None:
-        check_range(m.temperature_k, "temperature_k", "the file's temperature",
-                    path=m.source)
-    if area is None and m.area_cm2 is not None:
-        check_range(m.area_cm2, "area_cm2", "the file's electrode area", path=m.source)
-    if voltage is None and m.applied_voltage_v is not None and m.applied_voltage_v != 0:
-        check_range(m.applied_voltage_v, "voltage_v", "the file's applied voltage",
-                    path=m.source)
+    check_file_metadata(m, temperature_given=temperature is not None,
+                        area_given=area is not None, voltage_given=voltage is not None)
 
 
 #: One vocabulary across commands: each of these options means the same wherever it appears.
