@@ -54,3 +54,16 @@ def sigint_default() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def write_wide_table(series, path: Path) -> Path:
+    """An NDP series as one wide CSV (a channel column, one column per frame, and the
+    live_time, real_time and monitor rows), written by hand, not by sescreen."""
+    lines = ["channel," + ",".join(f"{t:g}" for t in series.time_s),
+             "live_time," + ",".join(f"{v:g}" for v in series.live_time_s),
+             "real_time," + ",".join(f"{v:g}" for v in series.real_time_s),
+             "monitor," + ",".join(f"{v:g}" for v in series.monitor)]
+    lines += [f"{int(c)}," + ",".join(f"{int(v)}" for v in series.counts[:, k])
+              for k, c in enumerate(series.channels)]
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import write_wide_table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -428,15 +429,7 @@ def _frames(folder: Path, n: int = 3) -> Path:
 def _wide(path: Path, n: int = 3) -> Path:
     from sescreen.ndp.spectra import read_spectra
 
-    s = read_spectra(_frames(path.parent / "frames_for_wide", n))
-    lines = ["channel," + ",".join(f"{t:g}" for t in s.time_s),
-             "live_time," + ",".join(f"{v:g}" for v in s.live_time_s),
-             "real_time," + ",".join(f"{v:g}" for v in s.real_time_s),
-             "monitor," + ",".join(f"{v:g}" for v in s.monitor)]
-    lines += [f"{int(c)}," + ",".join(f"{int(v)}" for v in s.counts[:, k])
-              for k, c in enumerate(s.channels)]
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_wide_table(read_spectra(_frames(path.parent / "frames_for_wide", n)), path)
 
 
 GOOD_STACK = (ROOT / "sescreen" / "ndp" / "stacks" / "han2019-llzo.toml").read_text()

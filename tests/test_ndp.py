@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import write_wide_table
 
 from sescreen.cli import main
 from sescreen.errors import FormatError, InputError
@@ -231,14 +232,7 @@ def test_frames_round_trip_through_files(tmp_path):
 
 def test_wide_table(tmp_path):
     s = _series(3)
-    lines = ["channel," + ",".join(f"{t:g}" for t in s.time_s),
-             "live_time," + ",".join(f"{v:g}" for v in s.live_time_s),
-             "real_time," + ",".join(f"{v:g}" for v in s.real_time_s),
-             "monitor," + ",".join(f"{v:g}" for v in s.monitor)]
-    lines += [f"{int(c)}," + ",".join(f"{int(v)}" for v in s.counts[:, k])
-              for k, c in enumerate(s.channels)]
-    path = tmp_path / "wide.csv"
-    path.write_text("\n".join(lines) + "\n")
+    path = write_wide_table(s, tmp_path / "wide.csv")
     r = read_spectra(path)
     np.testing.assert_array_equal(r.counts, s.counts)
     np.testing.assert_allclose(r.time_s, s.time_s)
