@@ -24,7 +24,7 @@ import pandas as pd
 from sescreen.errors import FormatError, InputError, SescreenError
 from sescreen.io.headers import split_header
 from sescreen.io.table import read_text_table
-from sescreen.limits import check_range
+from sescreen.limits import check_file_metadata, check_range
 from sescreen.units import factor
 
 __all__ = ["points_from_measurements", "read_manifest", "read_sigma_table", "sigma_points"]
@@ -180,8 +180,11 @@ def _point(file: Path, errors: list[str] | None, *, material: str | None,
         if not file.is_file():
             raise InputError("no such file (paths in a manifest are relative to it)",
                              path=file)
-        res = fit_dcpol(select_hold(read(file, **(read_kwargs or {})), segment),
-                        **fit_kwargs)
+        m = read(file, **(read_kwargs or {}))
+        check_file_metadata(m, temperature_given=fit_kwargs.get("temperature_k") is not None,
+                            area_given=fit_kwargs.get("area_cm2") is not None,
+                            voltage_given=fit_kwargs.get("voltage_v") is not None)
+        res = fit_dcpol(select_hold(m, segment), **fit_kwargs)
         if res.temperature_k is None:
             raise InputError("the temperature is unknown: give it (manifest column, or "
                              "--temperatures)", path=file)

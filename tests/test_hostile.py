@@ -701,3 +701,18 @@ def test_equal_or_duplicated_time_stamps_never_crash(tmp_path):
         assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
         if r.exit_code == 2:
             assert r.stderr.count("\n") == 1 and "unexpected" not in r.stderr, r.stderr
+
+
+def test_arrhenius_files_judge_the_files_own_metadata(tmp_path):
+    """A file of an Arrhenius series stating 5 kV is skipped with that reason, as dcpol and
+    batch refuse it (sescreen.limits.check_file_metadata)."""
+    from sescreen.sigma_table import points_from_measurements
+
+    good = _hold(tmp_path / "a.csv")
+    bad = tmp_path / "b.csv"
+    bad.write_text(good.read_text().replace("# voltage: 0.1 V", "# voltage: 5000 V"))
+    errors: list[str] = []
+    points = points_from_measurements([good, bad], thickness_cm=0.1,
+                                      temperatures_k=[300.0, 320.0], errors=errors)
+    assert len(points) == 1 and len(errors) == 1
+    assert "b.csv" in errors[0] and "applied voltage" in errors[0]
