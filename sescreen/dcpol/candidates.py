@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from sescreen.dcpol.binning import Binned
+from sescreen.dcpol.grid import grid_start
 from sescreen.dcpol.lsq import least_squares
 from sescreen.dcpol.noise import NoiseModel
 from sescreen.serialize import json_safe
@@ -30,6 +31,7 @@ __all__ = ["Candidate", "ModelFit", "fit_model", "late_redchi", "profile_interva
 
 _MAX_NFEV = 1500  # per start: a degenerate over-parameterized fit stops instead of crawling
 _PROFILE_NFEV = 300  # refits of the profile start at the optimum: a few steps suffice
+_GRID_GAIN = 1.0  # chi-square by which a grid start must beat the guess to replace it
 _STOICH_IDENTIFIABLE = 3.0  # rigid shape: the slowest mode may exceed the hold this much
 
 
@@ -191,11 +193,20 @@ def fit_model(name: str, b: Binned, noise: NoiseModel, *, start=None,
     max_nfev : int
         Evaluation cap per start (a first, white-noise pass needs only a rough optimum).
     """
-    starts = [start] if start is not None else start_params(name, b.t, b.y)
+    if start is not None:
+        starts = [(start, 0.0)]
+    else:
+        guesses = start_params(name, b.t, b.y)
+        grid = grid_start(name, b, guesses[0])
+        # the grid start replaces the first guess's fit only when it fits significantly
+        # better: along a flat valley of the likelihood (tau_D of a hold in the t^-1/2
+        # regime) either optimum is as good, and the guess's is the tested behaviour
+        starts = ([(g, 0.0) for g in guesses] if grid is None
+                  else [(guesses[0], 0.0), (grid, _GRID_GAIN)])
     best = None
-    for params in starts:
+    for params, gain in starts:
         res = minimize(name, b, noise, params, max_nfev=max_nfev)
-        if res is not None and (best is None or res.chisqr < best.chisqr):
+        if res is not None and (best is None or res.chisqr < best.chisqr - gain):
             best = res
     if best is None:
         return None
@@ -239,12 +250,12 @@ def profile_interval(fit: ModelFit, b: Binned, noise: NoiseModel, *, c_hat: floa
     (lo, hi, lower_open)
         ``lower_open`` is True when the interval reaches I_ss = 0 (an upper bound only).
     """
-    from scipy import stats
+    from scipy.special import chdtri
 
     res = fit.result
     ss = MODELS[fit.model][1]
     est = float(res.params[ss].value)
-    crit = float(stats.chi2.ppf(level, 1)) * max(1.0, c_hat)
+    crit = float(chdtri(1, 1.0 - level)) * max(1.0, c_hat)
 
     def excess(v: float) -> float:
         p = res.params.copy()

@@ -22,7 +22,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
+from scipy.optimize import brentq
+from scipy.special import stdtrit
 
 from sescreen.constants import Z95
 from sescreen.dcpol.binning import Binned
@@ -81,11 +82,11 @@ def plateau_mean(fit: ModelFit, b: Binned, noise: NoiseModel, t_from: float) -> 
         lo_t2 = math.log(1e-12 * max(float(np.mean(np.diag(cov))), 1e-300))
         hi_t2 = math.log(max(float(np.var(r)) * 10.0, 1e-300))
         if excess(lo_t2) > 0 > excess(hi_t2):
-            tau = math.sqrt(math.exp(optimize.brentq(excess, lo_t2, hi_t2, xtol=1e-3)))
+            tau = math.sqrt(math.exp(brentq(excess, lo_t2, hi_t2, xtol=1e-3)))
             mean, var, _ = _gls_mean(r, cov + tau**2 * eye)
         else:
             var *= redchi
-    z = float(stats.t.ppf(0.975, dof)) if tau > 0 else Z95
+    z = float(stdtrit(dof, 0.975)) if tau > 0 else Z95
     return Plateau(mean, z * math.sqrt(var), redchi, tau, n)
 
 

@@ -72,7 +72,7 @@ def fit_voltage_series(steps: list[DCPolarizationResult]) -> VoltageSeriesResult
     99 % point of its distribution and the intercept is within 3 standard errors of zero;
     three voltages at least are needed to test it.
     """
-    from scipy import stats
+    from scipy.special import chdtri
 
     if len(steps) < 2:
         raise InputError("a voltage series needs at least two holds at different voltages")
@@ -98,7 +98,7 @@ def fit_voltage_series(steps: list[DCPolarizationResult]) -> VoltageSeriesResult
         linear = True
         warns.append("two voltages only: linearity cannot be tested (use >= 3)")
     else:
-        linear = bool(chi2_red < stats.chi2.ppf(0.99, dof) / dof and
+        linear = bool(chi2_red < chdtri(dof, 0.01) / dof and
                       abs(intercept) < 3 * i_err)
         if not linear:
             warns.append(f"I_ss is not linear in V (reduced chi-square {chi2_red:.1f}, "
