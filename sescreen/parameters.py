@@ -4,7 +4,7 @@ lmfit's ``Parameters`` keep an asteval interpreter and re-evaluate constraint ex
 on every access; building and copying them costs more than a whole residual evaluation of a
 transient fit. :class:`Params` holds the same information (value, bounds, ``vary``, a
 constraint ``expr`` and the fitted ``stderr``) in a dict of small dataclasses, in the same
-order; :func:`sescreen.dcpol.lsq.least_squares` fits them exactly as lmfit would, and
+order; :func:`sescreen.dcpol.lsq.least_squares` fits them with lmfit's meaning of each field, and
 :meth:`Params.to_lmfit` converts them for lmfit's own tools.
 """
 

@@ -1,8 +1,9 @@
 """Current transients of a potentiostatic step on an ion-blocking cell (DC polarization).
 
 Plain functions of time ``t`` (s, measured from the voltage step) and named parameters,
-then wrapped as lmfit models (lmfit style: function first, Model second, ``guess`` from the
-data). Currents in any unit; the fit works on a scaled copy.
+with starting points and bounds guessed from the data (:func:`start_params`; lmfit's
+``Parameters`` by :meth:`~sescreen.parameters.Params.to_lmfit`). Currents in any unit; the
+fit works on a scaled copy.
 
 Models (METHODS.md section 1):
 
@@ -46,7 +47,6 @@ __all__ = [
     "exp1_power",
     "exp2",
     "exp3",
-    "make_model",
     "power",
     "start_params",
     "stoich",
@@ -151,7 +151,7 @@ def stoich(t, i_inf, ratio, tau_d):
     return i_inf + (i_inf / ratio) * decay
 
 
-_THETA_M = np.arange(1.0, 7.0)  # 6 terms: the first omitted is below exp(-pi 49) either way
+_THETA_TERMS = 6  # m = 1..6: the first omitted is below exp(-pi 49) either way
 
 
 def stoich_limit(t, i_inf, tau_d):
@@ -166,7 +166,15 @@ def stoich_limit(t, i_inf, tau_d):
     u = np.maximum(4.0 * np.pi * t / tau_d, 1e-300)
     small = u < 1.0
     v = np.where(small, 1.0 / u, u)
-    theta = 1.0 + 2.0 * np.exp(-np.pi * np.multiply.outer(v, _THETA_M**2)).sum(-1)
+    # q^(m^2), m = 1..6, with q = exp(-pi v): q^(m^2) = q^((m-1)^2) q^(2m-1)
+    q = np.exp(-np.pi * v)
+    q2 = q * q
+    odd, power, total = q, q, q.copy()
+    for _ in range(_THETA_TERMS - 1):
+        odd = odd * q2
+        power = power * odd
+        total += power
+    theta = 1.0 + 2.0 * total
     return i_inf * np.where(small, theta / np.sqrt(u), theta)
 
 
@@ -207,8 +215,9 @@ def transient_part(name: str, t, values: dict) -> np.ndarray:
     return func(np.asarray(t, dtype=float), **values) - values[ss]
 
 
-def make_model(name: str, t: np.ndarray, y: np.ndarray):
-    """An lmfit Model with starting values and bounds guessed from the data.
+def start_params(name: str, t: np.ndarray, y: np.ndarray) -> list[Params]:
+    """Starting values and bounds of a model guessed from the data: one or more starting
+    points (a fit keeps the best), as :class:`~sescreen.parameters.Params`.
 
     Parameters
     ----------
@@ -218,22 +227,7 @@ def make_model(name: str, t: np.ndarray, y: np.ndarray):
         Time since the step, s, increasing, > 0.
     y : array
         Current, scaled to order 1 and positive-going (the decay is downwards).
-
-    Returns
-    -------
-    (lmfit.Model, list of lmfit.Parameters)
-        The model and the starting points of :func:`start_params`.
     """
-    import lmfit
-
-    model = lmfit.Model(MODELS[name][0], independent_vars=["t"], nan_policy="raise")
-    return model, [p.to_lmfit() for p in start_params(name, t, y)]
-
-
-def start_params(name: str, t: np.ndarray, y: np.ndarray) -> list[Params]:
-    """Starting values and bounds of a model guessed from the data: one or more starting
-    points (a fit keeps the best), as :class:`~sescreen.parameters.Params` (same arguments
-    as :func:`make_model`)."""
     names = tuple(inspect.signature(MODELS[name][0]).parameters)[1:]
     t_lo, t_hi = float(t[0]), float(t[-1])
     n_tail = max(3, len(y) // 10)

@@ -18,7 +18,9 @@ correlated noise, drift and quantized currents (METHODS.md section 6). The packa
                 warnings that explain it
 ``record``      the one pass over the raw samples: bins, white noise, cells of samples
 ``residuals``   a fit's residuals from those statistics (variogram, step test)
-``lsq``         bounded least squares as lmfit's, without its per-call bookkeeping
+``grid``        global starting points: the amplitudes projected out on a grid
+``marquardt``   Levenberg-Marquardt with box bounds
+``lsq``         bounded least squares over parameters with product constraints
 ``widening``    rival models and a slow tail the fits alone leave out of the interval
 ``estimate``    the steps above in order: I_ss with its interval
 ``analysis``    a Measurement in, a :class:`DCPolarizationResult` out (eq. 1)

@@ -30,7 +30,8 @@ from sescreen.transients import BROADCAST, FIXED, MODELS, start_params, transien
 __all__ = ["Candidate", "ModelFit", "fit_model", "late_redchi", "profile_interval"]
 
 _MAX_NFEV = 1500  # per start: a degenerate over-parameterized fit stops instead of crawling
-_PROFILE_NFEV = 300  # refits of the profile start at the optimum: a few steps suffice
+_PROFILE_NFEV = 300  # per round of a profile refit (it starts from a neighbouring point)
+_PROFILE_ROUNDS = 10  # rounds before an unconverged profile refit is taken as it stands
 _GRID_GAIN = 1.0  # chi-square by which a grid start must beat the guess to replace it
 _STOICH_IDENTIFIABLE = 3.0  # rigid shape: the slowest mode may exceed the hold this much
 
@@ -201,8 +202,7 @@ def fit_model(name: str, b: Binned, noise: NoiseModel, *, start=None,
         # the grid start replaces the first guess's fit only when it fits significantly
         # better: along a flat valley of the likelihood (tau_D of a hold in the t^-1/2
         # regime) either optimum is as good, and the guess's is the tested behaviour
-        starts = ([(g, 0.0) for g in guesses] if grid is None
-                  else [(guesses[0], 0.0), (grid, _GRID_GAIN)])
+        starts = [(g, 0.0) for g in guesses] + ([] if grid is None else [(grid, _GRID_GAIN)])
     best = None
     for params, gain in starts:
         res = minimize(name, b, noise, params, max_nfev=max_nfev)
@@ -257,11 +257,27 @@ def profile_interval(fit: ModelFit, b: Binned, noise: NoiseModel, *, c_hat: floa
     est = float(res.params[ss].value)
     crit = float(chdtri(1, 1.0 - level)) * max(1.0, c_hat)
 
+    profiled = {est: res.params}  # I_ss -> the refitted parameters there
+
     def excess(v: float) -> float:
-        p = res.params.copy()
+        """Chi-square rise at I_ss = v minus the critical value. The refit starts from
+        the nearest point already profiled (continuation) and goes on until it
+        converges (up to _PROFILE_ROUNDS caps): an unconverged refit overstates the rise
+        and would make the interval too narrow."""
+        p = profiled[min(profiled, key=lambda u: abs(u - v))].copy()
         p[ss].set(value=v, min=-np.inf, max=np.inf, vary=False)
         r = minimize(fit.model, b, noise, p, max_nfev=_PROFILE_NFEV)
-        return (math.inf if r is None else r.chisqr - res.chisqr) - crit
+        for _ in range(_PROFILE_ROUNDS - 1):
+            if r is None or r.success:
+                break
+            more = minimize(fit.model, b, noise, r.params, max_nfev=_PROFILE_NFEV)
+            if more is None or more.chisqr >= r.chisqr:
+                break
+            r = more
+        if r is None:
+            return math.inf
+        profiled[v] = r.params
+        return r.chisqr - res.chisqr - crit
 
     def crossing(inside: float, outside: float) -> float:
         for _ in range(10):  # bracket / 1024

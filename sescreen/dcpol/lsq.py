@@ -1,17 +1,18 @@
-"""Bounded least squares over lmfit Parameters, without lmfit's per-evaluation bookkeeping.
+"""Bounded least squares over fit parameters with product constraints, fast.
 
-A transient fit evaluates its residual a few hundred times on ~100-160 bins; lmfit's
-``minimize(method="least_squares")`` spends most of that time on its own machinery
-(updating every Parameter, re-evaluating constraint expressions with asteval, a values
-dictionary per call), not on the model. This module runs the very same computation:
-the same call of :func:`scipy.optimize.least_squares` (trust-region reflective, 2-point
-Jacobian, tolerances 1e-8, the bounds of the varying parameters), the same abort after
-``max_nfev`` evaluations (the last evaluated point is kept, without errors), the same
-covariance (J^T J)^-1 at the solution without rescaling. The result is a light
-:class:`~sescreen.parameters.Params`, which a later fit can start from. Constrained parameters are
-products of others (``tau2 = tau1 * r2``, :func:`sescreen.transients.make_model`); they are
-clipped to their bounds as lmfit does, and their standard errors follow to first order
-with the correlations, as the ``uncertainties`` propagation lmfit uses gives.
+A transient fit evaluates its residual a few hundred times on ~100-160 bins. lmfit's
+``minimize`` spends most of that time on its own machinery (updating every Parameter,
+re-evaluating constraint expressions with asteval), and scipy's trust-region reflective
+method most of the rest on its bookkeeping per iteration. This module fits the same
+problem lmfit would set up (the varying parameters within their bounds, constrained
+parameters products of others, ``tau2 = tau1 * r2``, clipped to their own bounds) with
+the lean Levenberg-Marquardt of :mod:`sescreen.dcpol.marquardt`, forward-difference
+Jacobians with scipy's steps (sqrt(eps) max(1, |x|), turned inward at a bound) and the
+covariance (J^T J)^-1 at the solution without rescaling; the standard errors of
+constrained parameters follow to first order with the correlations (what lmfit's
+``uncertainties`` propagation gives). After ``max_nfev`` evaluations the fit stops at the
+best point it evaluated, without errors. The result is a light
+:class:`~sescreen.parameters.Params`, which a later fit can start from.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sescreen.dcpol.marquardt import marquardt
 from sescreen.parameters import Param, Params, clip
 
 __all__ = ["LeastSquaresResult", "least_squares"]
@@ -50,6 +52,7 @@ class LeastSquaresResult:
 
 
 _EPS = np.finfo(np.float64).eps
+_RCOND = 1e-10  # singular values of the scaled Jacobian below this fraction: undetermined
 
 
 class _Abort(Exception):
@@ -92,22 +95,21 @@ def _forward_steps(x0, lb, ub) -> list[float]:
 def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
                   max_nfev: int, rows: Callable[[dict], np.ndarray] | None = None
                   ) -> LeastSquaresResult:
-    """Minimize ``sum(residual(values)**2)`` over the varying Parameters.
+    """Minimize ``sum(residual(values)**2)`` over the varying parameters.
 
     Parameters
     ----------
     residual : callable
         Maps the values of all parameters (a dict, fixed and constrained ones included)
         to the residual vector.
-    rows : callable, optional
-        The same for k points at once: values as arrays of shape (k, 1) (fixed
-        parameters as floats) to residuals of shape (k, m), each row equal to
-        ``residual`` of that point. The 2-point Jacobian then costs one call instead of
-        one per parameter (same steps, same differences, same evaluation count).
-    params : lmfit.Parameters or Params
+    params : Params or lmfit.Parameters
         Start values, bounds, ``vary`` flags and product constraints; not modified.
     max_nfev : int
-        Evaluations after which the fit stops (lmfit's abort).
+        Evaluations after which the fit stops (Jacobian columns count one each).
+    rows : callable, optional
+        The same as ``residual`` for k points at once: values as arrays of shape (k, 1)
+        (fixed parameters as floats) to residuals of shape (k, m). The Jacobian then
+        costs one call instead of one per parameter.
 
     Returns
     -------
@@ -116,93 +118,105 @@ def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
     Raises
     ------
     ValueError, FloatingPointError, OverflowError, ZeroDivisionError, LinAlgError
-        From the residual or the optimizer, as lmfit would pass them on.
+        From the residual (a non-finite residual at the start or in a Jacobian).
     """
-    from scipy.optimize import least_squares as scipy_lsq
-
     factors = _factors(params)
     var = [n for n, p in params.items() if p.vary and p.expr is None]
     values = {n: float(p.value) for n, p in params.items()}
     bounds = {n: (params[n].min, params[n].max) for n in factors}
+    lo = np.array([params[n].min for n in var], dtype=float)
+    hi = np.array([params[n].max for n in var], dtype=float)
     count = [0]
-    last = [None]
+    best: list = [None, math.inf]  # the lowest-cost point evaluated (kept at the cap)
 
     def evaluate(x) -> np.ndarray:
+        """The residual at x (values of ``var``), possibly non-finite."""
         for n, v in zip(var, x, strict=True):
             values[n] = float(v)
         for n, names in factors.items():
-            prod = 1.0
-            for f in names:
-                prod *= values[f]
-            values[n] = clip(prod, *bounds[n])
-        out = np.asarray(residual(values), dtype=np.float64).ravel()
-        with np.errstate(invalid="ignore"):
-            if not math.isfinite(float(np.sum(out))):
-                raise ValueError("the residual is not finite (NaN or inf)")
-        return out
+            values[n] = clip(math.prod(values[f] for f in names), *bounds[n])
+        return np.asarray(residual(values), dtype=np.float64).ravel()
 
-    seen: dict[str, np.ndarray] = {}  # the last point evaluated and its residual
-
-    def fun(x) -> np.ndarray:
-        count[0] += 1
-        last[0] = x
+    def spend(k: int) -> None:
+        count[0] += k
         if count[0] > max_nfev:
             raise _Abort
+
+    def fun(x) -> np.ndarray:
+        spend(1)
         out = evaluate(x)
-        seen["x"], seen["f"] = np.array(x, dtype=float), out.copy()
+        with np.errstate(invalid="ignore", over="ignore"):
+            cost = float(out @ out)
+        if cost < best[1]:
+            best[0], best[1] = np.array(x, dtype=float), cost
         return out
 
-    x0 = [values[n] for n in var]
-    lo = [params[n].min for n in var]
-    hi = [params[n].max for n in var]
-
-    def jac(x) -> np.ndarray:
-        """scipy's 2-point Jacobian, the k perturbed points evaluated in one call (and
-        counted, aborted or refused one by one, as k calls would be)."""
-        f0 = seen["f"] if "x" in seen and np.array_equal(seen["x"], x) else fun(x)
+    def jac(x, f0) -> np.ndarray:
         h = np.array(_forward_steps(x.tolist(), lo, hi))
-        points = np.tile(x, (x.size, 1))
-        points[np.diag_indices(x.size)] += h
-        batch = dict(values)
-        for j, n in enumerate(var):
-            batch[n] = points[:, j:j + 1]
-        for n, names in factors.items():
-            batch[n] = np.clip(math.prod(batch[f] for f in names), *bounds[n])
-        f_rows = np.asarray(rows(batch), dtype=np.float64)
+        spend(x.size)
+        if rows is None:
+            cols = []
+            for k in range(x.size):
+                xk = x.copy()
+                xk[k] += h[k]
+                cols.append(evaluate(xk))
+            f_rows = np.array(cols)
+        else:
+            batch = dict(values)
+            for k, n in enumerate(var):
+                batch[n] = np.full((x.size, 1), x[k])
+                batch[n][k, 0] += h[k]
+            for n, names in factors.items():
+                batch[n] = np.clip(math.prod(batch[f] for f in names), *bounds[n])
+            f_rows = np.asarray(rows(batch), dtype=np.float64)
         with np.errstate(invalid="ignore", over="ignore"):
-            finite = np.isfinite(f_rows.sum(axis=1))
-        bad = int(np.argmin(finite)) if not finite.all() else x.size  # first refused call
-        abort = max_nfev - count[0]  # first call beyond max_nfev
-        if bad < min(abort, x.size):
-            count[0] += bad + 1
-            last[0] = points[bad]
-            raise ValueError("the residual is not finite (NaN or inf)")
-        if abort < x.size:
-            count[0] += abort + 1
-            last[0] = points[abort]
-            raise _Abort
-        count[0] += x.size
-        return ((f_rows - f0) / ((x + h) - x)[:, None]).T
+            out = ((f_rows - f0) / ((x + h) - x)[:, None]).T
+            if not np.isfinite(out).all():
+                raise ValueError("the residual is not finite (NaN or inf) near the fit")
+        return out
 
+    x0 = np.clip(np.array([values[n] for n in var], dtype=float), lo, hi)
     covar = None
     try:
-        ret = scipy_lsq(fun, x0, bounds=(lo, hi), jac="2-point" if rows is None else jac,
-                        method="trf", ftol=1e-8,
-                        xtol=1e-8, gtol=1e-8, x_scale=1.0, loss="linear", f_scale=1.0,
-                        max_nfev=2 * max_nfev)
+        ret = marquardt(fun, jac, x0, lo, hi)
     except _Abort:
-        nfev, success = count[0] - 1, False
-        out = evaluate(last[0])
+        x, success = (x0 if best[0] is None else best[0]), False
     else:
-        nfev, success = count[0], bool(ret.success)
-        out = evaluate(ret.x)
-        try:
-            covar = np.linalg.inv(ret.jac.T @ ret.jac)
-        except np.linalg.LinAlgError:
-            covar = None
-    chisqr = max(float(out @ out), 1e-250 * out.size)
+        x, success = ret.x, ret.success
+        covar = _covariance(ret.jac)
+    out = evaluate(x)
+    with np.errstate(invalid="ignore", over="ignore"):
+        chisqr = max(float(out @ out), 1e-250 * out.size)
+    if not math.isfinite(chisqr):
+        raise ValueError("the residual is not finite (NaN or inf)")
     return LeastSquaresResult(_fitted(params, values, var, factors, covar), chisqr,
-                              success, nfev)
+                              success, min(count[0], max_nfev))
+
+
+def _covariance(j: np.ndarray) -> np.ndarray | None:
+    """(J^T J)^-1 of the parameters the residual determines, NaN for the others.
+
+    Directions the residual does not feel (singular values of J, columns scaled to unit
+    norm, below 1e-10 of the largest: the time constant of an amplitude at 0, or two
+    ratios that act only through their product) are undetermined: every parameter with a
+    part in them gets NaN rows and columns (no standard error), the others the
+    pseudo-inverse covariance. A parameter on its bound is not held: its uncertainty
+    stays in the others'. None when nothing is determined.
+    """
+    norm = np.sqrt(np.einsum("ij,ij->j", j, j))
+    if not np.all(np.isfinite(norm)):
+        return None
+    safe = np.where(norm > 0, norm, 1.0)
+    _, sv, vt = np.linalg.svd(j / safe, full_matrices=False)
+    keep = sv > _RCOND * sv[0] if sv.size and sv[0] > 0 else np.zeros(sv.size, bool)
+    if not keep.any():
+        return None
+    v = vt[keep].T / sv[keep]
+    covar = (v @ v.T) / np.outer(safe, safe)
+    vague = (np.abs(vt[~keep]) > 1e-6).any(axis=0) | (norm == 0)
+    covar[vague, :] = np.nan
+    covar[:, vague] = np.nan
+    return covar
 
 
 def _fitted(params, values: dict[str, float], var: list[str],
@@ -216,7 +230,7 @@ def _fitted(params, values: dict[str, float], var: list[str],
     index = {n: k for k, n in enumerate(var)}
     grad = {n: np.eye(len(var))[index[n]] for n in var}
     for n in var:
-        out[n].stderr = float(math.sqrt(covar[index[n], index[n]]))
+        out[n].stderr = _stderr(covar[index[n], index[n]])
     # constrained parameters: first order in the varying ones, with their correlations
     for n, names in factors.items():
         g = np.zeros(len(var))
@@ -224,5 +238,11 @@ def _fitted(params, values: dict[str, float], var: list[str],
             others = math.prod(values[o] for k, o in enumerate(names) if k != j)
             g = g + others * grad.get(f, np.zeros(len(var)))
         grad[n] = g
-        out[n].stderr = float(math.sqrt(max(float(g @ covar @ g), 0.0)))
+        used = g != 0  # the factors of this product (held ones make it unknown)
+        out[n].stderr = _stderr(float(g[used] @ covar[np.ix_(used, used)] @ g[used]))
     return out
+
+
+def _stderr(variance: float) -> float | None:
+    """sqrt(variance), None for an unknown (NaN) one."""
+    return math.sqrt(max(variance, 0.0)) if math.isfinite(variance) else None
