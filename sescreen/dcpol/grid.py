@@ -24,7 +24,7 @@ import numpy as np
 
 from sescreen.dcpol.binning import Binned
 from sescreen.parameters import Params
-from sescreen.transients import stoich_limit
+from sescreen.transients import exp1, power, stoich_limit, stretched
 
 __all__ = ["GRID_MODELS", "grid_start"]
 
@@ -47,20 +47,10 @@ def _log_grid(lo: float, hi: float, per_decade: float) -> np.ndarray:
     return np.geomspace(lo, hi, n)
 
 
-def _decay(t, tau):
-    return np.exp(-t / tau)
-
-
-def _stretched(t, tau, beta):
-    return np.exp(-np.power(np.maximum(t, 0.0) / tau, beta))
-
-
-def _power(t, p, t_ref):
-    return np.power(np.maximum(t, 1e-12) / t_ref, -p)
-
-
 def _columns(b: Binned, func, **grids) -> np.ndarray:
-    """Bin averages of ``func(t, **values)`` for every grid value: (k, n_bins)."""
+    """Bin averages of ``func(t, **values)`` for every value of the arrays among
+    ``grids`` (a model with its constant at 0 and its amplitude at 1: one basis
+    function per grid point): (k, n_bins)."""
     with np.errstate(under="ignore"):
         return b.average(func, **{k: (np.asarray(v)[:, None] if np.ndim(v) else v)
                                   for k, v in grids.items()})
@@ -98,7 +88,7 @@ def _families(name: str, b: Binned, template: Params):
         k = int(name[-1])
         p1 = template["tau1"]
         taus = _log_grid(p1.min, p1.max, _PER_DECADE if k < 3 else _EXP3_PER_DECADE)
-        cols = np.vstack([ones, _columns(b, _decay, tau=taus)])
+        cols = np.vstack([ones, _columns(b, exp1, i_ss=0.0, a1=1.0, tau1=taus)])
         labels = [{}] + [{"tau": float(x)} for x in taus]
         r_hi = template["r2"].max if k > 1 else math.inf
         combos = _ordered_tuples(taus, k, r_hi)
@@ -110,21 +100,21 @@ def _families(name: str, b: Binned, template: Params):
         betas = _BETAS[(_BETAS >= template["beta"].min) & (_BETAS <= template["beta"].max)]
         tt, bb = np.meshgrid(taus, betas, indexing="ij")
         tt, bb = tt.ravel(), bb.ravel()
-        cols = np.vstack([ones, _columns(b, _stretched, tau=tt, beta=bb)])
+        cols = np.vstack([ones, _columns(b, stretched, i_ss=0.0, a=1.0, tau=tt, beta=bb)])
         labels = [{}] + [{"tau": float(a), "beta": float(c)} for a, c in zip(tt, bb, strict=True)]
         combos = [(0, 1 + j) for j in range(tt.size)]
         return cols, labels, np.array(combos, dtype=int), ("i_ss", "a")
     if name in ("power", "exp1_power"):
         t_ref = template["t_ref"].value
         pw = _POWERS[(_POWERS >= template["p"].min) & (_POWERS <= template["p"].max)]
-        cols = [ones, _columns(b, _power, p=pw, t_ref=t_ref)]
+        cols = [ones, _columns(b, power, i_ss=0.0, a=1.0, p=pw, t_ref=t_ref)]
         labels = [{}] + [{"p": float(x)} for x in pw]
         if name == "power":
             combos = [(0, 1 + j) for j in range(pw.size)]
             return np.vstack(cols), labels, np.array(combos, dtype=int), ("i_ss", "a")
         p1 = template["tau1"]
         taus = _log_grid(p1.min, p1.max, _PER_DECADE)
-        cols.append(_columns(b, _decay, tau=taus))
+        cols.append(_columns(b, exp1, i_ss=0.0, a1=1.0, tau1=taus))
         labels += [{"tau1": float(x)} for x in taus]
         off = 1 + pw.size
         combos = [(0, off + i, 1 + j) for i in range(taus.size) for j in range(pw.size)]
@@ -138,7 +128,7 @@ def _families(name: str, b: Binned, template: Params):
             return cols[0], labels, np.arange(tds.size)[:, None], ("i_inf",)
         p1 = template["tau1"]
         taus = _log_grid(p1.min, p1.max, _PER_DECADE)
-        cols.append(_columns(b, _decay, tau=taus))
+        cols.append(_columns(b, exp1, i_ss=0.0, a1=1.0, tau1=taus))
         labels += [{"tau1": float(x)} for x in taus]
         combos = [(i, tds.size + j) for i in range(tds.size) for j in range(taus.size)]
         return np.vstack(cols), labels, np.array(combos, dtype=int), ("i_inf", "a1")
