@@ -158,7 +158,7 @@ def minimize(name: str, b: Binned, noise: NoiseModel, params, *, max_nfev: int =
         return whiten @ (b.average(func, **{k: v[k] for k in args}) - b.y)
 
     def rows(v):
-        return np.stack([whiten @ r for r in b.average(func, **{k: v[k] for k in args}) - b.y])
+        return (b.average(func, **{k: v[k] for k in args}) - b.y) @ whiten.T
 
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")

@@ -145,8 +145,7 @@ def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
     def fun(x) -> np.ndarray:
         spend(1)
         out = evaluate(x)
-        with np.errstate(invalid="ignore", over="ignore"):
-            cost = float(out @ out)
+        cost = float(out @ out)  # NaN for a non-finite residual (never the best)
         if cost < best[1]:
             best[0], best[1] = np.array(x, dtype=float), cost
         return out

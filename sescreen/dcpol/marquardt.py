@@ -13,6 +13,7 @@ step or the projected gradient below their tolerances.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ import numpy as np
 
 __all__ = ["MarquardtResult", "marquardt"]
 
-_TAU = 1e-3  # initial damping relative to the largest diagonal element of J^T J
+_TAU = 1e-3  # initial damping, relative to the diagonal of J^T J (Marquardt's scaling)
 _MAX_DAMPING = 1e16  # relative damping beyond which no step can lower the cost
 
 
@@ -33,6 +34,14 @@ class MarquardtResult:
     f: np.ndarray
     jac: np.ndarray
     success: bool
+
+
+def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a x = b, by least squares when a is singular."""
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(a, b, rcond=None)[0]
 
 
 def _active(x, g, lo, hi) -> np.ndarray:
@@ -62,37 +71,35 @@ def marquardt(fun: Callable[[np.ndarray], np.ndarray],
     """
     lo = np.asarray(lo, dtype=float)
     hi = np.asarray(hi, dtype=float)
-    x = np.clip(np.asarray(x0, dtype=float), lo, hi)
+    x = np.minimum(np.maximum(np.asarray(x0, dtype=float), lo), hi)
     f = fun(x)
     cost = 0.5 * float(f @ f)
-    if not np.isfinite(cost):
+    if not math.isfinite(cost):
         raise ValueError("the residual is not finite (NaN or inf) at the start")
     j = jac(x, f)
     a = j.T @ j
     g = j.T @ f
-    scale = np.sqrt(np.maximum(np.diag(a), 1e-300))
-    mu = _TAU * float(np.max(np.diag(a) / scale**2))
+    scale2 = np.maximum(np.diag(a), 1e-300)  # Marquardt's scaling, never decreasing
+    mu = _TAU
     nu = 2.0
     for _ in range(max_iter):
         free = ~_active(x, g, lo, hi)
         if not free.any() or np.max(np.abs(g[free]) * np.maximum(np.abs(x[free]), 1.0)) \
                 <= gtol * max(2.0 * cost, 1e-300):
             return MarquardtResult(x, f, j, True)
-        h = np.zeros_like(x)
-        af = a[np.ix_(free, free)] + mu * np.diag(scale[free] ** 2)
-        try:
-            h[free] = np.linalg.solve(af, -g[free])
-        except np.linalg.LinAlgError:
-            h[free] = np.linalg.lstsq(af, -g[free], rcond=None)[0]
-        x_new = np.clip(x + h, lo, hi)
+        if free.all():
+            h = _solve(a + np.diag(mu * scale2), -g)
+        else:
+            h = np.zeros_like(x)
+            h[free] = _solve(a[np.ix_(free, free)] + np.diag(mu * scale2[free]), -g[free])
+        x_new = np.minimum(np.maximum(x + h, lo), hi)
         step = x_new - x
-        if np.linalg.norm(step) <= xtol * (xtol + np.linalg.norm(x)):
+        if math.sqrt(step @ step) <= xtol * (xtol + math.sqrt(x @ x)):
             return MarquardtResult(x, f, j, True)
         predicted = -float(step @ g) - 0.5 * float(step @ a @ step)
         f_new = fun(x_new)
-        with np.errstate(invalid="ignore", over="ignore"):
-            cost_new = 0.5 * float(f_new @ f_new)  # a non-finite trial is rejected
-        gain = (cost - cost_new) / predicted if predicted > 0 and np.isfinite(cost_new) \
+        cost_new = 0.5 * float(f_new @ f_new)  # NaN or inf: a rejected step
+        gain = (cost - cost_new) / predicted if predicted > 0 and math.isfinite(cost_new) \
             else -1.0
         if gain > 0:
             done = cost - cost_new <= ftol * cost
@@ -100,7 +107,7 @@ def marquardt(fun: Callable[[np.ndarray], np.ndarray],
             j = jac(x, f)
             a = j.T @ j
             g = j.T @ f
-            scale = np.maximum(scale, np.sqrt(np.maximum(np.diag(a), 1e-300)))
+            scale2 = np.maximum(scale2, np.diag(a))
             if done:
                 return MarquardtResult(x, f, j, True)
             mu *= max(1.0 / 3.0, 1.0 - (2.0 * gain - 1.0) ** 3)
@@ -110,4 +117,5 @@ def marquardt(fun: Callable[[np.ndarray], np.ndarray],
             nu *= 2.0
             if mu > _MAX_DAMPING:
                 return MarquardtResult(x, f, j, False)
+    return MarquardtResult(x, f, j, False)
     return MarquardtResult(x, f, j, False)
