@@ -67,3 +67,20 @@ def write_wide_table(series, path: Path) -> Path:
               for k, c in enumerate(series.channels)]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def hold_measurement(t, i, *, voltage_v: float = 0.1, area_cm2: float = 1.0):
+    """A constant-voltage hold from arrays: time (s) and current (A)."""
+    import numpy as np
+    import pandas as pd
+
+    from sescreen.io.measurement import ColumnInfo, Measurement, Technique
+
+    t = np.asarray(t, dtype=float)
+    return Measurement(
+        data=pd.DataFrame({"time_s": t, "current_a": np.asarray(i, dtype=float),
+                           "control_v": np.full(t.size, voltage_v)}),
+        format="synthetic", technique=Technique.CONSTANT_VOLTAGE, technique_name="test",
+        applied_voltage_v=voltage_v, area_cm2=area_cm2, source="test",
+        columns=[ColumnInfo("time_s", "time_s", "s"), ColumnInfo("current_a", "current_a", "A"),
+                 ColumnInfo("control_v", "control_v", "V")])

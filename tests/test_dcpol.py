@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import hold_measurement
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -297,15 +298,18 @@ def test_real_ca_mpr_not_at_steady_state(realdata):
     """The real 12 h hold: one statement, not settled, with the hold it needs. Three
     exponentials describe it best (QAICc weight ~1 under the correlated-noise model), but
     their asymptote is an extrapolation (97 % of I_ss still decaying) whose lower bound the
-    first 70 % of the hold does not support: only an upper bound, so `check` cannot FAIL it.
-    The conventional two-exponential fit, whose asymptote keeps falling with hold length, is
-    reported on request and flagged as not converged."""
+    first 70 % of the hold does not support: only an upper bound, so `check` cannot FAIL it,
+    and that bound is the measured tail level (an unsettled decay: below it only the model's
+    shape says where the current ends). The conventional two-exponential fit, whose
+    asymptote keeps falling with hold length, is reported on request and flagged as not
+    converged."""
     m = read(realdata / "biologic" / "ca.mpr")
     r = fit_dcpol(m, thickness_cm=0.1)
     lo, hi = r.i_ss_interval
     assert r.model == "exp3" and r.upper_bound_only
     assert any("first 70 % of the hold does not bound" in w for w in r.warnings)
-    assert lo == 0 < r.i_ss < hi < r.tail_mean_i  # the tail mean (3.5 nA) is above the bound
+    assert lo == 0 < r.i_ss < r.tail_mean_i < hi  # the upper bound: the tail mean (3.5 nA)
+    assert hi == pytest.approx(r.tail_mean_i, rel=0.05)  # and its error
     assert r.i_ss == pytest.approx(1.7e-9, rel=0.1)
     assert not r.steady_state_reached
     assert r.t_steady_estimate > 4 * r.t_hold
@@ -437,19 +441,6 @@ def _exp2_hold(rng, *, n=4000, hold=12000.0, i_ss=I_SS):
     return t, i_ss + 6 * i_ss * np.exp(-t_eval / 60.0) + 2 * i_ss * np.exp(-t_eval / 900.0)
 
 
-def _measurement(t, i):
-    import pandas as pd
-
-    from sescreen.io.measurement import ColumnInfo, Measurement, Technique
-
-    return Measurement(
-        data=pd.DataFrame({"time_s": t, "current_a": i, "control_v": np.full(t.size, 0.1)}),
-        format="synthetic", technique=Technique.CONSTANT_VOLTAGE, technique_name="test",
-        applied_voltage_v=0.1, area_cm2=1.0, source="test",
-        columns=[ColumnInfo("time_s", "time_s", "s"), ColumnInfo("current_a", "current_a", "A"),
-                 ColumnInfo("control_v", "control_v", "V")])
-
-
 @pytest.mark.parametrize("sign", [-1.0, 1.0])
 def test_drift_is_flagged_never_steady_and_bounded_honestly(sign):
     """A settled hold plus a 4 % linear drift: not steady, the cause named, and the upper
@@ -458,7 +449,7 @@ def test_drift_is_flagged_never_steady_and_bounded_honestly(sign):
     rng = np.random.default_rng(3)
     t, i = _exp2_hold(rng)
     i = i + sign * 0.04 * I_SS * t / t[-1] + rng.normal(0, 0.003 * I_SS, t.size)
-    r = fit_dcpol(_measurement(t, i), thickness_cm=0.1)
+    r = fit_dcpol(hold_measurement(t, i), thickness_cm=0.1)
     assert not r.steady_state_reached
     assert r.i_ss_interval[1] >= I_SS * 0.99
     assert any(w.startswith("drift") for w in r.warnings)
@@ -480,7 +471,7 @@ def test_ar1_noise_settled_hold_is_steady_and_covered():
         w = rng.normal(0, 0.01 * I_SS * np.sqrt(1 - 0.97**2), t.size)
         for k in range(1, t.size):
             e[k] = 0.97 * e[k - 1] + w[k]
-        r = fit_dcpol(_measurement(t, i + e), thickness_cm=0.1)
+        r = fit_dcpol(hold_measurement(t, i + e), thickness_cm=0.1)
         lo, hi = r.i_ss_interval
         covered += lo <= I_SS <= hi
         steady += r.steady_state_reached
@@ -495,7 +486,7 @@ def test_undithered_staircase_widens_the_interval():
     lsb = I_SS / 3.3
     t, i = _exp2_hold(rng)
     i = np.round((i + rng.normal(0, 0.02 * lsb, t.size)) / lsb) * lsb
-    r = fit_dcpol(_measurement(t, i), thickness_cm=0.1)
+    r = fit_dcpol(hold_measurement(t, i), thickness_cm=0.1)
     lo, hi = r.i_ss_interval
     assert r.resolution_a == pytest.approx(lsb, rel=1e-6)
     assert lo <= I_SS <= hi
@@ -516,7 +507,7 @@ def test_step_change_mid_hold_is_named_and_spans_both_levels(jump):
     for k in range(1, t.size):
         e[k] = 0.9 * e[k - 1] + rng.normal(0, 0.004 * I_SS)
     i = i + e + np.where(t > 0.6 * t[-1], jump * I_SS, 0.0)
-    r = fit_dcpol(_measurement(t, i), thickness_cm=0.1)
+    r = fit_dcpol(hold_measurement(t, i), thickness_cm=0.1)
     lo, hi = r.i_ss_interval
     assert not r.steady_state_reached
     assert any("jumps" in w for w in r.warnings)
@@ -529,7 +520,7 @@ def test_step_change_mid_hold_is_named_and_spans_both_levels(jump):
 def test_settled_hold_has_no_step():
     rng = np.random.default_rng(12)
     t, i = _exp2_hold(rng)
-    r = fit_dcpol(_measurement(t, i + rng.normal(0, 0.01 * I_SS, t.size)), thickness_cm=0.1)
+    r = fit_dcpol(hold_measurement(t, i + rng.normal(0, 0.01 * I_SS, t.size)), thickness_cm=0.1)
     assert not any("jumps" in w for w in r.warnings) and r.steady_state_reached
 
 
@@ -546,7 +537,7 @@ def test_records_no_fit_can_use_are_refused_in_one_line(case):
         i = i.copy()
         i[-1] = np.nan
     with pytest.raises((FitError, InputError)) as err:
-        fit_dcpol(_measurement(t, i), thickness_cm=0.1)
+        fit_dcpol(hold_measurement(t, i), thickness_cm=0.1)
     msg = str(err.value)
     assert "\n" not in msg
     assert {"constant": "every sample", "backwards": "backwards",
@@ -565,7 +556,7 @@ def test_rival_shapes_span_the_interval_of_an_unsettled_tail():
         tail = 0.05 * I_SS * np.sqrt(40000.0 / (te + 30.0))
         i = (I_SS + 4 * I_SS * np.exp(-(te / 800.0) ** 0.6) + tail
              + rng.normal(0, 0.004 * I_SS, t.size))
-        r = fit_dcpol(_measurement(t, i), thickness_cm=0.1)
+        r = fit_dcpol(hold_measurement(t, i), thickness_cm=0.1)
         lo, hi = r.i_ss_interval
         covered += lo <= I_SS <= hi
         assert not r.steady_state_reached
@@ -579,7 +570,7 @@ def test_stated_current_range_adds_the_instrument_accuracy():
     rng = np.random.default_rng(21)
     t, i = _exp2_hold(rng)
     offset = 0.009 * I_SS  # within the nominal accuracy
-    m = _measurement(t, i + offset + rng.normal(0, 0.002 * I_SS, t.size))
+    m = hold_measurement(t, i + offset + rng.normal(0, 0.002 * I_SS, t.size))
     m.data["current_range_a"] = 10 * I_SS
     r = fit_dcpol(m, thickness_cm=0.1)
     lo, hi = r.i_ss_interval

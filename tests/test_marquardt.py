@@ -80,3 +80,8 @@ def test_non_finite_start_is_an_error():
     with pytest.raises(ValueError, match="not finite"):
         marquardt(lambda x: np.array([np.inf]), lambda x, f: np.ones((1, 1)), [0.0],
                   [-np.inf], [np.inf])
+
+
+def test_crossed_bounds_are_refused():
+    with pytest.raises(ValueError, match="lower bound exceeds"):
+        marquardt(lambda x: x, lambda x, f: np.eye(1), [0.0], [1.0], [0.0])

@@ -272,6 +272,12 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         # or a falling drift that began with the hold: the drift line extrapolated back to
         # the step (never below the extrapolated asymptote)
         hi = max(hi, chosen.i_ss + trend.level_at_step + Z95 * trend.level_stderr)
+    if remaining > crit.max_remaining and not rising:
+        # an unsettled decay: below its tail level only the model's shape says where it
+        # ends (a slow tail extrapolated as a power law can put I_ss at a third of the
+        # truth); the upper bound, the side a PASS rests on, is the measured tail level
+        # (METHODS.md section 6: the verdict rule that can never falsely pass)
+        hi = max(hi, tail_hi)
     # a rising current (a leak, a reaction) has no lower bound: only an upper one; nor has
     # an extrapolation whose lower bound the first 70 % of the hold does not support (it
     # then rests on the model's shape over the last 30 % alone)

@@ -71,6 +71,8 @@ def marquardt(fun: Callable[[np.ndarray], np.ndarray],
     """
     lo = np.asarray(lo, dtype=float)
     hi = np.asarray(hi, dtype=float)
+    if np.any(lo > hi):
+        raise ValueError(f"a lower bound exceeds its upper bound: {lo} > {hi}")
     x = np.minimum(np.maximum(np.asarray(x0, dtype=float), lo), hi)
     f = fun(x)
     cost = 0.5 * float(f @ f)
