@@ -9,17 +9,20 @@ covariance of the bin means.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Binned", "binned_from_sums", "log_edges", "noise_sigma", "resolution_step"]
+__all__ = ["NODES", "Binned", "bin_nodes", "binned_from_sums", "log_edges", "noise_sigma",
+           "resolution_step"]
 
 _NOISE_PRIOR = 30
-_GL_X = np.array([-math.sqrt(0.6), 0.0, math.sqrt(0.6)])  # 3-point Gauss-Legendre
-_GL_W = np.array([5.0, 8.0, 5.0]) / 18.0
+#: Nodes per bin: a bin of up to this many samples is averaged at its sample times, a longer
+#: one by Gauss-Legendre over the time its samples cover.
+NODES = 4
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(NODES)
+_GL_W = _GL_W / 2.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Binned:
         ``first[k] .. first[k] + n[k] - 1``.
     white_var : array
         Per-sample white-noise variance inside every bin.
+    nodes, weights : array (n_bins, NODES)
+        Where and with what weight a model is averaged over each bin (:func:`bin_nodes`).
     """
 
     t: np.ndarray
@@ -55,29 +60,46 @@ class Binned:
     hi: np.ndarray
     first: np.ndarray
     white_var: np.ndarray
-
-    @functools.cached_property
-    def nodes(self) -> np.ndarray:
-        """Gauss-Legendre nodes in every bin, shape (n_bins, 3), s."""
-        half, mid = (self.hi - self.lo) / 2.0, (self.hi + self.lo) / 2.0
-        return mid[:, None] + half[:, None] * _GL_X[None, :]
+    nodes: np.ndarray
+    weights: np.ndarray
 
     def average(self, func, **params) -> np.ndarray:
         """Bin averages of ``func(t, **params)``: what each bin mean should equal.
 
         Comparing a bin mean with the model at the bin's mean time would bias a fit: a
         convex decay averaged over a bin lies above its value at the mean time (Jensen),
-        by about half a standard error per late bin on stopped holds. Parameters given
-        as arrays of shape (k, 1) give k rows of bin averages.
+        by about half a standard error per late bin on stopped holds; and the mean of a
+        few samples is not the time average over them while a fast charging current is
+        alive (a 10^4 x I_ss spike with tau ~ dt). Parameters given as arrays of shape
+        (k, 1) give k rows of bin averages.
         """
         nodes = self.nodes
         values = func(nodes.ravel(), **params)
-        return values.reshape(values.shape[:-1] + nodes.shape) @ _GL_W
+        return (values.reshape(values.shape[:-1] + nodes.shape) * self.weights).sum(axis=-1)
 
     def subset(self, keep: np.ndarray) -> Binned:
         """The bins selected by a boolean mask (for truncation tests)."""
         return Binned(self.t[keep], self.y[keep], self.sem[keep], self.n[keep], self.noise,
-                      self.lo[keep], self.hi[keep], self.first[keep], self.white_var[keep])
+                      self.lo[keep], self.hi[keep], self.first[keep], self.white_var[keep],
+                      self.nodes[keep], self.weights[keep])
+
+
+def bin_nodes(t: np.ndarray, first: np.ndarray, n: np.ndarray, lo: np.ndarray,
+              hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights of the bin averages, each (n_bins, NODES).
+
+    A bin of up to :data:`NODES` samples: its sample times, weight 1/n each (the bin mean
+    of a model is then exact); a longer one: Gauss-Legendre nodes over [lo, hi].
+    """
+    k = np.arange(NODES)
+    few = (n <= NODES)[:, None]
+    idx = first[:, None] + np.minimum(k[None, :], n[:, None].astype(int) - 1)
+    samples_w = np.where(k[None, :] < n[:, None], 1.0 / n[:, None], 0.0)
+    half, mid = (hi - lo) / 2.0, (hi + lo) / 2.0
+    gauss = mid[:, None] + half[:, None] * _GL_X[None, :]
+    nodes = np.where(few, t[idx], gauss)
+    weights = np.where(few, samples_w, np.broadcast_to(_GL_W, gauss.shape))
+    return nodes, weights
 
 
 def noise_sigma(y: np.ndarray) -> float:
@@ -200,4 +222,5 @@ def binned_from_sums(t: np.ndarray, n: np.ndarray, sum_t: np.ndarray, sum_y: np.
     lo = np.maximum(t[first] - step / 2, t[first] * 0.5)
     hi = np.maximum(t[last] + step / 2, lo * (1 + 1e-9))
     white_var = np.maximum(white, (sem**2) * n)
-    return Binned(tm, ym, sem, n, sigma, lo, hi, first, white_var)
+    nodes, weights = bin_nodes(t, first, n, lo, hi)
+    return Binned(tm, ym, sem, n, sigma, lo, hi, first, white_var, nodes, weights)
