@@ -48,12 +48,15 @@ def _outcome(path: Path, **kw):
     return m
 
 
-def _same(path: Path, head: int, tail: int, chunk_rows: int = 0, **kw) -> None:
+def _same(path: Path, head: int, tail: int, chunk_rows: int = 0, parallel: bool = False,
+          **kw) -> None:
     mp = pytest.MonkeyPatch()
     try:
         if chunk_rows:  # the large-body path: rows gathered column by column, in chunks
             mp.setattr(textfile, "STREAM_BYTES", 0)
             mp.setattr(rows, "CHUNK_ROWS", chunk_rows)
+        if parallel:  # a UTF-8 body to the end of the file: pandas reads the path itself
+            mp.setattr(textfile, "PARALLEL_BYTES", 0)
         mp.setattr(textfile, "HEAD_BYTES", head)
         mp.setattr(sescreen.io, "HEAD_BYTES", head)
         mp.setattr(textfile, "TAIL_BYTES", tail)
@@ -142,14 +145,14 @@ def tables(draw):
 @SETTINGS
 @given(table=tables(), head=st.sampled_from([64, 300, 4096, 1 << 18]),
        tail=st.sampled_from([8, 100, 1 << 16]), suffix=st.sampled_from([".csv", ".txt"]),
-       chunk_rows=st.sampled_from([0, 0, 1, 7]))
+       chunk_rows=st.sampled_from([0, 0, 1, 7]), parallel=st.booleans())
 def test_tables_read_the_same_from_the_file_and_from_memory(table, head, tail, suffix,
-                                                            chunk_rows):
+                                                            chunk_rows, parallel):
     data, kw = table
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"t{suffix}"
         path.write_bytes(data)
-        _same(path, head, tail, chunk_rows, **kw)
+        _same(path, head, tail, chunk_rows, parallel, **kw)
 
 
 @st.composite
@@ -204,14 +207,14 @@ _TOKENS = ["time/s", "I/mA", "Ewe/V", ",", ";", "\t", " ", "\n", "\r\n", "\r", "
        encoding=st.sampled_from(["utf-8", "latin-1"]),
        head=st.sampled_from([16, 64, 1 << 18]), tail=st.sampled_from([4, 64, 1 << 16]),
        suffix=st.sampled_from([".csv", ".mpt"]), allow=st.booleans(),
-       chunk_rows=st.sampled_from([0, 2]))
+       chunk_rows=st.sampled_from([0, 2]), parallel=st.booleans())
 def test_token_soup_reads_or_fails_the_same(tokens, encoding, head, tail, suffix, allow,
-                                            chunk_rows):
+                                            chunk_rows, parallel):
     text = "time/s,I/mA\n" + "".join(tokens)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"s{suffix}"
         path.write_bytes(text.encode(encoding, errors="replace"))
-        _same(path, head, tail, chunk_rows, allow_truncated=allow)
+        _same(path, head, tail, chunk_rows, parallel, allow_truncated=allow)
 
 
 def test_a_long_line_in_the_body_is_refused_while_streaming(tmp_path):
@@ -223,6 +226,32 @@ def test_a_long_line_in_the_body_is_refused_while_streaming(tmp_path):
         fh.writelines(f"{k},1\n" for k in range(50_000, 60_000))
     with pytest.raises(SescreenError, match="line 50002 is longer than 1 MB"):
         read(path)
+
+
+def test_a_large_body_from_the_path_reads_as_the_streamed_one(tmp_path, monkeypatch):
+    """A UTF-8 body of more than PARALLEL_BYTES to the end of the file goes to pandas as the
+    path (threads): the same frame as the guarded stream, and a bad row deep in it named
+    by its own line."""
+    path = tmp_path / "big.csv"
+    t = np.arange(400_000) * 0.1
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("# operator: J\u00fcrgen\n\n# area: 0.785 cm2\ntime/s,I/mA,Ewe/V\n")
+        fh.writelines(f"{x:.6f},{1e-3 * (1 + x % 7):.7E},0.1\n" for x in t)
+    assert path.stat().st_size > textfile.PARALLEL_BYTES
+    parallel = read(path)
+    monkeypatch.setattr(textfile, "PARALLEL_BYTES", 1 << 62)
+    streamed = read(path)
+    pd.testing.assert_frame_equal(parallel.data, streamed.data)
+    assert parallel.area_cm2 == streamed.area_cm2 == pytest.approx(0.785)
+    monkeypatch.undo()
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("1,2,3,4\n" + "".join(f"{k},1,0.1\n" for k in range(10)))
+    with pytest.raises(SescreenError, match=r"line 400005: the row has 4 fields") as fast:
+        read(path)
+    monkeypatch.setattr(textfile, "PARALLEL_BYTES", 1 << 62)
+    with pytest.raises(SescreenError) as slow:
+        read(path)
+    assert str(fast.value) == str(slow.value)
 
 
 def test_a_text_column_in_a_large_body_falls_back_to_one_piece(tmp_path, monkeypatch):

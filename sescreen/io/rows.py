@@ -116,19 +116,22 @@ CHUNK_ROWS = 1 << 19
 
 
 def parse_rows(source, *, sep: str, decimal: str, encoding: str | None, path,
-               first_line: int, rows_hint: int | None = None) -> pd.DataFrame | None:
+               first_line: int, rows_hint: int | None = None,
+               skiprows: int = 0) -> pd.DataFrame | None:
     """``pandas.read_csv`` (C engine) of data rows, its errors as one-line FormatErrors.
 
     Parameters
     ----------
-    source : file-like
-        Binary (``encoding`` given) or text rows, nothing else.
+    source : file-like or path
+        Binary (``encoding`` given) or text rows, nothing else; or the file itself with
+        ``skiprows`` lines before its rows (pandas then reads it in parallel threads).
     sep, decimal, encoding : str
         Dialect (``sep=r"\\s+"``: runs of whitespace).
     path : path-like
         For messages.
     first_line : int
-        1-based line of the first row, for messages.
+        1-based line of the first row of ``source``, for messages (1 for a path: pandas
+        counts the skipped lines).
     rows_hint : int, optional
         About how many rows there are. Given, the rows are parsed in chunks and gathered
         into one array per column, grown in place (the peak memory is the data itself and
@@ -137,6 +140,8 @@ def parse_rows(source, *, sep: str, decimal: str, encoding: str | None, path,
     """
     kw = dict(sep=sep, decimal=decimal, header=None, index_col=False,
               skip_blank_lines=False, engine="c", encoding=encoding)
+    if skiprows:
+        kw["skiprows"] = skiprows
     try:
         if rows_hint is None:
             return pd.read_csv(source, **kw)

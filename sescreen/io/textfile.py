@@ -47,6 +47,9 @@ HEAD_BYTES = 1 << 18
 TAIL_BYTES = 1 << 16
 #: A body larger than this is parsed in chunks gathered column by column (less memory).
 STREAM_BYTES = 1 << 26
+#: A UTF-8 body larger than this that runs to the end of the file is parsed from the path
+#: by pandas, which splits it over threads (its own threshold is 5 MB).
+PARALLEL_BYTES = 1 << 23
 ENCODINGS = ("utf-8", "cp1252", "latin-1")
 _BOM = codecs.BOM_UTF8
 _EOL = re.compile(rb"\r\n|\r|\n")
@@ -281,6 +284,19 @@ class TextFile:
             if first + k < len(self._starts) else max(1.0, sum(map(len, sample)) / k)
         return int(nbytes / max(per_row, 1.0) * 1.02) + 16
 
+    def _rows_to_the_end(self, start: int, end: int) -> bool:
+        """True when pandas can parse the rows from the path itself, skipping the lines
+        before them (its reader then splits a large file over threads): a UTF-8 (or ASCII)
+        body of at least :data:`PARALLEL_BYTES` that runs to the end of the file (one line
+        end at most after it), and no bare CR line end before it (pandas counts the lines
+        it skips at LF)."""
+        if self.encoding != "utf-8" or end - start < PARALLEL_BYTES:
+            return False
+        self._fh.seek(end)
+        if self._fh.read(3) not in (b"", b"\n", b"\r\n"):
+            return False
+        return b"\r" not in self._buf[:start].replace(b"\r\n", b"")
+
     def read_body(self, first: int, *, sep: str, decimal: str, allow_truncated: bool = False,
                   warnings: list[str], comments: bool = False) -> pd.DataFrame:
         """Parse the data rows from line ``first`` (0-based) to the end of the file.
@@ -317,6 +333,9 @@ class TextFile:
         try:
             if end <= len(self._buf):
                 return parse_rows(io.BytesIO(self._buf[start:end]), **kw)
+            if self._rows_to_the_end(start, end):  # pandas' own parallel reader
+                return parse_rows(self.path, **dict(kw, first_line=1, encoding="utf-8"),
+                                  skiprows=first)
             if end - start > STREAM_BYTES:  # large: gathered column by column
                 df = parse_rows(Body(self._fh, start, end), rows_hint=self._rows_hint(
                     first, end - start), **kw)
