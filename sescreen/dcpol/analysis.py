@@ -129,13 +129,15 @@ def _check_record(t: np.ndarray, i: np.ndarray, source) -> None:
     """One-line refusals for records no fit can use: non-finite values, time running
     backwards, no time span."""
     for name, v in (("time", t), ("current", i)):
-        bad = np.flatnonzero(~np.isfinite(v))
-        if bad.size:
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.sum(v)  # one pass; NaN or inf anywhere makes it non-finite
+        if not np.isfinite(total) and not np.isfinite(v).all():  # (not a mere overflow)
+            bad = np.flatnonzero(~np.isfinite(v))
             raise InputError(f"{name} is not a finite number at sample {bad[0]} "
                              f"({bad.size} samples in all): drop or repair those rows",
                              path=source)
-    back = np.flatnonzero(t[1:] < t[:-1])  # no full-size difference array
-    if back.size:
+    if (t[1:] < t[:-1]).any():  # no full-size difference array
+        back = np.flatnonzero(t[1:] < t[:-1])
         raise InputError(f"time runs backwards at sample {back[0] + 1} "
                          f"({t[back[0]]:.6g} -> {t[back[0] + 1]:.6g} s): sort the rows or "
                          "split the record into its holds", path=source)
