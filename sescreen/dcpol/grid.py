@@ -56,6 +56,19 @@ def _columns(b: Binned, func, **grids) -> np.ndarray:
                                   for k, v in grids.items()})
 
 
+def _decays(b: Binned, tau, per_decade: float = _PER_DECADE):
+    """A log grid over the bounds of the time constant ``tau`` (a Param) and the bin
+    averages of exp(-t / tau) at each: (taus, columns)."""
+    taus = _log_grid(tau.min, tau.max, per_decade)
+    return taus, _columns(b, exp1, i_ss=0.0, a1=1.0, tau1=taus)
+
+
+def _pairs(first: int, n_first: int, second: int, n_second: int) -> np.ndarray:
+    """Every (first + i, second + j), i outer: the combinations of two families."""
+    i, j = np.meshgrid(np.arange(n_first), np.arange(n_second), indexing="ij")
+    return np.column_stack([first + i.ravel(), second + j.ravel()])
+
+
 def _ordered_tuples(taus: np.ndarray, k: int, r_hi: float) -> np.ndarray:
     """Indices (n, k) of every k time constants of ``taus`` in increasing order whose
     neighbours differ by a factor from 1.5 to ``r_hi`` (the bounds of r_j)."""
@@ -86,9 +99,8 @@ def _families(name: str, b: Binned, template: Params):
     ones = np.ones((1, b.t.size))
     if name in ("exp1", "exp2", "exp3"):
         k = int(name[-1])
-        p1 = template["tau1"]
-        taus = _log_grid(p1.min, p1.max, _PER_DECADE if k < 3 else _EXP3_PER_DECADE)
-        cols = np.vstack([ones, _columns(b, exp1, i_ss=0.0, a1=1.0, tau1=taus)])
+        taus, decays = _decays(b, template["tau1"], _PER_DECADE if k < 3 else _EXP3_PER_DECADE)
+        cols = np.vstack([ones, decays])
         labels = [{}] + [{"tau": float(x)} for x in taus]
         r_hi = template["r2"].max if k > 1 else math.inf
         combos = _ordered_tuples(taus, k, r_hi)
@@ -102,23 +114,20 @@ def _families(name: str, b: Binned, template: Params):
         tt, bb = tt.ravel(), bb.ravel()
         cols = np.vstack([ones, _columns(b, stretched, i_ss=0.0, a=1.0, tau=tt, beta=bb)])
         labels = [{}] + [{"tau": float(a), "beta": float(c)} for a, c in zip(tt, bb, strict=True)]
-        combos = [(0, 1 + j) for j in range(tt.size)]
-        return cols, labels, np.array(combos, dtype=int), ("i_ss", "a")
+        return cols, labels, _pairs(0, 1, 1, tt.size), ("i_ss", "a")
     if name in ("power", "exp1_power"):
         t_ref = template["t_ref"].value
         pw = _POWERS[(_POWERS >= template["p"].min) & (_POWERS <= template["p"].max)]
         cols = [ones, _columns(b, power, i_ss=0.0, a=1.0, p=pw, t_ref=t_ref)]
         labels = [{}] + [{"p": float(x)} for x in pw]
         if name == "power":
-            combos = [(0, 1 + j) for j in range(pw.size)]
-            return np.vstack(cols), labels, np.array(combos, dtype=int), ("i_ss", "a")
-        p1 = template["tau1"]
-        taus = _log_grid(p1.min, p1.max, _PER_DECADE)
-        cols.append(_columns(b, exp1, i_ss=0.0, a1=1.0, tau1=taus))
+            return np.vstack(cols), labels, _pairs(0, 1, 1, pw.size), ("i_ss", "a")
+        taus, decays = _decays(b, template["tau1"])
+        cols.append(decays)
         labels += [{"tau1": float(x)} for x in taus]
-        off = 1 + pw.size
-        combos = [(0, off + i, 1 + j) for i in range(taus.size) for j in range(pw.size)]
-        return np.vstack(cols), labels, np.array(combos, dtype=int), ("i_ss", "a1", "a")
+        combos = np.hstack([np.zeros((taus.size * pw.size, 1), int),
+                            _pairs(1 + pw.size, taus.size, 1, pw.size)])
+        return np.vstack(cols), labels, combos, ("i_ss", "a1", "a")
     if name in ("stoich_limit", "stoich_rc"):
         pd_ = template["tau_d"]
         tds = _log_grid(pd_.min, pd_.max, _PER_DECADE)
@@ -126,16 +135,15 @@ def _families(name: str, b: Binned, template: Params):
         labels = [{"tau_d": float(x)} for x in tds]
         if name == "stoich_limit":
             return cols[0], labels, np.arange(tds.size)[:, None], ("i_inf",)
-        p1 = template["tau1"]
-        taus = _log_grid(p1.min, p1.max, _PER_DECADE)
-        cols.append(_columns(b, exp1, i_ss=0.0, a1=1.0, tau1=taus))
+        taus, decays = _decays(b, template["tau1"])
+        cols.append(decays)
         labels += [{"tau1": float(x)} for x in taus]
-        combos = [(i, tds.size + j) for i in range(tds.size) for j in range(taus.size)]
-        return np.vstack(cols), labels, np.array(combos, dtype=int), ("i_inf", "a1")
+        return np.vstack(cols), labels, _pairs(0, tds.size, tds.size, taus.size), \
+            ("i_inf", "a1")
     raise KeyError(name)
 
 
-def _project(columns: np.ndarray, y: np.ndarray, whitener: np.ndarray, combos: np.ndarray,
+def _project(columns: np.ndarray, y: np.ndarray, weights: np.ndarray, combos: np.ndarray,
              lo: np.ndarray, hi: np.ndarray) -> tuple[int, np.ndarray]:
     """The grid point of least weighted chi-square and its amplitudes.
 
@@ -143,14 +151,14 @@ def _project(columns: np.ndarray, y: np.ndarray, whitener: np.ndarray, combos: n
     ----------
     columns : array (n_columns, n_bins)
         Bin-averaged basis functions.
-    y : array (n_bins,)
-    whitener : array (n_bins, n_bins)
+    y, weights : array (n_bins,)
+        Bin means and the weight of each (1 / its standard deviation).
     combos : array of int (n_combos, n_linear)
     lo, hi : array (n_linear,)
         Bounds of the amplitudes.
     """
-    cw = columns @ whitener.T  # W phi for every column
-    yw = whitener @ y
+    cw = columns * weights  # w phi for every column
+    yw = y * weights
     scale = np.sqrt(np.maximum(np.einsum("ij,ij->i", cw, cw), 1e-300))
     cn = cw / scale[:, None]
     gram = cn @ cn.T
@@ -170,14 +178,14 @@ def _project(columns: np.ndarray, y: np.ndarray, whitener: np.ndarray, combos: n
 
 
 def grid_weights(b: Binned) -> np.ndarray:
-    """The grid's weights, a diagonal whitener: 1 / sqrt(sem^2 + (0.02 y)^2) per bin.
+    """The grid's weights: 1 / sqrt(sem^2 + (0.02 y)^2) per bin.
 
     The white standard errors alone would let the most precise decade (a charging spike
     of 10^4 I_ss) decide the grid point; a floor of 2 % of the current makes every decade
     count, so the start has each component where it belongs (the fit then weighs them
     properly).
     """
-    return np.diag(1.0 / np.sqrt(b.sem**2 + (_RELATIVE_FLOOR * b.y) ** 2))
+    return 1.0 / np.sqrt(b.sem**2 + (_RELATIVE_FLOOR * b.y) ** 2)
 
 
 def grid_start(name: str, b: Binned, template: Params) -> Params | None:

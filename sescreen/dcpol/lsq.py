@@ -174,7 +174,7 @@ def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
                 raise ValueError("the residual is not finite (NaN or inf) near the fit")
         return out
 
-    x0 = np.clip(np.array([values[n] for n in var], dtype=float), lo, hi)
+    x0 = np.array([values[n] for n in var], dtype=float)  # (marquardt clips it)
     covar = None
     try:
         ret = marquardt(fun, jac, x0, lo, hi)
@@ -237,7 +237,7 @@ def _fitted(params, values: dict[str, float], var: list[str],
             others = math.prod(values[o] for k, o in enumerate(names) if k != j)
             g = g + others * grad.get(f, np.zeros(len(var)))
         grad[n] = g
-        used = g != 0  # the factors of this product (held ones make it unknown)
+        used = g != 0  # its factors (an undetermined one, NaN in covar, makes it unknown)
         out[n].stderr = _stderr(float(g[used] @ covar[np.ix_(used, used)] @ g[used]))
     return out
 
