@@ -40,7 +40,10 @@ def records(draw, min_n=12, max_n=3000):
     if draw(st.booleans()):  # repeated time stamps
         dt[rng.integers(1, n, size=5)] = 0.0
     t = np.cumsum(dt) - (dt[0] if draw(st.booleans()) else 0.0)  # may start at 0
-    y = 1e-9 * (1.0 + 3.0 * np.exp(-t / (0.2 * t[-1])) + rng.normal(0, 0.02, n))
+    noise = draw(st.sampled_from([0.02, 0.02, 0.0]))  # 0: smooth, the clipping limits > 0
+    y = 1e-9 * (1.0 + 3.0 * np.exp(-t / (0.2 * t[-1])) + rng.normal(0, noise, n))
+    if draw(st.booleans()):  # glitches beyond the clipping limits, of either sign
+        y[rng.integers(0, n, size=4)] += 1e-9 * rng.choice([-1.0, 1.0], 4)
     if draw(st.booleans()):
         y = np.round(y / 2e-11) * 2e-11
     return t, y

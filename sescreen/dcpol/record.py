@@ -153,41 +153,71 @@ def _group(n: int) -> int:
     return 1 << max(0, math.ceil(math.log2(max(late, 1) / CELLS)))
 
 
-def _in_bin_d2(d2: np.ndarray, first: np.ndarray, count: np.ndarray) -> np.ndarray:
+def _segment_sums(x: np.ndarray, *boundaries: np.ndarray) -> list[np.ndarray]:
+    """Sums of ``x`` between consecutive boundaries, for several sorted sets of boundary
+    indices (each starting at 0), in one pass over ``x``: the array is summed over the
+    segments between the union of all boundaries, and every set's sums are sums of whole
+    segments."""
+    union = np.unique(np.concatenate(boundaries))
+    seg = np.add.reduceat(x, union)
+    return [np.add.reduceat(seg, np.searchsorted(union, b)) for b in boundaries]
+
+
+def _in_bin_d2(d2: np.ndarray, first: np.ndarray, count: np.ndarray
+               ) -> tuple[np.ndarray, float]:
     """Sum of ``d2[j]`` over the second differences whose three samples share a bin
-    (bin k: j = first_k .. first_k + count_k - 3)."""
+    (bin k: j = first_k .. first_k + count_k - 3), and the sum over all of them."""
     out = np.zeros(first.size)
+    if d2.size == 0:
+        return out, 0.0
     full = count >= 3
-    if d2.size == 0 or not full.any():
-        return out
+    if not full.any():
+        return out, float(np.sum(d2))
     starts, ends = first[full], first[full] + count[full] - 2
     idx = np.column_stack([starts, ends]).ravel()
     if idx[-1] >= d2.size:
         idx = idx[:-1]
-    sums = np.add.reduceat(d2, idx)[::2]
-    out[full] = sums
-    return out
+    head = float(np.sum(d2[:idx[0]]))
+    sums = np.add.reduceat(d2, idx)  # in-bin runs and the runs that straddle two bins
+    out[full] = sums[::2]
+    return out, head + float(np.sum(sums))
 
 
-def _clipped_sd(d: np.ndarray) -> float:
-    """Standard deviation of second differences clipped at 8 robust standard deviations
-    around their median (both from :data:`SAMPLE` of them at a regular stride).
+def _second_differences(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Squared second differences y[k+2] - 2 y[k+1] + y[k] of a record, and a sample of
+    :data:`SAMPLE` of them (not squared) at a regular stride."""
+    d = np.diff(y)
+    d = np.subtract(d[1:], d[:-1], out=d[:-1])  # (numpy buffers the overlap)
+    sample = d[::max(1, -(-d.size // SAMPLE))].copy()
+    return np.square(d, out=d), sample
+
+
+def _clipped_sd(y: np.ndarray, d2: np.ndarray, squares: float, sample: np.ndarray) -> float:
+    """Standard deviation of the second differences of ``y`` clipped at 8 robust standard
+    deviations around their median (both from the ``sample`` of them).
 
     The sums of the clipped values are those of all values corrected at the few outside
-    the limits, so no clipped copy of ``d`` is made.
+    the limits: the sum of the second differences telescopes to the difference of the last
+    and first first differences, the sum of squares is ``squares``, and where the limits
+    lie either side of 0 the values beyond them are among the few whose square exceeds the
+    nearer limit's (recomputed from ``y``), so no clipped copy is made.
     """
-    sample = d[::max(1, -(-d.size // SAMPLE))]
+    m = d2.size
     center = float(np.median(sample))
     robust = 1.4826 * float(np.median(np.abs(sample - center)))
-    total, squares = float(np.sum(d)), float(np.dot(d, d))
+    total = float((y[-1] - y[-2]) - (y[1] - y[0]))
     if robust > 0:
-        for bound, outside in ((center + 8 * robust, np.flatnonzero(d > center + 8 * robust)),
-                               (center - 8 * robust, np.flatnonzero(d < center - 8 * robust))):
-            out = d[outside]
-            total += outside.size * bound - float(np.sum(out))
-            squares += outside.size * bound**2 - float(np.dot(out, out))
-    mean = total / d.size
-    return math.sqrt(max(squares / d.size - mean * mean, 0.0))
+        lo, hi = center - 8 * robust, center + 8 * robust
+        if lo < 0 < hi:
+            j = np.flatnonzero(d2 > min(-lo, hi) ** 2)
+            d = y[j + 2] - 2.0 * y[j + 1] + y[j]
+        else:  # limits on one side of 0 (a smooth record): the squares do not sort them
+            d = np.diff(y, 2)
+        for bound, out in ((hi, d[d > hi]), (lo, d[d < lo])):
+            total += out.size * bound - float(np.sum(out))
+            squares += out.size * bound**2 - float(np.dot(out, out))
+    mean = total / m
+    return math.sqrt(max(squares / m - mean * mean, 0.0))
 
 
 def summarize(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
@@ -217,26 +247,23 @@ def summarize(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
     count = np.diff(np.r_[starts, n])
     keep = count > 0
     first, cnt = starts[keep], count[keep]
-    bin_y = np.add.reduceat(y, first)
-    bin_t = np.add.reduceat(t, first)
     if n > 3:
-        d = y[2:] - y[1:-1]
-        d -= y[1:-1]
-        d += y[:-2]
-        noise_sd = _clipped_sd(d) / math.sqrt(6.0)
-        np.square(d, out=d)
+        d2, sample = _second_differences(y)
+        bin_d2, squares = _in_bin_d2(d2, first, cnt)
+        noise_sd = _clipped_sd(y, d2, squares, sample) / math.sqrt(6.0)
+        del d2
     else:
-        d = np.zeros(0)
+        bin_d2 = np.zeros(first.size)
         noise_sd = float(np.std(np.diff(y)) / math.sqrt(2.0)) if n > 1 else 0.0
-    bin_d2 = _in_bin_d2(d, first, cnt)
-    del d
     bin_nd = np.maximum(cnt - 2, 0).astype(float)
     g = _group(n)
     if g == 1:
+        bin_y, bin_t = np.add.reduceat(y, first), np.add.reduceat(t, first)
         cell_sum, cell_time, cell_n = y, t, np.ones(n)
     else:
         cs = np.arange(0, n, g)
-        cell_sum, cell_time = np.add.reduceat(y, cs), np.add.reduceat(t, cs)
+        bin_y, cell_sum = _segment_sums(y, first, cs)
+        bin_t, cell_time = _segment_sums(t, first, cs)
         cell_n = np.diff(np.r_[cs, n]).astype(float)
         cell_time = cell_time / cell_n
     return RecordStats(t, y, 1.0, g, cell_sum, cell_time, cell_n, cnt.astype(float), bin_t,
