@@ -197,6 +197,88 @@ def test_mpt_read_the_same_from_the_file_and_from_memory(mpt, head, tail, chunk_
         _same(path, head, tail, chunk_rows, **kw)
 
 
+@st.composite
+def dtas(draw):
+    """A Gamry DTA file: header (notes, non-ASCII descriptions), perhaps an open-circuit
+    table first, the CURVE table, and what may follow it (blank lines, a header line,
+    another table, a blank line inside it, a row cut short)."""
+    n = draw(st.integers(1, 60))
+    decimal = draw(st.sampled_from([".", ","]))
+    notes = draw(st.lists(st.sampled_from(["cell 3", "\tindented note", "r\u00e9f", ""]),
+                          max_size=3))
+    head = ["EXPLAIN", "TAG\tCHRONOA", "TITLE\tLABEL\tLLZO 30 \u00b0C\tTest &Identifier",
+            "DATE\tLABEL\t3/10/2019\tDate", "TIME\tLABEL\t12:00:00\tTime",
+            f"NOTES\tNOTES\t{len(notes)}\t&Notes...", *notes,
+            "VSTEP1\tPOTEN\t5.00000E-001\tF\tStep 1 Voltage (V)",
+            f"AREA\tQUANT\t{'0,785' if decimal == ',' else '0.785'}\tArea (cm^2)",
+            "PSTAT\tPSTAT\tREF600-12345\tPotentiostat"]
+    head += draw(st.lists(st.sampled_from(["IRANGE\tQUANT\t1.0E-003\t&Max Current (mA)",
+                                           "", "EOC\tQUANT\t0\tOpen Circuit (V)"]),
+                          max_size=30))
+
+    def number(x: float, fmt: str = "{:.5E}") -> str:
+        text = fmt.format(x)
+        return text.replace(".", ",") if decimal == "," else text
+
+    lines = list(head)
+    if draw(st.booleans()):
+        lines += ["OCVCURVE\tTABLE\t3", "\tPt\tT\tVf\tVm\tAch\tOver",
+                  "\t#\ts\tV vs. Ref.\tV\tV\tbits"]
+        lines += [f"\t{k}\t{number(k * 0.5, '{:g}')}\t{number(0.01)}\t{number(0.01)}"
+                  f"\t{number(0.0)}\t..........." for k in range(3)]
+    lines += [f"CURVE\tTABLE\t{n + draw(st.integers(0, 2))}",
+              "\tPt\tT\tVf\tIm\tVu\tSig\tAch\tIERange\tOver",
+              "\t#\ts\tV vs. Ref.\tA\tV\tV\tV\t#\tbits"]
+    rows = [f"\t{k}\t{number(0.2 * k, '{:g}')}\t{number(0.5 + 1e-5 * (k % 3))}"
+            f"\t{number(1e-9 * (1 + 5 / (k + 1)))}\t{number(0.0)}\t{number(0.5)}"
+            f"\t{number(-6.65e-4)}\t6\t{draw(st.sampled_from(['...........', '..b........']))}"
+            for k in range(n)]
+    if draw(st.integers(0, 3)) == 0 and n > 2:  # a blank line inside the table
+        rows.insert(draw(st.integers(1, n - 1)), "")
+    if draw(st.booleans()):
+        rows[-1] = rows[-1][:draw(st.integers(1, len(rows[-1])))]
+    lines += rows
+    lines += draw(st.lists(st.sampled_from(
+        ["", "", "", "EXPERIMENTABORTED\tTOGGLE\tT\tExperiment Aborted",
+         "CURVE2\tTABLE\t1\n\tPt\tT\tIm\n\t#\ts\tA\n\t0\t1\t2"]), max_size=2))
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    encoding = draw(st.sampled_from(["latin-1", "cp1252", "utf-8"]))
+    text = newline.join(ln.replace("\n", newline) for ln in lines) + newline
+    return text.encode(encoding, errors="replace"), {"allow_truncated": draw(st.booleans())}
+
+
+@SETTINGS
+@given(dta=dtas(), head=st.floats(0.0, 1.2), tail=st.sampled_from([8, 100, 1 << 16]),
+       chunk_rows=st.sampled_from([0, 0, 3]), parallel=st.booleans())
+def test_dta_read_the_same_from_the_file_and_from_memory(dta, head, tail, chunk_rows,
+                                                         parallel):
+    """A DTA file larger than its head (a fraction of the file): the last table streamed
+    from the file when its rows run to the end, else the whole file in memory; the same
+    Measurement or error either way."""
+    data, kw = dta
+    head = max(64, int(head * len(data)))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.DTA"
+        path.write_bytes(data)
+        _same(path, head, tail, chunk_rows, parallel, **kw)
+
+
+def test_a_large_dta_streams_its_curve(tmp_path, monkeypatch):
+    """The CURVE table of a large DTA is parsed from the file, not from a decoded copy."""
+    import sescreen.io.gamry_layout as layout
+
+    rows = "".join(f"\t{k}\t{0.2 * k:g}\t5.0E-01\t{1e-9 * (1 + 1 / (k + 1)):.5E}\t6\t..b\n"
+                   for k in range(20_000))
+    path = tmp_path / "big.DTA"
+    path.write_text("EXPLAIN\nTAG\tCHRONOA\nVSTEP1\tPOTEN\t5.0E-01\tF\tStep (V)\n"
+                    "CURVE\tTABLE\t20000\n\tPt\tT\tVf\tIm\tIERange\tOver\n"
+                    "\t#\ts\tV vs. Ref.\tA\t#\tbits\n" + rows, encoding="latin-1")
+    assert path.stat().st_size > 2 * textfile.HEAD_BYTES
+    monkeypatch.setattr(layout, "read_table", None)  # the in-memory table parser
+    m = read(path)
+    assert len(m) == 20_000 and m.data["current_a"].iloc[-1] == pytest.approx(1.00005e-9)
+
+
 _TOKENS = ["time/s", "I/mA", "Ewe/V", ",", ";", "\t", " ", "\n", "\r\n", "\r", "1", "2.5",
            "-3e-9", "1,5", "nan", "inf", '"', "#", "% x", "\ufeff", "\u00b5", "\xff", "", "e",
            "# area: 1 cm2\n", "EC-Lab ASCII FILE\n", "Nb header lines : 4\n"]

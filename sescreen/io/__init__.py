@@ -191,7 +191,7 @@ def _read_format(path: Path, fh, head: bytes, size: int, fmt: str, spec: ColumnS
             if fmt == "biologic-mpt":
                 return read_mpt(path, src, spec=spec, allow_truncated=allow_truncated)
             if fmt == "gamry-dta":
-                return read_dta(path, src.text(), spec=spec, allow_truncated=allow_truncated)
+                return read_dta(path, src, spec=spec, allow_truncated=allow_truncated)
             return read_table(path, src, spec=spec, allow_truncated=allow_truncated,
                               delimiter=delimiter, decimal=decimal)
         except Reencode as again:

@@ -176,8 +176,7 @@ def canonical_frame(
                 continue  # trailing delimiter
             header = f"column_{idx}"
         name = header if header not in data else f"{header}_{idx}"
-        converted = pd.to_numeric(col, errors="coerce")
-        data[name] = converted if converted.notna().sum() == col.notna().sum() else col
+        data[name] = _numbers_or_kept(col)
         _, unit = split_header(header)
         if units and units[idx]:
             unit = units[idx]
@@ -208,6 +207,22 @@ def _row_label(first_line: int | None, i: int) -> dict:
 
 _COMMA_NUMBER = re.compile(r"^[-+]?\d+,\d+([eE][-+]?\d+)?$")
 _DATE = re.compile(r"^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+
+
+_PROBE_CELLS = 64  # cells of a text column tried as numbers before the whole column
+
+
+def _numbers_or_kept(col: pd.Series) -> pd.Series:
+    """A column of numbers as numbers, any other as it is (a column with a text cell is
+    kept whole; a text column is known as one from its first cells, which saves a slow
+    failed conversion of a million notes)."""
+    if pd.api.types.is_numeric_dtype(col):
+        return col
+    probe = col.iloc[:_PROBE_CELLS]
+    if (pd.to_numeric(probe, errors="coerce").notna() != probe.notna()).any():
+        return col
+    converted = pd.to_numeric(col, errors="coerce")
+    return converted if converted.notna().sum() == col.notna().sum() else col
 
 
 def _numeric(col: pd.Series, header: str, path, first_line: int | None) -> pd.Series:

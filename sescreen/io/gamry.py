@@ -28,7 +28,7 @@ import pandas as pd
 
 from sescreen.errors import FormatError, SescreenError
 from sescreen.io.columns import canonical_frame
-from sescreen.io.gamry_layout import read_table, structure
+from sescreen.io.gamry_layout import read_tables
 from sescreen.io.headers import ColumnSpec, split_header
 from sescreen.io.measurement import ColumnInfo, Measurement, Technique
 from sescreen.io.ranges import add_current_range
@@ -60,7 +60,7 @@ _TIME_NAMES = {"t", "time"}
 _SETPOINT_KEYS = ("VSTEP1", "VDC", "VSTEP", "VINIT", "VPRESTEP")
 
 
-def read_dta(path: Path, text: str, *, spec: ColumnSpec | None = None,
+def read_dta(path: Path, src, *, spec: ColumnSpec | None = None,
              allow_truncated: bool = False) -> Measurement:
     """Read a Gamry ``.DTA`` file (Framework ``EXPLAIN`` or ``VFP600``).
 
@@ -68,30 +68,28 @@ def read_dta(path: Path, text: str, *, spec: ColumnSpec | None = None,
     ----------
     path : Path
         The file (for messages and provenance).
-    text : str
-        Decoded content with ``\\n`` line ends.
+    src : TextFile or TextLines
+        The open file (:mod:`sescreen.io.textfile`).
     spec : ColumnSpec, optional
         Column overrides.
     allow_truncated : bool
         Drop a truncated last row with a warning instead of refusing the file.
     """
-    lines = text.split("\n")
-    kind = lines[0].strip()
+    kind = (src.line(0) or "").strip()
     if kind not in _MAGICS:
         raise FormatError(f"not a Gamry DTA file: line 1 is {kind[:30]!r}, not 'EXPLAIN' or "
                           "'VFP600'; if the file is a table, read it with format='table'",
                           path=path, line=1)
-    header, tables = structure(lines)
+    lines, header, frames, n_lines = read_tables(src, path=path,
+                                                 allow_truncated=allow_truncated)
     tag = (header.get("TAG") or [""])[0].upper()
     technique = _TAGS.get(tag, Technique.UNKNOWN)
-    if not tables:
-        last = len(lines) - (not lines[-1].strip())
+    if not frames:
+        last = n_lines - (not lines[-1].strip())
         raise FormatError(f"the Gamry file ({tag or 'no TAG'}) holds no data TABLE: its header "
                           f"runs to the end (line {last}); the run recorded nothing or the "
                           "file is cut short: copy or export it again", path=path, line=last)
     warnings: list[str] = []
-    frames = {name: read_table(lines, name, *where, path=path, allow_truncated=allow_truncated)
-              for name, where in tables.items()}
     main = _main_tables(frames, warnings, path)
     tables_in = []
     for name in main:

@@ -2,6 +2,15 @@
 
 See :mod:`sescreen.io.gamry` for the format; this module splits the text into header
 fields and tables and parses each table's rows with pandas' C parser.
+
+A file larger than the first bytes a reader sniffs (:data:`sescreen.io.textfile.HEAD_BYTES`)
+is mostly its last table: the header and any earlier tables are split from the head, and
+the last table's rows, from where they start to the end of the file, go to the C parser
+straight from the file (:meth:`~sescreen.io.textfile.TextFile.read_body`), so the file is
+never held as a string. Every row of a table starts with a tab, which the parser reads as
+an empty first field: when one does not (a header line or a blank line after the table),
+the rows were not one table to the end, and the file is read in memory instead, line by
+line as a small one is.
 """
 
 from __future__ import annotations
@@ -13,7 +22,9 @@ import pandas as pd
 from sescreen.errors import FormatError
 from sescreen.io.rows import detect_decimal, read_block
 
-__all__ = ["Table", "read_table", "structure"]
+_SAMPLE_ROWS = 50  # rows the decimal mark is judged on
+
+__all__ = ["Table", "read_table", "read_tables", "structure"]
 
 
 class Table(NamedTuple):
@@ -72,6 +83,67 @@ def structure(lines: list[str]) -> tuple[dict[str, list[str]],
     return header, tables
 
 
+def read_tables(src, *, path, allow_truncated: bool
+                ) -> tuple[list[str], dict[str, list[str]], dict[str, Table], int]:
+    """Header fields and parsed tables of a DTA file.
+
+    Parameters
+    ----------
+    src : TextFile or TextLines
+        The open file (:mod:`sescreen.io.textfile`).
+    path : path-like
+        For messages.
+    allow_truncated : bool
+        Drop a truncated last row with a warning instead of refusing the file.
+
+    Returns
+    -------
+    (lines, header, tables, n_lines)
+        The lines split in memory (the head only when the last table was streamed), the
+        header fields and tables of :func:`structure` (tables parsed), and the file's
+        number of lines when it was split whole (else 0).
+    """
+    lines, whole = src.head_lines()
+    if not whole:
+        header, where = structure(lines)
+        streamed = _stream_last(src, lines, where, path=path, allow_truncated=allow_truncated)
+        if streamed is not None:
+            last = next(reversed(where))
+            frames = {name: (streamed if name == last else
+                             read_table(lines, name, *span, path=path,
+                                        allow_truncated=allow_truncated))
+                      for name, span in where.items()}
+            return lines, header, frames, 0
+        lines = src.text().split("\n")
+    header, where = structure(lines)
+    frames = {name: read_table(lines, name, *span, path=path, allow_truncated=allow_truncated)
+              for name, span in where.items()}
+    return lines, header, frames, len(lines)
+
+
+def _stream_last(src, lines: list[str], where: dict, *, path,
+                 allow_truncated: bool) -> Table | None:
+    """The last table parsed from the file, when its rows run on past the head and are
+    rows to the end of the file; None otherwise (the caller reads the file in memory)."""
+    if not where:
+        return None
+    start, stop, announced = where[next(reversed(where))]
+    if stop != len(lines) or stop - start < 3:  # ends in the head, or no row in it
+        return None
+    first = start + 2
+    if not src.lines_lead_with(first, b"\t "):  # a header line or a blank one follows
+        return None
+    sample = [ln[1:] for ln in src.body_sample(first, _SAMPLE_ROWS)]
+    decimal = detect_decimal(sample, "\t")
+    tw: list[str] = []
+    df = src.read_body(first, sep="\t", decimal=decimal, allow_truncated=allow_truncated,
+                       warnings=tw, lead=1)
+    if df.shape[1] < 2 or df.iloc[:, 0].notna().any() or df.iloc[:, 1].isna().any():
+        return None  # a line that is no row of the table (or a blank one) inside
+    raw = df.iloc[:, 1:].set_axis(range(df.shape[1] - 1), axis=1)
+    return _table(raw, lines[start], lines[start + 1], first + 1, tw, announced, decimal)
+
+
 def read_table(lines: list[str], name: str, start: int, stop: int, announced: int | None, *,
                path, allow_truncated: bool) -> Table:
     """Parse one table: its header row, units row and data rows ``lines[start:stop]``.
@@ -84,18 +156,24 @@ def read_table(lines: list[str], name: str, start: int, stop: int, announced: in
     if stop - start < 2:
         raise FormatError(f"table {name} has no header and units rows; the file is cut or "
                           "damaged: export it again from Gamry", path=path, line=start + 1)
-    cols = lines[start].split("\t")[1:]
-    units = lines[start + 1].split("\t")[1:]
-    units += [""] * (len(cols) - len(units))
     body = [ln[1:] for ln in lines[start + 2:stop]]
     decimal = detect_decimal(body, "\t")
     tw: list[str] = []
     raw = read_block(body, sep="\t", decimal=decimal, path=path, first_line=start + 3,
                      allow_truncated=allow_truncated, warnings=tw)
+    return _table(raw, lines[start], lines[start + 1], start + 3, tw, announced, decimal)
+
+
+def _table(raw: pd.DataFrame, head_row: str, units_row: str, first_line: int,
+           warnings: list[str], announced: int | None, decimal: str) -> Table:
+    """A parsed table with its column names and units (columns beyond the names cut)."""
+    cols = head_row.split("\t")[1:]
+    units = units_row.split("\t")[1:]
+    units += [""] * (len(cols) - len(units))
     raw = raw.iloc[:, :len(cols)]
     cols = cols[:raw.shape[1]] if len(raw) else cols
-    return Table(raw, cols, [_unit(u) for u in units[:len(cols)]], start + 3, tw, announced,
-                 decimal == ",")
+    return Table(raw, cols, [_unit(u) for u in units[:len(cols)]], first_line, warnings,
+                 announced, decimal == ",")
 
 
 def _int(text: str) -> int:

@@ -117,7 +117,7 @@ CHUNK_ROWS = 1 << 19
 
 def parse_rows(source, *, sep: str, decimal: str, encoding: str | None, path,
                first_line: int, rows_hint: int | None = None,
-               skiprows: int = 0) -> pd.DataFrame | None:
+               skiprows: int = 0, lead: int = 0) -> pd.DataFrame | None:
     """``pandas.read_csv`` (C engine) of data rows, its errors as one-line FormatErrors.
 
     Parameters
@@ -137,6 +137,8 @@ def parse_rows(source, *, sep: str, decimal: str, encoding: str | None, path,
         into one array per column, grown in place (the peak memory is the data itself and
         a chunk, not twice the data); None is returned when a chunk holds anything but
         numbers, for the caller to parse the rows again in one piece.
+    lead : int
+        Fields before the data in every row, not counted in messages.
     """
     kw = dict(sep=sep, decimal=decimal, header=None, index_col=False,
               skip_blank_lines=False, engine="c", encoding=encoding)
@@ -151,7 +153,8 @@ def parse_rows(source, *, sep: str, decimal: str, encoding: str | None, path,
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
         if m:
             raise FormatError(
-                f"the row has {m[3]} fields where the rows above have {m[1]}; check the "
+                f"the row has {int(m[3]) - lead} fields where the rows above have "
+                f"{int(m[1]) - lead}; check the "
                 "delimiter or repair the row", path=path,
                 line=first_line + int(m[2]) - 1) from None
         m = re.search(r"EOF inside string starting at row (\d+)", text)  # 0-based row
@@ -315,6 +318,9 @@ class TextLines:
 
     def n_lines(self) -> int:
         return len(self._all)
+
+    def head_lines(self) -> tuple[list[str], bool]:
+        return self._all, True
 
     def text(self) -> str:
         return "\n".join(self._all)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import io
+import mmap
 import re
 from pathlib import Path
 
@@ -192,6 +193,15 @@ class TextFile:
         self._split(stop)
         return [self.line(k) for k in range(start, min(stop, len(self._ends)))]
 
+    def head_lines(self) -> tuple[list[str], bool]:
+        """The lines wholly inside the bytes read so far (the first :data:`HEAD_BYTES`, or
+        more if a reader grew them), and True when these are all the file's lines."""
+        if len(self._buf) >= self.size:
+            self._split(self.size + 2)  # every line (a file has at most size + 1)
+            return self.lines(0, len(self._ends)), True
+        whole = len(_EOL.findall(self._buf)) - (self._buf[-1:] == b"\r")  # (half a CRLF)
+        return self.lines(0, whole), False
+
     def n_lines(self) -> int:
         """Number of lines (as ``len(text.split("\\n"))``); counts the whole file."""
         return len(self._ends) if self._done else self._line_number(self.size)
@@ -267,6 +277,20 @@ class TextFile:
             block *= 4
 
     # -- the body ------------------------------------------------------------------------
+    def lines_lead_with(self, first: int, lead: bytes) -> bool:
+        """True when every line from line ``first`` (0-based) to the last one that is not
+        blank starts with one of the bytes ``lead``: one scan of the file by the regular
+        expression engine, on its memory map (LF or CRLF line ends; False for a file with
+        bare CR line ends, which it does not scan)."""
+        found = self._last_row(first, False)
+        if found is None:
+            return True
+        if b"\r" in self._buf.replace(b"\r\n", b""):
+            return False
+        other = re.compile(b"\n[^" + re.escape(lead) + b"]")
+        with mmap.mmap(self._fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            return other.search(mm, self._starts[first], found[2]) is None
+
     def body_sample(self, first: int, n: int, *, comments: bool = False) -> list[str]:
         """The first ``n`` rows of the body :meth:`read_body` reads from line ``first``
         (without the trailing blank and comment lines it leaves out), for sniffing."""
@@ -298,13 +322,15 @@ class TextFile:
         return b"\r" not in self._buf[:start].replace(b"\r\n", b"")
 
     def read_body(self, first: int, *, sep: str, decimal: str, allow_truncated: bool = False,
-                  warnings: list[str], comments: bool = False) -> pd.DataFrame:
+                  warnings: list[str], comments: bool = False, lead: int = 0) -> pd.DataFrame:
         """Parse the data rows from line ``first`` (0-based) to the end of the file.
 
         Trailing blank lines (and ``#``/``%`` comment lines with ``comments``) are not rows;
         a blank line where the rows start, a truncated last row (unless
         ``allow_truncated``), rows with more fields than the first and unclosed quotes are
-        one-line FormatErrors naming their line. Otherwise as :func:`read_block`.
+        one-line FormatErrors naming their line. Otherwise as :func:`read_block`. ``lead``:
+        empty fields that start every row (the tab before a Gamry row), parsed as columns
+        but not counted in the messages.
 
         Raises
         ------
@@ -323,13 +349,13 @@ class TextFile:
         start = self._starts[first]
         cut, n_last, ncol = is_truncated(row0, text, sep)
         if cut:
-            truncated_row(self._line_number(last_start), n_last, ncol, path=path,
-                           allow=allow_truncated, warnings=warnings)
+            truncated_row(self._line_number(last_start), n_last - lead, ncol - lead,
+                           path=path, allow=allow_truncated, warnings=warnings)
             if last_start <= start:
                 return pd.DataFrame()
             end = self._content_end_before(last_start)
         kw = dict(sep=sep, decimal=decimal, encoding=self.encoding, path=path,
-                  first_line=first_line)
+                  first_line=first_line, lead=lead)
         try:
             if end <= len(self._buf):
                 return parse_rows(io.BytesIO(self._buf[start:end]), **kw)

@@ -5,6 +5,9 @@
 - EC-Lab ``.mpt`` of 10^6 rows, latin-1, decimal commas, 11 columns (as EC-Lab writes them):
   against a hand-tuned ``pandas.read_csv(path, sep="\\t", decimal=",", encoding="latin-1",
   skiprows=<header lines>)``.
+- Gamry ``.DTA`` of 10^6 rows (a CHRONOA file: header, CRLF, the ``CURVE`` table with its
+  leading tab and text ``Over`` column): against ``pandas.read_csv(path, sep="\\t",
+  encoding="latin-1", skiprows=<lines before the rows>, header=None)``.
 - EC-Lab ``.mpr`` (binary, sescreen's own reader): the real ``ca.mpr`` (721 points) against
   pandas reading its text twin ``ca.mpt``, when ``../shared/realdata`` is present.
 
@@ -100,6 +103,39 @@ def make_mpt(n: int = MPT_ROWS) -> tuple[Path, int]:
     return path, n_header
 
 
+DTA_ROWS = 10**6
+
+
+def make_dta(n: int = DTA_ROWS) -> tuple[Path, int]:
+    """A Gamry CHRONOA file of ``n`` rows with CRLF line ends; and the lines before its rows."""
+    path = bench_dir() / f"hold_{n}.DTA"
+    head = ["EXPLAIN", "TAG\tCHRONOA", "TITLE\tLABEL\tDC polarization\tTest &Identifier",
+            "DATE\tLABEL\t3/10/2019\tDate", "TIME\tLABEL\t12:00:00\tTime",
+            "NOTES\tNOTES\t1\t&Notes...", "\tLLZO, Au blocking electrodes",
+            "PSTAT\tPSTAT\tREF600-12345\tPotentiostat",
+            "VSTEP1\tPOTEN\t1.00000E-001\tF\tStep 1 Voltage (V)",
+            "TSTEP1\tQUANT\t2.00000E+005\tStep 1 Time (s)",
+            "SAMPLETIME\tQUANT\t2.00000E-001\tSa&mple Period (s)",
+            "AREA\tQUANT\t1.00000E+000\tElectrode &Area (cm^2)",
+            "IERANGE\tIQUANT\t6\tI/E Range", "FRAMEWORKVERSION\tQUANT\t7.07\tFramework Version",
+            f"CURVE\tTABLE\t{n}", "\tPt\tT\tVf\tIm\tVu\tSig\tAch\tIERange\tOver",
+            "\t#\ts\tV vs. Ref.\tA\tV\tV\tV\t#\tbits"]
+    if not path.exists():
+        import pandas as pd
+
+        t, i = _record(n, seed=3)
+        df = pd.DataFrame({"": "", "Pt": np.arange(n), "T": t, "Vf": 0.1 + 1e-5 * np.cos(t),
+                           "Im": i, "Vu": 0.0, "Sig": 0.1, "Ach": -6.65e-4, "IERange": 6,
+                           "Over": "..........."})
+        tmp = path.with_suffix(".part")
+        with open(tmp, "wb") as fh:
+            fh.write(("\r\n".join(head) + "\r\n").encode("latin-1"))
+            df.to_csv(fh, sep="\t", index=False, header=False, float_format="%.5E",
+                      encoding="latin-1", lineterminator="\r\n")
+        tmp.replace(path)
+    return path, len(head)
+
+
 # -- timing -----------------------------------------------------------------------------
 def _pairs(ours, theirs, repeat: int) -> tuple[float, float, float, float]:
     """Median ratio ours/theirs over interleaved pairs, the median times (s), and the ratio
@@ -137,6 +173,8 @@ def load(p):
         return read(p).data
     if how == "pandas":
         return pd.read_csv(p)
+    if how == "dta":
+        return pd.read_csv(p, sep="\\t", encoding="latin-1", skiprows=skip, header=None)
     return pd.read_csv(p, sep="\\t", decimal=",", encoding="latin-1", skiprows=skip)
 
 load(warm)  # the lazy imports (and sescreen's unit table): not the reading's memory
@@ -193,6 +231,19 @@ def run(sizes=SIZES, repeat: int = 7, memory: bool = True) -> list[dict]:
         row["mem_ours"] = peak_bytes(mpt, "sescreen")
         row["mem_theirs"] = peak_bytes(mpt, "mpt", skip)
     rows.append(row)
+    dta, skip = make_dta()
+    ratio, ours, theirs, best = _pairs(
+        lambda: read(dta),
+        lambda: pd.read_csv(dta, sep="\t", encoding="latin-1", skiprows=skip, header=None),
+        repeat)
+    row = dict(case=f"Gamry .DTA, {DTA_ROWS:.0e} rows, CRLF", ratio=ratio, best=best,
+               ours=ours, theirs=theirs,
+               baseline="pandas.read_csv(sep='\\t', encoding='latin-1', skiprows=header, "
+               "header=None)", data=DTA_ROWS * 9 * 8, size=dta.stat().st_size)
+    if memory:
+        row["mem_ours"] = peak_bytes(dta, "sescreen")
+        row["mem_theirs"] = peak_bytes(dta, "dta", skip)
+    rows.append(row)
     mpr, twin = REALDATA / "biologic" / "ca.mpr", REALDATA / "biologic" / "ca.mpt"
     if mpr.is_file():
         n_skip = int(twin.read_bytes().split(b"\n")[1].split(b":")[1]) - 1
@@ -242,8 +293,9 @@ def test_read_speed_and_memory():
         if r["case"].startswith("CSV") and r["data"] >= 3 * 8 * 10**6:
             assert r["ratio"] <= 1.5, r
             assert r["mem_ours"] <= 2 * r["mem_theirs"], r
-        if r["case"].startswith(".mpt"):
+        if r["case"].startswith((".mpt", "Gamry")):
             assert r["ratio"] <= 2.0, r
+            assert r["mem_ours"] <= 2 * r["mem_theirs"], r
 
 
 def main(argv=None) -> None:
