@@ -8,6 +8,21 @@ from pathlib import Path
 
 import pytest
 
+_approx = pytest.approx
+
+
+def _approx_relative(expected, rel=None, abs=None, nan_ok=False):
+    """pytest.approx without its default absolute tolerance of 1e-12: currents (A) and
+    conductivities (S/cm) here are 1e-14-1e-6, and 1e-12 made ``approx(2e-12, rel=0.05)``
+    accept anything from 1e-12 to 3e-12. A test that means an absolute tolerance (a value
+    near 0) says ``abs=``."""
+    if abs is None:  # (an abs given alone would drop pytest's default rel of 1e-6)
+        return _approx(expected, rel=1e-6 if rel is None else rel, abs=0.0, nan_ok=nan_ok)
+    return _approx(expected, rel=rel, abs=abs, nan_ok=nan_ok)
+
+
+pytest.approx = _approx_relative
+
 ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"
 EXAMPLES = ROOT / "datasets" / "examples"

@@ -183,7 +183,8 @@ def test_least_squares_agrees_with_lmfit(model):
         assert got.success and got.nfev <= 20000
         best, best_ref = min(best, got.chisqr), min(best_ref, ref.chisqr)
         if abs(got.chisqr / ref.chisqr - 1) < 1e-6:  # the same optimum
-            assert got.params[ss].value == pytest.approx(ref.params[ss].value, rel=1e-4)
+            assert got.params[ss].value == pytest.approx(ref.params[ss].value, rel=1e-4,
+                                                         abs=1e-9)  # (0 on a bound)
             se, ref_se = got.params[ss].stderr, ref.params[ss].stderr
             degenerate = any(p.stderr is None for p in got.params.values())
             if not degenerate:  # (on a degenerate manifold the two points differ)
@@ -302,3 +303,47 @@ def test_step_found_on_cells_of_many_samples(cells, monkeypatch):
     assert step is not None and abs(step.t - 0.6 * n) <= s.group
     assert step.before == pytest.approx(1.0, abs=1e-3)
     assert step.after == pytest.approx(1.2, abs=1e-3)
+
+
+@pytest.mark.parametrize("case", ["hum", "alternating", "glitch", "five", "smooth", "huge"])
+def test_clipped_noise_survives_hostile_records(case):
+    """Found by a review of the one-pass statistics: a periodic signal whose period
+    divides the stride of a regular sample (the sample saw one phase and the clipping
+    limits cut the others), a glitch far above the noise (its square, subtracted back out
+    of the sum of squares, took every digit of the noise with it), a smooth record (mean
+    square minus squared mean of second differences far from 0), and second differences
+    whose squares overflow. The noise equals the direct computation."""
+    rng = np.random.default_rng(3)
+    n = (1 << 20) + 2 if case in ("hum", "alternating") else 5000
+    k = np.arange(n)
+    t = (k + 1) / 200.0
+    y = 1e-9 * (1 + np.exp(-t / 600)) + 2e-13 * rng.normal(size=n)
+    if case == "hum":  # 50 Hz sampled at 200 Hz
+        y += 2e-12 * np.sin(2 * np.pi * k / 4 + 0.3)
+    elif case == "alternating":
+        y += 1e-12 * (-1.0) ** k
+    elif case == "glitch":
+        y[2500] += 1e-2
+    elif case == "five":
+        y = np.array([0.02000000000020988, 0.019999999999781352, 0.02000000000008893,
+                      0.019999999999959783, 0.01006737946993198])
+        t = t[:5]
+    elif case == "smooth":
+        y = k.astype(float) ** 2 + 1e-6 * rng.normal(size=n)
+    else:
+        y[2500] = 1e155  # a current far beyond any range (refused by fit_dcpol)
+    s = record.summarize(t, y)
+    tol = 2e-3 if n > record.SAMPLE else 1e-9
+    assert s.noise_sd == pytest.approx(noise_sigma(y), rel=tol, abs=0.0)
+
+
+def test_an_overflow_marker_is_refused_with_its_sample():
+    from sescreen.dcpol import fit_dcpol
+    from sescreen.errors import InputError
+    from sescreen.synthetic import dcpol_record
+
+    m = dcpol_record("exp1", dict(i_ss=1e-9, a1=3e-9, tau1=100.0), hold_s=2000, dt_s=1.0,
+                     noise_a=1e-12, rng=np.random.default_rng(1))
+    m.data.loc[700, "current_a"] = 9.9e37  # what some instruments write on an overload
+    with pytest.raises(InputError, match=r"9\.9e\+37 A at sample \d+ \(1 samples"):
+        fit_dcpol(m, thickness_cm=0.1)

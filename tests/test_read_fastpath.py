@@ -363,3 +363,58 @@ def test_whitespace_table_with_decimal_commas_and_exponents(tmp_path):
     np.testing.assert_allclose(m.time_s, [1.0, 2.0])
     np.testing.assert_allclose(m.current_a, [7.642e-4, 7.5e-4])
     assert "decimal commas read as decimal points" in m.warnings
+
+
+def _big_dta(rows: list[str]) -> str:
+    return ("EXPLAIN\nTAG\tCHRONOA\nVSTEP1\tPOTEN\t0.5\tF\tStep (V)\nCURVE\tTABLE\t"
+            f"{len(rows)}\n\tPt\tT\tVf\tIm\tVu\tIERange\tOver\n\t#\ts\tV\tA\tV\t#\tbits\n"
+            + "\n".join(rows) + "\n")
+
+
+def _dta_rows(n: int, over=lambda k: "..."):
+    return [f"\t{k}\t{0.2 * k:g}\t0.5\t{1e-9 * (1 + 5 / (k + 1)):.5E}\t0\t6\t{over(k)}"
+            for k in range(n)]
+
+
+@pytest.mark.parametrize("case", ["space_first", "bare_cr", "mixed_column"])
+def test_dta_rows_the_c_parser_would_read_otherwise_go_in_memory(tmp_path, case):
+    """Found by a review of the streamed DTA path: a first row led by a space (the
+    in-memory parser drops its first character, the C parser would shift its fields), a
+    bare CR line end past the head (a line the scan for rows would not see), a column of
+    numbers that turns to text after 65536 rows (typed per chunk, by a chunk size that
+    depends on the number of columns): each file reads as the in-memory path reads it."""
+    n = 140_000 if case == "mixed_column" else 8000
+    rows = _dta_rows(n, (lambda k: "0" if k < 100_000 else "..b") if case == "mixed_column"
+                     else (lambda k: "..."))
+    if case == "space_first":
+        rows[0] = " " + rows[0][1:]
+    text = _big_dta(rows)
+    if case == "bare_cr":
+        j = text.index("\n", 20_000)
+        text = text[:j] + "\rNA\t1\t2\t3\t4\t5\t6\t7" + text[j:]
+    path = tmp_path / "x.DTA"
+    path.write_text(text, encoding="latin-1")
+    _same(path, 1 << 18 if case != "bare_cr" else 3000, 1 << 16)
+
+
+def test_a_file_growing_while_parsed_reads_as_opened(tmp_path, monkeypatch):
+    """The threaded parse reads the path to its end; a row appended meanwhile by a running
+    instrument (here half a row) is not part of the file as it was opened."""
+    path = tmp_path / "run.csv"
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("time/s,I/mA,Ewe/V\n")
+        fh.writelines(f"{k * 0.1:.6f},{1e-3 * (1 + k % 7):.7E},0.1\n" for k in range(400))
+    monkeypatch.setattr(textfile, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(textfile, "HEAD_BYTES", 1024)
+    monkeypatch.setattr(sescreen.io, "HEAD_BYTES", 1024)
+    real = rows.parse_rows
+
+    def growing(source, **kw):
+        if isinstance(source, (str, Path)):
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write("40.0,1.0")
+        return real(source, **kw)
+
+    monkeypatch.setattr(textfile, "parse_rows", growing)
+    m = read(path)
+    assert len(m) == 400 and m.data["current_a"].notna().all()

@@ -61,7 +61,8 @@ def test_widen_contains_the_95_interval_and_grows_with_z():
     # log-symmetric: the ratios to the point scale by z / 1.96
     assert math.log(hi3 / 4e-10) == pytest.approx(math.log(2) * 3 / 1.959963984540054)
     # an upper bound only widens about the point in linear sigma_e
-    assert widen(1e-13, (0.0, 1e-12), 3.92) == pytest.approx((0.0, 1.9e-12))
+    assert widen(1e-13, (0.0, 1e-12), 3.92) == pytest.approx(
+        (0.0, 1e-13 + 9e-13 * 3.92 / 1.959963984540054))
     assert widen(1e-13, (0.0, 1e-12), math.inf) == (0.0, math.inf)
 
 

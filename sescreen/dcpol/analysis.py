@@ -22,6 +22,8 @@ from sescreen.threads import single_threaded_blas
 
 __all__ = ["fit_dcpol", "fit_dcpol_series", "holds", "sigma_from_current"]
 
+_MAX_CURRENT_A = 1e6  # beyond any potentiostat's range: not a measured current
+
 
 
 def sigma_from_current(i_ss_a: float, voltage_v: float, thickness_cm: float,
@@ -126,14 +128,21 @@ def _instrument_floor(m: Measurement, k0: int,
 
 
 def _check_record(t: np.ndarray, i: np.ndarray, source) -> None:
-    """One-line refusals for records no fit can use: non-finite values, time running
-    backwards, no time span."""
+    """One-line refusals for records no fit can use: non-finite values, currents no cell
+    carries (an instrument's overflow marker such as 9.9e37), time running backwards, no
+    time span."""
     for name, v in (("time", t), ("current", i)):
         if not np.isfinite(v).all():
             bad = np.flatnonzero(~np.isfinite(v))
             raise InputError(f"{name} is not a finite number at sample {bad[0]} "
                              f"({bad.size} samples in all): drop or repair those rows",
                              path=source)
+    if i.size and max(float(i.max()), -float(i.min())) > _MAX_CURRENT_A:
+        bad = np.flatnonzero(np.abs(i) > _MAX_CURRENT_A)
+        raise InputError(f"the current is {i[bad[0]]:.3g} A at sample {bad[0]} ({bad.size} "
+                         f"samples in all beyond {_MAX_CURRENT_A:.0e} A): an overflow marker "
+                         "or a wrong unit, not a measured current; drop those rows or check "
+                         "the current unit", path=source)
     if (t[1:] < t[:-1]).any():  # no full-size difference array
         back = np.flatnonzero(t[1:] < t[:-1])
         raise InputError(f"time runs backwards at sample {back[0] + 1} "

@@ -13,8 +13,8 @@ A hold of 10^7 samples is read once, into
   residual variogram of the long blocks, the step test and the tail means work on them.
 
 What the cells cannot give is read from fixed-size samples of the record: the robust
-centre and scale of the second differences from :data:`SAMPLE` of them at a regular
-stride (they only place the clipping limits, 8 robust standard deviations out: a relative
+centre and scale of the second differences from :data:`SAMPLE` of them at pseudo-random
+positions (they only place the clipping limits, 8 robust standard deviations out: a relative
 error of ~0.5 % there moves the clipped standard deviation of Gaussian noise by < 1e-6),
 and the residual variogram of blocks shorter than a cell from :data:`SAMPLE` samples in
 whole cells spread evenly over the last half of the hold (a relative standard error of
@@ -37,6 +37,8 @@ __all__ = ["CELLS", "SAMPLE", "RecordStats", "log_bin", "summarize"]
 
 CELLS = 1 << 15  #: cells in the last half of a record at most
 SAMPLE = 1 << 16  #: raw values in each fixed-size sample
+_SAMPLE_SEED = 20190204  # positions of the sample of second differences
+_KEPT_DIGITS = 1e-4  # share of the sum of squares that must stay after the outliers go
 
 
 @dataclass(frozen=True)
@@ -185,39 +187,54 @@ def _in_bin_d2(d2: np.ndarray, first: np.ndarray, count: np.ndarray
 
 def _second_differences(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Squared second differences y[k+2] - 2 y[k+1] + y[k] of a record, and a sample of
-    :data:`SAMPLE` of them (not squared) at a regular stride."""
+    :data:`SAMPLE` of them (not squared): all of them, or drawn at pseudo-random positions
+    (fixed seed: a regular stride would alias with a periodic signal, mains hum sampled at a
+    multiple of its frequency, and see one phase only)."""
     d = np.diff(y)
     d = np.subtract(d[1:], d[:-1], out=d[:-1])  # (numpy buffers the overlap)
-    sample = d[::max(1, -(-d.size // SAMPLE))].copy()
-    return np.square(d, out=d), sample
+    if d.size <= SAMPLE:
+        sample = d.copy()
+    else:
+        sample = d[np.sort(np.random.default_rng(_SAMPLE_SEED).integers(0, d.size, SAMPLE))]
+    with np.errstate(over="ignore"):
+        return np.square(d, out=d), sample
 
 
 def _clipped_sd(y: np.ndarray, d2: np.ndarray, squares: float, sample: np.ndarray) -> float:
     """Standard deviation of the second differences of ``y`` clipped at 8 robust standard
-    deviations around their median (both from the ``sample`` of them).
+    deviations around their median (both from the ``sample`` of them), as
+    :func:`~sescreen.dcpol.binning.noise_sigma` computes it.
 
-    The sums of the clipped values are those of all values corrected at the few outside
-    the limits: the sum of the second differences telescopes to the difference of the last
-    and first first differences, the sum of squares is ``squares``, and where the limits
-    lie either side of 0 the values beyond them are among the few whose square exceeds the
-    nearer limit's (recomputed from ``y``), so no clipped copy is made.
+    Where the limits lie either side of 0 the sums of the clipped values are those of all
+    values corrected at the few outside the limits (the values whose square exceeds the
+    nearer limit's, recomputed from ``y``): the sum of the second differences telescopes to
+    the difference of the last and first first differences, and their sum of squares is
+    ``squares``. Otherwise (a smooth record, limits on one side of 0), or when the values
+    outside carry nearly all of ``squares`` (a glitch far above the noise: the difference
+    would keep none of the noise's digits), or it overflowed, the clipped values are summed
+    in a pass of their own.
     """
     m = d2.size
     center = float(np.median(sample))
     robust = 1.4826 * float(np.median(np.abs(sample - center)))
-    total = float((y[-1] - y[-2]) - (y[1] - y[0]))
+    lo, hi = center - 8 * robust, center + 8 * robust
+    if robust > 0 and lo < 0 < hi and math.isfinite(squares):
+        near = min(-lo, hi)
+        j = np.flatnonzero(d2 > near * near)
+        d = y[j + 2] - 2.0 * y[j + 1] + y[j]
+        above, below = d[d > hi], d[d < lo]
+        inner = squares - float(np.dot(above, above)) - float(np.dot(below, below))
+        if inner > _KEPT_DIGITS * squares:
+            total = float((y[-1] - y[-2]) - (y[1] - y[0]))
+            total += above.size * hi - float(np.sum(above)) + below.size * lo \
+                - float(np.sum(below))
+            clipped = inner + above.size * hi * hi + below.size * lo * lo
+            mean = total / m
+            return math.sqrt(max(clipped / m - mean * mean, 0.0))
+    d = np.diff(y, 2)
     if robust > 0:
-        lo, hi = center - 8 * robust, center + 8 * robust
-        if lo < 0 < hi:
-            j = np.flatnonzero(d2 > min(-lo, hi) ** 2)
-            d = y[j + 2] - 2.0 * y[j + 1] + y[j]
-        else:  # limits on one side of 0 (a smooth record): the squares do not sort them
-            d = np.diff(y, 2)
-        for bound, out in ((hi, d[d > hi]), (lo, d[d < lo])):
-            total += out.size * bound - float(np.sum(out))
-            squares += out.size * bound**2 - float(np.dot(out, out))
-    mean = total / m
-    return math.sqrt(max(squares / m - mean * mean, 0.0))
+        np.clip(d, lo, hi, out=d)
+    return float(np.std(d))
 
 
 def summarize(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,

@@ -131,7 +131,9 @@ def _stream_last(src, lines: list[str], where: dict, *, path,
     if stop != len(lines) or stop - start < 3:  # ends in the head, or no row in it
         return None
     first = start + 2
-    if not src.lines_lead_with(first, b"\t "):  # a header line or a blank one follows
+    # every row led by a tab (a row led by a space, which the in-memory parser also takes,
+    # would shift the fields of the C parser) to the end: else a header or blank line follows
+    if not lines[first].startswith("\t") or not src.lines_lead_with(first, b"\t"):
         return None
     sample = [ln[1:] for ln in src.body_sample(first, _SAMPLE_ROWS)]
     decimal = detect_decimal(sample, "\t")
@@ -140,6 +142,8 @@ def _stream_last(src, lines: list[str], where: dict, *, path,
                        warnings=tw, lead=1)
     if df.shape[1] < 2 or df.iloc[:, 0].notna().any() or df.iloc[:, 1].isna().any():
         return None  # a line that is no row of the table (or a blank one) inside
+    if any(pd.api.types.is_object_dtype(dt) for dt in df.dtypes):
+        return None  # a column of numbers and text: typed by chunks that depend on the width
     raw = df.iloc[:, 1:].set_axis(range(df.shape[1] - 1), axis=1)
     return _table(raw, lines[start], lines[start + 1], first + 1, tw, announced, decimal)
 

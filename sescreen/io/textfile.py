@@ -54,6 +54,7 @@ PARALLEL_BYTES = 1 << 23
 ENCODINGS = ("utf-8", "cp1252", "latin-1")
 _BOM = codecs.BOM_UTF8
 _EOL = re.compile(rb"\r\n|\r|\n")
+_BARE_CR = re.compile(rb"\r(?!\n)")
 
 
 class Reencode(Exception):
@@ -281,15 +282,14 @@ class TextFile:
         """True when every line from line ``first`` (0-based) to the last one that is not
         blank starts with one of the bytes ``lead``: one scan of the file by the regular
         expression engine, on its memory map (LF or CRLF line ends; False for a file with
-        bare CR line ends, which it does not scan)."""
+        a bare CR line end anywhere, which it does not split)."""
         found = self._last_row(first, False)
         if found is None:
             return True
-        if b"\r" in self._buf.replace(b"\r\n", b""):
-            return False
+        start, end = self._starts[first], found[2]
         other = re.compile(b"\n[^" + re.escape(lead) + b"]")
         with mmap.mmap(self._fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            return other.search(mm, self._starts[first], found[2]) is None
+            return _BARE_CR.search(mm, 0, end) is None and other.search(mm, start, end) is None
 
     def body_sample(self, first: int, n: int, *, comments: bool = False) -> list[str]:
         """The first ``n`` rows of the body :meth:`read_body` reads from line ``first``
@@ -307,6 +307,10 @@ class TextFile:
         per_row = (self._starts[first + k] - self._starts[first]) / k \
             if first + k < len(self._starts) else max(1.0, sum(map(len, sample)) / k)
         return int(nbytes / max(per_row, 1.0) * 1.02) + 16
+
+    def _grown(self) -> bool:
+        """The file is no longer the size it had when it was opened."""
+        return Path(self.path).stat().st_size != self.size
 
     def _rows_to_the_end(self, start: int, end: int) -> bool:
         """True when pandas can parse the rows from the path itself, skipping the lines
@@ -360,8 +364,17 @@ class TextFile:
             if end <= len(self._buf):
                 return parse_rows(io.BytesIO(self._buf[start:end]), **kw)
             if self._rows_to_the_end(start, end):  # pandas' own parallel reader
-                return parse_rows(self.path, **dict(kw, first_line=1, encoding="utf-8"),
-                                  skiprows=first)
+                try:
+                    df = parse_rows(self.path, **dict(kw, first_line=1, encoding="utf-8"),
+                                    skiprows=first)
+                except FormatError:
+                    if not self._grown():
+                        raise
+                    df = None
+                if df is not None and not self._grown():
+                    return df
+                # the file grew while it was parsed (a running instrument): the rows as they
+                # were when it was opened, from the guarded stream
             if end - start > STREAM_BYTES:  # large: gathered column by column
                 df = parse_rows(Body(self._fh, start, end), rows_hint=self._rows_hint(
                     first, end - start), **kw)
