@@ -36,9 +36,13 @@ Verdicts have three outcomes (``outcome_1ma``, ``outcome_10ma``: pass, fail, inc
 from the material's 95 % interval of sigma_e: the Arrhenius confidence interval at the
 operating temperature when extrapolated, the DC fit's own interval (``sigma_e_interval``)
 when measured, a log-normal interval from ``sigma_e_stderr`` for a tabulated value, or the
-point value alone. A material for which any DC fit entering its sigma_e supports only an
-upper bound (``upper_bound_only``, or an interval reaching 0) gets a one-sided interval
-(lo = 0: it can pass, never fail) and a warning. ``passes_*`` is ``outcome_* == "pass"``.
+point value alone. A DC fit that supports only an upper bound (``upper_bound_only``, or an
+interval reaching 0: a hold that had not settled) is a bound, not a measurement: the
+Arrhenius line is fitted to the other holds when they span three temperatures, and the
+bound must not lie below the line's 95 % band at its temperature. Otherwise (too few
+two-sided holds, a contradicting bound, or the one hold used) the material gets a one-sided
+interval (lo = 0: it can pass, never fail) and a warning. ``passes_*`` is
+``outcome_* == "pass"``.
 
 Ranking: by the outcome at 1 mA/cm^2 (pass, then inconclusive, then fail), then the outcome
 at 10 mA/cm^2 in the same order, then the margin at 1 mA/cm^2 (largest first), so an
@@ -320,12 +324,23 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
     line = fit_ccd()
     gathered = [_gather(name, part, result, operating_k, model, progress)
                 for name, part in candidates.groupby("material", sort=False)]
-    # one vectorized Arrhenius fit for every material with three or more temperatures
-    lines = [g for g in gathered if g["error"] is None
-             and np.unique(np.round(g["temps"], 3)).size >= 3]
+    # one vectorized Arrhenius fit for every material with three or more temperatures: of
+    # its two-sided values when they span three (an upper bound is not a measurement),
+    # else of all of them (the result then an upper bound)
+    lines = []
+    for g in gathered:
+        if g["error"] is not None:
+            continue
+        two_sided = ~np.asarray(g["bounded"], dtype=bool)
+        for use in (two_sided, np.ones_like(two_sided)):
+            if np.unique(np.round(g["temps"][use], 3)).size >= 3:
+                g["fitted"] = use
+                lines.append(g)
+                break
     batch = fit_arrhenius_many(
-        [g["temps"] for g in lines], [g["sigmas"] for g in lines],
-        [None if np.isnan(g["errs"]).any() else g["errs"] for g in lines],
+        [g["temps"][g["fitted"]] for g in lines], [g["sigmas"][g["fitted"]] for g in lines],
+        [None if np.isnan(g["errs"][g["fitted"]]).any() else g["errs"][g["fitted"]]
+         for g in lines],
         materials=[g["row"]["material"] for g in lines])
     for i, g in enumerate(lines):
         g["arrhenius"] = (batch, i)
@@ -453,13 +468,24 @@ def _finish(g: dict[str, Any], result: ScreeningResult, operating_k: float, line
         result.arrhenius[name] = fit
         ex = fit.sigma_at(operating_k)
         sigma, (lo, hi) = ex.sigma, ex.ci
-        one_sided = any(bounded)
-        row.update(sigma_e_method=f"Arrhenius ({len(temps_a)} points)", ea_ev=fit.ea_ev,
+        fitted = g["fitted"]
+        row.update(sigma_e_method=f"Arrhenius ({int(fitted.sum())} points)", ea_ev=fit.ea_ev,
                    ea_stderr=fit.ea_stderr)
         warns += list(fit.warnings) + list(ex.warnings)
-        if one_sided:
+        apart = [k for k, b in enumerate(bounded) if b and not fitted[k]]
+        # an upper bound below the line's 95 % band where it was measured contradicts it
+        against = [k for k in apart if intervals[k] is not None
+                   and intervals[k][1] < fit.sigma_at(float(temps_a[k])).ci[0]]
+        one_sided = bool(against) or any(b for k, b in enumerate(bounded) if fitted[k])
+        if apart and not against:
+            warns.append(f"{len(apart)} of the {len(bounded)} holds support only an upper "
+                         f"bound of sigma_e: the Arrhenius line is fitted to the other "
+                         f"{int(fitted.sum())}, and the bounds agree with it")
+        elif one_sided:
             warns.append(f"{sum(bounded)} of the {len(bounded)} holds support only an "
-                         "upper bound of sigma_e: the extrapolated sigma_e is an upper "
+                         "upper bound of sigma_e" + (
+                             ", and it lies below the Arrhenius line of the others"
+                             if against else "") + ": the extrapolated sigma_e is an upper "
                          "bound too (it can pass, never fail)")
     else:
         k = int(np.argmin(np.abs(temps_a - operating_k)))

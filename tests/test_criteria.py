@@ -343,7 +343,11 @@ def _hold(tmp_path, sigma_e, name, *, tau2=1000.0, hold_s=20000, noise=0.01, see
 
 
 def test_cli_check_exit_codes(tmp_path, examples):
-    bad = _run("check", str(examples / "dcpol" / "llzo_like_30C.mpt"), "--thickness", "1mm",
+    # the 30 C hold stopped at 2.5 tau: an upper bound only, far above the threshold
+    early = _run("check", str(examples / "dcpol" / "llzo_like_30C.mpt"), "--thickness", "1mm")
+    assert early.exit_code == 3 and early.output.startswith("INCONCLUSIVE")
+    assert "upper bound only" in early.output and "would settle it" in early.output
+    bad = _run("check", str(examples / "dcpol" / "llzo_like_45C.mpt"), "--thickness", "1mm",
                "--json")
     assert bad.exit_code == 1
     data = json.loads(bad.output)

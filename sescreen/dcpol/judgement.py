@@ -23,13 +23,11 @@ variance enters the intervals through the noise model and is reported as informa
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from sescreen.constants import Z95
 from sescreen.dcpol.binning import Binned
 from sescreen.dcpol.candidates import ModelFit, fit_model
 from sescreen.dcpol.noise import NoiseModel
@@ -86,6 +84,7 @@ class Trend:
     level_at_step: float = 0.0  #: the residual line extrapolated back to t = 0
     level_stderr: float = 0.0
     data_slope: float = 0.0  #: slope of the data themselves (residual + model), per s
+    data_level: float = 0.0  #: the data's line at the mean time of the late bins
 
     @property
     def direction(self) -> str:
@@ -99,7 +98,6 @@ class Truncation:
     estimates: tuple[float, ...]
     moving: bool
     z: float = 0.0  #: (first - last) / the standard error of that difference
-    first_open: bool = False  #: the 70 % refit's 95 % interval reaches I_ss = 0
 
     def limit(self, power: float = 0.5) -> float:
         """Where the asymptote converges if it approaches I_ss as (hold length)^-power:
@@ -134,7 +132,7 @@ def tail_trend(fit: ModelFit, b: Binned, noise: NoiseModel, *, t_hold: float,
     level_var = float(cov[0, 0] + c * c * cov[1, 1] + 2 * c * cov[0, 1])
     data_coef, *_ = np.linalg.lstsq(design, w @ b.y[keep], rcond=None)
     return Trend(slope, se, change, significant, level, math.sqrt(max(level_var, 0.0)),
-                 float(data_coef[1]))
+                 float(data_coef[1]), float(data_coef[0]))
 
 
 def truncation_test(fit: ModelFit, b: Binned, noise: NoiseModel, *,
@@ -153,10 +151,8 @@ def truncation_test(fit: ModelFit, b: Binned, noise: NoiseModel, *,
         estimates.append(sub.i_ss)
         errors.append(sub.i_ss_stderr or math.inf)
     estimates.append(fit.i_ss)
-    trunc = moving_asymptote(estimates, errors[0], fit.i_ss_stderr or 0.0, c_hat=c_hat,
-                             max_remaining=max_remaining)
-    open_low = estimates[0] - Z95 * errors[0] * math.sqrt(max(c_hat, 1.0)) <= 0
-    return dataclasses.replace(trunc, first_open=bool(open_low))
+    return moving_asymptote(estimates, errors[0], fit.i_ss_stderr or 0.0, c_hat=c_hat,
+                            max_remaining=max_remaining)
 
 
 def moving_asymptote(estimates, first_se: float, last_se: float, *, c_hat: float = 1.0,
