@@ -171,6 +171,35 @@ def test_screen_arrhenius_with_an_upper_bound_hold_is_one_sided(tmp_path, monkey
     assert row["outcome_1ma"] == "pass"  # an upper bound far below 1e-10 still passes
 
 
+@pytest.mark.parametrize(("bound_factor", "one_sided"), [(1.2, False), (0.5, True)])
+def test_screen_arrhenius_sets_upper_bounds_apart(tmp_path, monkeypatch, examples,
+                                                  bound_factor, one_sided):
+    """Three two-sided holds and an unsettled one (an upper bound): the line is fitted to the
+    three and stays two-sided (a material far above the threshold FAILs) when the bound
+    lies above the line's band at its temperature; a bound below it contradicts the line,
+    and the result is one-sided."""
+    hold = examples / "dcpol" / "llzo_like_30C.mpt"
+    ea = 0.5 / 8.617333262e-5
+    fits = {}
+    for t, ub in ((303, True), (318, False), (333, False), (348, False)):
+        s = 1e-8 * np.exp(-ea * (1 / t - 1 / 298.15))
+        fits[t] = (s, (0.0, bound_factor * s) if ub else (0.98 * s, 1.02 * s), ub)
+    _fake_fits(monkeypatch, fits)
+    p = tmp_path / "c.csv"
+    p.write_text("material,file,thickness (mm),temperature (K)\n" + "".join(
+        f"M,{hold},1,{t}.15\n" for t in fits))
+    row = screen(p).table.iloc[0]
+    assert row["sigma_e_method"] == "Arrhenius (3 points)"
+    assert row["sigma_e"] == pytest.approx(1e-8, rel=0.02)
+    assert bool(row["upper_bound_only"]) is one_sided
+    if one_sided:
+        assert row["outcome_1ma"] == "inconclusive" and row["sigma_e_interval_lo"] == 0.0
+        assert "lies below the Arrhenius line" in row["warnings"]
+    else:
+        assert row["outcome_1ma"] == "fail" and row["sigma_e_interval_lo"] > 1e-10
+        assert "the bounds agree with it" in row["warnings"]
+
+
 def test_cli_screen_outputs(tmp_path):
     out = tmp_path / "res.csv"
     r = CliRunner().invoke(main, ["screen", str(EXAMPLE_CANDIDATES), "--out", str(out),
