@@ -38,7 +38,7 @@ __all__ = ["CELLS", "SAMPLE", "RecordStats", "log_bin", "summarize"]
 CELLS = 1 << 15  #: cells in the last half of a record at most
 SAMPLE = 1 << 16  #: raw values in each fixed-size sample
 _SAMPLE_SEED = 20190204  # positions of the sample of second differences
-_KEPT_DIGITS = 1e-4  # share of the sum of squares that must stay after the outliers go
+_AMPLIFICATION = 1e6  # rounding amplification beyond which the clipped values are summed again
 
 
 @dataclass(frozen=True)
@@ -209,10 +209,10 @@ def _clipped_sd(y: np.ndarray, d2: np.ndarray, squares: float, sample: np.ndarra
     values corrected at the few outside the limits (the values whose square exceeds the
     nearer limit's, recomputed from ``y``): the sum of the second differences telescopes to
     the difference of the last and first first differences, and their sum of squares is
-    ``squares``. Otherwise (a smooth record, limits on one side of 0), or when the values
-    outside carry nearly all of ``squares`` (a glitch far above the noise: the difference
-    would keep none of the noise's digits), or it overflowed, the clipped values are summed
-    in a pass of their own.
+    ``squares``. Otherwise (a smooth record, limits on one side of 0), when the differences
+    would amplify the rounding of ``squares`` beyond :data:`_AMPLIFICATION` (a glitch far
+    above the noise carrying nearly all of it, or a mean far above the spread), or when it
+    overflowed, the clipped values are summed in a pass of their own.
     """
     m = d2.size
     center = float(np.median(sample))
@@ -224,13 +224,13 @@ def _clipped_sd(y: np.ndarray, d2: np.ndarray, squares: float, sample: np.ndarra
         d = y[j + 2] - 2.0 * y[j + 1] + y[j]
         above, below = d[d > hi], d[d < lo]
         inner = squares - float(np.dot(above, above)) - float(np.dot(below, below))
-        if inner > _KEPT_DIGITS * squares:
-            total = float((y[-1] - y[-2]) - (y[1] - y[0]))
-            total += above.size * hi - float(np.sum(above)) + below.size * lo \
-                - float(np.sum(below))
-            clipped = inner + above.size * hi * hi + below.size * lo * lo
-            mean = total / m
-            return math.sqrt(max(clipped / m - mean * mean, 0.0))
+        total = float((y[-1] - y[-2]) - (y[1] - y[0]))
+        total += above.size * hi - float(np.sum(above)) + below.size * lo - float(np.sum(below))
+        mean_square = (inner + above.size * hi * hi + below.size * lo * lo) / m
+        var = mean_square - (total / m) ** 2
+        # the rounding of the sum of squares, amplified by the two differences
+        if inner > 0 and var > 0 and squares / inner * mean_square / var < _AMPLIFICATION:
+            return math.sqrt(var)
     d = np.diff(y, 2)
     if robust > 0:
         np.clip(d, lo, hi, out=d)
