@@ -473,20 +473,31 @@ def _finish(g: dict[str, Any], result: ScreeningResult, operating_k: float, line
                    ea_stderr=fit.ea_stderr)
         warns += list(fit.warnings) + list(ex.warnings)
         apart = [k for k, b in enumerate(bounded) if b and not fitted[k]]
-        # an upper bound below the line's 95 % band where it was measured contradicts it
-        against = [k for k in apart if intervals[k] is not None
-                   and intervals[k][1] < fit.sigma_at(float(temps_a[k])).ci[0]]
-        one_sided = bool(against) or any(b for k, b in enumerate(bounded) if fitted[k])
-        if apart and not against:
-            warns.append(f"{len(apart)} of the {len(bounded)} holds support only an upper "
-                         f"bound of sigma_e: the Arrhenius line is fitted to the other "
-                         f"{int(fitted.sum())}, and the bounds agree with it")
+        # a bound is checked where it was measured: one below the line's 95 % band there
+        # contradicts the line; one without a finite upper end cannot be checked
+        bound_hi = {k: float(intervals[k][1]) for k in apart if intervals[k] is not None
+                    and math.isfinite(intervals[k][1])}
+        against = [k for k, b in bound_hi.items()
+                   if b < fit.sigma_at(float(temps_a[k])).ci[0]]
+        one_sided = (bool(against) or len(bound_hi) < len(apart)
+                     or any(b for k, b in enumerate(bounded) if fitted[k]))
+        # a bound at the operating temperature itself caps the line there
+        here = [b for k, b in bound_hi.items() if abs(temps_a[k] - operating_k) <= 1.0]
+        hi = min([hi, *here])
+        files = sum(h is not None for h in holds)
+        if apart and not one_sided:
+            warns.append(f"{len(apart)} of the {files} holds support only an upper bound of "
+                         f"sigma_e: the Arrhenius line is fitted to the other "
+                         f"{int(fitted.sum())} values, and the bounds agree with it where "
+                         "they were measured (the line is trusted down to the operating "
+                         "temperature)")
         elif one_sided:
-            warns.append(f"{sum(bounded)} of the {len(bounded)} holds support only an "
-                         "upper bound of sigma_e" + (
-                             ", and it lies below the Arrhenius line of the others"
-                             if against else "") + ": the extrapolated sigma_e is an upper "
-                         "bound too (it can pass, never fail)")
+            why = (f", and {len(against)} of them lie below the Arrhenius line of the others"
+                   if against else ", and not every bound can be checked against the line"
+                   if apart else "")
+            warns.append(f"{sum(bounded)} of the {files} holds support only an upper bound "
+                         f"of sigma_e{why}: the extrapolated sigma_e is an upper bound too "
+                         "(it can pass, never fail)")
     else:
         k = int(np.argmin(np.abs(temps_a - operating_k)))
         sigma = float(sig_a[k])

@@ -6,8 +6,8 @@ by ``exp1_power`` with a small exponent, extrapolated I_ss to a third of the tru
 interval entirely below it (10 of 160 holds); a stretched exponential with an extra slow
 part did the same with ``stretched``. The tail level of a decay is a model-free upper
 bound of I_ss; an unsettled hold's interval now reaches it. Below, the model's shape bounded
-I_ss and could put it 2-15x too high (a false FAIL); the lower bound now allows a remainder
-that decays as slowly as t^-1/2. The generators below are not among the fitted models.
+I_ss and could put it 2-15x too high (a false FAIL); an unsettled decay now supports an upper
+bound only. The generators below are not among the fitted models.
 """
 
 from __future__ import annotations
@@ -69,11 +69,10 @@ def _buried(rng, i_ss):
                                                    (_buried, 12)])
 def test_an_unsettled_tail_never_passes_a_failing_material(make, min_covered):
     """Truth 1.05-2.5 x the threshold: never PASS, and the interval reaches the tail level.
-    Coverage 12 of 12 for each. The stretched tails with a slow part and the decays buried
-    in noise were covered 10 of 12 and 9 of 12 while the lower bound of an unsettled decay
-    came from its model's shape (``stretched`` or ``exp2`` read the slow remainder as I_ss,
-    2-15x too high); it now allows a remainder as slow as t^-1/2
-    (:func:`sescreen.dcpol.widening.unsettled_floor`)."""
+    Coverage 12 of 12 for each. The stretched tails with a slow part were covered 10 of 12
+    while the lower bound of an unsettled decay came from its model's shape (``stretched``
+    read the slow remainder as I_ss, 2-15x too high); an unsettled decay now has no lower
+    bound."""
     rng = np.random.default_rng(20261201)
     covered = 0
     for k in range(12):
@@ -89,3 +88,35 @@ def test_an_unsettled_tail_never_passes_a_failing_material(make, min_covered):
         if not r.steady_state_reached:
             assert hi >= r.tail_mean_i * L_CM / (v * area) * (1 - 1e-9)
     assert covered >= min_covered
+
+
+def _slow_power(rng, i_ss):
+    """A Curie-von Schweidler tail I_ss + A (1 + t/t0)^-p, p = 0.15-0.45, with 10-100 % of
+    I_ss left at the end of the hold (a second review's ``cvs``); white noise 0.3-3 %."""
+    p = rng.uniform(0.15, 0.45)
+    t_hold = 10 ** rng.uniform(3, 5)
+    n = int(rng.integers(3000, 12000))
+    t = np.arange(1, n + 1) * t_hold / n
+    t0 = t_hold * 10 ** rng.uniform(-3.5, -2)
+    left = 10 ** rng.uniform(-1, 0)
+    shape = ((1 + t / t0) / (1 + t_hold / t0)) ** -p
+    return t, i_ss + left * i_ss * shape + rng.normal(0, i_ss * rng.uniform(0.003, 0.03), n)
+
+
+def test_a_slow_power_tail_never_fails_a_passing_material():
+    """Truth 0.4-0.95 x the threshold under a tail slower than t^-1/2: the fitted models
+    (exp3 above all) read part of the tail as I_ss, with a lower bound 1.05-1.4 x the truth
+    (46 of 50 intervals missed it). The hold has not settled, so only an upper bound is
+    given: never a FAIL, and the truth covered."""
+    rng = np.random.default_rng(20261203)
+    covered = 0
+    for k in range(12):
+        threshold = (1e-10, 1e-12)[k % 2]
+        sigma = threshold * rng.uniform(0.4, 0.95)
+        i_ss = sigma * 0.1 * 1.0 / L_CM
+        t, i = _slow_power(rng, i_ss)
+        r = fit_dcpol(hold_measurement(t, i, voltage_v=0.1, area_cm2=1.0), thickness_cm=L_CM)
+        lo, hi = r.sigma_e_interval
+        assert r.upper_bound_only or lo <= threshold, (k, sigma, r.sigma_e_interval, r.model)
+        covered += lo <= sigma <= hi
+    assert covered >= 11

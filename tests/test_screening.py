@@ -194,10 +194,32 @@ def test_screen_arrhenius_sets_upper_bounds_apart(tmp_path, monkeypatch, example
     assert bool(row["upper_bound_only"]) is one_sided
     if one_sided:
         assert row["outcome_1ma"] == "inconclusive" and row["sigma_e_interval_lo"] == 0.0
-        assert "lies below the Arrhenius line" in row["warnings"]
+        assert "1 of them lie below the Arrhenius line" in row["warnings"]
     else:
         assert row["outcome_1ma"] == "fail" and row["sigma_e_interval_lo"] > 1e-10
         assert "the bounds agree with it" in row["warnings"]
+
+
+def test_screen_a_bound_at_the_operating_temperature_caps_the_line(tmp_path, monkeypatch,
+                                                                   examples):
+    """An unsettled hold at the operating temperature whose bound agrees with the line of
+    three two-sided holds: the reported upper end is the lower of the two (the line's band
+    alone would exceed what the hold measured there)."""
+    hold = examples / "dcpol" / "llzo_like_30C.mpt"
+    ea = 0.5 / 8.617333262e-5
+    fits = {}
+    for t, ub, scatter in ((298, True, 1.0), (318, False, 1.15), (333, False, 0.85),
+                           (348, False, 1.1)):
+        s = 1e-11 * np.exp(-ea * (1 / t - 1 / 298.15)) * scatter
+        fits[t] = (s, (0.0, 1.05 * s) if ub else (0.9 * s, 1.1 * s), ub)
+    _fake_fits(monkeypatch, fits)
+    p = tmp_path / "c.csv"
+    p.write_text("material,file,thickness (mm),temperature (K)\n" + "".join(
+        f"M,{hold},1,{t}.15\n" for t in fits))
+    row = screen(p).table.iloc[0]
+    assert not row["upper_bound_only"] and row["sigma_e_interval_lo"] < 1e-11
+    assert row["sigma_e_interval_hi"] == pytest.approx(1.05 * fits[298][0])
+    assert "1 of the 4 holds support only an upper bound" in row["warnings"]
 
 
 def test_cli_screen_outputs(tmp_path):

@@ -212,7 +212,9 @@ def test_replay_json_lines_contract(tmp_path):
     objs = [json.loads(s) for s in r.stdout.splitlines()]
     assert r.returncode == 1, r.stderr  # 1e-9 S/cm > 1e-10: FAIL
     assert objs[-1]["final"] and objs[-1]["outcome"] == "fail" and objs[-1]["decided"]
-    assert objs[-2]["stop"] == "decided" and objs[-2]["level"] < 0.97
+    # decided at a look before the end (a look of an unsettled hold cannot FAIL: the
+    # decision waits for the decay to settle), at the sequential level of that look
+    assert objs[-2]["stop"] == "decided" and 0.95 < objs[-2]["level"] < 1
     assert len(WatchHistory.from_json_lines(tmp_path / "h.jsonl")) == len(objs) - 1
 
 

@@ -45,12 +45,7 @@ from sescreen.dcpol.noise import NoiseModel, estimate_noise, white_noise_model
 from sescreen.dcpol.plateau import plateau_mean, plateau_truncation
 from sescreen.dcpol.record import RecordStats, summarize
 from sescreen.dcpol.residuals import residual_variogram, step_in
-from sescreen.dcpol.widening import (
-    plausible_rivals,
-    slow_tail_margin,
-    time_to_fraction,
-    unsettled_floor,
-)
+from sescreen.dcpol.widening import plausible_rivals, slow_tail_margin, time_to_fraction
 from sescreen.errors import FitError, InputError
 from sescreen.transients import MODELS
 
@@ -283,16 +278,15 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         # truth); the upper bound, the side a PASS rests on, is the measured tail level
         # (METHODS.md section 6: the verdict rule that can never falsely pass)
         hi = max(hi, tail_hi)
-    # an unsettled decay (by the chosen model or a plausible rival) is bounded below by its
-    # data, not by its model's shape: a slower relaxation the models lack (a stretched tail
-    # with beta < 1/2, a continuous distribution of time constants, a decay buried in
-    # noise) still carries current at the end and is read as I_ss, 2-15x too high on the
-    # review's holds (METHODS.md section 6: the verdict rule); a rising current (a leak, a
-    # reaction) has no lower bound: only an upper one
-    unsettled = remaining > crit.max_remaining or bool(unsettled_rivals)
-    if unsettled and trend is not None and not rising:
-        lo = min(lo, unsettled_floor(trend, t_hold))
-    one_sided = (not identified) or rising or lo <= 0
+    # neither a rising current (a leak, a reaction) nor an unsettled decay (by the chosen
+    # model, a plausible rival, or the data: a current still falling significantly after the
+    # fitted transient ended) has a lower bound: below the tail level of a decay only a
+    # shape says where it ends, and a slower relaxation than the models' (a stretched tail,
+    # a continuous or broad distribution of time constants, a t^-p tail with p < 1/2, a
+    # decay buried in noise) still carries current at the end and is read as I_ss, 1.4-15x
+    # too high on two independent reviews' holds (METHODS.md section 6: the verdict rule)
+    unsettled = remaining > crit.max_remaining or bool(unsettled_rivals) or falling
+    one_sided = (not identified) or rising or unsettled or lo <= 0
     if one_sided:
         hi = max(hi, tail_hi) if (rising or not math.isfinite(hi)) else hi
         lo = 0.0
@@ -320,12 +314,13 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
                                  "end of the hold" for n in unsettled_rivals)
                      + "; the interval spans their asymptotes")
     if unsettled and identified and not rising:
-        left = max([remaining, *(fits[n].remaining(t_hold) for n in unsettled_rivals)])
-        warns.append(f"the decay has not settled ({left:.1%} of I_ss still decays at the end "
-                     "of the hold): " + (
-                         "below the tail level the data do not bound I_ss, so only an upper "
-                         "bound is given" if one_sided else
-                         "the lower bound allows a remainder that decays as slowly as t^-1/2")
+        left = max([abs(remaining), *(abs(fits[n].remaining(t_hold)) for n in unsettled_rivals)])
+        how = ("the current still falls" if left <= crit.max_remaining else
+               f"{left:.1%} of I_ss still decays at the end of the hold by " +
+               ("the fit" if abs(remaining) > crit.max_remaining
+                else "a model that describes the record"))
+        warns.append(f"the decay has not settled ({how}): only a model's shape would bound "
+                     "I_ss from below, so only an upper bound is given"
                      + (f"; a hold of about {t_steady:.3g} s would settle it"
                         if t_steady is not None and t_steady > t_hold else ""))
         steady = False

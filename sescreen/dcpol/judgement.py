@@ -84,7 +84,6 @@ class Trend:
     level_at_step: float = 0.0  #: the residual line extrapolated back to t = 0
     level_stderr: float = 0.0
     data_slope: float = 0.0  #: slope of the data themselves (residual + model), per s
-    data_level: float = 0.0  #: the data's line at the mean time of the late bins
 
     @property
     def direction(self) -> str:
@@ -132,7 +131,7 @@ def tail_trend(fit: ModelFit, b: Binned, noise: NoiseModel, *, t_hold: float,
     level_var = float(cov[0, 0] + c * c * cov[1, 1] + 2 * c * cov[0, 1])
     data_coef, *_ = np.linalg.lstsq(design, w @ b.y[keep], rcond=None)
     return Trend(slope, se, change, significant, level, math.sqrt(max(level_var, 0.0)),
-                 float(data_coef[1]), float(data_coef[0]))
+                 float(data_coef[1]))
 
 
 def truncation_test(fit: ModelFit, b: Binned, noise: NoiseModel, *,

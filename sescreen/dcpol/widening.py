@@ -81,17 +81,3 @@ def slow_tail_margin(trend: Trend, lo: float, hi: float, mid: float, t_hold: flo
         hi = max(hi, min(mid + _SLOW_TAIL * rising * t_hold, tail_hi))
     return lo, hi
 
-
-def unsettled_floor(trend: Trend, t_hold: float) -> float:
-    """A lower bound of I_ss for a decay that has not settled, from the data alone.
-
-    Below the tail level of an unsettled decay only the model's shape says where it ends,
-    and a relaxation slower than the model's (a stretched tail, a continuous distribution
-    of time constants, a decay buried in noise) leaves the model's asymptote 2-15x too high
-    (METHODS.md section 6). The data's own line over the last half of the hold (level at
-    its mean time, slope beta) bounds it instead: a remainder that decays no slower than
-    t^-1/2 carries at most 1.46 |beta| T of that level (the 97.5 % bound of the falling
-    slope).
-    """
-    falling = max(0.0, -trend.data_slope + Z95 * trend.stderr)
-    return trend.data_level - _SLOW_TAIL * falling * t_hold
