@@ -152,19 +152,30 @@ def test_screen_upper_bound_fits_give_one_sided_intervals(tmp_path, monkeypatch,
     assert by.loc["Plain", "sigma_e_interval_hi"] == pytest.approx(2.1e-11)
 
 
-def test_screen_arrhenius_with_an_upper_bound_hold_is_one_sided(tmp_path, monkeypatch,
-                                                                examples):
+def _arrhenius_material(tmp_path, monkeypatch, examples, sigma25, holds, *, bound=1.2,
+                        half_width=0.05):
+    """Screen one material of stand-in DC fits on an Ea = 0.5 eV line through ``sigma25``
+    at 298.15 K: ``holds`` are (T in K, upper bound only, factor off the line); a bound is
+    (0, ``bound`` x sigma), a two-sided interval sigma x (1 -+ ``half_width``). Returns
+    the stand-in fits and the row."""
     hold = examples / "dcpol" / "llzo_like_30C.mpt"
     ea = 0.5 / 8.617333262e-5
     fits = {}
-    for t, ub in ((303, False), (318, True), (333, False)):
-        s = 1e-12 * np.exp(-ea * (1 / t - 1 / 298.15))
-        fits[t] = (s, (0.0, 1.2 * s) if ub else (0.95 * s, 1.05 * s), ub)
+    for t, ub, off in holds:
+        s = sigma25 * np.exp(-ea * (1 / t - 1 / 298.15)) * off
+        fits[t] = (s, (0.0, bound * s) if ub else ((1 - half_width) * s,
+                                                   (1 + half_width) * s), ub)
     _fake_fits(monkeypatch, fits)
     p = tmp_path / "c.csv"
     p.write_text("material,file,thickness (mm),temperature (K)\n" + "".join(
         f"M,{hold},1,{t}.15\n" for t in fits))
-    row = screen(p).table.iloc[0]
+    return fits, screen(p).table.iloc[0]
+
+
+def test_screen_arrhenius_with_an_upper_bound_hold_is_one_sided(tmp_path, monkeypatch,
+                                                                examples):
+    _, row = _arrhenius_material(tmp_path, monkeypatch, examples, 1e-12,
+                                 [(303, False, 1), (318, True, 1), (333, False, 1)])
     assert row["sigma_e_method"].startswith("Arrhenius")
     assert row["upper_bound_only"] and row["sigma_e_interval_lo"] == 0.0
     assert "1 of the 3 holds" in row["warnings"]
@@ -178,17 +189,10 @@ def test_screen_arrhenius_sets_upper_bounds_apart(tmp_path, monkeypatch, example
     three and stays two-sided (a material far above the threshold FAILs) when the bound
     lies above the line's band at its temperature; a bound below it contradicts the line,
     and the result is one-sided."""
-    hold = examples / "dcpol" / "llzo_like_30C.mpt"
-    ea = 0.5 / 8.617333262e-5
-    fits = {}
-    for t, ub in ((303, True), (318, False), (333, False), (348, False)):
-        s = 1e-8 * np.exp(-ea * (1 / t - 1 / 298.15))
-        fits[t] = (s, (0.0, bound_factor * s) if ub else (0.98 * s, 1.02 * s), ub)
-    _fake_fits(monkeypatch, fits)
-    p = tmp_path / "c.csv"
-    p.write_text("material,file,thickness (mm),temperature (K)\n" + "".join(
-        f"M,{hold},1,{t}.15\n" for t in fits))
-    row = screen(p).table.iloc[0]
+    _, row = _arrhenius_material(
+        tmp_path, monkeypatch, examples, 1e-8,
+        [(303, True, 1), (318, False, 1), (333, False, 1), (348, False, 1)],
+        bound=bound_factor, half_width=0.02)
     assert row["sigma_e_method"] == "Arrhenius (3 points)"
     assert row["sigma_e"] == pytest.approx(1e-8, rel=0.02)
     assert bool(row["upper_bound_only"]) is one_sided
@@ -205,18 +209,10 @@ def test_screen_a_bound_at_the_operating_temperature_caps_the_line(tmp_path, mon
     """An unsettled hold at the operating temperature whose bound agrees with the line of
     three two-sided holds: the reported upper end is the lower of the two (the line's band
     alone would exceed what the hold measured there)."""
-    hold = examples / "dcpol" / "llzo_like_30C.mpt"
-    ea = 0.5 / 8.617333262e-5
-    fits = {}
-    for t, ub, scatter in ((298, True, 1.0), (318, False, 1.15), (333, False, 0.85),
-                           (348, False, 1.1)):
-        s = 1e-11 * np.exp(-ea * (1 / t - 1 / 298.15)) * scatter
-        fits[t] = (s, (0.0, 1.05 * s) if ub else (0.9 * s, 1.1 * s), ub)
-    _fake_fits(monkeypatch, fits)
-    p = tmp_path / "c.csv"
-    p.write_text("material,file,thickness (mm),temperature (K)\n" + "".join(
-        f"M,{hold},1,{t}.15\n" for t in fits))
-    row = screen(p).table.iloc[0]
+    fits, row = _arrhenius_material(
+        tmp_path, monkeypatch, examples, 1e-11,
+        [(298, True, 1.0), (318, False, 1.15), (333, False, 0.85), (348, False, 1.1)],
+        bound=1.05, half_width=0.1)
     assert not row["upper_bound_only"] and row["sigma_e_interval_lo"] < 1e-11
     assert row["sigma_e_interval_hi"] == pytest.approx(1.05 * fits[298][0])
     assert "1 of the 4 holds support only an upper bound" in row["warnings"]
