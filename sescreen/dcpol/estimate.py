@@ -263,8 +263,8 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     rising = trend is not None and trend.significant and trend.slope > 0
     falling = trend is not None and trend.significant and trend.slope < 0
     if trend is not None and not rising:
-        # a remaining decay as slow as t^-1/2 below (a significant fall included: it is
-        # still a decay, whose end the same bound limits)
+        # a remaining decay as slow as t^-1/2 below, one the trend test cannot see (a
+        # significant fall leaves no lower bound at all, below)
         lo, hi = slow_tail_margin(
             trend, lo, hi, mid, t_hold, tail_hi, extrapolated=remaining > crit.max_remaining,
             model_trusted=plateau is None and c_late[chosen.model] <= _TRUSTED_REDCHI)

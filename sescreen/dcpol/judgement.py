@@ -8,9 +8,10 @@ The decision comes last, from everything the analysis found (METHODS.md sections
    residuals of the bins in the last half of the hold (covariance from the noise model);
    significant at 99 % *and* large enough to matter (>= 1 % of I_ss over the hold). A
    falling residual means a slower process than any identifiable transient (not settled,
-   or drift after the transient ended): the interval then allows for a decay as slow as
-   t^-1/2 below and a drift since the step above. A rising one means drift, a leak or a
-   reaction, and leaves only an upper bound of I_ss.
+   or drift after the transient ended): a decay whose end no model shape can be trusted to
+   say, so only an upper bound of I_ss (at least the tail level, and a drift since the step
+   above). A rising one means drift, a leak or a reaction, and leaves only an upper bound
+   of I_ss too.
 2. the truncation test: the same model refitted to the first 70 % and 85 % of the hold;
    an asymptote that keeps moving the same way (2 standard errors of the nested difference;
    3 for plateau means) towards a limit more than ``max_remaining`` away, if it converges
@@ -203,13 +204,13 @@ def decide_steady(*, remaining: float, trend: Trend | None, truncation: Truncati
         elif abs(remaining) <= crit.max_remaining:
             warns.append(f"drift: the fitted transient has ended, but the current still falls "
                          f"by {trend.change:+.1%} of I_ss per hold length (slow drift or a "
-                         "process slower than the hold); the interval allows for a decay as "
-                         "slow as t^-1/2 below and for a drift since the step above")
+                         "process slower than the hold); only an upper bound of I_ss is "
+                         "supported, allowing for a drift since the step")
         else:
             warns.append(f"not settled: the current falls at the end of the hold faster than "
                          f"the fitted transient ({trend.change:+.1%} of I_ss per hold length): "
-                         "a slower process is still decaying; the interval allows for one as "
-                         "slow as t^-1/2")
+                         "a slower process is still decaying; only an upper bound of I_ss is "
+                         "supported")
     if truncation is not None and truncation.moving:
         causes += 1
         est = truncation.estimates
