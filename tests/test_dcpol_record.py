@@ -65,10 +65,12 @@ def _direct_bins(t, y):
 
 
 @SETTINGS
-@given(rec=records())
-def test_bins_and_noise_equal_the_direct_computation(rec):
+@given(rec=records(), block=st.sampled_from([1 << 18, 7, 1]))
+def test_bins_and_noise_equal_the_direct_computation(rec, block):
     t, y = rec
-    s = record.summarize(t, y)
+    with pytest.MonkeyPatch.context() as mp:  # the one pass in blocks of any size
+        mp.setattr(record, "_BLOCK", block)
+        s = record.summarize(t, y)
     ref = _direct_bins(t, y)
     for name in ("n", "t", "y", "d2", "nd", "first"):
         np.testing.assert_allclose(getattr(s, f"bin_{name}"), ref[name], rtol=1e-10,

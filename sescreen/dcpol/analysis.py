@@ -131,13 +131,17 @@ def _check_record(t: np.ndarray, i: np.ndarray, source) -> None:
     """One-line refusals for records no fit can use: non-finite values, currents no cell
     carries (an instrument's overflow marker such as 9.9e37), time running backwards, no
     time span."""
+    extreme = 0.0
     for name, v in (("time", t), ("current", i)):
-        if not np.isfinite(v).all():
+        # min and max are NaN or infinite when a value is (two passes, no temporary)
+        lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 0.0)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
             bad = np.flatnonzero(~np.isfinite(v))
             raise InputError(f"{name} is not a finite number at sample {bad[0]} "
                              f"({bad.size} samples in all): drop or repair those rows",
                              path=source)
-    if i.size and max(float(i.max()), -float(i.min())) > _MAX_CURRENT_A:
+        extreme = max(hi, -lo)
+    if extreme > _MAX_CURRENT_A:
         bad = np.flatnonzero(np.abs(i) > _MAX_CURRENT_A)
         raise InputError(f"the current is {i[bad[0]]:.3g} A at sample {bad[0]} ({bad.size} "
                          f"samples in all beyond {_MAX_CURRENT_A:.0e} A): an overflow marker "

@@ -38,6 +38,7 @@ __all__ = ["CELLS", "SAMPLE", "RecordStats", "log_bin", "summarize"]
 CELLS = 1 << 15  #: cells in the last half of a record at most
 SAMPLE = 1 << 16  #: raw values in each fixed-size sample
 _SAMPLE_SEED = 20190204  # positions of the sample of second differences
+_BLOCK = 1 << 18  # second differences per block of the one pass (no copy of the record)
 _AMPLIFICATION = 1e6  # rounding amplification beyond which the clipped values are summed again
 
 
@@ -155,86 +156,117 @@ def _group(n: int) -> int:
     return 1 << max(0, math.ceil(math.log2(max(late, 1) / CELLS)))
 
 
-def _segment_sums(x: np.ndarray, *boundaries: np.ndarray) -> list[np.ndarray]:
-    """Sums of ``x`` between consecutive boundaries, for several sorted sets of boundary
-    indices (each starting at 0), in one pass over ``x``: the array is summed over the
-    segments between the union of all boundaries, and every set's sums are sums of whole
-    segments."""
-    union = np.unique(np.concatenate(boundaries))
-    seg = np.add.reduceat(x, union)
-    return [np.add.reduceat(seg, np.searchsorted(union, b)) for b in boundaries]
+def _segment_sums(arrays: tuple[np.ndarray, ...], *boundaries: np.ndarray
+                  ) -> list[list[np.ndarray]]:
+    """Sums of each of ``arrays`` between consecutive boundaries, for several sorted sets of
+    boundary indices (each starting at 0), in one pass over each array: it is summed over
+    the segments between the union of all boundaries, and every set's sums are sums of
+    whole segments. Returns one list of sums (per set of boundaries) per array."""
+    union = np.sort(np.concatenate(boundaries))
+    union = union[np.r_[True, union[1:] != union[:-1]]]
+    where = [np.searchsorted(union, b) for b in boundaries]
+    out = []
+    for x in arrays:
+        seg = np.add.reduceat(x, union)
+        out.append([np.add.reduceat(seg, w) for w in where])
+    return out
 
 
-def _in_bin_d2(d2: np.ndarray, first: np.ndarray, count: np.ndarray
-               ) -> tuple[np.ndarray, float]:
-    """Sum of ``d2[j]`` over the second differences whose three samples share a bin
-    (bin k: j = first_k .. first_k + count_k - 3), and the sum over all of them."""
-    out = np.zeros(first.size)
-    if d2.size == 0:
-        return out, 0.0
+def _second_difference_sample(y: np.ndarray) -> np.ndarray:
+    """:data:`SAMPLE` second differences of ``y`` (all of them in a shorter record), at
+    pseudo-random positions (fixed seed: a regular stride would alias with a periodic
+    signal, mains hum sampled at a multiple of its frequency, and see one phase only);
+    formed as :func:`_second_differences` forms them."""
+    m = y.size - 2
+    j = np.arange(m) if m <= SAMPLE else np.sort(
+        np.random.default_rng(_SAMPLE_SEED).integers(0, m, SAMPLE))
+    return (y[j + 2] - y[j + 1]) - (y[j + 1] - y[j])
+
+
+def _second_differences(y: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Second differences d[a:b] of ``y``, d[k] = (y[k+2] - y[k+1]) - (y[k+1] - y[k])."""
+    e = np.diff(y[a:b + 2])
+    return e[1:] - e[:-1]
+
+
+@dataclass
+class _Squares:
+    """What a pass over the squared second differences gathers, block by block."""
+
+    in_bin: np.ndarray  #: sum of d^2 over each bin's run of second differences
+    total: float = 0.0  #: sum of every d^2
+    beyond: list = dataclasses.field(default_factory=list)  #: the d whose square > limit^2
+
+
+def _square_sums(y: np.ndarray, first: np.ndarray, count: np.ndarray,
+                 limit: float) -> _Squares:
+    """Sums of the squared second differences of ``y`` (one pass, in blocks of
+    :data:`_BLOCK`, so no copy of the record is made): inside every bin (bin k holds
+    d[j], j = first_k .. first_k + count_k - 3, whose three samples share the bin), over
+    all of them, and the values whose square exceeds ``limit``^2."""
+    m = y.size - 2
     full = count >= 3
-    if not full.any():
-        return out, float(np.sum(d2))
-    starts, ends = first[full], first[full] + count[full] - 2
-    idx = np.column_stack([starts, ends]).ravel()
-    if idx[-1] >= d2.size:
-        idx = idx[:-1]
-    head = float(np.sum(d2[:idx[0]]))
-    sums = np.add.reduceat(d2, idx)  # in-bin runs and the runs that straddle two bins
-    out[full] = sums[::2]
-    return out, head + float(np.sum(sums))
+    run_lo, run_hi = first[full], first[full] + count[full] - 2  # runs of d, [lo, hi)
+    breaks = np.union1d(run_lo, run_hi)
+    out = _Squares(np.zeros(run_lo.size))
+    limit2 = limit * limit
+    for a in range(0, m, _BLOCK):
+        b = min(a + _BLOCK, m)
+        d = _second_differences(y, a, b)
+        with np.errstate(over="ignore"):
+            d2 = d * d
+        out.total += float(np.sum(d2))
+        if limit2 < math.inf:
+            out.beyond.append(d[d2 > limit2])
+        if run_lo.size:
+            seg = np.r_[a, breaks[(breaks > a) & (breaks < b)]]
+            sums = np.add.reduceat(d2, seg - a)
+            r = np.searchsorted(run_lo, seg, side="right") - 1
+            inside = (r >= 0) & (seg < run_hi[np.maximum(r, 0)])
+            np.add.at(out.in_bin, r[inside], sums[inside])
+    return out
 
 
-def _second_differences(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Squared second differences y[k+2] - 2 y[k+1] + y[k] of a record, and a sample of
-    :data:`SAMPLE` of them (not squared): all of them, or drawn at pseudo-random positions
-    (fixed seed: a regular stride would alias with a periodic signal, mains hum sampled at a
-    multiple of its frequency, and see one phase only)."""
-    d = np.diff(y)
-    d = np.subtract(d[1:], d[:-1], out=d[:-1])  # (numpy buffers the overlap)
-    if d.size <= SAMPLE:
-        sample = d.copy()
-    else:
-        sample = d[np.sort(np.random.default_rng(_SAMPLE_SEED).integers(0, d.size, SAMPLE))]
-    with np.errstate(over="ignore"):
-        return np.square(d, out=d), sample
-
-
-def _clipped_sd(y: np.ndarray, d2: np.ndarray, squares: float, sample: np.ndarray) -> float:
-    """Standard deviation of the second differences of ``y`` clipped at 8 robust standard
-    deviations around their median (both from the ``sample`` of them), as
+def _noise_statistics(y: np.ndarray, first: np.ndarray, count: np.ndarray
+                      ) -> tuple[np.ndarray, float]:
+    """The in-bin sums of squared second differences and the standard deviation of all
+    second differences clipped at 8 robust standard deviations around their median (both
+    from :func:`_second_difference_sample`), as
     :func:`~sescreen.dcpol.binning.noise_sigma` computes it.
 
     Where the limits lie either side of 0 the sums of the clipped values are those of all
-    values corrected at the few outside the limits (the values whose square exceeds the
-    nearer limit's, recomputed from ``y``): the sum of the second differences telescopes to
-    the difference of the last and first first differences, and their sum of squares is
-    ``squares``. Otherwise (a smooth record, limits on one side of 0), when the differences
-    would amplify the rounding of ``squares`` beyond :data:`_AMPLIFICATION` (a glitch far
-    above the noise carrying nearly all of it, or a mean far above the spread), or when it
-    overflowed, the clipped values are summed in a pass of their own.
+    values corrected at the few outside the limits (among the values whose square exceeds
+    the nearer limit's): the sum of the second differences telescopes to the difference of
+    the last and first first differences. Otherwise (a smooth record, limits on one side
+    of 0), when the differences would amplify the rounding of the sum of squares beyond
+    :data:`_AMPLIFICATION` (a glitch far above the noise carrying nearly all of it, or a
+    mean far above the spread), or when it overflowed, the clipped values are summed in a
+    pass of their own.
     """
-    m = d2.size
+    sample = _second_difference_sample(y)
     center = float(np.median(sample))
     robust = 1.4826 * float(np.median(np.abs(sample - center)))
     lo, hi = center - 8 * robust, center + 8 * robust
-    if robust > 0 and lo < 0 < hi and math.isfinite(squares):
-        near = min(-lo, hi)
-        j = np.flatnonzero(d2 > near * near)
-        d = y[j + 2] - 2.0 * y[j + 1] + y[j]
+    split = robust > 0 and lo < 0 < hi
+    sq = _square_sums(y, first, count, min(-lo, hi) if split else math.inf)
+    in_bin = np.zeros(first.size)
+    in_bin[count >= 3] = sq.in_bin
+    m = y.size - 2
+    if split and math.isfinite(sq.total):
+        d = np.concatenate(sq.beyond)
         above, below = d[d > hi], d[d < lo]
-        inner = squares - float(np.dot(above, above)) - float(np.dot(below, below))
+        inner = sq.total - float(np.dot(above, above)) - float(np.dot(below, below))
         total = float((y[-1] - y[-2]) - (y[1] - y[0]))
         total += above.size * hi - float(np.sum(above)) + below.size * lo - float(np.sum(below))
         mean_square = (inner + above.size * hi * hi + below.size * lo * lo) / m
         var = mean_square - (total / m) ** 2
         # the rounding of the sum of squares, amplified by the two differences
-        if inner > 0 and var > 0 and squares / inner * mean_square / var < _AMPLIFICATION:
-            return math.sqrt(var)
+        if inner > 0 and var > 0 and sq.total / inner * mean_square / var < _AMPLIFICATION:
+            return in_bin, math.sqrt(var)
     d = np.diff(y, 2)
     if robust > 0:
         np.clip(d, lo, hi, out=d)
-    return float(np.std(d))
+    return in_bin, float(np.std(d))
 
 
 def summarize(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
@@ -265,10 +297,8 @@ def summarize(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
     keep = count > 0
     first, cnt = starts[keep], count[keep]
     if n > 3:
-        d2, sample = _second_differences(y)
-        bin_d2, squares = _in_bin_d2(d2, first, cnt)
-        noise_sd = _clipped_sd(y, d2, squares, sample) / math.sqrt(6.0)
-        del d2
+        bin_d2, clipped_sd = _noise_statistics(y, first, cnt)
+        noise_sd = clipped_sd / math.sqrt(6.0)
     else:
         bin_d2 = np.zeros(first.size)
         noise_sd = float(np.std(np.diff(y)) / math.sqrt(2.0)) if n > 1 else 0.0
@@ -279,8 +309,7 @@ def summarize(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
         cell_sum, cell_time, cell_n = y, t, np.ones(n)
     else:
         cs = np.arange(0, n, g)
-        bin_y, cell_sum = _segment_sums(y, first, cs)
-        bin_t, cell_time = _segment_sums(t, first, cs)
+        (bin_y, cell_sum), (bin_t, cell_time) = _segment_sums((y, t), first, cs)
         cell_n = np.diff(np.r_[cs, n]).astype(float)
         cell_time = cell_time / cell_n
     return RecordStats(t, y, 1.0, g, cell_sum, cell_time, cell_n, cnt.astype(float), bin_t,
