@@ -35,6 +35,14 @@ def _power_cut(rng, i_ss):
     return t, i + rng.normal(0, i_ss * rng.uniform(0.003, 0.03), n)
 
 
+def _lognormal(t, tau_m, width_dec, z):
+    """A log-normal distribution of time constants (median ``tau_m``, ``width_dec``
+    decades per standard deviation, on the nodes ``z``), normalized to 1 at t = 0."""
+    w = np.exp(-0.5 * z**2)
+    taus = tau_m * np.exp(width_dec * np.log(10) * z)
+    return (w / w.sum()) @ np.exp(-t[None, :] / taus[:, None])
+
+
 def _stretched_and_slow(rng, i_ss):
     """A stretched exponential plus 5 % of its amplitude in a log-normal slow part."""
     tau = 10 ** rng.uniform(1, 2.5)
@@ -43,9 +51,7 @@ def _stretched_and_slow(rng, i_ss):
     n = int(rng.integers(3000, 15000))
     t = np.arange(1, n + 1) * t_hold / n
     amp = i_ss * 10 ** rng.uniform(0.5, 2)
-    taus = tau * 20 * np.exp(0.5 * np.log(10) * np.linspace(-3, 3, 61))
-    w = np.exp(-0.5 * np.linspace(-3, 3, 61) ** 2)
-    slow = (w / w.sum()) @ np.exp(-t[None, :] / taus[:, None])
+    slow = _lognormal(t, tau * 20, 0.5, np.linspace(-3, 3, 61))
     i = i_ss + amp * np.exp(-(t / tau) ** beta) + 0.05 * amp * slow
     return t, i + rng.normal(0, i_ss * rng.uniform(0.003, 0.03), n)
 
@@ -57,10 +63,7 @@ def _buried(rng, i_ss):
     t_hold = tau * 10 ** rng.uniform(0.3, 1.5)
     n = int(rng.integers(2000, 15000))
     t = np.arange(1, n + 1) * t_hold / n
-    z = np.linspace(-4, 4, 161)
-    w = np.exp(-0.5 * z**2)
-    taus = tau * np.exp(rng.uniform(0.1, 0.8) * np.log(10) * z)
-    decay = (w / w.sum()) @ np.exp(-t[None, :] / taus[:, None])
+    decay = _lognormal(t, tau, rng.uniform(0.1, 0.8), np.linspace(-4, 4, 161))
     i = i_ss + i_ss * 10 ** rng.uniform(0.5, 2) * decay
     return t, i + rng.normal(0, i_ss * 10 ** rng.uniform(0, 1.5), n)
 
