@@ -73,9 +73,13 @@ class Binned:
         alive (a 10^4 x I_ss spike with tau ~ dt). Parameters given as arrays of shape
         (k, 1) give k rows of bin averages.
         """
-        nodes = self.nodes
+        nodes, w = self.nodes, self.weights
         values = func(nodes.ravel(), **params)
-        return (values.reshape(values.shape[:-1] + nodes.shape) * self.weights).sum(axis=-1)
+        values = values.reshape(values.shape[:-1] + nodes.shape)
+        out = values[..., 0] * w[:, 0]  # the sum over the nodes in order, as .sum gives it
+        for k in range(1, NODES):
+            out += values[..., k] * w[:, k]
+        return out
 
     def subset(self, keep: np.ndarray) -> Binned:
         """The bins selected by a boolean mask (for truncation tests)."""

@@ -12,6 +12,7 @@ I_ss.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import warnings as _warnings
@@ -36,6 +37,7 @@ _GRID_GAIN = 1.0  # chi-square by which a grid start must beat the guess to repl
 _STOICH_IDENTIFIABLE = 3.0  # rigid shape: the slowest mode may exceed the hold this much
 
 
+@functools.cache
 def arg_names(model: str) -> tuple[str, ...]:
     """The parameters of a model function (after t)."""
     return tuple(inspect.signature(MODELS[model][0]).parameters)[1:]
@@ -153,12 +155,18 @@ def minimize(name: str, b: Binned, noise: NoiseModel, params, *, max_nfev: int =
     func = MODELS[name][0]
     args = arg_names(name)
     whiten = noise.whitener
+    scale = np.diagonal(whiten)
+    if np.count_nonzero(whiten) > scale.size:  # correlated noise: a triangular whitener
+        def residual(v):
+            return whiten @ (b.average(func, **{k: v[k] for k in args}) - b.y)
 
-    def residual(v):
-        return whiten @ (b.average(func, **{k: v[k] for k in args}) - b.y)
+        def rows(v):
+            return (b.average(func, **{k: v[k] for k in args}) - b.y) @ whiten.T
+    else:  # white noise: a diagonal one, the same numbers without the matrix product
+        def residual(v):
+            return (b.average(func, **{k: v[k] for k in args}) - b.y) * scale
 
-    def rows(v):
-        return (b.average(func, **{k: v[k] for k in args}) - b.y) @ whiten.T
+        rows = residual
 
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
