@@ -139,38 +139,53 @@ def block_variogram(cells: np.ndarray, group: int, *, short: np.ndarray | None =
     return np.array(blocks), np.array(w)
 
 
+def _toeplitz_q(c: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """sum_j S_ij and sum_j S_ij x_j for the symmetric Toeplitz matrices S_ij = c[|i - j|]
+    (one per column of ``c``, (n, k)) and x_j = j, by cumulative sums: (n, k) each."""
+    i = x[:, None]
+    lag = np.cumsum(c, axis=0)  # C[d] = c[0] + ... + c[d]
+    moment = np.cumsum(x[:, None] * c, axis=0)  # D[d] = sum d' c[d'] up to d
+    rev = lag[::-1] - c[0]  # sum of c[1..n-1-i]
+    rev_moment = moment[::-1]
+    ones = lag + rev  # sum_{d<=i} c[d] + sum_{1<=d<=n-1-i} c[d]
+    # sum_j j c[|i-j|] = sum_{d<=i} (i - d) c[d] + sum_{1<=d<=n-1-i} (i + d) c[d]
+    xs = i * lag - moment + i * rev + rev_moment
+    return ones, xs
+
+
 def _detrended_basis(phi: np.ndarray, g: int, n_agg: int,
                      blocks: np.ndarray) -> np.ndarray:
     """Expected block-sum variances after the line removal, on the aggregated grid.
 
     Columns: white noise, then one per ``phi``; rows: ``blocks`` (multiples of ``g``
-    samples, in samples).
+    samples, in samples). The products of the line's basis Q with the super-sample
+    covariance (Toeplitz in the lag) come from cumulative sums, for every column at once.
     """
-    lag = np.arange(n_agg, dtype=float) * g
     x = np.arange(n_agg, dtype=float)
-    q, _ = np.linalg.qr(np.column_stack([np.ones(n_agg), x - x.mean()]))
+    centred = x - x.mean()
+    norm = math.sqrt(float(centred @ centred))
+    q = np.column_stack([np.full(n_agg, 1.0 / math.sqrt(n_agg)), centred / norm])
     cum_q = np.vstack([np.zeros(2), np.cumsum(q, axis=0)])
-    idx = np.subtract.outer(np.arange(n_agg), np.arange(n_agg))
-    idx = np.abs(idx)
-    out = np.empty((blocks.size, phi.size + 1))
-    for col, p in enumerate(np.r_[0.0, phi]):
-        e = component_variogram(np.array([p]), np.r_[lag, lag[-1] + g])[:, 0]
-        # covariance of super-sample sums from the increments of E: Toeplitz in the lag
-        e_lo = np.r_[e[1], e[:-2]]  # E((l-1)g) with E(-g) = E(g)
-        c = 0.5 * (e[1:] + e_lo - 2 * e[:-1])
-        c[0] = e[1]
-        s = c[idx]
-        qs = q.T @ s  # (2, n_agg)
-        qsq = qs @ q
-        cum_qs = np.hstack([np.zeros((2, 1)), np.cumsum(qs, axis=1)])
-        for row, m in enumerate(blocks):
-            ma = int(m // g)
-            starts = np.arange(0, n_agg - ma + 1, max(1, ma // 4))
-            qb = (cum_q[starts + ma] - cum_q[starts])  # (n_blocks, 2)
-            qsb = (cum_qs[:, starts + ma] - cum_qs[:, starts]).T
-            raw = component_variogram(np.array([p]), np.array([float(m)]))[0, 0]
-            val = raw - 2 * np.sum(qb * qsb, axis=1) + np.einsum("ij,jk,ik->i", qb, qsq, qb)
-            out[row, col] = float(np.mean(val))
+    p_all = np.r_[0.0, phi]
+    e = component_variogram(p_all, np.arange(n_agg + 1, dtype=float) * g)  # (n_agg+1, k)
+    # covariance of super-sample sums from the increments of E, E(-g) = E(g)
+    e_lo = np.vstack([e[1:2], e[:-2]])
+    c = 0.5 * (e[1:] + e_lo - 2 * e[:-1])
+    c[0] = e[1]
+    ones, xs = _toeplitz_q(c, x)
+    qs = np.stack([ones / math.sqrt(n_agg), (xs - x.mean() * ones) / norm], axis=1)
+    qsq = np.einsum("irk,is->krs", qs, q)  # Q^T S Q, (k, 2, 2)
+    cum_qs = np.concatenate([np.zeros((1, 2, p_all.size)), np.cumsum(qs, axis=0)])
+    out = np.empty((blocks.size, p_all.size))
+    for row, m in enumerate(blocks):
+        ma = int(m // g)
+        starts = np.arange(0, n_agg - ma + 1, max(1, ma // 4))
+        qb = cum_q[starts + ma] - cum_q[starts]  # (n_blocks, 2)
+        qsb = cum_qs[starts + ma] - cum_qs[starts]  # (n_blocks, 2, k)
+        raw = component_variogram(p_all, np.array([float(m)]))[0]
+        val = raw - 2 * np.einsum("br,brk->bk", qb, qsb) \
+            + np.einsum("br,krs,bs->bk", qb, qsq, qb)
+        out[row] = val.mean(axis=0)
     return out
 
 
