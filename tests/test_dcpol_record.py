@@ -352,3 +352,37 @@ def test_an_overflow_marker_is_refused_with_its_sample():
     m.data.loc[700, "current_a"] = 9.9e37  # what some instruments write on an overload
     with pytest.raises(InputError, match=r"9\.9e\+37 A at sample \d+ \(1 samples"):
         fit_dcpol(m, thickness_cm=0.1)
+
+
+@pytest.mark.parametrize("model", ["exp2", "exp3", "stretched", "stoich_rc", "stoich"])
+def test_starts_in_lockstep_are_the_single_fits(model):
+    """least_squares_many from several starts gives, for every start, the fit
+    least_squares makes from it alone (value for value, also when a start is capped or
+    its residual is not finite); one start's failure does not touch the others."""
+    from sescreen.dcpol.lsq import least_squares, least_squares_many
+    from sescreen.dcpol.record import log_bin
+    from sescreen.transients import BROADCAST, MODELS, start_params
+
+    rng = np.random.default_rng(11)
+    t = np.geomspace(1.0, 1e4, 3000)
+    y = 1.0 + 4 * np.exp(-t / 50) + 2 * np.exp(-t / 900) + rng.normal(0, 0.01, t.size)
+    b = log_bin(t, y)
+    func = MODELS[model][0]
+    names = list(inspect.signature(func).parameters)[1:]
+    starts = start_params(model, b.t, b.y)
+    broken = starts[0].copy()  # a start where the model is NaN
+    broken[names[0]].set(value=np.nan)
+
+    def residual(p):
+        return (b.average(func, **{n: p[n] for n in names}) - b.y) / b.sem
+
+    rows = residual if model in BROADCAST else None
+    for cap in (25, 1500):
+        many = least_squares_many(residual, [*starts, broken], max_nfev=cap, rows=rows)
+        assert isinstance(many[-1], ValueError)
+        for start, got in zip(starts, many, strict=False):
+            one = least_squares(residual, start, max_nfev=cap, rows=rows)
+            assert (got.chisqr, got.success, got.nfev) == (one.chisqr, one.success, one.nfev)
+            assert got.params.valuesdict() == one.params.valuesdict()
+            assert [p.stderr for p in got.params.values()] == \
+                [p.stderr for p in one.params.values()]

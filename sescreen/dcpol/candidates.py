@@ -23,7 +23,7 @@ import numpy as np
 
 from sescreen.dcpol.binning import Binned
 from sescreen.dcpol.grid import grid_start
-from sescreen.dcpol.lsq import least_squares
+from sescreen.dcpol.lsq import least_squares_many
 from sescreen.dcpol.noise import NoiseModel
 from sescreen.serialize import json_safe
 from sescreen.transients import BROADCAST, FIXED, MODELS, start_params, transient_part
@@ -34,6 +34,8 @@ _MAX_NFEV = 1500  # per start: a degenerate over-parameterized fit stops instead
 _PROFILE_NFEV = 300  # per round of a profile refit (it starts from a neighbouring point)
 _PROFILE_ROUNDS = 10  # rounds before an unconverged profile refit is taken as it stands
 _GRID_GAIN = 1.0  # chi-square by which a grid start must beat the guess to replace it
+_FAILURES = (ValueError, FloatingPointError, OverflowError, ZeroDivisionError,
+             np.linalg.LinAlgError)  # a start whose residual raised these has failed
 _STOICH_IDENTIFIABLE = 3.0  # rigid shape: the slowest mode may exceed the hold this much
 
 
@@ -148,10 +150,12 @@ class Candidate:
         return json_safe(dict(self.__dict__))
 
 
-def minimize(name: str, b: Binned, noise: NoiseModel, params, *, max_nfev: int = _MAX_NFEV):
+def minimize_many(name: str, b: Binned, noise: NoiseModel, starts, *,
+                  max_nfev: int = _MAX_NFEV) -> list:
     """Generalized least squares of the bin means against the model's bin averages, from
-    ``params`` (:class:`~sescreen.parameters.Params`): a
-    :class:`~sescreen.dcpol.lsq.LeastSquaresResult`, or None when the optimizer fails."""
+    each of ``starts`` (:class:`~sescreen.parameters.Params` of one layout, in lockstep):
+    a :class:`~sescreen.dcpol.lsq.LeastSquaresResult` per start, None where the optimizer
+    failed."""
     func = MODELS[name][0]
     args = arg_names(name)
     whiten = noise.whitener
@@ -167,16 +171,23 @@ def minimize(name: str, b: Binned, noise: NoiseModel, params, *, max_nfev: int =
             return (b.average(func, **{k: v[k] for k in args}) - b.y) * scale
 
         rows = residual
-
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
-        try:
-            res = least_squares(residual, params, max_nfev=max_nfev,
-                                rows=rows if name in BROADCAST else None)
-        except (ValueError, FloatingPointError, OverflowError, ZeroDivisionError,
-                np.linalg.LinAlgError):
-            return None
-    return res if np.isfinite(res.chisqr) else None
+        found = least_squares_many(residual, starts, max_nfev=max_nfev,
+                                   rows=rows if name in BROADCAST else None)
+    out = []
+    for res in found:
+        if isinstance(res, _FAILURES):
+            res = None
+        elif isinstance(res, BaseException):
+            raise res
+        out.append(res if res is not None and np.isfinite(res.chisqr) else None)
+    return out
+
+
+def minimize(name: str, b: Binned, noise: NoiseModel, params, *, max_nfev: int = _MAX_NFEV):
+    """:func:`minimize_many` from one start."""
+    return minimize_many(name, b, noise, [params], max_nfev=max_nfev)[0]
 
 
 def n_free(params) -> int:
@@ -212,8 +223,8 @@ def fit_model(name: str, b: Binned, noise: NoiseModel, *, start=None,
         # regime) either optimum is as good, and the guess's is the tested behaviour
         starts = [(g, 0.0) for g in guesses] + ([] if grid is None else [(grid, _GRID_GAIN)])
     best = None
-    for params, gain in starts:
-        res = minimize(name, b, noise, params, max_nfev=max_nfev)
+    found = minimize_many(name, b, noise, [p for p, _ in starts], max_nfev=max_nfev)
+    for res, (_, gain) in zip(found, starts, strict=True):
         if res is not None and (best is None or res.chisqr < best.chisqr - gain):
             best = res
     if best is None:

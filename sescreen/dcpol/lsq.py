@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sescreen.dcpol.marquardt import marquardt
+from sescreen.dcpol.marquardt import marquardt_many
 from sescreen.parameters import Param, Params, clip
 
-__all__ = ["LeastSquaresResult", "least_squares"]
+__all__ = ["LeastSquaresResult", "least_squares", "least_squares_many"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class LeastSquaresResult:
 
 _EPS = np.finfo(np.float64).eps
 _RCOND = 1e-10  # singular values of the scaled Jacobian below this fraction: undetermined
+_ERRORS = (ValueError, FloatingPointError, OverflowError, ZeroDivisionError,
+           np.linalg.LinAlgError)  # what a residual raises where its model breaks down
 
 
 class _Abort(Exception):
@@ -92,6 +94,182 @@ def _forward_steps(x0, lb, ub) -> list[float]:
     return out
 
 
+def _point(values: dict[str, float], var: list[str], factors: dict[str, tuple[str, ...]],
+           bounds: dict[str, tuple[float, float]], x) -> dict[str, float]:
+    """``values`` with the varying parameters at x and the constrained ones following."""
+    out = dict(values)
+    for n, v in zip(var, x, strict=True):
+        out[n] = float(v)
+    for n, names in factors.items():
+        out[n] = clip(math.prod(out[f] for f in names), *bounds[n])
+    return out
+
+
+def _layout(params) -> list[tuple]:
+    """What the starts of one batch share: names, flags, bounds, constraints and the
+    values of the fixed parameters."""
+    return [(n, p.vary, p.expr, p.min, p.max, None if p.vary or p.expr else p.value)
+            for n, p in params.items()]
+
+
+def least_squares_many(residual: Callable[[dict[str, float]], np.ndarray], starts, *,
+                       max_nfev: int, rows: Callable[[dict], np.ndarray] | None = None
+                       ) -> list:
+    """Minimize ``sum(residual(values)**2)`` over the varying parameters from several
+    starts in lockstep (:func:`~sescreen.dcpol.marquardt.marquardt_many`).
+
+    Every start is the fit :func:`least_squares` makes from it, number for number; with
+    ``rows``, the trial points of all running starts are evaluated in one call and so
+    are all their Jacobian columns.
+
+    Parameters
+    ----------
+    residual : callable
+        Maps the values of all parameters (a dict, fixed and constrained ones included)
+        to the residual vector.
+    starts : list of Params or lmfit.Parameters
+        Start values, not modified; every start has the same parameters, ``vary`` flags,
+        bounds, constraints and fixed values (those of the first are used).
+    max_nfev : int
+        Evaluations per start after which it stops (Jacobian columns count one each).
+    rows : callable, optional
+        The same as ``residual`` for k points at once: values as arrays of shape (k, 1)
+        (fixed parameters as floats) to residuals of shape (k, m).
+
+    Returns
+    -------
+    list
+        A :class:`LeastSquaresResult` per start, or the exception its residual raised
+        (ValueError for a non-finite residual at the start or in a Jacobian).
+    """
+    params = starts[0]
+    if any(_layout(s) != _layout(params) for s in starts[1:]):
+        raise ValueError("starts of one batch must share parameters, flags, bounds, "
+                         "constraints and fixed values")
+    factors = _factors(params)
+    var = [n for n, p in params.items() if p.vary and p.expr is None]
+    fixed = {n: float(p.value) for n, p in params.items()}
+    bounds = {n: (params[n].min, params[n].max) for n in factors}
+    lo = np.array([params[n].min for n in var], dtype=float)
+    hi = np.array([params[n].max for n in var], dtype=float)
+    count = [0] * len(starts)
+    best: list[list] = [[None, math.inf] for _ in starts]  # the lowest-cost point evaluated
+
+    def evaluate(x) -> np.ndarray:
+        """The residual at x (values of ``var``), possibly non-finite."""
+        return np.asarray(residual(_point(fixed, var, factors, bounds, x)),
+                          dtype=np.float64).ravel()
+
+    def spend(i: int, k: int) -> _Abort | None:
+        count[i] += k
+        return _Abort() if count[i] > max_nfev else None
+
+    def batch_of(xs: list[np.ndarray]) -> dict:
+        """The parameter values of points xs as columns (len(xs), 1)."""
+        batch = dict(fixed)
+        stacked = np.array(xs)
+        for k, n in enumerate(var):
+            batch[n] = stacked[:, k:k + 1].copy()
+        for n, names in factors.items():
+            batch[n] = np.clip(math.prod(batch[f] for f in names), *bounds[n])
+        return batch
+
+    def rows_or_each(xs: list[np.ndarray], groups: list[list[int]]) -> list:
+        """Residuals at xs: one ``rows`` call when there is one, else (or when it raises,
+        to tell which group raised) point by point; per group, its rows or the
+        exception."""
+        if rows is not None:
+            try:
+                f_rows = np.asarray(rows(batch_of(xs)), dtype=np.float64)
+                return [f_rows[g] for g in groups]
+            except _ERRORS:
+                pass  # group by group, so only the group that raises fails
+        out = []
+        for g in groups:
+            try:
+                out.append(np.array([evaluate(xs[k]) for k in g]) if rows is None
+                           else np.asarray(rows(batch_of([xs[k] for k in g])),
+                                           dtype=np.float64))
+            except _ERRORS as exc:
+                out.append(exc)
+        return out
+
+    def fun(idx: list[int], xs: list[np.ndarray]) -> list:
+        out: list = [spend(i, 1) for i in idx]
+        go = [k for k, e in enumerate(out) if e is None]
+        if len(go) == 1 or rows is None:
+            for k in go:
+                try:
+                    out[k] = evaluate(xs[k])
+                except _ERRORS as exc:
+                    out[k] = exc
+        elif go:
+            for k, f in zip(go, rows_or_each([xs[k] for k in go], [[j] for j in
+                                                                   range(len(go))]),
+                            strict=True):
+                out[k] = f if isinstance(f, BaseException) else f[0]
+        for i, k in zip(idx, range(len(out)), strict=True):
+            f = out[k]
+            if isinstance(f, np.ndarray):
+                cost = float(f @ f)  # NaN for a non-finite residual (never the best)
+                if cost < best[i][1]:
+                    best[i] = [np.array(xs[k], dtype=float), cost]
+        return out
+
+    def jac(idx: list[int], xs: list[np.ndarray], fs: list[np.ndarray]) -> list:
+        steps = [np.array(_forward_steps(x.tolist(), lo, hi)) for x in xs]
+        out: list = [spend(i, x.size) for i, x in zip(idx, xs, strict=True)]
+        go = [k for k, e in enumerate(out) if e is None]
+        points, groups = [], []
+        for k in go:
+            x, h = xs[k], steps[k]
+            group = []
+            for c in range(x.size):
+                xc = x.copy()
+                xc[c] += h[c]
+                group.append(len(points))
+                points.append(xc)
+            groups.append(group)
+        for k, f_rows in zip(go, rows_or_each(points, groups) if go else [], strict=True):
+            if isinstance(f_rows, BaseException):
+                out[k] = f_rows
+                continue
+            x, h = xs[k], steps[k]
+            with np.errstate(invalid="ignore", over="ignore"):
+                j = ((f_rows - fs[k]) / ((x + h) - x)[:, None]).T
+            out[k] = j if np.isfinite(j).all() else ValueError(
+                "the residual is not finite (NaN or inf) near the fit")
+        return out
+
+    x0s = [np.array([float(s[n].value) for n in var], dtype=float) for s in starts]
+    found = marquardt_many(fun, jac, x0s, lo, hi)
+    results: list = []
+    for i, (params_i, ret) in enumerate(zip(starts, found, strict=True)):
+        covar = None
+        if isinstance(ret, _Abort):
+            x, success = (x0s[i] if best[i][0] is None else best[i][0]), False
+        elif isinstance(ret, BaseException):
+            results.append(ret)
+            continue
+        else:
+            x, success = ret.x, ret.success
+            covar = _covariance(ret.jac)
+        try:
+            out = evaluate(x)
+        except _ERRORS as exc:
+            results.append(exc)
+            continue
+        with np.errstate(invalid="ignore", over="ignore"):
+            chisqr = max(float(out @ out), 1e-250 * out.size)
+        if not math.isfinite(chisqr):
+            results.append(ValueError("the residual is not finite (NaN or inf)"))
+            continue
+        values = _point(fixed, var, factors, bounds, x)
+        results.append(LeastSquaresResult(_fitted(params_i, values, var, factors, covar),
+                                          chisqr, success, min(count[i], max_nfev)))
+    return results
+
+
 def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
                   max_nfev: int, rows: Callable[[dict], np.ndarray] | None = None
                   ) -> LeastSquaresResult:
@@ -120,76 +298,10 @@ def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
     ValueError, FloatingPointError, OverflowError, ZeroDivisionError, LinAlgError
         From the residual (a non-finite residual at the start or in a Jacobian).
     """
-    factors = _factors(params)
-    var = [n for n, p in params.items() if p.vary and p.expr is None]
-    values = {n: float(p.value) for n, p in params.items()}
-    bounds = {n: (params[n].min, params[n].max) for n in factors}
-    lo = np.array([params[n].min for n in var], dtype=float)
-    hi = np.array([params[n].max for n in var], dtype=float)
-    count = [0]
-    best: list = [None, math.inf]  # the lowest-cost point evaluated (kept at the cap)
-
-    def evaluate(x) -> np.ndarray:
-        """The residual at x (values of ``var``), possibly non-finite."""
-        for n, v in zip(var, x, strict=True):
-            values[n] = float(v)
-        for n, names in factors.items():
-            values[n] = clip(math.prod(values[f] for f in names), *bounds[n])
-        return np.asarray(residual(values), dtype=np.float64).ravel()
-
-    def spend(k: int) -> None:
-        count[0] += k
-        if count[0] > max_nfev:
-            raise _Abort
-
-    def fun(x) -> np.ndarray:
-        spend(1)
-        out = evaluate(x)
-        cost = float(out @ out)  # NaN for a non-finite residual (never the best)
-        if cost < best[1]:
-            best[0], best[1] = np.array(x, dtype=float), cost
-        return out
-
-    def jac(x, f0) -> np.ndarray:
-        h = np.array(_forward_steps(x.tolist(), lo, hi))
-        spend(x.size)
-        if rows is None:
-            cols = []
-            for k in range(x.size):
-                xk = x.copy()
-                xk[k] += h[k]
-                cols.append(evaluate(xk))
-            f_rows = np.array(cols)
-        else:
-            batch = dict(values)
-            for k, n in enumerate(var):
-                batch[n] = np.full((x.size, 1), x[k])
-                batch[n][k, 0] += h[k]
-            for n, names in factors.items():
-                batch[n] = np.clip(math.prod(batch[f] for f in names), *bounds[n])
-            f_rows = np.asarray(rows(batch), dtype=np.float64)
-        with np.errstate(invalid="ignore", over="ignore"):
-            out = ((f_rows - f0) / ((x + h) - x)[:, None]).T
-            if not np.isfinite(out).all():
-                raise ValueError("the residual is not finite (NaN or inf) near the fit")
-        return out
-
-    x0 = np.array([values[n] for n in var], dtype=float)  # (marquardt clips it)
-    covar = None
-    try:
-        ret = marquardt(fun, jac, x0, lo, hi)
-    except _Abort:
-        x, success = (x0 if best[0] is None else best[0]), False
-    else:
-        x, success = ret.x, ret.success
-        covar = _covariance(ret.jac)
-    out = evaluate(x)
-    with np.errstate(invalid="ignore", over="ignore"):
-        chisqr = max(float(out @ out), 1e-250 * out.size)
-    if not math.isfinite(chisqr):
-        raise ValueError("the residual is not finite (NaN or inf)")
-    return LeastSquaresResult(_fitted(params, values, var, factors, covar), chisqr,
-                              success, min(count[0], max_nfev))
+    res = least_squares_many(residual, [params], max_nfev=max_nfev, rows=rows)[0]
+    if isinstance(res, BaseException):
+        raise res
+    return res
 
 
 def _covariance(j: np.ndarray) -> np.ndarray | None:

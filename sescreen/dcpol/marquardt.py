@@ -9,6 +9,11 @@ diagonal of J^T J, More 1978) with bounds by projection: a parameter on a bound 
 gradient points out of the box is held for the step (the active set), every trial point
 is clipped into the box. Convergence: the relative decrease of the cost, the relative
 step or the projected gradient below their tolerances.
+
+Several starts of one fit run in lockstep (:func:`marquardt_many`): each start is the
+same iteration, written once as a generator that asks for residuals and Jacobians, and the
+requests of all running starts are answered together, so a model that broadcasts over
+parameter sets is called once per step for all of them.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["MarquardtResult", "marquardt"]
+__all__ = ["MarquardtResult", "marquardt", "marquardt_many"]
 
 _TAU = 1e-3  # initial damping, relative to the diagonal of J^T J (Marquardt's scaling)
 _MAX_DAMPING = 1e16  # relative damping beyond which no step can lower the cost
@@ -49,36 +54,20 @@ def _active(x, g, lo, hi) -> np.ndarray:
     return ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0))
 
 
-def marquardt(fun: Callable[[np.ndarray], np.ndarray],
-              jac: Callable[[np.ndarray, np.ndarray], np.ndarray],
-              x0, lo, hi, *, ftol: float = 1e-8, xtol: float = 1e-8, gtol: float = 1e-8,
-              max_iter: int = 10000) -> MarquardtResult:
-    """Minimize ``0.5 sum(fun(x)**2)`` for ``lo <= x <= hi``.
-
-    Parameters
-    ----------
-    fun : callable
-        x -> residual vector (m,).
-    jac : callable
-        (x, f) -> Jacobian (m, n) at x, given the residual f there.
-    x0, lo, hi : array-like (n,)
-        Start (clipped into the box) and bounds (+-inf for none).
-    ftol, xtol, gtol : float
-        Relative cost decrease of an accepted step, relative step length, and largest
-        projected gradient relative to the cost, below which the fit has converged.
-    max_iter : int
-        A guard; callers limit the work by counting evaluations in ``fun``.
-    """
+def _iterate(x0, lo, hi, ftol: float, xtol: float, gtol: float, max_iter: int):
+    """The iteration of one start, as a generator: it yields ``("f", x)`` and is sent the
+    residual at x, yields ``("j", x, f)`` and is sent the Jacobian there, and returns
+    the :class:`MarquardtResult`."""
     lo = np.asarray(lo, dtype=float)
     hi = np.asarray(hi, dtype=float)
     if np.any(lo > hi):
         raise ValueError(f"a lower bound exceeds its upper bound: {lo} > {hi}")
     x = np.minimum(np.maximum(np.asarray(x0, dtype=float), lo), hi)
-    f = fun(x)
+    f = yield "f", x
     cost = 0.5 * float(f @ f)
     if not math.isfinite(cost):
         raise ValueError("the residual is not finite (NaN or inf) at the start")
-    j = jac(x, f)
+    j = yield "j", x, f
     a = j.T @ j
     g = j.T @ f
     scale2 = np.maximum(np.diag(a), 1e-300)  # Marquardt's scaling, never decreasing
@@ -99,14 +88,14 @@ def marquardt(fun: Callable[[np.ndarray], np.ndarray],
         if math.sqrt(step @ step) <= xtol * (xtol + math.sqrt(x @ x)):
             return MarquardtResult(x, f, j, True)
         predicted = -float(step @ g) - 0.5 * float(step @ a @ step)
-        f_new = fun(x_new)
+        f_new = yield "f", x_new
         cost_new = 0.5 * float(f_new @ f_new)  # NaN or inf: a rejected step
         gain = (cost - cost_new) / predicted if predicted > 0 and math.isfinite(cost_new) \
             else -1.0
         if gain > 0:
             done = cost - cost_new <= ftol * cost
             x, f, cost = x_new, f_new, cost_new
-            j = jac(x, f)
+            j = yield "j", x, f
             a = j.T @ j
             g = j.T @ f
             scale2 = np.maximum(scale2, np.diag(a))
@@ -120,4 +109,100 @@ def marquardt(fun: Callable[[np.ndarray], np.ndarray],
             if mu > _MAX_DAMPING:
                 return MarquardtResult(x, f, j, False)
     return MarquardtResult(x, f, j, False)
-    return MarquardtResult(x, f, j, False)
+
+
+def marquardt_many(fun: Callable[[list[int], list[np.ndarray]], list],
+                   jac: Callable[[list[int], list[np.ndarray], list[np.ndarray]], list],
+                   starts, lo, hi, *, ftol: float = 1e-8, xtol: float = 1e-8,
+                   gtol: float = 1e-8, max_iter: int = 10000) -> list:
+    """Minimize ``0.5 sum(fun(x)**2)`` for ``lo <= x <= hi`` from several starts in
+    lockstep: every start runs the iteration of :func:`marquardt`, and the residuals (and
+    the Jacobians) all running starts ask for at one step are computed in one call.
+
+    Parameters
+    ----------
+    fun : callable
+        (start indices, points x (n,)) -> a residual (m,) for each, or the exception that
+        ends that start (an evaluation budget spent, a model error).
+    jac : callable
+        (start indices, points, residuals there) -> a Jacobian (m, n) for each, or an
+        exception.
+    starts : sequence of array-like (n,)
+        Starting points (clipped into the box).
+    lo, hi, ftol, xtol, gtol, max_iter
+        As in :func:`marquardt`.
+
+    Returns
+    -------
+    list
+        A :class:`MarquardtResult` per start, or the exception that ended it.
+    """
+    runs = [_iterate(x0, lo, hi, ftol, xtol, gtol, max_iter) for x0 in starts]
+    out: list = [None] * len(runs)
+    pending: dict[int, tuple] = {}
+
+    def advance(i: int, value=None) -> None:
+        try:
+            pending[i] = runs[i].throw(value) if isinstance(value, BaseException) \
+                else runs[i].send(value)
+        except StopIteration as stop:
+            out[i] = stop.value
+        except Exception as exc:  # the caller decides which are failures
+            out[i] = exc
+
+    for i in range(len(runs)):
+        advance(i)
+    while pending:
+        asked, pending = pending, {}
+        wants_f = [i for i, r in asked.items() if r[0] == "f"]
+        wants_j = [i for i, r in asked.items() if r[0] == "j"]
+        if wants_f:
+            for i, r in zip(wants_f, fun(wants_f, [asked[i][1] for i in wants_f]),
+                            strict=True):
+                advance(i, r)
+        if wants_j:
+            for i, r in zip(wants_j, jac(wants_j, [asked[i][1] for i in wants_j],
+                                         [asked[i][2] for i in wants_j]), strict=True):
+                advance(i, r)
+    return out
+
+
+def marquardt(fun: Callable[[np.ndarray], np.ndarray],
+              jac: Callable[[np.ndarray, np.ndarray], np.ndarray],
+              x0, lo, hi, *, ftol: float = 1e-8, xtol: float = 1e-8, gtol: float = 1e-8,
+              max_iter: int = 10000) -> MarquardtResult:
+    """Minimize ``0.5 sum(fun(x)**2)`` for ``lo <= x <= hi``.
+
+    Parameters
+    ----------
+    fun : callable
+        x -> residual vector (m,).
+    jac : callable
+        (x, f) -> Jacobian (m, n) at x, given the residual f there.
+    x0, lo, hi : array-like (n,)
+        Start (clipped into the box) and bounds (+-inf for none).
+    ftol, xtol, gtol : float
+        Relative cost decrease of an accepted step, relative step length, and largest
+        projected gradient relative to the cost, below which the fit has converged.
+    max_iter : int
+        A guard; callers limit the work by counting evaluations in ``fun``.
+
+    Raises
+    ------
+    ValueError
+        Crossed bounds, or a non-finite residual at the start; and whatever ``fun`` or
+        ``jac`` raise.
+    """
+    def each(call):
+        def batched(_, *columns):
+            try:
+                return [call(*args) for args in zip(*columns, strict=True)]
+            except Exception as exc:  # raised again below
+                return [exc]
+        return batched
+
+    res = marquardt_many(each(fun), each(jac), [x0], lo, hi, ftol=ftol, xtol=xtol,
+                         gtol=gtol, max_iter=max_iter)[0]
+    if isinstance(res, BaseException):
+        raise res
+    return res
