@@ -14,6 +14,7 @@ from sescreen.constants import Z95
 from sescreen.dcpol.candidates import is_current
 from sescreen.dcpol.estimate import estimate_transient
 from sescreen.dcpol.judgement import SteadyStateCriterion
+from sescreen.dcpol.outliers import isolated_samples, replaced
 from sescreen.dcpol.record import SAMPLE, summarize
 from sescreen.dcpol.result import DCPolarizationResult
 from sescreen.errors import FitError, InputError
@@ -269,7 +270,16 @@ def fit_dcpol(
                        "reading, not a decay; check the range and the cell connection",
                        path=m.source)
     # the one pass over the samples: everything below reads its statistics
+    resolution, accuracy = _instrument_floor(m, k0, accuracy_a)
     stats = summarize(t, i)
+    odd, neighbours = isolated_samples(stats, resolution)
+    if odd.size:
+        stats = replaced(stats, odd, neighbours)
+        k = int(odd[0])
+        warns.append(f"{odd.size} sample{'s' if odd.size > 1 else ''} "
+                     f"({odd.size / len(t):.2%}) lie far from their neighbours (a reading "
+                     f"dropped to 0 A, a glitch) and are taken at their neighbours' median; "
+                     f"the first at t = {t[k]:.6g} s reads {i[k]:.4g} A")
     typical = float(np.median(stats.cell_means()))
     if np.sign(typical) != np.sign(voltage) and typical != 0:
         warns.append("the current and the applied voltage have opposite signs: check the "
@@ -285,7 +295,6 @@ def fit_dcpol(
     elif abs(head_mean - tail_mean10) < 3 * sigma / math.sqrt(n10):
         warns.append("the record shows no decay above the noise: I_ss is about the mean "
                      "current")
-    resolution, accuracy = _instrument_floor(m, k0, accuracy_a)
     with single_threaded_blas():
         est = estimate_transient(t, i, model, criterion=crit, t_hold=float(t_all[-1]),
                                  resolution_a=resolution, accuracy_a=accuracy,

@@ -69,6 +69,12 @@ class RecordStats:
     noise_sd : float
         Clipped second-difference standard deviation of the record / sqrt(6), caller's
         unit (:func:`~sescreen.dcpol.binning.noise_sigma`).
+    suspects : array of int
+        Samples next to a second difference beyond the clipping limits (the only ones a
+        dropout or a glitch can be: :mod:`sescreen.dcpol.outliers`).
+    replaced : (array of int, array)
+        Samples whose value every statistic takes from here instead (sorted indices and
+        values, caller's unit: :func:`~sescreen.dcpol.outliers.replaced`).
     """
 
     t: np.ndarray
@@ -85,6 +91,9 @@ class RecordStats:
     bin_nd: np.ndarray
     bin_first: np.ndarray
     noise_sd: float
+    suspects: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, int))
+    replaced: tuple[np.ndarray, np.ndarray] = dataclasses.field(
+        default_factory=lambda: (np.zeros(0, int), np.zeros(0)))
 
     @property
     def n(self) -> int:
@@ -119,10 +128,28 @@ class RecordStats:
             return 0.0
         c0, c1 = -(-start // g), stop // g  # whole cells c0 .. c1 - 1
         if c1 <= c0:
-            return float(np.sum(self.y[start:stop])) / self.scale
+            return self._raw_sum(start, stop) / self.scale
         total = float(np.sum(self.cell_sum[c0:c1]))
-        total += float(np.sum(self.y[start:c0 * g])) + float(np.sum(self.y[c1 * g:stop]))
+        total += self._raw_sum(start, c0 * g) + self._raw_sum(c1 * g, stop)
         return total / self.scale
+
+    def _raw_sum(self, start: int, stop: int) -> float:
+        """Sum of samples ``start .. stop - 1`` with the replaced ones replaced, caller's
+        unit."""
+        at, value = self.replaced
+        a, b = np.searchsorted(at, [start, stop])
+        return float(np.sum(self.y[start:stop])) + float(np.sum(value[a:b] - self.y[at[a:b]]))
+
+    def samples(self, idx: np.ndarray) -> np.ndarray:
+        """The current of samples ``idx`` (any shape), the replaced ones replaced, caller's
+        unit."""
+        out = self.y[idx]
+        at, value = self.replaced
+        if at.size:
+            k = np.clip(np.searchsorted(at, idx), 0, at.size - 1)
+            hit = at[k] == idx
+            out = np.where(hit, value[k], out)
+        return out
 
     def range_mean(self, start: int, stop: int) -> float:
         """Mean current of samples ``start .. stop - 1``, scaled units."""
@@ -147,7 +174,7 @@ class RecordStats:
         take = min(count, max(1, SAMPLE // g))
         cells = first + np.unique(np.linspace(0, count - 1, take).round().astype(int))
         idx = (cells[:, None] * g + np.arange(g)[None, :])
-        return self.t[idx], self.y[idx] / self.scale, idx
+        return self.t[idx], self.samples(idx) / self.scale, idx
 
 
 def _group(n: int) -> int:
@@ -196,6 +223,7 @@ class _Squares:
     in_bin: np.ndarray  #: sum of d^2 over each bin's run of second differences
     total: float = 0.0  #: sum of every d^2
     beyond: list = dataclasses.field(default_factory=list)  #: the d whose square > limit^2
+    beyond_at: list = dataclasses.field(default_factory=list)  #: and their indices
 
 
 def _square_sums(y: np.ndarray, first: np.ndarray, count: np.ndarray,
@@ -217,7 +245,9 @@ def _square_sums(y: np.ndarray, first: np.ndarray, count: np.ndarray,
             d2 = d * d
         out.total += float(np.sum(d2))
         if limit2 < math.inf:
-            out.beyond.append(d[d2 > limit2])
+            far = np.flatnonzero(d2 > limit2)
+            out.beyond.append(d[far])
+            out.beyond_at.append(far + a)
         if run_lo.size:
             seg = np.r_[a, breaks[(breaks > a) & (breaks < b)]]
             sums = np.add.reduceat(d2, seg - a)
@@ -228,11 +258,13 @@ def _square_sums(y: np.ndarray, first: np.ndarray, count: np.ndarray,
 
 
 def _noise_statistics(y: np.ndarray, first: np.ndarray, count: np.ndarray
-                      ) -> tuple[np.ndarray, float]:
-    """The in-bin sums of squared second differences and the standard deviation of all
+                      ) -> tuple[np.ndarray, float, np.ndarray]:
+    """The in-bin sums of squared second differences, the standard deviation of all
     second differences clipped at 8 robust standard deviations around their median (both
     from :func:`_second_difference_sample`), as
-    :func:`~sescreen.dcpol.binning.noise_sigma` computes it.
+    :func:`~sescreen.dcpol.binning.noise_sigma` computes it, and the samples of the
+    second differences beyond the nearer limit (none when the limits do not lie either
+    side of 0).
 
     Where the limits lie either side of 0 the sums of the clipped values are those of all
     values corrected at the few outside the limits (among the values whose square exceeds
@@ -252,6 +284,8 @@ def _noise_statistics(y: np.ndarray, first: np.ndarray, count: np.ndarray
     in_bin = np.zeros(first.size)
     in_bin[count >= 3] = sq.in_bin
     m = y.size - 2
+    at = np.concatenate(sq.beyond_at) if sq.beyond_at else np.zeros(0, int)
+    suspects = np.unique(np.concatenate([at, at + 1, at + 2]))
     if split and math.isfinite(sq.total):
         d = np.concatenate(sq.beyond)
         above, below = d[d > hi], d[d < lo]
@@ -262,11 +296,11 @@ def _noise_statistics(y: np.ndarray, first: np.ndarray, count: np.ndarray
         var = mean_square - (total / m) ** 2
         # the rounding of the sum of squares, amplified by the two differences
         if inner > 0 and var > 0 and sq.total / inner * mean_square / var < _AMPLIFICATION:
-            return in_bin, math.sqrt(var)
+            return in_bin, math.sqrt(var), suspects
     d = np.diff(y, 2)
     if robust > 0:
         np.clip(d, lo, hi, out=d)
-    return in_bin, float(np.std(d))
+    return in_bin, float(np.std(d)), suspects
 
 
 def summarize(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
@@ -296,8 +330,9 @@ def summarize(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
     count = np.diff(np.r_[starts, n])
     keep = count > 0
     first, cnt = starts[keep], count[keep]
+    suspects = np.zeros(0, int)
     if n > 3:
-        bin_d2, clipped_sd = _noise_statistics(y, first, cnt)
+        bin_d2, clipped_sd, suspects = _noise_statistics(y, first, cnt)
         noise_sd = clipped_sd / math.sqrt(6.0)
     else:
         bin_d2 = np.zeros(first.size)
@@ -313,7 +348,7 @@ def summarize(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
         cell_n = np.diff(np.r_[cs, n]).astype(float)
         cell_time = cell_time / cell_n
     return RecordStats(t, y, 1.0, g, cell_sum, cell_time, cell_n, cnt.astype(float), bin_t,
-                       bin_y, bin_d2, bin_nd, first, noise_sd)
+                       bin_y, bin_d2, bin_nd, first, noise_sd, suspects)
 
 
 def log_bin(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
