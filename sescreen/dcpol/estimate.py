@@ -98,6 +98,13 @@ class TransientEstimate:
         return (b.y - b.average(MODELS[self.fit.model][0], **self.fit.values)) / b.sem
 
 
+def tail_floor(stats: RecordStats, n_tail: int) -> float:
+    """The mean of the last ``n_tail`` samples less 1.96 white-noise standard errors
+    (sigma / sqrt(n_tail), sigma from the second differences), scaled units."""
+    level = stats.range_mean(stats.n - n_tail, stats.n)
+    return level - Z95 * stats.noise / math.sqrt(n_tail)
+
+
 def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", *,
                        criterion: SteadyStateCriterion | None = None,
                        t_hold: float | None = None, resolution_a: float = 0.0,
@@ -285,6 +292,15 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     # a continuous or broad distribution of time constants, a t^-p tail with p < 1/2, a
     # decay buried in noise) still carries current at the end and is read as I_ss, 1.4-15x
     # too high on two independent reviews' holds (METHODS.md section 6: the verdict rule)
+    # a decay ends at or below its tail level, a rise at or above it: an upper bound
+    # below the measured tail rests on the model's shape alone. A model that runs below
+    # the late data (a misfit the noise model took for slow noise, which then inflates the
+    # tail's own error too) must not carry the upper bound, the side a PASS rests on,
+    # there; the tail's white-noise error is used (found by a break-it review: a
+    # Havriliak-Negami relaxation fitted 1-3 % below its tail gave false PASSes). It
+    # costs a decision only where the truth lies within the remaining transient (<= 1 %)
+    # of the threshold.
+    hi = max(hi, tail_floor(stats, n_tail))
     unsettled = remaining > crit.max_remaining or bool(unsettled_rivals) or falling
     one_sided = (not identified) or rising or unsettled or lo <= 0
     if one_sided:
