@@ -203,3 +203,25 @@ def test_check_outcomes_and_exit_codes(monkeypatch, examples, fit, code, outcome
     human = CliRunner().invoke(main, ["check", path, "--thickness", "1mm"])
     assert human.exit_code == code and human.output.startswith(outcome.upper())
     assert f"reason: {data['reason']}" in human.output
+
+
+@pytest.mark.parametrize("command", ["check", "dcpol"])
+def test_accuracy_option_reaches_the_fit(monkeypatch, examples, command):
+    """--accuracy is the instrument's current accuracy given to fit_dcpol (A); a negative
+    one is refused with exit 2 and the option's name."""
+    import sescreen.dcpol
+
+    seen = {}
+    real = sescreen.dcpol.fit_dcpol
+
+    def spy(m, **kw):
+        seen.update(kw)
+        return real(m, **kw)
+
+    monkeypatch.setattr(sescreen.dcpol, "fit_dcpol", spy)
+    path = str(examples / "dcpol" / "llzo_like_30C.mpt")
+    r = CliRunner().invoke(main, [command, path, "--thickness", "1mm", "--accuracy", "2pA"])
+    assert r.exit_code in (0, 1, 3), r.output
+    assert seen["accuracy_a"] == pytest.approx(2e-12)
+    bad = CliRunner().invoke(main, [command, path, "--thickness", "1mm", "--accuracy", "-1pA"])
+    assert bad.exit_code == 2 and "--accuracy" in bad.output

@@ -17,6 +17,7 @@ from sescreen.cli.options import (
     _path_arg,
     _plain_text_figures,
     _quantity,
+    accuracy_option,
     emit_json,
     fit_options,
     model_option,
@@ -60,6 +61,7 @@ def inspect(file: str, as_json: bool, show_segments: bool, **opts: Any) -> None:
 @click.option("--voltage", help="Applied voltage, e.g. '0.1V' (default: from the file).")
 @click.option("--temperature", help="Temperature, e.g. '30C' (stored with sigma_e).")
 @fit_options
+@accuracy_option
 @click.option("--cell", type=click.Choice(["blocking", "hebb-wagner"]), default="blocking",
               show_default=True, help="Cell type stored with sigma_e.")
 @click.option("--thickness-tol", type=float, default=0.0, callback=_finite_fraction,
@@ -70,8 +72,8 @@ def inspect(file: str, as_json: bool, show_segments: bool, **opts: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Save a figure (PNG/SVG/PDF) of the fit.")
-def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, cell,
-          thickness_tol, area_tol, as_json, plot_path, **opts):
+def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, accuracy,
+          cell, thickness_tol, area_tol, as_json, plot_path, **opts):
     """Steady-state current and electronic conductivity from DC-polarization holds.
 
     FILES are constant-voltage holds on an ion-blocking cell (Cu | SE | Cu). One hold gives
@@ -91,7 +93,7 @@ def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, ce
     kwargs = dict(
         thickness_cm=thickness_cm, model=model, cell=cell,
         voltage_v=_quantity(voltage, "voltage", "--voltage"),
-        skip_s=skip_s,
+        skip_s=skip_s, accuracy_a=_quantity(accuracy, "current", "--accuracy"),
         thickness_rel_tol=thickness_tol, area_rel_tol=area_tol,
     )
     measurements = [read_measurement(f, area=area, temperature=temperature, **opts)

@@ -29,7 +29,7 @@ _PLAUSIBLE = {
     "--ccd": ("current_density_ma_cm2", 0.1), "--target": ("current_density_ma_cm2", 0.1),
     "--current": ("current_density_ma_cm2", 0.1),
 }
-_NON_NEGATIVE = {"--skip", "--boundary"}
+_NON_NEGATIVE = {"--skip", "--boundary", "--accuracy"}
 
 
 def _quantity(text: str | None, dimension: str, name: str) -> float | None:
@@ -77,6 +77,12 @@ skip_option = click.option(
 segment_option = click.option(
     "--segment", type=click.IntRange(min=0),
     help="Fit only this hold of a multi-hold record (0-based; see inspect --segments).")
+accuracy_option = click.option(
+    "--accuracy", help="The instrument's current accuracy at the end of the hold, e.g. "
+    "'2pA' (default: 1e-3 of the current range the file states, else of the smallest "
+    "decade range holding the current; '0A' for none).")
+
+
 def fit_options(func):
     """How a hold is fitted: ``--model``, ``--skip``, ``--segment`` (dcpol, check, batch)."""
     return model_option(skip_option(segment_option(func)))

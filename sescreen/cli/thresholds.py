@@ -14,6 +14,7 @@ from sescreen.cli.options import (
     _hold_args,
     _naming,
     _quantity,
+    accuracy_option,
     emit_json,
     fit_options,
     read_measurement,
@@ -165,10 +166,11 @@ def criteria(ccd, sigma_e, stderr, source, as_json):
 @_hold_args
 @source_option
 @fit_options
+@accuracy_option
 @reader_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def check(file, thickness, area, voltage, temperature, target, source, model, skip, segment,
-          as_json, **opts):
+          accuracy, as_json, **opts):
     """A new DC-polarization measurement in, sigma_e and the verdict out.
 
     PASS only when the whole 95 % interval of sigma_e is below the threshold for --target,
@@ -186,7 +188,8 @@ def check(file, thickness, area, voltage, temperature, target, source, model, sk
     with _naming(file):
         fit = fit_dcpol(select_hold(m, segment), thickness_cm=thickness_cm,
                         voltage_v=voltage_v, model=model,
-                        skip_s=_quantity(skip, "time", "--skip"))
+                        skip_s=_quantity(skip, "time", "--skip"),
+                        accuracy_a=_quantity(accuracy, "current", "--accuracy"))
     target_ma = _quantity(target, "current_density", "--target") / 10.0
     evidence = cr.fit_inputs(fit)
     at = cr.judge_at(fit.sigma_e, target_ma, **evidence, source=source)

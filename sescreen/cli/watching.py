@@ -15,6 +15,7 @@ from sescreen.cli.options import (
     _hold_args,
     _no_overwrite,
     _quantity,
+    accuracy_option,
     model_option,
     read_measurement,
     reader_options,
@@ -66,6 +67,7 @@ def _final(watcher, code: int) -> dict:
 @click.option("--max-looks", type=int, help="Pre-set number of looks (alpha/K each); "
               "default: any number (alpha 6/(pi^2 k^2) at look k).")
 @model_option
+@accuracy_option
 @click.option("--history", "history_path", type=click.Path(dir_okay=False),
               help="Write the looks as JSON lines to this file (.jsonl).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
@@ -74,7 +76,8 @@ def _final(watcher, code: int) -> dict:
 @click.option("--json-lines", "json_lines", is_flag=True,
               help="One JSON object per look, and a last one when watching stops.")
 def watch(file, thickness, area, voltage, temperature, target, every, idle, replay,
-          precision, alpha, max_looks, model, history_path, plot_path, json_lines, **opts):
+          precision, alpha, max_looks, model, accuracy, history_path, plot_path, json_lines,
+          **opts):
     """Follow a hold the instrument is still writing and say when it can stop.
 
     At each look the record so far is refitted and sigma_e's interval is judged against the
@@ -100,7 +103,8 @@ def watch(file, thickness, area, voltage, temperature, target, every, idle, repl
         area_cm2=None if area_m2 is None else area_m2 * 1e4,
         voltage_v=_quantity(voltage, "voltage", "--voltage"),
         temperature_k=_quantity(temperature, "temperature", "--temperature"), model=model,
-        alpha=alpha, max_looks=max_looks, precision=_fraction(precision, "--precision"),
+        accuracy_a=_quantity(accuracy, "current", "--accuracy"), alpha=alpha,
+        max_looks=max_looks, precision=_fraction(precision, "--precision"),
         source=file)
     if not json_lines:
         click.echo(f"watching {file}: {watcher.boundary.describe()}; threshold "

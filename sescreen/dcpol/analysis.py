@@ -103,11 +103,15 @@ def _charging_cut(t: np.ndarray, y: np.ndarray) -> int:
     return k
 
 
-def _instrument_floor(m: Measurement, k0: int,
-                      accuracy_a: float | None) -> tuple[float, float]:
+def _instrument_floor(m: Measurement, k0: int, accuracy_a: float | None,
+                      current: np.ndarray) -> tuple[float, float, str | None]:
     """Nominal resolution and accuracy (A) of the current range the record ends on, from
-    the file's ``current_range_a`` (0 where it states none); a given ``accuracy_a`` wins."""
-    from sescreen.io.ranges import ACCURACY_FRACTION, RESOLUTION_FRACTION
+    the file's ``current_range_a``; a given ``accuracy_a`` wins. A file that states no
+    range gets the accuracy of the smallest decade range holding the last tenth of the
+    ``current`` (an instrument that auto-ranges well ends there), at least
+    :data:`~sescreen.io.ranges.LOWEST_RANGE_A`, with the warning that says so, and no
+    resolution (a staircase in the data shows its own)."""
+    from sescreen.io.ranges import ACCURACY_FRACTION, LOWEST_RANGE_A, RESOLUTION_FRACTION
 
     full_scale = math.nan
     if "current_range_a" in m.data:
@@ -124,8 +128,19 @@ def _instrument_floor(m: Measurement, k0: int,
         if not accuracy_a >= 0:
             raise InputError(f"the current accuracy must be >= 0 A, not {accuracy_a!r}",
                              path=m.source)
-        return resolution, float(accuracy_a)
-    return resolution, ACCURACY_FRACTION * full_scale if math.isfinite(full_scale) else 0.0
+        return resolution, float(accuracy_a), None
+    if math.isfinite(full_scale):
+        return resolution, ACCURACY_FRACTION * full_scale, None
+    peak = float(np.max(np.abs(current[-max(1, current.size // 10):])))
+    if not peak > 0:
+        return resolution, 0.0, None
+    decade = max(10.0 ** math.ceil(math.log10(peak)), LOWEST_RANGE_A)
+    accuracy = ACCURACY_FRACTION * decade
+    return resolution, accuracy, (
+        f"the file states no current range: the accuracy is taken as "
+        f"{ACCURACY_FRACTION:g} of a {decade:.0e} A range, the smallest decade holding "
+        f"the current and at least {LOWEST_RANGE_A:.0e} A ({accuracy:.2g} A, added to the "
+        f"interval); give the instrument's (--accuracy, accuracy_a) when it differs")
 
 
 def _check_record(t: np.ndarray, i: np.ndarray, source) -> None:
@@ -201,9 +216,11 @@ def fit_dcpol(
         Steady-state thresholds.
     accuracy_a : float, optional
         The instrument's current accuracy at the end of the hold, A (from its sheet).
-        Default: when the file states the current range (``current_range_a``), the nominal
-        :data:`sescreen.io.ranges.ACCURACY_FRACTION` of the range the record ends on;
-        otherwise none (a record cannot reveal a zero offset: give it when it matters).
+        Default: the nominal :data:`sescreen.io.ranges.ACCURACY_FRACTION` of the range
+        the record ends on when the file states it (``current_range_a``), else of the
+        smallest decade range holding the current and at least
+        :data:`sescreen.io.ranges.LOWEST_RANGE_A` (with a warning: a record cannot reveal
+        a zero offset, and at pA currents it decides a verdict; 0 assumes none).
 
     Returns
     -------
@@ -270,7 +287,9 @@ def fit_dcpol(
                        "reading, not a decay; check the range and the cell connection",
                        path=m.source)
     # the one pass over the samples: everything below reads its statistics
-    resolution, accuracy = _instrument_floor(m, k0, accuracy_a)
+    resolution, accuracy, assumed = _instrument_floor(m, k0, accuracy_a, i)
+    if assumed:
+        warns.append(assumed)
     stats = summarize(t, i)
     odd, neighbours = isolated_samples(stats, resolution)
     if odd.size:

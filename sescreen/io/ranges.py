@@ -31,6 +31,7 @@ from sescreen.io.mpr_columns import I_RANGE_A
 __all__ = [
     "ACCURACY_FRACTION",
     "GAMRY_RANGES",
+    "LOWEST_RANGE_A",
     "RESOLUTION_FRACTION",
     "add_current_range",
     "current_accuracy_a",
@@ -48,6 +49,13 @@ RESOLUTION_FRACTION = 2.0 / 2**16
 #: Nominal current accuracy as a fraction of the range's full scale ("about 1e-3 of the
 #: range", METHODS.md section 6). Nominal: check the sheet of the instrument used.
 ACCURACY_FRACTION = 1e-3
+
+#: The lowest current range assumed for a record that states none, A: the accuracy of
+#: common research potentiostats' lowest standard range, 1e-3 of 1 nA = 1 pA, bounds
+#: what a record of unknown ranges can say at pA currents (METHODS.md section 6: the
+#: detection limit); low-current options and electrometers go lower, and their files
+#: state the range (or the accuracy is given).
+LOWEST_RANGE_A = 1e-9
 
 #: Gamry ``IERange`` index k -> full scale ``mantissa * 10**(k - 12)`` A, valid for
 #: ``first <= k <= last``, per potentiostat model. Source: the range tables of the

@@ -36,6 +36,9 @@ class HoldWatcher:
         :meth:`feed` (a bare stream of points); with a Measurement they default to its own.
     model : str
         Transient model of :func:`sescreen.dcpol.fit_dcpol` ("auto").
+    accuracy_a : float, optional
+        The instrument's current accuracy, A (``accuracy_a`` of
+        :func:`~sescreen.dcpol.fit_dcpol`; default: from the record's current range).
     alpha : float
         Error over all looks (0.05: statements at 95 % confidence).
     max_looks : int, optional
@@ -55,7 +58,7 @@ class HoldWatcher:
     def __init__(self, *, thickness_cm: float, target_ma_cm2: float = 1.0,
                  area_cm2: float | None = None, voltage_v: float | None = None,
                  temperature_k: float | None = None, model: str = "auto",
-                 alpha: float = 0.05, max_looks: int | None = None,
+                 accuracy_a: float | None = None, alpha: float = 0.05, max_looks: int | None = None,
                  precision: float | None = None, source: str | None = None):
         from sescreen.criteria import max_sigma_e
 
@@ -67,6 +70,7 @@ class HoldWatcher:
         self.thickness_cm, self.target_ma_cm2 = float(thickness_cm), float(target_ma_cm2)
         self.area_cm2, self.voltage_v, self.temperature_k = area_cm2, voltage_v, temperature_k
         self.model, self.precision, self.source = model, precision, source
+        self.accuracy_a = accuracy_a
         self.boundary = LookBoundary(alpha, max_looks)
         self.threshold = max_sigma_e(self.target_ma_cm2, source="han2019").sigma_e_max
         self.history = WatchHistory(threshold=self.threshold, source=source)
@@ -146,7 +150,7 @@ class HoldWatcher:
         try:
             fit = fit_dcpol(m, thickness_cm=self.thickness_cm, area_cm2=self.area_cm2,
                             voltage_v=self.voltage_v, temperature_k=self.temperature_k,
-                            model=self.model)
+                            model=self.model, accuracy_a=self.accuracy_a)
         except SescreenError as exc:
             lk = Look(outcome="inconclusive", decided=False, reason=exc.message, **base)
             return self._record(lk)

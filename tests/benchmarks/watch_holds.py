@@ -59,7 +59,7 @@ def run_one(regime: str, j: int, looks: int = 10) -> dict[str, Any]:
     t, i, meta = rh.make_hold(regime, rng, sigma_e_true=sigma_true)
     w = HoldWatcher(thickness_cm=rh.THICKNESS_CM, target_ma_cm2=1.0,
                     area_cm2=meta["area_cm2"], voltage_v=meta["voltage_v"],
-                    source=f"{regime}#{j}")
+                    accuracy_a=0.0, source=f"{regime}#{j}")  # (no instrument offset)
     row: dict[str, Any] = dict(regime=regime, j=j, kind=kind, sigma_true=sigma_true,
                                hold_s=float(t[-1]), crashed="")
     seq: dict[float, tuple] = {}
