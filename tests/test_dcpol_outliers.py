@@ -122,3 +122,20 @@ def test_replaced_statistics_are_those_of_the_replaced_record(seed, n, k):
     for a, b in [(0, n), (n // 3, n - 7), (n - 100, n)]:
         assert got.range_sum(a, b) == pytest.approx(want.range_sum(a, b), rel=1e-12)
     np.testing.assert_array_equal(got.short_sample()[1], want.short_sample()[1])
+
+
+def test_upward_spikes_are_counted_in_the_upper_bound():
+    """Upward spikes (an EMI glitch, or a real burst of current) are replaced in the
+    estimate, and what they carried in the last half is added to the upper bound: the
+    interval reaches the mean current with the spikes, and still covers I_ss."""
+    rng = np.random.default_rng(9)
+    i_ss = 1e-9
+    t, i = _hold(rng, i_ss)
+    late = np.arange(t.size // 2, t.size)
+    at = np.sort(rng.choice(late, 50, replace=False))
+    i[at] += 20 * i_ss
+    r = _fit(t, i)
+    lo, hi = r.i_ss_ci
+    assert lo <= i_ss
+    with_spikes = i_ss + 50 * 20 * i_ss / late.size
+    assert hi >= with_spikes * (1 - 1e-3)

@@ -105,6 +105,16 @@ def tail_floor(stats: RecordStats, n_tail: int) -> float:
     return level - Z95 * stats.noise / math.sqrt(n_tail)
 
 
+def upward_excess(stats: RecordStats) -> float:
+    """The mean excess over their neighbours of the samples of the last half that were
+    replaced for lying far above them (:mod:`sescreen.dcpol.outliers`), scaled units: an
+    upward spike may be a real burst of current, so the upper bound counts it."""
+    at, value = stats.replaced
+    late = at >= stats.n // 2
+    up = (stats.y[at[late]] - value[late]) / stats.scale
+    return float(np.sum(up[up > 0])) / max(stats.n - stats.n // 2, 1)
+
+
 def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", *,
                        criterion: SteadyStateCriterion | None = None,
                        t_hold: float | None = None, resolution_a: float = 0.0,
@@ -300,7 +310,7 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     # Havriliak-Negami relaxation fitted 1-3 % below its tail gave false PASSes). It
     # costs a decision only where the truth lies within the remaining transient (<= 1 %)
     # of the threshold.
-    hi = max(hi, tail_floor(stats, n_tail))
+    hi = max(hi, tail_floor(stats, n_tail)) + upward_excess(stats)
     unsettled = remaining > crit.max_remaining or bool(unsettled_rivals) or falling
     one_sided = (not identified) or rising or unsettled or lo <= 0
     if one_sided:

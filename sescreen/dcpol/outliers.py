@@ -19,8 +19,10 @@ clipping limits are examined (the one pass lists them). A step of the level (a c
 contact change) is not isolated: it moves every later sample, and the step test
 (:mod:`sescreen.dcpol.steps`) reports it. Gaussian noise exceeds Z = 10 standard
 deviations about once in 10^23 samples; a symmetric heavy-tailed noise loses a few extreme
-values either side, without bias. When more than :data:`MAX_FRACTION` of the samples would
-be replaced, the record is not a decay with dropouts, and none is.
+values either side, without bias. An upward spike may be a real burst of current: the
+upper bound of I_ss counts what the replaced ones carried
+(:func:`sescreen.dcpol.estimate.upward_excess`). When more than :data:`MAX_FRACTION` of
+the samples would be replaced, the record is not a decay with dropouts, and none is.
 """
 
 from __future__ import annotations
