@@ -19,6 +19,7 @@ from sescreen.dcpol.record import SAMPLE, summarize
 from sescreen.dcpol.result import DCPolarizationResult
 from sescreen.errors import FitError, InputError
 from sescreen.io.measurement import Measurement, Technique
+from sescreen.io.ranges import RESOLUTION_FRACTION
 from sescreen.threads import single_threaded_blas
 
 __all__ = ["fit_dcpol", "fit_dcpol_series", "holds", "sigma_from_current"]
@@ -103,44 +104,48 @@ def _charging_cut(t: np.ndarray, y: np.ndarray) -> int:
     return k
 
 
-def _instrument_floor(m: Measurement, k0: int, accuracy_a: float | None,
-                      current: np.ndarray) -> tuple[float, float, str | None]:
-    """Nominal resolution and accuracy (A) of the current range the record ends on, from
-    the file's ``current_range_a``; a given ``accuracy_a`` wins. A file that states no
-    range gets the accuracy of the smallest decade range holding the last tenth of the
-    ``current`` (an instrument that auto-ranges well ends there), at least
+def _stated_full_scale(m: Measurement, k0: int) -> float:
+    """Full scale (A) of the current range the record ends on, from the file's
+    ``current_range_a``; NaN when it states none."""
+    if "current_range_a" not in m.data:
+        return math.nan
+    ranges = m.data["current_range_a"].to_numpy(dtype=float)[k0:]
+    tail = ranges[-max(1, len(ranges) // 10):]
+    # the range column holds a few set values: the median of a regular sample of the tail
+    # is the tail's, unless two ranges share it about evenly (either then is one the
+    # record ends on)
+    tail = tail[::max(1, -(-tail.size // SAMPLE))]
+    return float(np.nanmedian(tail)) if np.isfinite(tail).any() else math.nan
+
+
+def _instrument_floor(full_scale: float, accuracy_a: float | None, level: float,
+                      source) -> tuple[float, float, str | None]:
+    """Nominal resolution and accuracy (A) of the range ``full_scale`` (A); a given
+    ``accuracy_a`` wins. A record that states no range (NaN) gets the accuracy of the
+    smallest decade range holding ``level``, the largest |cell mean| of its last tenth
+    (A; an instrument that auto-ranges well ends there), at least
     :data:`~sescreen.io.ranges.LOWEST_RANGE_A`, with the warning that says so, and no
     resolution (a staircase in the data shows its own)."""
     from sescreen.io.ranges import ACCURACY_FRACTION, LOWEST_RANGE_A, RESOLUTION_FRACTION
 
-    full_scale = math.nan
-    if "current_range_a" in m.data:
-        ranges = m.data["current_range_a"].to_numpy(dtype=float)[k0:]
-        tail = ranges[-max(1, len(ranges) // 10):]
-        # the range column holds a few set values: the median of a regular sample of the
-        # tail is the tail's, unless two ranges share it about evenly (either then is one
-        # the record ends on)
-        tail = tail[::max(1, -(-tail.size // SAMPLE))]
-        if np.isfinite(tail).any():
-            full_scale = float(np.nanmedian(tail))
     resolution = RESOLUTION_FRACTION * full_scale if math.isfinite(full_scale) else 0.0
     if accuracy_a is not None:
         if not accuracy_a >= 0:
             raise InputError(f"the current accuracy must be >= 0 A, not {accuracy_a!r}",
-                             path=m.source)
+                             path=source)
         return resolution, float(accuracy_a), None
     if math.isfinite(full_scale):
         return resolution, ACCURACY_FRACTION * full_scale, None
-    peak = float(np.max(np.abs(current[-max(1, current.size // 10):])))
-    if not peak > 0:
+    if not level > 0:
         return resolution, 0.0, None
-    decade = max(10.0 ** math.ceil(math.log10(peak)), LOWEST_RANGE_A)
+    decade = max(10.0 ** math.ceil(math.log10(level)), LOWEST_RANGE_A)
     accuracy = ACCURACY_FRACTION * decade
     return resolution, accuracy, (
         f"the file states no current range: the accuracy is taken as "
-        f"{ACCURACY_FRACTION:g} of a {decade:.0e} A range, the smallest decade holding "
-        f"the current and at least {LOWEST_RANGE_A:.0e} A ({accuracy:.2g} A, added to the "
-        f"interval); give the instrument's (--accuracy, accuracy_a) when it differs")
+        f"{ACCURACY_FRACTION:g} of the {decade:.0e} A range ({accuracy:.2g} A, added to the "
+        f"interval), the smallest decade range holding the current and no lower than "
+        f"common potentiostats' lowest; give the instrument's (--accuracy, accuracy_a) "
+        f"when it differs")
 
 
 def _check_record(t: np.ndarray, i: np.ndarray, source) -> None:
@@ -287,18 +292,26 @@ def fit_dcpol(
                        "reading, not a decay; check the range and the cell connection",
                        path=m.source)
     # the one pass over the samples: everything below reads its statistics
-    resolution, accuracy, assumed = _instrument_floor(m, k0, accuracy_a, i)
-    if assumed:
-        warns.append(assumed)
+    full_scale = _stated_full_scale(m, k0)
     stats = summarize(t, i)
-    odd, neighbours = isolated_samples(stats, resolution)
+    odd, neighbours = isolated_samples(
+        stats, RESOLUTION_FRACTION * full_scale if math.isfinite(full_scale) else 0.0)
     if odd.size:
         stats = replaced(stats, odd, neighbours)
         k = int(odd[0])
-        warns.append(f"{odd.size} sample{'s' if odd.size > 1 else ''} "
-                     f"({odd.size / len(t):.2%}) lie far from their neighbours (a reading "
-                     f"dropped to 0 A, a glitch) and are taken at their neighbours' median; "
-                     f"the first at t = {t[k]:.6g} s reads {i[k]:.4g} A")
+        many = odd.size > 1
+        warns.append(f"{odd.size} sample{'s' if many else ''} ({odd.size / len(t):.2%}) "
+                     f"lie{'' if many else 's'} far from {'their' if many else 'its'} "
+                     f"neighbours (a reading dropped to 0 A, a glitch) and "
+                     f"{'are' if many else 'is'} taken at the neighbours' median (the "
+                     f"interval reaches what {'they' if many else 'it'} carried); the first "
+                     f"at t = {t[k]:.6g} s reads {i[k]:.4g} A")
+    means = stats.cell_means()
+    resolution, accuracy, assumed = _instrument_floor(
+        full_scale, accuracy_a, float(np.max(np.abs(means[-max(1, means.size // 10):]))),
+        m.source)
+    if assumed:
+        warns.append(assumed)
     typical = float(np.median(stats.cell_means()))
     if np.sign(typical) != np.sign(voltage) and typical != 0:
         warns.append("the current and the applied voltage have opposite signs: check the "

@@ -105,14 +105,16 @@ def tail_floor(stats: RecordStats, n_tail: int) -> float:
     return level - Z95 * stats.noise / math.sqrt(n_tail)
 
 
-def upward_excess(stats: RecordStats) -> float:
-    """The mean excess over their neighbours of the samples of the last half that were
-    replaced for lying far above them (:mod:`sescreen.dcpol.outliers`), scaled units: an
-    upward spike may be a real burst of current, so the upper bound counts it."""
+def replaced_excess(stats: RecordStats) -> tuple[float, float]:
+    """What the samples of the last half that were replaced (:mod:`sescreen.dcpol.outliers`)
+    carried below and above their neighbours, per sample of the last half, scaled units
+    (down, up): a replaced sample may have been real (a burst of current, a one-sample
+    low state of telegraph noise), so the interval reaches the mean with them."""
     at, value = stats.replaced
     late = at >= stats.n // 2
-    up = (stats.y[at[late]] - value[late]) / stats.scale
-    return float(np.sum(up[up > 0])) / max(stats.n - stats.n // 2, 1)
+    moved = (stats.y[at[late]] - value[late]) / stats.scale
+    n_late = max(stats.n - stats.n // 2, 1)
+    return float(-np.sum(moved[moved < 0])) / n_late, float(np.sum(moved[moved > 0])) / n_late
 
 
 def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", *,
@@ -310,7 +312,9 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     # Havriliak-Negami relaxation fitted 1-3 % below its tail gave false PASSes). It
     # costs a decision only where the truth lies within the remaining transient (<= 1 %)
     # of the threshold.
-    hi = max(hi, tail_floor(stats, n_tail)) + upward_excess(stats)
+    down, up = replaced_excess(stats)
+    hi = max(hi, tail_floor(stats, n_tail)) + up
+    lo -= down
     unsettled = remaining > crit.max_remaining or bool(unsettled_rivals) or falling
     one_sided = (not identified) or rising or unsettled or lo <= 0
     if one_sided:

@@ -11,17 +11,20 @@ statistic, by the median of its neighbours.
 
 A sample is isolated when it differs from the median of its six nearest neighbours (three
 either side: with 5 % dropouts, three of six are dropouts once in ~4000 samples) by more
-than :data:`Z` white-noise standard deviations, half that median, and :data:`STEPS`
-current steps of the instrument, and does not lie strictly between the samples either
+than :data:`Z` white-noise standard deviations (on a staircase, where most second
+differences are 0, the robust scale of the others), :data:`LEVEL` of that median, and
+:data:`STEPS` current steps of the instrument, and does not lie strictly between the samples either
 side of it (a fast charging current, which changes by large factors from sample to sample,
 is monotone, and never touched). Only samples next to a second difference beyond the
 clipping limits are examined (the one pass lists them). A step of the level (a crack, a
 contact change) is not isolated: it moves every later sample, and the step test
 (:mod:`sescreen.dcpol.steps`) reports it. Gaussian noise exceeds Z = 10 standard
 deviations about once in 10^23 samples; a symmetric heavy-tailed noise loses a few extreme
-values either side, without bias. An upward spike may be a real burst of current: the
-upper bound of I_ss counts what the replaced ones carried
-(:func:`sescreen.dcpol.estimate.upward_excess`). When more than :data:`MAX_FRACTION` of
+values either side, without bias. A replaced sample may still have been real (a burst of
+current, a one-sample low state of telegraph noise): the interval of I_ss reaches what
+the replaced samples of the last half carried, above and below
+(:func:`sescreen.dcpol.estimate.replaced_excess`), so neither reading of them can make a
+verdict false. When more than :data:`MAX_FRACTION` of
 the samples would be replaced, the record is not a decay with dropouts, and none is.
 """
 
@@ -33,10 +36,11 @@ import numpy as np
 
 from sescreen.dcpol.record import RecordStats
 
-__all__ = ["MAX_FRACTION", "STEPS", "Z", "isolated_samples", "replaced"]
+__all__ = ["LEVEL", "MAX_FRACTION", "STEPS", "Z", "isolated_samples", "replaced"]
 
 Z = 10.0  #: white-noise standard deviations from the neighbours' median
 STEPS = 4.0  #: instrument current steps from it, at least
+LEVEL = 0.25  #: and this fraction of it (a rounded export's steps are far smaller)
 MAX_FRACTION = 0.2  #: of the samples, beyond which none is replaced
 _NEIGHBOURS = np.array([-3, -2, -1, 1, 2, 3])
 
@@ -68,7 +72,8 @@ def isolated_samples(stats: RecordStats, resolution: float = 0.0
     near = k[:, None] + _NEIGHBOURS[None, :]
     inside = (near >= 0) & (near < n)
     med = np.nanmedian(np.where(inside, y[np.clip(near, 0, n - 1)], np.nan), axis=1)
-    limit = np.maximum(np.maximum(Z * stats.noise_sd, 0.5 * np.abs(med)), STEPS * resolution)
+    limit = np.maximum(np.maximum(Z * stats.spike_sd, LEVEL * np.abs(med)),
+                       STEPS * resolution)
     far = np.abs(y[k] - med) > limit
     if far.sum() > MAX_FRACTION * n:
         return k[:0], med[:0]

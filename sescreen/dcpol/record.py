@@ -72,6 +72,11 @@ class RecordStats:
     suspects : array of int
         Samples next to a second difference beyond the clipping limits (the only ones a
         dropout or a glitch can be: :mod:`sescreen.dcpol.outliers`).
+    spike_sd : float
+        The white noise of one sample as the outlier test sees it, caller's unit: the
+        clipped second-difference standard deviation / sqrt(6), or on a staircase (most
+        second differences 0, the clipped one then includes the outliers themselves) the
+        quantum of the others / sqrt(6).
     replaced : (array of int, array)
         Samples whose value every statistic takes from here instead (sorted indices and
         values, caller's unit: :func:`~sescreen.dcpol.outliers.replaced`).
@@ -92,6 +97,7 @@ class RecordStats:
     bin_first: np.ndarray
     noise_sd: float
     suspects: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, int))
+    spike_sd: float = 0.0
     replaced: tuple[np.ndarray, np.ndarray] = dataclasses.field(
         default_factory=lambda: (np.zeros(0, int), np.zeros(0)))
 
@@ -258,13 +264,15 @@ def _square_sums(y: np.ndarray, first: np.ndarray, count: np.ndarray,
 
 
 def _noise_statistics(y: np.ndarray, first: np.ndarray, count: np.ndarray
-                      ) -> tuple[np.ndarray, float, np.ndarray]:
+                      ) -> tuple[np.ndarray, float, np.ndarray, float]:
     """The in-bin sums of squared second differences, the standard deviation of all
     second differences clipped at 8 robust standard deviations around their median (both
     from :func:`_second_difference_sample`), as
-    :func:`~sescreen.dcpol.binning.noise_sigma` computes it, and the samples of the
-    second differences beyond the nearer limit (none when the limits do not lie either
-    side of 0).
+    :func:`~sescreen.dcpol.binning.noise_sigma` computes it, the samples of the second
+    differences beyond the nearer limit (8 quanta when most are 0, a staircase, the quantum
+    the 5th percentile of the others; none when the limits lie on one side of 0), and the
+    scale an outlier is measured against: the clipped standard deviation, or on a
+    staircase (where it includes the outliers) the quantum.
 
     Where the limits lie either side of 0 the sums of the clipped values are those of all
     values corrected at the few outside the limits (among the values whose square exceeds
@@ -280,7 +288,13 @@ def _noise_statistics(y: np.ndarray, first: np.ndarray, count: np.ndarray
     robust = 1.4826 * float(np.median(np.abs(sample - center)))
     lo, hi = center - 8 * robust, center + 8 * robust
     split = robust > 0 and lo < 0 < hi
-    sq = _square_sums(y, first, count, min(-lo, hi) if split else math.inf)
+    spread = robust
+    if robust == 0:  # a staircase: most second differences are 0; the others are steps of
+        # the quantum (the smallest of them, robustly), or outliers, which must not set it
+        moved = np.abs(sample[sample != center] - center)
+        spread = float(np.quantile(moved, 0.05)) if moved.size else 0.0
+    limit = min(-lo, hi) if split else (8 * spread if robust == 0 < spread else math.inf)
+    sq = _square_sums(y, first, count, limit)
     in_bin = np.zeros(first.size)
     in_bin[count >= 3] = sq.in_bin
     m = y.size - 2
@@ -296,11 +310,12 @@ def _noise_statistics(y: np.ndarray, first: np.ndarray, count: np.ndarray
         var = mean_square - (total / m) ** 2
         # the rounding of the sum of squares, amplified by the two differences
         if inner > 0 and var > 0 and sq.total / inner * mean_square / var < _AMPLIFICATION:
-            return in_bin, math.sqrt(var), suspects
+            return in_bin, math.sqrt(var), suspects, math.sqrt(var) if robust > 0 else spread
     d = np.diff(y, 2)
     if robust > 0:
         np.clip(d, lo, hi, out=d)
-    return in_bin, float(np.std(d)), suspects
+    sd = float(np.std(d))
+    return in_bin, sd, suspects, sd if robust > 0 else spread
 
 
 def summarize(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
@@ -331,9 +346,11 @@ def summarize(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
     keep = count > 0
     first, cnt = starts[keep], count[keep]
     suspects = np.zeros(0, int)
+    spike_sd = 0.0
     if n > 3:
-        bin_d2, clipped_sd, suspects = _noise_statistics(y, first, cnt)
+        bin_d2, clipped_sd, suspects, spread = _noise_statistics(y, first, cnt)
         noise_sd = clipped_sd / math.sqrt(6.0)
+        spike_sd = spread / math.sqrt(6.0)
     else:
         bin_d2 = np.zeros(first.size)
         noise_sd = float(np.std(np.diff(y)) / math.sqrt(2.0)) if n > 1 else 0.0
@@ -348,7 +365,7 @@ def summarize(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
         cell_n = np.diff(np.r_[cs, n]).astype(float)
         cell_time = cell_time / cell_n
     return RecordStats(t, y, 1.0, g, cell_sum, cell_time, cell_n, cnt.astype(float), bin_t,
-                       bin_y, bin_d2, bin_nd, first, noise_sd, suspects)
+                       bin_y, bin_d2, bin_nd, first, noise_sd, suspects, spike_sd=spike_sd)
 
 
 def log_bin(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
