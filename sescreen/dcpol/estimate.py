@@ -98,6 +98,9 @@ class TransientEstimate:
         return (b.y - b.average(MODELS[self.fit.model][0], **self.fit.values)) / b.sem
 
 
+_SLOWER_GAIN = 2.0  # QAICc by which a model with a mode beyond the hold must be preferred
+
+
 def tail_floor(stats: RecordStats, n_tail: int) -> float:
     """The mean of the last ``n_tail`` samples less 1.96 white-noise standard errors
     (sigma / sqrt(n_tail), sigma from the second differences), scaled units."""
@@ -276,6 +279,13 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         lo, hi = min(lo, fits[n].i_ss), max(hi, min(fits[n].i_ss, tail_hi))
     unsettled_rivals = [n for n in rivals
                         if abs(fits[n].remaining(t_hold)) > crit.max_remaining]
+    # a candidate the data prefer (QAICc lower by more than _SLOWER_GAIN) whose slowest
+    # mode outlasts the hold: the record shows a decay slower than the hold, which no
+    # identified model has settled (a second break-it review: 30-point holds read as
+    # settled by one fast exponential, FAIL at 1.6-2x the truth)
+    slower = [n for n in fits if why[n] is not None and why[n].startswith("its slowest")
+              and crits[n] < crits[chosen.model] - _SLOWER_GAIN] if identified else []
+    unsettled_rivals += slower
     step = step_in(stats, chosen, noise, t_hold=t_hold) if identified else None
     if step is not None:
         lo, hi = min(lo, step.before, step.after), max(hi, step.before, step.after)
