@@ -34,7 +34,7 @@ import dataclasses
 
 import numpy as np
 
-from sescreen.dcpol.record import RecordStats
+from sescreen.dcpol.record import RecordStats, _spread
 
 __all__ = ["LEVEL", "MAX_FRACTION", "STEPS", "Z", "isolated_samples", "replaced"]
 
@@ -70,8 +70,13 @@ def isolated_samples(stats: RecordStats, resolution: float = 0.0
     between = (np.minimum(before, after) < y[k]) & (y[k] < np.maximum(before, after))
     k = k[~between]  # (the last sample has no later one: it is never between)
     near = k[:, None] + _NEIGHBOURS[None, :]
-    inside = (near >= 0) & (near < n)
-    med = np.nanmedian(np.where(inside, y[np.clip(near, 0, n - 1)], np.nan), axis=1)
+    med = np.empty(k.size)
+    edge = (k < 3) | (k > n - 4)  # fewer than six neighbours
+    med[~edge] = np.median(y[near[~edge]], axis=1)
+    if edge.any():
+        at = near[edge]
+        med[edge] = np.nanmedian(np.where((at >= 0) & (at < n), y[np.clip(at, 0, n - 1)],
+                                          np.nan), axis=1)
     limit = np.maximum(np.maximum(Z * stats.spike_sd, LEVEL * np.abs(med)),
                        STEPS * resolution)
     far = np.abs(y[k] - med) > limit
@@ -98,8 +103,8 @@ def replaced(stats: RecordStats, at: np.ndarray, value: np.ndarray) -> RecordSta
                               suspects=stats.suspects[:0], replaced=(at, value))
     # the second differences through a replaced sample, d[j] for j = k-2 .. k, inside
     # their bin's run (first .. first + n - 3)
-    j = np.unique((at[:, None] + np.arange(-2, 1)[None, :]).ravel())
-    j = j[(j >= 0) & (j + 2 < stats.n)]
+    j = _spread(at - 2, stats.n)
+    j = j[j + 2 < stats.n]
     jb = np.searchsorted(stats.bin_first, j, side="right") - 1
     in_run = j + 2 < stats.bin_first[jb] + stats.bin_n[jb].astype(int)
     j, jb = j[in_run], jb[in_run]

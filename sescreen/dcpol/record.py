@@ -263,6 +263,20 @@ def _square_sums(y: np.ndarray, first: np.ndarray, count: np.ndarray,
     return out
 
 
+def _spread(at: np.ndarray, n: int) -> np.ndarray:
+    """The indices k, k + 1 and k + 2 for every k in ``at`` (the samples of the second
+    differences d[k]) that lie in 0 .. n - 1, sorted and once each (a mask over the record
+    when there are many: a sort of millions of indices is slower than one pass)."""
+    out = np.concatenate([at, at + 1, at + 2])
+    out = out[(out >= 0) & (out < n)]
+    if out.size > n // 20:
+        mask = np.zeros(n, bool)
+        mask[out] = True
+        return np.flatnonzero(mask)
+    out.sort()
+    return out[np.r_[True, out[1:] != out[:-1]]] if out.size else out
+
+
 def _noise_statistics(y: np.ndarray, first: np.ndarray, count: np.ndarray
                       ) -> tuple[np.ndarray, float, np.ndarray, float]:
     """The in-bin sums of squared second differences, the standard deviation of all
@@ -299,7 +313,7 @@ def _noise_statistics(y: np.ndarray, first: np.ndarray, count: np.ndarray
     in_bin[count >= 3] = sq.in_bin
     m = y.size - 2
     at = np.concatenate(sq.beyond_at) if sq.beyond_at else np.zeros(0, int)
-    suspects = np.unique(np.concatenate([at, at + 1, at + 2]))
+    suspects = _spread(at, y.size)
     if split and math.isfinite(sq.total):
         d = np.concatenate(sq.beyond)
         above, below = d[d > hi], d[d < lo]
