@@ -189,3 +189,20 @@ def test_dropouts_on_a_staircase_and_partial_dropouts_are_found(seed, kind):
     r = _fit(t, i)
     lo, hi = r.sigma_e_interval
     assert lo <= sigma <= hi and hi > 1e-10
+
+
+@pytest.mark.parametrize("run", [2, 4, 5, 8])
+def test_runs_of_zero_readings_are_found_whole(run):
+    """Dropouts of ``run`` consecutive readings at 0 A (3 % of the samples): the inner
+    zeros are grown from the edges (a second review: 2 false PASS of 24 at runs of 5)."""
+    rng = np.random.default_rng(run)
+    sigma = 1.02e-10
+    i_ss = sigma * V * AREA / L_CM
+    t, i = _hold(rng, i_ss, noise=0.003)
+    for start in rng.choice(np.arange(20, t.size - run), int(0.03 * t.size / run),
+                            replace=False):
+        i[start:start + run] = 0.0
+    odd, _ = isolated_samples(summarize(t, i))
+    assert np.isin(np.flatnonzero(i[20:] == 0) + 20, odd).mean() > 0.99
+    lo, hi = _fit(t, i).sigma_e_interval
+    assert lo <= sigma <= hi

@@ -12,20 +12,22 @@ statistic, by the median of its neighbours.
 A sample is isolated when it differs from the median of its six nearest neighbours (three
 either side: with 5 % dropouts, three of six are dropouts once in ~4000 samples) by more
 than :data:`Z` white-noise standard deviations (on a staircase, where most second
-differences are 0, the robust scale of the others), :data:`LEVEL` of that median, and
-:data:`STEPS` current steps of the instrument, and does not lie strictly between the samples either
-side of it (a fast charging current, which changes by large factors from sample to sample,
-is monotone, and never touched). Only samples next to a second difference beyond the
-clipping limits are examined (the one pass lists them). A step of the level (a crack, a
-contact change) is not isolated: it moves every later sample, and the step test
-(:mod:`sescreen.dcpol.steps`) reports it. Gaussian noise exceeds Z = 10 standard
-deviations about once in 10^23 samples; a symmetric heavy-tailed noise loses a few extreme
-values either side, without bias. A replaced sample may still have been real (a burst of
-current, a one-sample low state of telegraph noise): the interval of I_ss reaches what
-the replaced samples of the last half carried, above and below
-(:func:`sescreen.dcpol.estimate.replaced_excess`), so neither reading of them can make a
-verdict false. When more than :data:`MAX_FRACTION` of
-the samples would be replaced, the record is not a decay with dropouts, and none is.
+differences are 0, 10 quanta of the others: their 5th percentile), :data:`LEVEL` of that
+median, and :data:`STEPS` current steps of the instrument, and does not lie strictly between the
+samples either side of it (a fast charging current, which changes by large factors from
+sample to sample, is monotone, and never touched). Only samples next to a second
+difference beyond the clipping limits are examined (the one pass lists them); an isolated
+sample grows through the samples either side of it that read exactly its value (a dropout
+of several readings, up to :data:`MAX_RUN`), the run taken at the median of the three
+samples either side. A step of the level (a crack, a contact change) is not isolated: it
+moves every later sample, and the step test (:mod:`sescreen.dcpol.steps`) reports it.
+Gaussian noise exceeds Z = 10 standard deviations about once in 10^23 samples; a symmetric
+heavy-tailed noise loses a few extreme values either side, without bias. A replaced sample
+may still have been real (a burst of current, a one-sample low state of telegraph noise):
+the interval of I_ss reaches what the replaced samples of the last half carried, above and
+below (:func:`sescreen.dcpol.estimate.replaced_excess`), so neither reading of them can
+make a verdict false. When more than :data:`MAX_FRACTION` of the samples would be
+replaced, the record is not a decay with dropouts, and none is.
 """
 
 from __future__ import annotations
@@ -36,12 +38,13 @@ import numpy as np
 
 from sescreen.dcpol.record import RecordStats, _spread
 
-__all__ = ["LEVEL", "MAX_FRACTION", "STEPS", "Z", "isolated_samples", "replaced"]
+__all__ = ["LEVEL", "MAX_FRACTION", "MAX_RUN", "STEPS", "Z", "isolated_samples", "replaced"]
 
 Z = 10.0  #: white-noise standard deviations from the neighbours' median
 STEPS = 4.0  #: instrument current steps from it, at least
 LEVEL = 0.25  #: and this fraction of it (a rounded export's steps are far smaller)
 MAX_FRACTION = 0.2  #: of the samples, beyond which none is replaced
+MAX_RUN = 16  #: readings of one repeated value a dropout may span
 _NEIGHBOURS = np.array([-3, -2, -1, 1, 2, 3])
 
 
@@ -80,9 +83,47 @@ def isolated_samples(stats: RecordStats, resolution: float = 0.0
     limit = np.maximum(np.maximum(Z * stats.spike_sd, LEVEL * np.abs(med)),
                        STEPS * resolution)
     far = np.abs(y[k] - med) > limit
-    if far.sum() > MAX_FRACTION * n:
+    k, med = _runs(y, k[far], med[far])
+    if k.size > MAX_FRACTION * n:
         return k[:0], med[:0]
-    return k[far], med[far]
+    return k, med
+
+
+def _runs(y: np.ndarray, k: np.ndarray, med: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The isolated samples ``k`` grown through the samples either side that read exactly
+    the same value, up to :data:`MAX_RUN` in all (a dropout of several readings logs one
+    value, 0 A or a wrong range's, again and again: the inner ones are not next to a
+    clipped second difference, and a run of four outnumbers the good half of the six
+    neighbours), each run taken at the median of the three samples either side of it."""
+    if k.size == 0:
+        return k, med
+    n = y.size
+    lo, hi = k.copy(), k.copy()
+    for _ in range(MAX_RUN - 1):
+        left = (lo > 0) & (hi - lo + 1 < MAX_RUN)
+        left[left] = y[lo[left] - 1] == y[k[left]]
+        lo -= left
+        right = (hi < n - 1) & (hi - lo + 1 < MAX_RUN)
+        right[right] = y[hi[right] + 1] == y[k[right]]
+        hi += right
+        if not (left.any() or right.any()):
+            break
+    grown = hi > lo
+    if not grown.any():
+        return k, med
+    around = np.concatenate([lo[grown, None] - np.arange(3, 0, -1)[None, :],
+                             hi[grown, None] + np.arange(1, 4)[None, :]], axis=1)
+    inside = (around >= 0) & (around < n)
+    med = med.copy()
+    med[grown] = np.nanmedian(np.where(inside, y[np.clip(around, 0, n - 1)], np.nan), axis=1)
+    size = hi - lo + 1
+    members = np.repeat(lo, size) + (np.arange(size.sum()) - np.repeat(np.cumsum(size) - size,
+                                                                      size))
+    values = np.repeat(med, size)
+    order = np.argsort(members, kind="stable")
+    members, values = members[order], values[order]
+    first = np.r_[True, members[1:] != members[:-1]]
+    return members[first], values[first]
 
 
 def replaced(stats: RecordStats, at: np.ndarray, value: np.ndarray) -> RecordStats:
