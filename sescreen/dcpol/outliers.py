@@ -12,7 +12,7 @@ statistic, by the median of its neighbours.
 A sample is isolated when it differs from the median of its six nearest neighbours (three
 either side: with 5 % dropouts, three of six are dropouts once in ~4000 samples) by more
 than :data:`Z` white-noise standard deviations (on a staircase, where most second
-differences are 0, 10 quanta of the others: their 5th percentile), :data:`LEVEL` of that
+differences are 0, :data:`QUANTA` of its steps instead), :data:`LEVEL` of that
 median, and :data:`STEPS` current steps of the instrument, and does not lie strictly between the
 samples either side of it (a fast charging current, which changes by large factors from
 sample to sample, is monotone, and never touched). Only samples next to a second
@@ -38,10 +38,12 @@ import numpy as np
 
 from sescreen.dcpol.record import RecordStats, _spread
 
-__all__ = ["LEVEL", "MAX_FRACTION", "MAX_RUN", "STEPS", "Z", "isolated_samples", "replaced"]
+__all__ = ["LEVEL", "MAX_FRACTION", "MAX_RUN", "QUANTA", "STEPS", "Z", "isolated_samples",
+           "replaced"]
 
 Z = 10.0  #: white-noise standard deviations from the neighbours' median
 STEPS = 4.0  #: instrument current steps from it, at least
+QUANTA = 2.0  #: on a staircase, steps of its own from it (its toggles are one step)
 LEVEL = 0.25  #: and this fraction of it (a rounded export's steps are far smaller)
 MAX_FRACTION = 0.2  #: of the samples, beyond which none is replaced
 MAX_RUN = 16  #: readings of one repeated value a dropout may span
@@ -80,8 +82,9 @@ def isolated_samples(stats: RecordStats, resolution: float = 0.0
         at = near[edge]
         med[edge] = np.nanmedian(np.where((at >= 0) & (at < n), y[np.clip(at, 0, n - 1)],
                                           np.nan), axis=1)
-    limit = np.maximum(np.maximum(Z * stats.spike_sd, LEVEL * np.abs(med)),
-                       STEPS * resolution)
+    noise = 0.0 if stats.quantum > 0 else Z * stats.noise_sd
+    limit = np.maximum(np.maximum(noise, LEVEL * np.abs(med)),
+                       np.maximum(STEPS * resolution, QUANTA * stats.quantum))
     far = np.abs(y[k] - med) > limit
     k, med = _runs(y, k[far], med[far])
     if k.size > MAX_FRACTION * n:

@@ -72,11 +72,11 @@ class RecordStats:
     suspects : array of int
         Samples next to a second difference beyond the clipping limits (the only ones a
         dropout or a glitch can be: :mod:`sescreen.dcpol.outliers`).
-    spike_sd : float
-        The white noise of one sample as the outlier test sees it, caller's unit: the
-        clipped second-difference standard deviation / sqrt(6), or on a staircase (most
-        second differences 0, the clipped one then includes the outliers themselves) the
-        quantum of the others / sqrt(6).
+    quantum : float
+        On a staircase (most second differences exactly 0: a current below the noise of
+        the converter or of a rounded export), the step of the others, caller's unit;
+        else 0. The outlier test measures against it there, since the clipped standard
+        deviation then includes the outliers themselves.
     replaced : (array of int, array)
         Samples whose value every statistic takes from here instead (sorted indices and
         values, caller's unit: :func:`~sescreen.dcpol.outliers.replaced`).
@@ -97,7 +97,7 @@ class RecordStats:
     bin_first: np.ndarray
     noise_sd: float
     suspects: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, int))
-    spike_sd: float = 0.0
+    quantum: float = 0.0
     replaced: tuple[np.ndarray, np.ndarray] = dataclasses.field(
         default_factory=lambda: (np.zeros(0, int), np.zeros(0)))
 
@@ -283,10 +283,9 @@ def _noise_statistics(y: np.ndarray, first: np.ndarray, count: np.ndarray
     second differences clipped at 8 robust standard deviations around their median (both
     from :func:`_second_difference_sample`), as
     :func:`~sescreen.dcpol.binning.noise_sigma` computes it, the samples of the second
-    differences beyond the nearer limit (8 quanta when most are 0, a staircase, the quantum
-    the 5th percentile of the others; none when the limits lie on one side of 0), and the
-    scale an outlier is measured against: the clipped standard deviation, or on a
-    staircase (where it includes the outliers) the quantum.
+    differences beyond the nearer limit (2 quanta when most are 0, a staircase, the quantum
+    the 5th percentile of the others; none when the limits lie on one side of 0), and that
+    quantum (0 when the record is no staircase).
 
     Where the limits lie either side of 0 the sums of the clipped values are those of all
     values corrected at the few outside the limits (among the values whose square exceeds
@@ -307,7 +306,8 @@ def _noise_statistics(y: np.ndarray, first: np.ndarray, count: np.ndarray
         # the quantum (the smallest of them, robustly), or outliers, which must not set it
         moved = np.abs(sample[sample != center] - center)
         spread = float(np.quantile(moved, 0.05)) if moved.size else 0.0
-    limit = min(-lo, hi) if split else (8 * spread if robust == 0 < spread else math.inf)
+    # (a toggle of one step moves a second difference by at most two steps)
+    limit = min(-lo, hi) if split else (2 * spread if robust == 0 < spread else math.inf)
     sq = _square_sums(y, first, count, limit)
     in_bin = np.zeros(first.size)
     in_bin[count >= 3] = sq.in_bin
@@ -324,12 +324,12 @@ def _noise_statistics(y: np.ndarray, first: np.ndarray, count: np.ndarray
         var = mean_square - (total / m) ** 2
         # the rounding of the sum of squares, amplified by the two differences
         if inner > 0 and var > 0 and sq.total / inner * mean_square / var < _AMPLIFICATION:
-            return in_bin, math.sqrt(var), suspects, math.sqrt(var) if robust > 0 else spread
+            return in_bin, math.sqrt(var), suspects, 0.0 if robust > 0 else spread
     d = np.diff(y, 2)
     if robust > 0:
         np.clip(d, lo, hi, out=d)
     sd = float(np.std(d))
-    return in_bin, sd, suspects, sd if robust > 0 else spread
+    return in_bin, sd, suspects, 0.0 if robust > 0 else spread
 
 
 def summarize(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
@@ -360,11 +360,10 @@ def summarize(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
     keep = count > 0
     first, cnt = starts[keep], count[keep]
     suspects = np.zeros(0, int)
-    spike_sd = 0.0
+    quantum = 0.0
     if n > 3:
-        bin_d2, clipped_sd, suspects, spread = _noise_statistics(y, first, cnt)
+        bin_d2, clipped_sd, suspects, quantum = _noise_statistics(y, first, cnt)
         noise_sd = clipped_sd / math.sqrt(6.0)
-        spike_sd = spread / math.sqrt(6.0)
     else:
         bin_d2 = np.zeros(first.size)
         noise_sd = float(np.std(np.diff(y)) / math.sqrt(2.0)) if n > 1 else 0.0
@@ -379,7 +378,7 @@ def summarize(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
         cell_n = np.diff(np.r_[cs, n]).astype(float)
         cell_time = cell_time / cell_n
     return RecordStats(t, y, 1.0, g, cell_sum, cell_time, cell_n, cnt.astype(float), bin_t,
-                       bin_y, bin_d2, bin_nd, first, noise_sd, suspects, spike_sd=spike_sd)
+                       bin_y, bin_d2, bin_nd, first, noise_sd, suspects, quantum=quantum)
 
 
 def log_bin(t: np.ndarray, y: np.ndarray, *, per_decade: int = 20,
