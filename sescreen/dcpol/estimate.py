@@ -307,13 +307,6 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         # truth); the upper bound, the side a PASS rests on, is the measured tail level
         # (METHODS.md section 6: the verdict rule that can never falsely pass)
         hi = max(hi, tail_hi)
-    # neither a rising current (a leak, a reaction) nor an unsettled decay (by the chosen
-    # model, a plausible rival, or the data: a current still falling significantly after the
-    # fitted transient ended) has a lower bound: below the tail level of a decay only a
-    # shape says where it ends, and a slower relaxation than the models' (a stretched tail,
-    # a continuous or broad distribution of time constants, a t^-p tail with p < 1/2, a
-    # decay buried in noise) still carries current at the end and is read as I_ss, 1.4-15x
-    # too high on two independent reviews' holds (METHODS.md section 6: the verdict rule)
     # a decay ends at or below its tail level, a rise at or above it: an upper bound
     # below the measured tail rests on the model's shape alone. A model that runs below
     # the late data (a misfit the noise model took for slow noise, which then inflates the
@@ -322,9 +315,17 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     # Havriliak-Negami relaxation fitted 1-3 % below its tail gave false PASSes). It
     # costs a decision only where the truth lies within the remaining transient (<= 1 %)
     # of the threshold.
+    # (and replaced samples may have been real: the interval reaches what they carried)
     down, up = replaced_excess(stats)
     hi = max(hi, tail_floor(stats, n_tail)) + up
     lo -= down
+    # neither a rising current (a leak, a reaction) nor an unsettled decay (by the chosen
+    # model, a plausible rival, or the data: a current still falling significantly after the
+    # fitted transient ended) has a lower bound: below the tail level of a decay only a
+    # shape says where it ends, and a slower relaxation than the models' (a stretched tail,
+    # a continuous or broad distribution of time constants, a t^-p tail with p < 1/2, a
+    # decay buried in noise) still carries current at the end and is read as I_ss, 1.4-15x
+    # too high on two independent reviews' holds (METHODS.md section 6: the verdict rule)
     unsettled = remaining > crit.max_remaining or bool(unsettled_rivals) or falling
     one_sided = (not identified) or rising or unsettled or lo <= 0
     if one_sided:
