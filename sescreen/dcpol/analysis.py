@@ -19,7 +19,7 @@ from sescreen.dcpol.record import SAMPLE, summarize
 from sescreen.dcpol.result import DCPolarizationResult
 from sescreen.errors import FitError, InputError
 from sescreen.io.measurement import Measurement, Technique
-from sescreen.io.ranges import RESOLUTION_FRACTION
+from sescreen.io.ranges import ACCURACY_FRACTION, LOWEST_RANGE_A, RESOLUTION_FRACTION
 from sescreen.threads import single_threaded_blas
 
 __all__ = ["fit_dcpol", "fit_dcpol_series", "holds", "sigma_from_current"]
@@ -118,29 +118,25 @@ def _stated_full_scale(m: Measurement, k0: int) -> float:
     return float(np.nanmedian(tail)) if np.isfinite(tail).any() else math.nan
 
 
-def _instrument_floor(full_scale: float, accuracy_a: float | None, level: float,
-                      source) -> tuple[float, float, str | None]:
-    """Nominal resolution and accuracy (A) of the range ``full_scale`` (A); a given
-    ``accuracy_a`` wins. A record that states no range (NaN) gets the accuracy of the
-    smallest decade range holding ``level``, the largest |cell mean| of its last tenth
-    (A; an instrument that auto-ranges well ends there), at least
-    :data:`~sescreen.io.ranges.LOWEST_RANGE_A`, with the warning that says so, and no
-    resolution (a staircase in the data shows its own)."""
-    from sescreen.io.ranges import ACCURACY_FRACTION, LOWEST_RANGE_A, RESOLUTION_FRACTION
-
-    resolution = RESOLUTION_FRACTION * full_scale if math.isfinite(full_scale) else 0.0
+def _instrument_accuracy(full_scale: float, accuracy_a: float | None, level: float,
+                         source) -> tuple[float, str | None]:
+    """Nominal accuracy (A) of the range ``full_scale`` (A), and a warning when it is
+    assumed; a given ``accuracy_a`` wins. A record that states no range (NaN) gets the
+    accuracy of the smallest decade range holding ``level``, the largest |cell mean| of
+    its last tenth (A; an instrument that auto-ranges well ends there), at least
+    :data:`~sescreen.io.ranges.LOWEST_RANGE_A`."""
     if accuracy_a is not None:
         if not accuracy_a >= 0:
             raise InputError(f"the current accuracy must be >= 0 A, not {accuracy_a!r}",
                              path=source)
-        return resolution, float(accuracy_a), None
+        return float(accuracy_a), None
     if math.isfinite(full_scale):
-        return resolution, ACCURACY_FRACTION * full_scale, None
+        return ACCURACY_FRACTION * full_scale, None
     if not level > 0:
-        return resolution, 0.0, None
+        return 0.0, None
     decade = max(10.0 ** math.ceil(math.log10(level)), LOWEST_RANGE_A)
     accuracy = ACCURACY_FRACTION * decade
-    return resolution, accuracy, (
+    return accuracy, (
         f"the file states no current range: the accuracy is taken as "
         f"{ACCURACY_FRACTION:g} of the {decade:.0e} A range ({accuracy:.2g} A, added to the "
         f"interval), the smallest decade range holding the current and no lower than "
@@ -293,9 +289,10 @@ def fit_dcpol(
                        path=m.source)
     # the one pass over the samples: everything below reads its statistics
     full_scale = _stated_full_scale(m, k0)
+    # the range's nominal step (none stated: a staircase in the data shows its own)
+    resolution = RESOLUTION_FRACTION * full_scale if math.isfinite(full_scale) else 0.0
     stats = summarize(t, i)
-    odd, neighbours = isolated_samples(
-        stats, RESOLUTION_FRACTION * full_scale if math.isfinite(full_scale) else 0.0)
+    odd, neighbours = isolated_samples(stats, resolution)
     if odd.size:
         stats = replaced(stats, odd, neighbours)
         k = int(odd[0])
@@ -307,12 +304,12 @@ def fit_dcpol(
                      f"interval reaches what {'they' if many else 'it'} carried); the first "
                      f"at t = {t[k]:.6g} s reads {i[k]:.4g} A")
     means = stats.cell_means()
-    resolution, accuracy, assumed = _instrument_floor(
+    accuracy, assumed = _instrument_accuracy(
         full_scale, accuracy_a, float(np.max(np.abs(means[-max(1, means.size // 10):]))),
         m.source)
     if assumed:
         warns.append(assumed)
-    typical = float(np.median(stats.cell_means()))
+    typical = float(np.median(means))
     if np.sign(typical) != np.sign(voltage) and typical != 0:
         warns.append("the current and the applied voltage have opposite signs: check the "
                      "polarity (sigma_e uses |I| / |V|)")

@@ -23,7 +23,7 @@ import numpy as np
 
 from sescreen.dcpol.binning import Binned
 from sescreen.dcpol.grid import grid_start
-from sescreen.dcpol.lsq import least_squares_many
+from sescreen.dcpol.lsq import MODEL_ERRORS, least_squares_many
 from sescreen.dcpol.noise import NoiseModel
 from sescreen.serialize import json_safe
 from sescreen.transients import BROADCAST, FIXED, MODELS, start_params, transient_part
@@ -34,8 +34,6 @@ _MAX_NFEV = 1500  # per start: a degenerate over-parameterized fit stops instead
 _PROFILE_NFEV = 300  # per round of a profile refit (it starts from a neighbouring point)
 _PROFILE_ROUNDS = 10  # rounds before an unconverged profile refit is taken as it stands
 _GRID_GAIN = 1.0  # chi-square by which a grid start must beat the guess to replace it
-_FAILURES = (ValueError, FloatingPointError, OverflowError, ZeroDivisionError,
-             np.linalg.LinAlgError)  # a start whose residual raised these has failed
 _STOICH_IDENTIFIABLE = 3.0  # rigid shape: the slowest mode may exceed the hold this much
 
 
@@ -177,7 +175,7 @@ def minimize_many(name: str, b: Binned, noise: NoiseModel, starts, *,
                                    rows=rows if name in BROADCAST else None)
     out = []
     for res in found:
-        if isinstance(res, _FAILURES):
+        if isinstance(res, MODEL_ERRORS):
             res = None
         elif isinstance(res, BaseException):
             raise res

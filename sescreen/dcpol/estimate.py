@@ -283,7 +283,8 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     # mode outlasts the hold: the record shows a decay slower than the hold, which no
     # identified model has settled (a second break-it review: 30-point holds read as
     # settled by one fast exponential, FAIL at 1.6-2x the truth)
-    slower = [n for n in fits if why[n] is not None and why[n].startswith("its slowest")
+    slower = [n for n, f in fits.items() if f.unidentified(t_hold) is not None
+              and (f.slowest_time() or 0) > t_hold
               and crits[n] < crits[chosen.model] - _SLOWER_GAIN] if identified else []
     unsettled_rivals += slower
     step = step_in(stats, chosen, noise, t_hold=t_hold) if identified else None

@@ -26,7 +26,7 @@ import numpy as np
 from sescreen.dcpol.marquardt import marquardt_many
 from sescreen.parameters import Param, Params, clip
 
-__all__ = ["LeastSquaresResult", "least_squares", "least_squares_many"]
+__all__ = ["MODEL_ERRORS", "LeastSquaresResult", "least_squares", "least_squares_many"]
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,9 @@ class LeastSquaresResult:
 
 _EPS = np.finfo(np.float64).eps
 _RCOND = 1e-10  # singular values of the scaled Jacobian below this fraction: undetermined
-_ERRORS = (ValueError, FloatingPointError, OverflowError, ZeroDivisionError,
-           np.linalg.LinAlgError)  # what a residual raises where its model breaks down
+#: What a residual raises where its model breaks down: a start that meets one has failed.
+MODEL_ERRORS = (ValueError, FloatingPointError, OverflowError, ZeroDivisionError,
+                np.linalg.LinAlgError)
 
 
 class _Abort(Exception):
@@ -182,7 +183,7 @@ def least_squares_many(residual: Callable[[dict[str, float]], np.ndarray], start
             try:
                 f_rows = np.asarray(rows(batch_of(xs)), dtype=np.float64)
                 return [f_rows[g] for g in groups]
-            except _ERRORS:
+            except MODEL_ERRORS:
                 pass  # group by group, so only the group that raises fails
         out = []
         for g in groups:
@@ -190,7 +191,7 @@ def least_squares_many(residual: Callable[[dict[str, float]], np.ndarray], start
                 out.append(np.array([evaluate(xs[k]) for k in g]) if rows is None
                            else np.asarray(rows(batch_of([xs[k] for k in g])),
                                            dtype=np.float64))
-            except _ERRORS as exc:
+            except MODEL_ERRORS as exc:
                 out.append(exc)
         return out
 
@@ -201,15 +202,14 @@ def least_squares_many(residual: Callable[[dict[str, float]], np.ndarray], start
             for k in go:
                 try:
                     out[k] = evaluate(xs[k])
-                except _ERRORS as exc:
+                except MODEL_ERRORS as exc:
                     out[k] = exc
         elif go:
             for k, f in zip(go, rows_or_each([xs[k] for k in go], [[j] for j in
                                                                    range(len(go))]),
                             strict=True):
                 out[k] = f if isinstance(f, BaseException) else f[0]
-        for i, k in zip(idx, range(len(out)), strict=True):
-            f = out[k]
+        for k, (i, f) in enumerate(zip(idx, out, strict=True)):
             if isinstance(f, np.ndarray):
                 cost = float(f @ f)  # NaN for a non-finite residual (never the best)
                 if cost < best[i][1]:
@@ -256,7 +256,7 @@ def least_squares_many(residual: Callable[[dict[str, float]], np.ndarray], start
             covar = _covariance(ret.jac)
         try:
             out = evaluate(x)
-        except _ERRORS as exc:
+        except MODEL_ERRORS as exc:
             results.append(exc)
             continue
         with np.errstate(invalid="ignore", over="ignore"):

@@ -36,7 +36,7 @@ import dataclasses
 
 import numpy as np
 
-from sescreen.dcpol.record import RecordStats, _spread
+from sescreen.dcpol.record import RecordStats, difference_samples
 
 __all__ = ["LEVEL", "MAX_FRACTION", "MAX_RUN", "QUANTA", "STEPS", "Z", "isolated_samples",
            "replaced"]
@@ -147,7 +147,7 @@ def replaced(stats: RecordStats, at: np.ndarray, value: np.ndarray) -> RecordSta
                               suspects=stats.suspects[:0], replaced=(at, value))
     # the second differences through a replaced sample, d[j] for j = k-2 .. k, inside
     # their bin's run (first .. first + n - 3)
-    j = _spread(at - 2, stats.n)
+    j = difference_samples(at - 2, stats.n)
     j = j[j + 2 < stats.n]
     jb = np.searchsorted(stats.bin_first, j, side="right") - 1
     in_run = j + 2 < stats.bin_first[jb] + stats.bin_n[jb].astype(int)

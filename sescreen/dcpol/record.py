@@ -33,7 +33,7 @@ import numpy as np
 
 from sescreen.dcpol.binning import Binned, binned_from_sums, log_edges
 
-__all__ = ["CELLS", "SAMPLE", "RecordStats", "log_bin", "summarize"]
+__all__ = ["CELLS", "SAMPLE", "RecordStats", "difference_samples", "log_bin", "summarize"]
 
 CELLS = 1 << 15  #: cells in the last half of a record at most
 SAMPLE = 1 << 16  #: raw values in each fixed-size sample
@@ -263,7 +263,7 @@ def _square_sums(y: np.ndarray, first: np.ndarray, count: np.ndarray,
     return out
 
 
-def _spread(at: np.ndarray, n: int) -> np.ndarray:
+def difference_samples(at: np.ndarray, n: int) -> np.ndarray:
     """The indices k, k + 1 and k + 2 for every k in ``at`` (the samples of the second
     differences d[k]) that lie in 0 .. n - 1, sorted and once each (a mask over the record
     when there are many: a sort of millions of indices is slower than one pass)."""
@@ -313,7 +313,7 @@ def _noise_statistics(y: np.ndarray, first: np.ndarray, count: np.ndarray
     in_bin[count >= 3] = sq.in_bin
     m = y.size - 2
     at = np.concatenate(sq.beyond_at) if sq.beyond_at else np.zeros(0, int)
-    suspects = _spread(at, y.size)
+    suspects = difference_samples(at, y.size)
     if split and math.isfinite(sq.total):
         d = np.concatenate(sq.beyond)
         above, below = d[d > hi], d[d < lo]

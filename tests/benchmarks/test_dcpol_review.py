@@ -52,13 +52,13 @@ GENERATORS = {
 }
 
 
-def run_one(job: tuple[str, int] | tuple[str, str, int]) -> dict:
-    """Fit hold ``seed`` of ``family`` (of the review's generator, or of the one named
-    first): one result row."""
+def run_one(job: tuple[str, str, int]) -> dict:
+    """Fit hold ``seed`` of ``family`` of ``generator``, ``job = (generator, family,
+    seed)``: one result row."""
     from sescreen.dcpol import fit_dcpol
     from sescreen.errors import SescreenError
 
-    generator, family, seed = job if len(job) == 3 else ("review", *job)
+    generator, family, seed = job
     gen, _, _, accuracy = GENERATORS[generator]
     t, i, meta = gen.make(family, seed)
     row = dict(family=family, seed=seed, thr=meta["thr"], sigma_true=float(meta["sigma_true"]),
