@@ -163,7 +163,8 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     sign = 1.0 if np.median(means) >= 0 else -1.0
     scale = sign * max(float(np.median(np.abs(means[-max(3, means.size // 10):]))), 1e-300)
     stats = stats.scaled(scale)
-    q = resolution_step(current[-_RESOLUTION_SAMPLES:] / scale) or resolution_a / abs(scale)
+    staircase = resolution_step(current[-_RESOLUTION_SAMPLES:] / scale)
+    q = staircase or resolution_a / abs(scale)
     b = stats.binned()
     names = AUTO_MODELS if model == "auto" else (model,)
     single = len(names) == 1
@@ -181,6 +182,12 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
                        f"({len(t)} points); the record is too short or too noisy")
     c0 = max(1.0, min(f.redchi for f in first.values()))
     best0 = min(first.values(), key=lambda f: qaicc(f.chisqr, f.n_bins, f.n_params, c0))
+    if stats.group == 1 and stats.quantum == 0 and staircase == 0:
+        # a record whose cells are its samples: its white noise from the residuals of the
+        # first fit, free of the decay's curvature (a staircase keeps the samples': its
+        # rounding is the noise there, :mod:`~sescreen.dcpol.noise`)
+        stats = stats.with_residual_noise(best0.predict(stats.t))
+        b = stats.binned()
     noise = estimate_noise(
         b, residual_variogram(stats, best0), resolution=q,
         level=b.average(MODELS[best0.model][0], **best0.values),

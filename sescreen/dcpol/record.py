@@ -122,6 +122,22 @@ class RecordStats:
                                 self.bin_d2 / (s * s), self.bin_nd, self.bin_first,
                                 self.noise)
 
+    def with_residual_noise(self, model: np.ndarray) -> RecordStats:
+        """The statistics with the white noise and the in-bin sums of squared second
+        differences taken from the residuals about ``model`` (a fitted transient at every
+        sample, scaled units; the replaced samples replaced) instead of the samples.
+
+        Where a decay is steep on the scale of one sample (a hold of a few tens of
+        samples, a charging spike over a few of them) its own curvature fills the second
+        differences of the samples: 2.5-20x the noise on 30-point holds of a break-it
+        review, beyond what clipping at 8 robust standard deviations removes, which hid
+        a decay still under way. The residuals' second differences keep the noise and
+        lose the curvature (what remains of a misfit is smooth).
+        """
+        resid = self.samples(np.arange(self.n)) - np.asarray(model, dtype=float) * self.scale
+        in_bin, sd, _, _ = _noise_statistics(resid, self.bin_first, self.bin_n.astype(int))
+        return dataclasses.replace(self, bin_d2=in_bin, noise_sd=sd / math.sqrt(6.0))
+
     def cell_means(self) -> np.ndarray:
         """Mean current of every cell, scaled units."""
         return self.cell_sum / self.cell_n / self.scale
