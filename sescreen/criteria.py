@@ -59,8 +59,13 @@ Secondary figures, per target:
   0.975 exactly when the rule says pass. None (NaN in :func:`judge`) for a one-sided result,
   and without any uncertainty at all.
 
-The thresholds are stated at room temperature: a sigma_e at another temperature is judged as
-given, with a warning (extrapolate it first with :mod:`sescreen.arrhenius`).
+The thresholds are stated at room temperature. A sigma_e measured at another temperature
+(``temperature_k``, more than :data:`SAME_TEMPERATURE_K` away) is judged there by what its
+rise with temperature alone supports (electronic conduction in these electrolytes is
+thermally activated, Ea > 0; the paper reports sigma_e rising with T [P], METHODS.md
+section 2), :func:`carried_to`: one measured below room temperature is only a lower bound
+at it (it can fail, never pass), one measured above only an upper bound (it can pass, never
+fail), with a warning (extrapolate it with :mod:`sescreen.arrhenius` for both bounds).
 """
 
 from __future__ import annotations
@@ -84,11 +89,13 @@ from sescreen.thresholds import Z95 as _Z95
 
 __all__ = [
     "OUTCOMES",
+    "SAME_TEMPERATURE_K",
     "SIGMA_E_MAX_1MA",
     "SIGMA_E_MAX_10MA",
     "SOURCES",
     "Threshold",
     "Verdict",
+    "carried_to",
     "decide",
     "fit_inputs",
     "interval_from_stderr",
@@ -103,6 +110,38 @@ __all__ = [
 OUTCOMES = ("pass", "fail", "inconclusive")
 _RANK_ORDER = {"pass": 0, "inconclusive": 1, "fail": 2}
 _ROOM_K = 298.15
+#: A sigma_e measured within this of the temperature it is judged at is taken as at it, K.
+SAME_TEMPERATURE_K = 1.0
+
+
+def carried_to(lo: float, hi: float, measured_k: float,
+               judged_k: float = _ROOM_K) -> tuple[float, float]:
+    """The 95 % interval (S/cm) that a sigma_e measured at ``measured_k`` (interval
+    ``lo .. hi``) supports at ``judged_k`` (K) from its rise with temperature alone
+    (Ea > 0): measured below, only ``lo .. inf``; above, only ``0 .. hi``; within
+    :data:`SAME_TEMPERATURE_K`, the interval itself.
+
+    A sigma_e measured at 10 C and judged at 25 C as if it were there passed materials that
+    fail (an independent review: truth 1.3x the threshold, PASS, exit code 0).
+    """
+    if measured_k < judged_k - SAME_TEMPERATURE_K:
+        return float(lo), math.inf
+    if measured_k > judged_k + SAME_TEMPERATURE_K:
+        return 0.0, float(hi)
+    return float(lo), float(hi)
+
+
+def _temperature_warning(temperature_k: float | None, judged_k: float = _ROOM_K) -> list[str]:
+    """The warning of a sigma_e judged away from where it was measured (:func:`carried_to`)."""
+    if temperature_k is None or abs(temperature_k - judged_k) <= SAME_TEMPERATURE_K:
+        return []
+    below = temperature_k < judged_k
+    return [f"sigma_e was measured at {temperature_k - 273.15:.0f} C, "
+            f"{'below' if below else 'above'} the {judged_k - 273.15:.0f} C the thresholds "
+            "are stated at: since it rises with temperature, it is only "
+            + ("a lower bound there (it can fail, never pass)" if below
+               else "an upper bound there (it can pass, never fail)")
+            + "; extrapolate it with sescreen arrhenius for both bounds"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -461,7 +500,8 @@ def _explain(code: int, lo: float, hi: float, sig: float, stated: bool, thr: Thr
 
 
 def _one(sigma_e, thr: Threshold, *, stderr, sd_log10, interval, upper_bound_only,
-         steady_state_reached, t_steady_estimate, t_hold) -> dict[str, Any]:
+         steady_state_reached, t_steady_estimate, t_hold,
+         temperature_k: float | None = None) -> dict[str, Any]:
     sig = float(sigma_e) if sigma_e is not None else math.nan
     lo_g = hi_g = None
     if interval is not None:
@@ -475,6 +515,10 @@ def _one(sigma_e, thr: Threshold, *, stderr, sd_log10, interval, upper_bound_onl
         arr, None if stderr is None else np.array([float(stderr)]), sd_log10,
         None if lo_g is None else np.array([lo_g]), None if hi_g is None else np.array([hi_g]),
         np.array([bool(upper_bound_only)]))
+    if temperature_k is not None:
+        lo_t, hi_t = carried_to(float(lo_a[0]), float(hi_a[0]), float(temperature_k))
+        stated = stated | ((lo_t, hi_t) != (float(lo_a[0]), float(hi_a[0])))
+        lo_a, hi_a = np.array([lo_t]), np.array([hi_t])
     codes, margin, p, (bottom, top) = _decide(arr, lo_a, hi_a, thr, stated,
                                               with_interval=True)
     code, lo, hi = int(codes[0]), float(lo_a[0]), float(hi_a[0])
@@ -514,6 +558,7 @@ def judge_at(sigma_e_s_cm: float, ccd_ma_cm2: float, *, stderr: float | None = N
              sd_log10: float | None = None, interval: tuple[float, float] | None = None,
              upper_bound_only: bool = False, steady_state_reached: bool | None = None,
              t_steady_estimate: float | None = None, t_hold: float | None = None,
+             temperature_k: float | None = None,
              source: str = "han2019") -> dict[str, Any]:
     """The outcome at one target current density (mA/cm^2).
 
@@ -533,6 +578,9 @@ def judge_at(sigma_e_s_cm: float, ccd_ma_cm2: float, *, stderr: float | None = N
     steady_state_reached, t_steady_estimate, t_hold : optional
         The hold's state (s): an inconclusive reason then says how long a hold would
         settle it. :func:`fit_inputs` gives all of these from a DC fit.
+    temperature_k : float, optional
+        Where sigma_e was measured, K: away from room temperature it is judged as the
+        one-sided bound it gives there (:func:`carried_to`).
     source : {"han2019", "construction", "fit"}
 
     Returns
@@ -546,7 +594,8 @@ def judge_at(sigma_e_s_cm: float, ccd_ma_cm2: float, *, stderr: float | None = N
     thr = max_sigma_e(ccd_ma_cm2, source=source)
     res = _one(sigma_e_s_cm, thr, stderr=stderr, sd_log10=sd_log10, interval=interval,
                upper_bound_only=upper_bound_only, steady_state_reached=steady_state_reached,
-               t_steady_estimate=t_steady_estimate, t_hold=t_hold)
+               t_steady_estimate=t_steady_estimate, t_hold=t_hold,
+               temperature_k=temperature_k)
     res.update(passes=res["outcome"] == "pass", threshold=thr.sigma_e_max,
                threshold_interval=thr.interval, threshold_label=thr.label)
     return res
@@ -633,20 +682,17 @@ def verdict(sigma_e_s_cm: float, *, stderr: float | None = None, sd_log10: float
         The hold's state (s), for the reason of an inconclusive outcome
         (:func:`fit_inputs` gives them from a DC fit).
     temperature_k : float, optional
-        The temperature sigma_e refers to, K; the thresholds are stated at room
-        temperature, and a sigma_e more than 10 K away gets a warning.
+        Where sigma_e was measured, K. The thresholds are stated at room temperature:
+        more than :data:`SAME_TEMPERATURE_K` away, sigma_e is judged as the one-sided
+        bound it gives there (:func:`carried_to`), with a warning.
     source : {"han2019", "construction", "fit"}
     """
     kw = dict(stderr=stderr, sd_log10=sd_log10, interval=interval,
               upper_bound_only=upper_bound_only, steady_state_reached=steady_state_reached,
-              t_steady_estimate=t_steady_estimate, t_hold=t_hold)
+              t_steady_estimate=t_steady_estimate, t_hold=t_hold, temperature_k=temperature_k)
     t1, t10 = max_sigma_e(1.0, source=source), max_sigma_e(10.0, source=source)
     r1, r10 = _one(sigma_e_s_cm, t1, **kw), _one(sigma_e_s_cm, t10, **kw)
-    warns = []
-    if temperature_k is not None and abs(temperature_k - _ROOM_K) > 10:
-        warns.append(f"sigma_e is at {temperature_k - 273.15:.0f} C but the thresholds are "
-                     "stated at room temperature: extrapolate sigma_e to 25 C first "
-                     "(sescreen arrhenius)")
+    warns = _temperature_warning(temperature_k)
     sig = math.nan if sigma_e_s_cm is None else float(sigma_e_s_cm)
     if sd_log10 is not None:
         sd = float(sd_log10)

@@ -374,6 +374,11 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
 
 
 
+def _cell(value) -> float | None:
+    """A number of the candidates table as a key (an empty cell: None, equal to itself)."""
+    return float(value) if np.isfinite(value) else None
+
+
 def _gather(name, part: pd.DataFrame, result: ScreeningResult, operating_k: float, model: str,
             progress) -> dict[str, Any]:
     """A material's points: every file through the DC fit, every stated sigma_e; its row
@@ -394,11 +399,26 @@ def _gather(name, part: pd.DataFrame, result: ScreeningResult, operating_k: floa
     inputs: list[str] = []  # files read and failures, kept in the table's order
     failures: list[str] = []
     n_done, error = 0, None
+    seen: set = set()  # rows already counted: a file with its conditions, or a value
+    twice = 0
     try:
         for _, rec in part.iterrows():
             if progress is not None and n_done:
                 progress(1, name)
             n_done += 1
+            # a row listed twice is one measurement, not two: counted twice it narrowed
+            # an Arrhenius interval ~5x into a false PASS (an independent review)
+            if isinstance(rec["file"], str):
+                key = ("file", str(Path(rec["file"]).resolve()), *(
+                    _cell(rec[c]) for c in ("temperature_k", "thickness_cm", "area_cm2")))
+            else:
+                key = ("value", *(_cell(rec[c]) for c in
+                                  ("temperature_k", "sigma_e", "sigma_e_stderr"))) \
+                    if np.isfinite(rec["sigma_e"]) else None
+            if key is not None and key in seen:
+                twice += 1
+                continue
+            seen.add(key)
             if isinstance(rec["file"], str):
                 inputs.append(rec["file"])
                 try:
@@ -442,6 +462,10 @@ def _gather(name, part: pd.DataFrame, result: ScreeningResult, operating_k: floa
                 intervals.append(None)
                 bounded.append(False)
                 holds.append(None)
+        if twice:
+            warns.append(f"{twice} row{'s' if twice > 1 else ''} repeating an earlier one "
+                         "(the same file, or the same temperature, sigma_e and stderr) "
+                         f"{'are' if twice > 1 else 'is'} counted once")
         if not sigmas:
             raise InputError("no usable measurement or value")
     except SescreenError as exc:
@@ -499,27 +523,42 @@ def _finish(g: dict[str, Any], result: ScreeningResult, operating_k: float, line
                          f"of sigma_e{why}: the extrapolated sigma_e is an upper bound too "
                          "(it can pass, never fail)")
     else:
-        k = int(np.argmin(np.abs(temps_a - operating_k)))
-        sigma = float(sig_a[k])
-        err = err_a[k]
-        if intervals[k] is not None:
-            lo, hi = intervals[k]
-            hold = holds[k] or {}
-        else:
-            sd = err / (sigma * math.log(10)) if np.isfinite(err) and err > 0 else None
-            lo, hi = (cr.interval_from_stderr(sigma, sd_log10=sd) if sd
-                      else (math.nan, math.nan))
-        one_sided = bounded[k]
-        if one_sided:
+        from sescreen.nearest import bracket
+
+        def own(j):  # each measurement's 95 % interval (None: no uncertainty)
+            if intervals[j] is not None:
+                return (0.0, intervals[j][1]) if bounded[j] else intervals[j]
+            e = err_a[j]
+            if np.isfinite(e) and e > 0:
+                return cr.interval_from_stderr(float(sig_a[j]),
+                                               sd_log10=e / (sig_a[j] * math.log(10)))
+            return None
+
+        br = bracket(temps_a, sig_a, [own(j) for j in range(len(sig_a))], operating_k)
+        k = br.nearest
+        sigma, lo, hi = br.sigma, br.lo, br.hi
+        if not br.stated and lo == hi:
+            lo = hi = math.nan  # a plain value: judged as a plain comparison
+        hold = (holds[k] or {}) if intervals[k] is not None else {}
+        one_sided = lo <= 0 and math.isfinite(hi)
+        warns += list(br.warnings)
+        at_op = abs(temps_a[k] - operating_k) <= cr.SAME_TEMPERATURE_K
+        if one_sided and at_op:
             warns.append("the hold supports only an upper bound sigma_e < "
                          f"{hi:.3g} S/cm: it can pass, never fail")
-        row.update(sigma_e_method="measured" if abs(temps_a[k] - operating_k) <= 1
+        row.update(sigma_e_method="measured" if at_op
                    else f"measured at {temps_a[k] - 273.15:.0f} C (not extrapolated)",
                    ea_ev=math.nan, ea_stderr=math.nan)
-        if abs(temps_a[k] - operating_k) > 1:
+        if not at_op:
+            side = ("bounded by the values nearest below and above it"
+                    if br.below_k is not None and br.above_k is not None else
+                    "only a lower bound (measured below it: it can fail, never pass)"
+                    if br.above_k is None else
+                    "only an upper bound (measured above it: it can pass, never fail)")
             warns.append(f"sigma_e is from {temps_a[k] - 273.15:.0f} C, not the operating "
                          f"{operating_k - 273.15:.0f} C: fewer than 3 temperatures to "
-                         "extrapolate")
+                         f"extrapolate, so sigma_e there is {side}, as it rises with "
+                         "temperature")
     if one_sided:
         lo = 0.0
     known = not (math.isnan(lo) and math.isnan(hi))

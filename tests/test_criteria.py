@@ -278,7 +278,7 @@ def test_verdict_margins_and_probability():
     assert v.p_pass_10ma == pytest.approx(0.02275, abs=1e-4)
     assert criteria.verdict(1e-11).p_pass_1ma is None
     hot = criteria.verdict(1e-11, temperature_k=333.15)
-    assert hot.warnings and "room temperature" in hot.warnings[0]
+    assert hot.warnings and "above the 25 C" in hot.warnings[0]
     with pytest.raises(InputError):
         criteria.verdict(-1.0)
 
@@ -597,3 +597,26 @@ def test_cli_criteria_shows_outcomes():
     data = json.loads(_run("criteria", "--sigma-e", "3e-11", "--ccd", "1mA/cm2",
                            "--json").output)
     assert data["outcome"] == "pass" and data["outcome_1ma"] == "pass"
+
+
+def test_a_sigma_e_measured_away_from_room_temperature_is_a_one_sided_bound_there():
+    """sigma_e rises with temperature: one measured below 25 C bounds it only from below at
+    25 C (it can fail, never pass), one measured above only from above (it can pass, never
+    fail). Before, a 10 C hold of a material 1.3x over the threshold passed (a review)."""
+    cold = criteria.verdict(4.6e-11, interval=(4.5e-11, 4.7e-11), temperature_k=283.15)
+    assert cold.outcome_1ma == "inconclusive" and cold.sigma_e_interval == (4.5e-11, math.inf)
+    assert "below the 25 C" in cold.warnings[0]
+    assert criteria.verdict(3e-10, interval=(2e-10, 4e-10),
+                            temperature_k=283.15).outcome_1ma == "fail"
+    hot = criteria.verdict(3e-10, interval=(2e-10, 4e-10), temperature_k=333.15)
+    assert hot.outcome_1ma == "inconclusive" and hot.sigma_e_interval == (0.0, 4e-10)
+    assert hot.upper_bound_only
+    assert criteria.verdict(5e-11, interval=(4e-11, 6e-11),
+                            temperature_k=333.15).outcome_1ma == "pass"
+    at = criteria.judge_at(4.6e-11, 1.0, interval=(4.5e-11, 4.7e-11), temperature_k=283.15)
+    assert at["outcome"] == "inconclusive"
+    # within a kelvin it is taken as at room temperature
+    assert criteria.verdict(4.6e-11, interval=(4.5e-11, 4.7e-11),
+                            temperature_k=298.9).outcome_1ma == "pass"
+    assert criteria.carried_to(1.0, 2.0, 300.0, 350.0) == (1.0, math.inf)
+    assert criteria.carried_to(1.0, 2.0, 350.0, 300.0) == (0.0, 2.0)

@@ -148,8 +148,11 @@ def test_screen_upper_bound_fits_give_one_sided_intervals(tmp_path, monkeypatch,
     assert "upper bound" in by.loc["Bound", "warnings"]
     assert by.loc["Loose", "outcome_1ma"] == "inconclusive"
     assert by.loc["Loose", "outcome_10ma"] == "inconclusive"  # a bound never fails
-    assert by.loc["Plain", "outcome_1ma"] == "pass" and not by.loc["Plain", "upper_bound_only"]
+    # measured 2 K above the operating temperature: sigma_e rises with T, so there only its
+    # upper end holds (it can pass, never fail)
+    assert by.loc["Plain", "outcome_1ma"] == "pass" and by.loc["Plain", "upper_bound_only"]
     assert by.loc["Plain", "sigma_e_interval_hi"] == pytest.approx(2.1e-11)
+    assert by.loc["Plain", "sigma_e_interval_lo"] == 0.0
 
 
 def _arrhenius_material(tmp_path, monkeypatch, examples, sigma25, holds, *, bound=1.2,
@@ -610,3 +613,45 @@ def test_report_quiet_prints_nothing_on_stderr(tmp_path):
     r = CliRunner().invoke(main, ["report", str(_values_table(tmp_path)), "--out",
                                   str(tmp_path / "v.html")])
     assert r.exit_code == 0 and "report: drawing the figures" in r.stderr
+
+
+def _values(tmp_path, rows, name="c.csv"):
+    p = tmp_path / name
+    p.write_text("material,sigma_e (S/cm),sigma_e_stderr (S/cm),temperature (C)\n"
+                 + "".join(f"M,{s},{e},{t}\n" for s, e, t in rows))
+    return screen(p, operating_k=298.15).table.iloc[0]
+
+
+def test_fewer_than_three_temperatures_bound_sigma_e_by_its_rise_with_temperature(tmp_path):
+    """A value from below the operating temperature is only a lower bound there, one from
+    above only an upper bound, and one from each side brackets it (an independent review:
+    values at 5 and 15 C of a material 1.3x over the threshold at 25 C passed)."""
+    cold = _values(tmp_path, [(3.9e-11, 2e-12, 5), (6.6e-11, 3e-12, 15)])
+    assert cold["outcome_1ma"] == "inconclusive" and cold["sigma_e_interval_hi"] == np.inf
+    assert cold["outcome_10ma"] == "fail" and "only a lower bound" in cold["warnings"]
+    hot = _values(tmp_path, [(1.5e-10, 1e-11, 40)])
+    assert hot["outcome_1ma"] == "inconclusive" and hot["upper_bound_only"]
+    assert hot["sigma_e_interval_lo"] == 0.0
+    both = _values(tmp_path, [(6e-11, 1e-12, 20), (8e-11, 1e-12, 30)])
+    assert both["outcome_1ma"] == "pass" and not both["upper_bound_only"]
+    assert 5.7e-11 < both["sigma_e_interval_lo"] < 6e-11 < 8e-11 < both["sigma_e_interval_hi"]
+
+
+def test_values_at_one_temperature_are_judged_together_whatever_their_order(tmp_path):
+    """Two labs' values at 25 C: the envelope of both intervals, never the first row."""
+    rows = [(4.0e-11, 2e-12, 25), (1.3e-10, 1e-11, 25)]
+    a, b = _values(tmp_path, rows), _values(tmp_path, rows[::-1], "d.csv")
+    assert a["outcome_1ma"] == b["outcome_1ma"] == "inconclusive"
+    assert a["sigma_e_interval_lo"] == b["sigma_e_interval_lo"] < 4e-11
+    assert a["sigma_e_interval_hi"] == b["sigma_e_interval_hi"] > 1.3e-10
+    assert "envelope" in a["warnings"]
+
+
+def test_a_row_listed_twice_counts_once(tmp_path):
+    """Three points pasted twice: the same Arrhenius interval as once (counted twice they
+    had narrowed it ~5x into a PASS of a material over the threshold)."""
+    rows = [(1.353e-10, 1.08e-11, 30), (5.663e-10, 4.53e-11, 55), (1.955e-09, 1.56e-10, 80)]
+    once, twice = _values(tmp_path, rows), _values(tmp_path, rows * 2, "d.csv")
+    assert twice["sigma_e_interval_hi"] == once["sigma_e_interval_hi"]
+    assert twice["outcome_1ma"] == once["outcome_1ma"] == "inconclusive"
+    assert "counted once" in twice["warnings"]

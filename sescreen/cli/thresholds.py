@@ -3,6 +3,7 @@ sigma_e thresholds and predicted CCD) and ``check`` (the verdict on one new hold
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Any
 
@@ -192,7 +193,8 @@ def check(file, thickness, area, voltage, temperature, target, source, model, sk
                         accuracy_a=_quantity(accuracy, "current", "--accuracy"))
     target_ma = _quantity(target, "current_density", "--target") / 10.0
     evidence = cr.fit_inputs(fit)
-    at = cr.judge_at(fit.sigma_e, target_ma, **evidence, source=source)
+    at = cr.judge_at(fit.sigma_e, target_ma, **evidence, temperature_k=fit.temperature_k,
+                     source=source)
     v = cr.verdict(fit.sigma_e, **evidence, temperature_k=fit.temperature_k, source=source)
     outcome, margin = at["outcome"], at["margin_decades"]
     lo, hi = at["sigma_e_interval"]
@@ -200,8 +202,9 @@ def check(file, thickness, area, voltage, temperature, target, source, model, sk
            "passes": outcome == "pass", "target_ma_cm2": target_ma,
            "max_sigma_e": at["threshold"], "max_sigma_e_interval": at["threshold_interval"],
            "sigma_e": fit.sigma_e, "sigma_e_interval": [lo, hi],
-           "sigma_e_stderr": fit.sigma_e_stderr,
-           "upper_bound_only": bool(getattr(fit, "upper_bound_only", False)),
+           "sigma_e_interval_measured": list(fit.sigma_e_interval),
+           "temperature_k": fit.temperature_k, "sigma_e_stderr": fit.sigma_e_stderr,
+           "upper_bound_only": bool(lo <= 0 and math.isfinite(hi)),
            "margin_decades": margin, "p_pass": at["p_pass"],
            "steady_state_reached": fit.steady_state_reached, "t_hold": fit.t_hold,
            "t_steady_estimate": fit.t_steady_estimate, "source": source,

@@ -160,7 +160,8 @@ class HoldWatcher:
         lo, hi = widen(fit.sigma_e, evidence["interval"], z,
                        upper_bound_only=evidence["upper_bound_only"])
         evidence.update(interval=(lo, hi), upper_bound_only=lo <= 0)
-        at = judge_at(fit.sigma_e, self.target_ma_cm2, **evidence, source="han2019")
+        at = judge_at(fit.sigma_e, self.target_ma_cm2, **evidence,
+                      temperature_k=fit.temperature_k, source="han2019")
         rel = None
         if fit.sigma_e > 0 and lo > 0 and math.isfinite(hi):
             rel = max(hi / fit.sigma_e - 1.0, 1.0 - lo / fit.sigma_e)
