@@ -148,7 +148,7 @@ class ArrheniusFit:
     @property
     def prefactor(self) -> float:
         """A, S/cm (sigma) or S K/cm (sigmaT)."""
-        return math.exp(self.ln_prefactor)
+        return _exp(self.ln_prefactor)
 
     @property
     def t_mean_k(self) -> float:
@@ -186,7 +186,7 @@ class ArrheniusFit:
                          f"{min(self.temperature_k):.1f}-{max(self.temperature_k):.1f} K "
                          f"({outside / span:.1f}x the measured range in 1/T): the interval "
                          "assumes one straight line all the way")
-        return Extrapolation(float(temperature_k), math.exp(ln_y) * to_sigma,
+        return Extrapolation(float(temperature_k), _exp(ln_y) * to_sigma,
                              band(var_mean), band(var_mean + self.residual_var), level,
                              tuple(warns))
 

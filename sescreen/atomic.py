@@ -66,7 +66,8 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def refuse_overwriting_inputs(outputs: dict[str, str | Path | None],
                               inputs: list[str | Path | None]) -> None:
-    """Refuse (before any work) an output that is an input or lies inside an input folder.
+    """Refuse (before any work) an output that is an input or lies inside an input folder,
+    and two outputs on one file.
 
     Parameters
     ----------
@@ -84,6 +85,12 @@ def refuse_overwriting_inputs(outputs: dict[str, str | Path | None],
     from sescreen.errors import InputError
 
     ins = [(Path(p), _resolved(p)) for p in inputs if p is not None]
+    given_outs = [(o, p, _resolved(p)) for o, p in outputs.items() if p is not None]
+    for k, (option, out, target) in enumerate(given_outs):
+        for other, path, there in given_outs[:k]:
+            if target == there:  # one would overwrite the other (a review: exit 0)
+                raise InputError(f"{option} {str(out)!r} and {other} {str(path)!r} are the "
+                                 "same file: give each output its own name")
     for option, out in outputs.items():
         if out is None:
             continue

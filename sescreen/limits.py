@@ -12,6 +12,8 @@ electrode area                     1e-7 cm^2 .. 1000 cm^2        micro-electrode
 applied voltage (magnitude)        1 uV .. 50 V                  a potentiostat's range
 temperature                        4 K .. 1273.15 K (1000 C)     cryostats .. furnaces
 current density                    1e-3 .. 1e3 mA/cm^2           what a cell can carry
+conductivity                       1e-30 .. 1e3 S/cm             far below any electrometer's
+                                                                 reach .. above metals'
 relative uncertainty (tolerance)   0 .. 1                        a fraction, finite
 =================================  ============================  ============================
 """
@@ -32,6 +34,7 @@ RANGES: dict[str, tuple[float, float, str, str]] = {
     "voltage_v": (1e-6, 50.0, "V", "1 uV .. 50 V in magnitude"),
     "temperature_k": (4.0, 1273.15, "K", "4 K .. 1273 K (-269 .. 1000 C)"),
     "current_density_ma_cm2": (1e-3, 1e3, "mA/cm^2", "1e-3 .. 1e3 mA/cm^2"),
+    "conductivity_s_cm": (1e-30, 1e3, "S/cm", "1e-30 .. 1e3 S/cm"),
     "rel_tol": (0.0, 1.0, "", "0 .. 1 (a fraction)"),
 }
 

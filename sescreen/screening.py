@@ -193,7 +193,7 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
 def _check_plausible(result: pd.DataFrame, path: Path) -> None:
     """Every stated number of a candidates table finite and physically plausible
     (:mod:`sescreen.limits`), refused with the row and the range."""
-    from sescreen.limits import check_range
+    from sescreen.limits import RANGES, check_range
 
     def bad(k, text):
         raise FormatError(f"material {result.at[k, 'material']!r}: {text}", path=path,
@@ -201,8 +201,9 @@ def _check_plausible(result: pd.DataFrame, path: Path) -> None:
 
     for k, r in result.iterrows():
         sig, err = r["sigma_e"], r["sigma_e_stderr"]
-        if not np.isnan(sig) and not (np.isfinite(sig) and 0 < sig <= 1e3):
-            bad(k, f"sigma_e = {sig!r} S/cm must be finite, positive and at most 1e3 S/cm")
+        low, high, _, span = RANGES["conductivity_s_cm"]
+        if not np.isnan(sig) and not (np.isfinite(sig) and low <= sig <= high):
+            bad(k, f"sigma_e = {sig!r} S/cm is outside the plausible range {span}")
         if not np.isnan(err):
             top = 10 * sig if np.isfinite(sig) and sig > 0 else 1e3
             if not (np.isfinite(err) and 0 <= err <= top):

@@ -32,6 +32,7 @@ __all__ = ["points_from_measurements", "read_manifest", "read_sigma_table", "sig
 _T_NAMES = {"t", "temp", "temperature"}
 _SIGMA_NAMES = {"sigma", "sigma_e", "sigma e", "sigma_ion", "conductivity", "sigma_el",
                 "electronic conductivity", "ionic conductivity", "s"}
+_ELECTRONIC = {"sigma_e", "sigma e", "sigma_el"}
 _ERR_HINTS = ("stderr", "std err", "error", "err", "uncertainty", "sd", "sigma_err")
 _MATERIAL_NAMES = {"material", "sample", "name", "electrolyte", "compound"}
 
@@ -80,18 +81,43 @@ def read_sigma_table(path: str | Path) -> pd.DataFrame:
     df = read_text_table(path)
     cols = {"t": None, "sigma": None, "err": None, "material": None}
     units = {}
+    found: dict[str, list[tuple[str, str, str | None]]] = {"t": [], "sigma": [], "err": []}
     for header in df.columns:
         key, unit = _name_unit(str(header))
         if cols["material"] is None and key in _MATERIAL_NAMES:
             cols["material"] = header
-        elif cols["t"] is None and (key in _T_NAMES or key.startswith("temperature")):
-            cols["t"], units["t"] = header, unit
+        elif key in _T_NAMES or key.startswith("temperature"):
+            found["t"].append((header, key, unit))
         elif any(h in key for h in _ERR_HINTS) and ("sigma" in key or "cond" in key
                                                    or key in _ERR_HINTS):
-            cols["err"], units["err"] = header, unit
-        elif cols["sigma"] is None and (key in _SIGMA_NAMES or key.startswith("sigma")
-                                        or "conductivity" in key):
-            cols["sigma"], units["sigma"] = header, unit
+            found["err"].append((header, key, unit))
+        elif key in _SIGMA_NAMES or key.startswith("sigma") or "conductivity" in key:
+            found["sigma"].append((header, key, unit))
+    # a second candidate column is never dropped silently (a review: 'sigma_ion' before
+    # 'sigma_e' fitted the ionic conductivity, 'T (C)' beside 'T (K)' took the first)
+    if len(found["t"]) > 1:
+        raise FormatError("two temperature columns, " + " and ".join(
+            repr(h) for h, _, _ in found["t"]) + ": keep one", path=path)
+    sig = found["sigma"]
+    if len(sig) > 1:
+        sig = [c for c in sig if c[1] in _ELECTRONIC or "electronic" in c[1]]
+        if len(sig) != 1:
+            raise FormatError("more than one conductivity column (" + ", ".join(
+                repr(h) for h, _, _ in found["sigma"]) + "): keep only the one to fit, or "
+                "name the electronic one sigma_e", path=path)
+    if found["t"]:
+        cols["t"], _, units["t"] = found["t"][0]
+    if sig:
+        cols["sigma"], sig_key, units["sigma"] = sig[0]
+        errs = found["err"]
+        if len(errs) > 1 or len(found["sigma"]) > 1:  # the error of that conductivity
+            errs = [c for c in errs if c[1].startswith((sig_key + "_", sig_key + " "))]
+        if len(errs) > 1:
+            raise FormatError("more than one error column for " + repr(cols["sigma"]) + " ("
+                              + ", ".join(repr(h) for h, _, _ in errs) + "): keep one",
+                              path=path)
+        if errs:
+            cols["err"], _, units["err"] = errs[0]
     if cols["t"] is None or cols["sigma"] is None:
         raise FormatError(f"need a temperature column ('T (C)', 'T (K)', 'temperature_c') and "
                           f"a conductivity column ('sigma (S/cm)'); found {list(df.columns)}",
@@ -116,17 +142,16 @@ def read_sigma_table(path: str | Path) -> pd.DataFrame:
 
 
 def _check_points(out: pd.DataFrame, path) -> None:
-    """Plausible sigma(T) points: finite temperatures in a cell's range, sigma finite and
-    positive, stated errors finite, >= 0 and at most 10 times the value."""
+    """Plausible sigma(T) points: finite temperatures in a cell's range, sigma in the
+    range of :data:`sescreen.limits.RANGES` (1e-300 S/cm overflowed the prefactor), stated
+    errors finite, >= 0 and at most 10 times the value."""
     if len(out) == 0:
         raise FormatError("the table has a header but no rows", path=path)
     for i, (t, sig, err) in enumerate(zip(out["temperature_k"], out["sigma"],
                                           out["sigma_stderr"], strict=True), 1):
         if not np.isnan(t):
             check_range(t, "temperature_k", f"temperature (data row {i})", path=path)
-        if not (np.isfinite(sig) and 0 < sig <= 1e3):
-            raise FormatError(f"sigma = {sig!r} S/cm (data row {i}) must be finite, positive "
-                              "and at most 1e3 S/cm", path=path)
+        check_range(sig, "conductivity_s_cm", f"sigma (data row {i})", path=path)
         if not np.isnan(err) and not (np.isfinite(err) and 0 <= err <= 10 * sig):
             raise FormatError(f"stated error {err!r} S/cm (data row {i}) must be finite, "
                               f">= 0 and at most 10 times sigma ({sig:.3g} S/cm)", path=path)

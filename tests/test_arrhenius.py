@@ -294,3 +294,48 @@ def test_an_interval_beyond_the_float_range_is_open_not_an_overflow():
     fit = fit_arrhenius([300.0, 301.0, 302.0], [1e-30, 1e10, 1e-30])
     ex = fit.sigma_at(30.0)
     assert ex.pi[1] == math.inf and ex.pi[0] == 0.0
+
+
+def test_absurd_conductivities_are_refused_and_extreme_fits_do_not_overflow(tmp_path):
+    """1e-300 S/cm in a table crashed the prefactor (OverflowError, a review): it is refused
+    with the range; a steep but legal table gives A = inf, not a crash."""
+    p = tmp_path / "t.csv"
+    p.write_text("T (C),sigma (S/cm)\n30,1e-300\n60,5e-9\n90,2e-8\n")
+    with pytest.raises((FormatError, InputError), match="plausible range"):
+        read_sigma_table(p)
+    fit = fit_arrhenius([303.15, 304.15, 305.15], [1e-30, 1e-15, 1e3])
+    assert fit.prefactor == math.inf or math.isfinite(fit.prefactor)
+    assert "A = " in str(fit)
+
+
+def test_a_table_with_two_candidate_columns_is_never_read_by_its_first(tmp_path):
+    """'sigma_ion' before 'sigma_e' fitted the ionic conductivity, and 'T (C)' beside
+    'T (K)' took the first, silently (a review)."""
+    p = tmp_path / "t.csv"
+    p.write_text("T (C),sigma_ion (S/cm),sigma_ion_stderr (S/cm),sigma_e (S/cm),"
+                 "sigma_e_stderr (S/cm)\n30,1e-4,1e-5,1e-9,1e-10\n60,3e-4,2e-5,5e-9,3e-10\n")
+    t = read_sigma_table(p)
+    assert t["sigma"].tolist() == [1e-9, 5e-9] and t["sigma_stderr"].tolist() == [1e-10, 3e-10]
+    p.write_text("T (C),T (K),sigma (S/cm)\n30,400,1e-9\n")
+    with pytest.raises((FormatError, InputError), match="two temperature columns"):
+        read_sigma_table(p)
+    p.write_text("T (C),sigma (S/cm),conductivity (S/cm)\n30,1e-9,1e-4\n")
+    with pytest.raises((FormatError, InputError), match="more than one conductivity"):
+        read_sigma_table(p)
+
+
+def test_arrhenius_cli_names_the_table_and_leaves_a_fit_with_a_missing_error_unweighted(
+        tmp_path):
+    """A blank stated error was filled with the others' median (narrower than screen, which
+    drops the weights, for the same values: a review); errors of the fit name the table."""
+    p = tmp_path / "mt.csv"
+    p.write_text("material,T (C),sigma (S/cm),sigma_stderr (S/cm)\nA,30,1e-9,1e-10\n"
+                 "A,60,5e-9,\nA,90,2e-8,2e-9\nB,30,1e-9,1e-10\nB,60,2e-9,1e-10\n")
+    r = CliRunner().invoke(main, ["arrhenius", str(p), "--material", "A", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert any("unweighted" in w for w in out["warnings"])
+    plain = fit_arrhenius([303.15, 333.15, 363.15], [1e-9, 5e-9, 2e-8])
+    assert out["ea_ev"] == pytest.approx(plain.ea_ev)
+    r = CliRunner().invoke(main, ["arrhenius", str(p), "--material", "B"])
+    assert r.exit_code == 2 and "mt.csv" in r.stderr and "3 different temperatures" in r.stderr

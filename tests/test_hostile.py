@@ -82,6 +82,25 @@ def test_screen_refuses_to_write_over_a_measurement_it_reads(tmp_path):
     assert err
 
 
+def test_screen_refuses_every_output_over_an_input_or_another_output(tmp_path):
+    """--export-ccd was never checked against the inputs, nor --out against the ccd_file a
+    table points to: both overwrote them, exit 0 (a review); two outputs on one path let one
+    overwrite the other."""
+    hold = _hold(tmp_path / "data" / "h.csv")
+    cyc = tmp_path / "data" / "plating.csv"
+    cyc.write_text("time/s,I/mA,Ewe/V\n0,0.1,0.01\n1,0.1,0.01\n")
+    c = tmp_path / "c.csv"
+    c.write_text("material,file,thickness (mm),temperature (C),ccd_file\n"
+                 "A,data/h.csv,1,25,data/plating.csv\n")
+    before = _snapshot(tmp_path)
+    for args in (("--export-ccd", c), ("--export-ccd", hold), ("--out", cyc),
+                 ("--export-ccd", cyc), ("--out", tmp_path / "x.csv", "--export-ccd",
+                                         tmp_path / "x.csv")):
+        err = _one_line_error(_invoke("screen", c, *args))
+        assert "is the input" in err or "same file" in err, (args, err)
+    assert _snapshot(tmp_path) == before
+
+
 def test_batch_refuses_an_output_inside_its_folder(tmp_path):
     hold = _hold(tmp_path / "runs" / "h.csv")
     before = _snapshot(tmp_path)

@@ -198,26 +198,32 @@ def arrhenius(inputs, convention, at, material, thickness, area, temperatures, m
             raise InputError(f"no material {material!r}; the table has "
                              f"{[g for g in groups if g]}")
         groups = {material: groups[material]}
-    fits = []
+    fits, notes = [], {}
+    source = inputs[0] if len(inputs) == 1 else None
     for name, part in groups.items():
         err = part["sigma_stderr"]
+        # one rule with screen: a point without a stated error leaves the fit unweighted
+        # (filled with the others' median, it had narrowed the interval past the truth)
+        weighted = not pd.isna(err).any()
+        if pd.isna(err).any() and not pd.isna(err).all():
+            notes[name] = (f"{int(pd.isna(err).sum())} of {len(err)} points state no error: "
+                           "the fit is unweighted (its scatter sets the interval)")
         try:
             fits.append(fit_arrhenius(part["temperature_k"], part["sigma"],
-                                      None if pd.isna(err).all() else err.fillna(err.median()),
+                                      err if weighted else None,
                                       convention=convention, material=name))
         except SescreenError as exc:  # too few points left: say which files were skipped
-            if not failures:
-                raise
-            raise type(exc)(f"{exc.message}; skipped: {'; '.join(failures)}",
-                            path=exc.path) from None
+            skipped = f"; skipped: {'; '.join(failures)}" if failures else ""
+            raise type(exc)(f"{exc.message}{skipped}", path=exc.path or source) from None
     if plot_path:
         from sescreen.plot import plot_arrhenius, save_figure
 
         _plain_text_figures()
         save_figure(plot_arrhenius(fits, at_k=at_k), plot_path)
     summaries = [f.summary(at_k) for f in fits]
-    for s in summaries:
-        s["warnings"] = s["warnings"] + failures
+    for f, s in zip(fits, summaries, strict=True):
+        s["warnings"] = s["warnings"] + ([notes[f.material]] if f.material in notes else []) \
+            + failures
     if as_json:
         emit_json(summaries[0] if len(summaries) == 1 else {"materials": summaries})
         return

@@ -190,7 +190,9 @@ def _conductivity(text: str | None, name: str) -> float | None:
             from None
     if not value > 0:
         raise InputError(f"{name} {text!r} must be positive")
-    return value
+    from sescreen.limits import check_range
+
+    return check_range(value, "conductivity_s_cm", name)
 
 
 def _check_output(path: str | None, suffixes: tuple[str, ...], option: str) -> None:

@@ -56,10 +56,12 @@ def screen(candidates, at, out, model, export_ccd, as_json, quiet):
     from sescreen.screening import screen as run_screen
 
     _check_output(out, (".csv", ".json"), "--out")
-    _no_overwrite({"--out": out}, [candidates])
+    _check_output(export_ccd, (".csv",), "--export-ccd")
+    outputs = {"--out": out, "--export-ccd": export_ccd}
+    _no_overwrite(outputs, [candidates])
     operating_k = _quantity(at, "temperature", "--at")
     table = read_candidates(candidates)
-    _no_overwrite({"--out": out}, _referenced_inputs(table))
+    _no_overwrite(outputs, _referenced_inputs(table))
     result = _screen_with_progress(run_screen, table, operating_k, quiet, model=model)
     if out:
         _write_table(result, out)
@@ -118,9 +120,10 @@ def _input_problems(result) -> int:
 
 
 def _referenced_inputs(table) -> list[str]:
-    """The files a candidates table points to (measurements, NDP series, stack TOMLs)."""
+    """The files a candidates table points to (measurements, NDP series, stack TOMLs,
+    cycling records)."""
     found = []
-    for col in ("file", "ndp", "ndp_stack"):
+    for col in ("file", "ndp", "ndp_stack", "ccd_file"):
         if col in table:
             found += [v for v in table[col] if isinstance(v, str) and os.path.exists(v)]
     return found
