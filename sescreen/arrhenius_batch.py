@@ -25,6 +25,7 @@ from sescreen.arrhenius import (
     ArrheniusFit,
     checked_points,
     fit_warnings,
+    outlier_limit,
 )
 from sescreen.constants import BOLTZMANN_EV
 from sescreen.errors import InputError
@@ -236,7 +237,7 @@ def _fit(convention, names, points, padded, errors) -> ArrheniusBatch:
     def nan_if_failed(a):
         return np.where(failed, np.nan, a)
 
-    flagged = (np.abs(student) > 3) & mask & (dof > 1)[:, None]
+    flagged = (np.abs(student) > outlier_limit(n, dof)[:, None]) & mask & (dof > 1)[:, None]
     outliers = [()] * m
     for i in np.flatnonzero(flagged.any(axis=1)):
         outliers[i] = tuple(int(j) for j in np.flatnonzero(flagged[i]))

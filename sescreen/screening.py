@@ -509,6 +509,15 @@ def _finish(g: dict[str, Any], result: ScreeningResult, operating_k: float, line
         # a bound at the operating temperature itself caps the line there
         here = [b for k, b in bound_hi.items() if abs(temps_a[k] - operating_k) <= 1.0]
         hi = min([hi, *here])
+        if any(b for k, b in enumerate(bounded) if fitted[k]):
+            # a line through the point values of bounds is no bound (its slope is not
+            # sigma_e's: a review's four valid bounds gave a line below the truth, PASS);
+            # sigma_e rises with temperature, so the upper end of any hold measured at or
+            # above the operating temperature bounds it there, and nothing else does
+            caps = [cr.carried_to(*intervals[k], temps_a[k], operating_k)[1]
+                    for k in range(len(temps_a)) if intervals[k] is not None]
+            hi = min(caps, default=math.inf)
+            sigma = min(sigma, hi)
         files = sum(h is not None for h in holds)
         if apart and not one_sided:
             warns.append(f"{len(apart)} of the {files} holds support only an upper bound of "
@@ -520,9 +529,12 @@ def _finish(g: dict[str, Any], result: ScreeningResult, operating_k: float, line
             why = (f", and {len(against)} of them lie below the Arrhenius line of the others"
                    if against else ", and not every bound can be checked against the line"
                    if apart else "")
+            how = ("the lowest upper end of the holds at or above the operating "
+                   "temperature bounds it there" if any(
+                       b for k, b in enumerate(bounded) if fitted[k])
+                   else "the extrapolated sigma_e is an upper bound too")
             warns.append(f"{sum(bounded)} of the {files} holds support only an upper bound "
-                         f"of sigma_e{why}: the extrapolated sigma_e is an upper bound too "
-                         "(it can pass, never fail)")
+                         f"of sigma_e{why}: {how} (it can pass, never fail)")
     else:
         from sescreen.nearest import bracket
 

@@ -655,3 +655,25 @@ def test_a_row_listed_twice_counts_once(tmp_path):
     assert twice["sigma_e_interval_hi"] == once["sigma_e_interval_hi"]
     assert twice["outcome_1ma"] == once["outcome_1ma"] == "inconclusive"
     assert "counted once" in twice["warnings"]
+
+
+def test_holds_that_are_all_upper_bounds_bound_sigma_e_by_the_lowest_one_above(
+        tmp_path, monkeypatch, examples):
+    """Four valid upper bounds (2-3x the truth) with point values at half the truth: a line
+    through the point values passed a material 1.2x over the threshold (a review). The
+    bound at 25 C is the lowest upper end measured at or above it."""
+    kb, ea, s25 = 8.617333262e-5, 0.45, 1.2e-10
+
+    def truth(tk):
+        return s25 * np.exp(-ea / kb * (1 / tk - 1 / 298.15))
+
+    holds = {303: (0.57, 2.98), 318: (0.45, 2.3), 333: (0.47, 2.38), 353: (0.47, 1.73)}
+    _fake_fits(monkeypatch, {k: (b * truth(k + 0.15), (0.0, u * truth(k + 0.15)), True)
+                             for k, (b, u) in holds.items()})
+    hold = examples / "dcpol" / "llzo_like_30C.mpt"
+    p = tmp_path / "c.csv"
+    p.write_text("material,file,thickness (mm),temperature (K)\n"
+                 + "".join(f"B,{hold},1,{k + 0.15}\n" for k in holds))
+    row = screen(p, operating_k=298.15).table.iloc[0]
+    assert row["outcome_1ma"] != "pass" and row["upper_bound_only"]
+    assert row["sigma_e_interval_hi"] == pytest.approx(2.98 * truth(303.15))
