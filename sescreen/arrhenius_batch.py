@@ -24,8 +24,10 @@ from sescreen.arrhenius import (
     CONVENTIONS,
     ArrheniusFit,
     checked_points,
+    collapse_repeats,
     fit_warnings,
     outlier_limit,
+    repeats_warning,
 )
 from sescreen.constants import BOLTZMANN_EV
 from sescreen.errors import InputError
@@ -74,6 +76,7 @@ class ArrheniusBatch:
     points: tuple[tuple[np.ndarray, np.ndarray, np.ndarray | None], ...]
     outliers: tuple[tuple[int, ...], ...]
     student: np.ndarray  #: studentized residuals (materials x points, NaN padding)
+    merged: np.ndarray  #: repeated points merged into their temperature's mean, per material
 
     def __len__(self) -> int:
         return len(self.materials)
@@ -98,8 +101,10 @@ class ArrheniusBatch:
             chi2_red=float(self.chi2_red[i]), dof_t=int(self.dof[i]),
             residual_var=float(self.residual_var[i]), curvature_p=curv,
             outliers=self.outliers[i],
-            warnings=fit_warnings(t, s, self.outliers[i], self.student[i], curv, tau2,
-                                  float(self.chi2_red[i])),
+            warnings=(*((repeats_warning(int(self.merged[i]), t.size),)
+                        if self.merged[i] else ()),
+                      *fit_warnings(t, s, self.outliers[i], self.student[i], curv, tau2,
+                                    float(self.chi2_red[i]))),
             excess_scatter_ln=float(self.excess_scatter_ln[i]))
 
     def sigma_at(self, temperature_k: float, level: float = 0.95) -> dict[str, np.ndarray]:
@@ -161,13 +166,25 @@ def fit_arrhenius_many(temperature_k, sigma, sigma_stderr=None, *, convention: s
               for t, s, e in zip(temperature_k, sigma, errs_in, strict=True)]
     padded = _padded(points)
     errors: list[str | None] = [None] * m
-    for i in np.flatnonzero(_refused(points, *padded)):
+    refused = _refused(points, *padded)
+    for i in np.flatnonzero(refused):
         t, s, e = points[i]
         try:  # the message of the first check that fails, exactly as fit_arrhenius words it
             checked_points(t, s, e, label=f"{names[i]}: " if names[i] else "")
         except InputError as exc:
             errors[i] = str(exc)
-    return _fit(convention, names, points, padded, tuple(errors))
+    # repeats at one temperature are one point, as fit_arrhenius takes them
+    t_pad, mask = padded[0], padded[3]
+    ordered = np.sort(np.where(mask, t_pad, np.inf), axis=1)
+    with np.errstate(invalid="ignore"):  # inf - inf on the padding
+        repeated = ((np.diff(ordered, axis=1) == 0) & mask[:, 1:]).any(axis=1) & ~refused
+    merged = np.zeros(m, dtype=int)
+    for i in np.flatnonzero(repeated):
+        *collapsed, merged[i] = collapse_repeats(*points[i])
+        points[i] = tuple(collapsed)
+    if repeated.any():
+        padded = _padded(points)
+    return _fit(convention, names, points, padded, tuple(errors), merged)
 
 
 def _padded(points):
@@ -201,7 +218,7 @@ def _refused(points, t, s, e, mask, n, shaped) -> np.ndarray:
     return ~shaped | (bad & mask).any(axis=1) | (1 + distinct.sum(axis=1) < 3)
 
 
-def _fit(convention, names, points, padded, errors) -> ArrheniusBatch:
+def _fit(convention, names, points, padded, errors, merged) -> ArrheniusBatch:
     from scipy import stats
 
     t, s, e, mask, n, _ = padded
@@ -251,7 +268,7 @@ def _fit(convention, names, points, padded, errors) -> ArrheniusBatch:
         chi2_red=nan_if_failed(chi2_red), excess_scatter_ln=nan_if_failed(np.sqrt(tau2)),
         residual_var=nan_if_failed(residual_var), curvature_p=nan_if_failed(curvature),
         dof=dof, errors=errors, points=tuple(points), outliers=tuple(outliers),
-        student=np.where(mask, student, np.nan))
+        student=np.where(mask, student, np.nan), merged=merged)
 
 
 def _row_median(values, mask, n) -> np.ndarray:
