@@ -10,8 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "csv_text", "escape_formula",
-           "refuse_overwriting_inputs"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "check_writable", "csv_text",
+           "escape_formula", "refuse_overwriting_inputs"]
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
@@ -43,10 +43,56 @@ def _umask() -> int:
 
 def atomic_write_text(path: str | Path, text: str, *, encoding: str = "utf-8",
                       newline: str = "\n") -> Path:
-    """Write ``text`` atomically with the given encoding and line ending."""
+    """Write ``text`` atomically with the given encoding and line ending.
+
+    A file name that is not UTF-8 in ``text`` (its bytes are lone surrogates in Python)
+    is written as ``\\xNN`` (:func:`sescreen.errors.undecodable_escaped`), anything else the
+    encoding cannot hold as a backslash escape: an output is never lost to one odd name
+    (review 4, D8: a batch table crashed with a UnicodeEncodeError and was not written).
+    """
+    from sescreen.errors import undecodable_escaped
+
     if newline != "\n":
         text = text.replace("\n", newline)
-    return atomic_write_bytes(path, text.encode(encoding))
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        data = undecodable_escaped(text).encode(encoding, "backslashreplace")
+    return atomic_write_bytes(path, data)
+
+
+def check_writable(path: str | Path) -> None:
+    """Refuse, before any work, an output that could not be written at the end.
+
+    The folder of ``path`` need not exist (:func:`atomic_write_bytes` creates it); the
+    nearest one that does must be a folder this process may write into. Nothing is
+    written. Checked up front because a long run (``watch`` follows a hold for hours)
+    must not find out only when it writes (review 4, D12).
+
+    Parameters
+    ----------
+    path : str or Path
+        The output file.
+
+    Raises
+    ------
+    OSError
+        Naming ``path``: ``ENOTDIR`` when a part of the path is a file, ``EROFS`` on a
+        read-only file system, ``EACCES`` without write permission.
+    """
+    import errno
+
+    folder = Path(os.path.abspath(path)).parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    code = None
+    if not folder.is_dir():
+        code = errno.ENOTDIR
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        read_only = hasattr(os, "statvfs") and os.statvfs(folder).f_flag & os.ST_RDONLY
+        code = errno.EROFS if read_only else errno.EACCES
+    if code is not None:
+        raise OSError(code, os.strerror(code), str(path))
 
 
 # -- outputs never overwrite inputs ------------------------------------------------------

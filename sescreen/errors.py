@@ -7,6 +7,7 @@ with code 2; a traceback means a bug in sescreen, never a user mistake.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "SescreenError",
     "TechniqueError",
     "one_line",
+    "undecodable_escaped",
 ]
 
 #: Longest message printed: a 10 MB header is not a 10 MB error line.
@@ -24,12 +26,25 @@ MAX_MESSAGE = 600
 
 _CONTROL = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
+#: The lone surrogates a byte that is not UTF-8 becomes in a file name (PEP 383).
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def undecodable_escaped(text: str) -> str:
+    """``text`` with the bytes of a file name that is not UTF-8 written as ``\\xNN``.
+
+    Python decodes such a name's bytes to lone surrogates (PEP 383), which no UTF-8 output
+    can hold: ``bad\\xff.mpt`` names the file readably (review 4, D8: a batch table with
+    such a name crashed with a UnicodeEncodeError).
+    """
+    return _UNDECODABLE.sub(lambda mo: f"\\x{ord(mo.group()) - 0xDC00:02x}", text)
+
 
 def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
     """``text`` on one line: control characters escaped (a newline in a file name reads
     ``\\n``), at most ``limit`` characters (the middle cut, with a note)."""
     out = []
-    for ch in str(text):
+    for ch in undecodable_escaped(str(text)):
         if ch in _CONTROL:
             out.append(_CONTROL[ch])
         elif ord(ch) < 32 or ord(ch) == 127 or 0x80 <= ord(ch) < 0xA0 or ch in "\u2028\u2029":

@@ -126,8 +126,8 @@ def check_job(job: dict[str, Any], where: str = "") -> None:
 def _error_text(exc: BaseException, path: Path) -> str:
     """One line naming the file for any exception of one file's analysis."""
     if isinstance(exc, SescreenError):
-        text = str(exc)
-        return text if str(path) in text else f"{path}: {text}"
+        text = str(exc)  # names the file escaped (one_line): compare with that spelling
+        return text if one_line(str(path), 300) in text else f"{path}: {text}"
     if isinstance(exc, MemoryError):
         return f"{path}: not enough memory to analyse this file (split it, or run it alone)"
     if isinstance(exc, OSError):

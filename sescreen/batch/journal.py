@@ -34,13 +34,7 @@ def journal_entries(journal: Path, warnings: list[str]) -> dict[str, dict]:
             continue
         try:
             rec = json.loads(raw.decode("utf-8"))
-            if not isinstance(rec, dict) or not isinstance(rec.get("file"), str) \
-                    or rec.get("status") not in ("ok", "error") \
-                    or not isinstance(rec.get("options"), str):
-                raise ValueError("not a journal record")
-            if any(rec.get(k) is not None and not isinstance(rec.get(k), int)
-                   for k in ("size_bytes", "mtime_ns")):
-                raise ValueError("bad size or mtime")
+            _check_record(rec)
         except (UnicodeDecodeError, ValueError, RecursionError):
             if n == len(lines):  # a last line cut by an interruption: expected, no warning
                 continue
@@ -53,6 +47,58 @@ def journal_entries(journal: Path, warnings: list[str]) -> dict[str, dict]:
         warnings.append(f"{journal}: {len(damaged)} damaged journal line(s) skipped (line "
                         f"{shown}); their files are recomputed")
     return entries
+
+
+#: The fields an analysed row fills (sescreen.batch.jobs.analyse_file), by the type they
+#: hold; a failed row has none of them.
+_NUMBERS = ("sigma_e_s_cm", "sigma_e_stderr_s_cm", "sigma_e_lo_s_cm", "sigma_e_hi_s_cm",
+            "i_ss_a", "i_ss_stderr_a", "voltage_v", "t_hold_s", "t_steady_estimate_s",
+            "temperature_k", "thickness_cm", "area_cm2")
+_FLAGS = ("upper_bound_only", "steady_state_reached")
+_TEXTS = ("format", "technique", "model", "outcome_1ma", "outcome_10ma")
+_OUTCOMES = (None, "pass", "fail", "inconclusive")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_record(rec) -> None:
+    """Raise ValueError unless ``rec`` is a journal record whose fields agree with each
+    other as :func:`~sescreen.batch.jobs.analyse_file` writes them.
+
+    Checking the field types alone let an edited line through (review 4, D9: ``"status":
+    "ok"`` made ``"error"`` was reused as a failed file without an error text, and the
+    batch crashed on it after writing the table).
+    """
+    if not isinstance(rec, dict) or not isinstance(rec.get("file"), str) \
+            or rec.get("status") not in ("ok", "error") \
+            or not isinstance(rec.get("options"), str):
+        raise ValueError("not a journal record")
+    if any(rec.get(k) is not None and not isinstance(rec.get(k), int)
+           for k in ("size_bytes", "mtime_ns")):
+        raise ValueError("bad size or mtime")
+    seg = rec.get("segment")
+    if not isinstance(rec.get("warnings"), str) \
+            or not isinstance(rec.get("material"), (str, type(None))) \
+            or not (seg is None or (isinstance(seg, int) and not isinstance(seg, bool)
+                    and seg >= 0)) \
+            or not isinstance(rec.get("key"), (str, type(None))):
+        raise ValueError("bad warnings, material, segment or key")
+    if rec["status"] == "error":
+        if not (isinstance(rec.get("error"), str) and rec["error"].strip()):
+            raise ValueError("a failed file without its error")
+        if any(rec.get(k) is not None for k in (*_NUMBERS, *_FLAGS, *_TEXTS)):
+            raise ValueError("a failed file with results")
+        return
+    if rec.get("error") is not None or not isinstance(rec.get("format"), str) \
+            or not isinstance(rec.get("technique"), str):
+        raise ValueError("an analysed file with an error, or without its format")
+    if not all(rec.get(k) is None or _is_number(rec[k]) for k in _NUMBERS) \
+            or not all(rec.get(k) is None or isinstance(rec[k], bool) for k in _FLAGS) \
+            or not isinstance(rec.get("model"), (str, type(None))) \
+            or not all(rec.get(k) in _OUTCOMES for k in ("outcome_1ma", "outcome_10ma")):
+        raise ValueError("a result of the wrong type")
 
 
 class Lock:

@@ -196,7 +196,8 @@ def _conductivity(text: str | None, name: str) -> float | None:
 
 
 def _check_output(path: str | None, suffixes: tuple[str, ...], option: str) -> None:
-    """Refuse an output name with the wrong extension, or naming a folder, before any work."""
+    """Refuse an output name with the wrong extension, naming a folder, or in a folder that
+    cannot be written (:func:`sescreen.atomic.check_writable`), before any work."""
     if path is None:
         return
     from pathlib import Path
@@ -208,6 +209,9 @@ def _check_output(path: str | None, suffixes: tuple[str, ...], option: str) -> N
     if p.suffix.lower() not in suffixes:
         raise InputError(f"{option} {path!r}: the file name must end in "
                          f"{' or '.join(suffixes)}")
+    from sescreen.atomic import check_writable
+
+    check_writable(p)
 
 
 def _no_overwrite(outputs: dict[str, Any], inputs: list[Any]) -> None:

@@ -8,7 +8,13 @@ import sys
 
 import click
 
-from sescreen.cli.app import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED, main
+from sescreen.cli.app import (
+    EXIT_BAD_INPUT,
+    EXIT_FAIL,
+    EXIT_INCONCLUSIVE,
+    EXIT_INTERRUPTED,
+    main,
+)
 from sescreen.cli.options import (
     _check_measurement,
     _check_output,
@@ -20,7 +26,7 @@ from sescreen.cli.options import (
     read_measurement,
     reader_options,
 )
-from sescreen.errors import InputError
+from sescreen.errors import InputError, one_line
 from sescreen.serialize import json_safe
 
 
@@ -47,7 +53,7 @@ def _final(watcher, code: int) -> dict:
            "n_looks": len(watcher.history), "decided_at_s": first and first.elapsed_s,
            "method": watcher.boundary.describe(), "threshold": watcher.threshold}
     if last is not None:
-        out.update(elapsed_s=last.elapsed_s, sigma_e=last.sigma_e,
+        out.update(notes=list(last.notes), elapsed_s=last.elapsed_s, sigma_e=last.sigma_e,
                    sigma_e_interval=last.sigma_e_interval, level=last.level,
                    sigma_e_interval_95=last.sigma_e_interval_95,
                    precision_reached=last.precision_reached, reason=last.reason)
@@ -59,7 +65,7 @@ def _final(watcher, code: int) -> dict:
 @click.option("--every", default="5min", show_default=True,
               help="Time between looks (wall clock; record time with --replay).")
 @click.option("--idle", default="30min", show_default=True,
-              help="Stop when the file has not grown for this long.")
+              help="Stop when the file has not grown, or could not be read, for this long.")
 @click.option("--replay", is_flag=True, help="Replay a finished record as it was written.")
 @click.option("--precision", help="Also stop when the interval is this narrow, e.g. '5%'.")
 @click.option("--alpha", default=0.05, show_default=True, type=float,
@@ -86,7 +92,10 @@ def watch(file, thickness, area, voltage, temperature, target, every, idle, repl
     Howard et al., Ann. Stat. 2021). Stops with exit 0 (PASS) or 1 (FAIL) when decided;
     with exit 3 when the interval reaches --precision undecided, the file stops growing for
     --idle, the replay ends or --max-looks is used up; 130 on Ctrl-C (the last state is
-    printed); 2 on bad input.
+    printed); 2 on bad input. A file that cannot be read at a later look (a row no reader
+    accepts, a file emptied) is reported once on stderr, naming the file and the line, and
+    not judged until it can be read again; unreadable for --idle, watching stops with exit 2
+    (stop "unreadable").
     """
     from sescreen.sequential import HoldWatcher, follow
     from sescreen.sequential import replay as replay_record
@@ -120,7 +129,9 @@ def watch(file, thickness, area, voltage, temperature, target, every, idle, repl
         for k in ("time_col", "current_col", "voltage_col"):
             v = opts.get(k)
             kw[k] = int(v) if v is not None and v.isdigit() else v
-        looks = follow(file, watcher, every_s=every_s, idle_s=idle_s, read_kwargs=kw)
+        looks = follow(file, watcher, every_s=every_s, idle_s=idle_s, read_kwargs=kw,
+                       report=lambda msg: click.echo(f"sescreen: warning: {one_line(msg)}",
+                                                     err=True))
     code = EXIT_INCONCLUSIVE
     try:
         for look in looks:
@@ -138,14 +149,17 @@ def watch(file, thickness, area, voltage, temperature, target, every, idle, repl
     last = watcher.history.last
     if code != EXIT_INTERRUPTED and last is not None and last.decided:
         code = 0 if last.outcome == "pass" else EXIT_FAIL
+    if last is not None and last.stop == "unreadable":  # review 4, D7: not "idle", exit 2
+        code = EXIT_BAD_INPUT
     if history_path:
         watcher.history.to_json_lines(history_path)
-    if plot_path:
+    if plot_path:  # temp file + rename, as every output (review 4, D12)
         import matplotlib
 
+        from sescreen.plot import save_figure
+
         matplotlib.use("Agg")
-        ax = watcher.history.plot()
-        ax.figure.savefig(plot_path, dpi=120, bbox_inches="tight")
+        save_figure(watcher.history.plot(), plot_path)
     final = _final(watcher, code)
     if json_lines:
         click.echo(json.dumps(final, allow_nan=False))
@@ -157,4 +171,7 @@ def watch(file, thickness, area, voltage, temperature, target, every, idle, repl
         state = final["outcome"].upper()
         when = (f" (decided at {final['decided_at_s']:.6g} s)" if final["decided"] else "")
         click.echo(f"stop: {final['stop']}: {state}{when}")
+    if code == EXIT_BAD_INPUT:
+        click.echo(f"sescreen: error: {one_line(last.notes[-1])}; stopped watching: it "
+                   f"could not be read for --idle {idle}", err=True)
     sys.exit(code)

@@ -5,8 +5,16 @@ with :func:`sescreen.io.read`, which keeps the readers' format handling in one p
 what the instrument has finished writing is read: for text formats (EC-Lab ``.mpt``, Gamry
 ``.DTA``, CSV) everything after the last line break is held back, so a half-written row,
 even one whose first digits already parse, never enters a fit; a binary ``.mpr`` that cannot
-be read mid-write keeps the previous state. A file rewritten in place (the new content does
-not extend the old) is read afresh and noted in the look.
+be read mid-write is unreadable until a later poll reads it (below). A file rewritten in
+place (the new content does not extend the old) is read afresh and noted in the look.
+
+A file that cannot be read at a later poll (a row no reader accepts, a file emptied) is not
+judged on its last readable state (not "idle" while it grows): the problem is reported once
+(one line naming the file and the line), polling goes on, and the next look that reads the
+file judges it again, with a note. If it stays unreadable for ``idle_s``, watching stops
+with ``stop = "unreadable"`` (``sescreen watch`` exits 2). An independent review (review 4,
+D7) found a watch that had kept the old state silently and stopped "idle" while the file
+grew after one unparseable row.
 """
 
 from __future__ import annotations
@@ -47,7 +55,11 @@ class RecordFile:
         self.path = Path(path)
         self.read_kwargs = dict(read_kwargs, allow_truncated=True)
         self._seen: bytes | None = None
+        self._polled: bytes | None = None
         self.notes: tuple[str, ...] = ()  #: remarks on the latest poll
+        self.changed = False  #: the complete lines changed since the previous poll
+        #: why the file cannot be read now (one line naming it), None when it can
+        self.unreadable: str | None = None
         self._tmp = Path(tempfile.mkdtemp(prefix="sescreen-watch-"))
 
     def close(self) -> None:
@@ -83,11 +95,13 @@ class RecordFile:
         Returns
         -------
         Measurement or None
+            None also when a file read before cannot be read now: then :attr:`unreadable`
+            says why, and :attr:`changed` whether it is still being written.
 
         Raises
         ------
         SescreenError
-            On the first poll, a file no reader accepts (later polls keep the last state).
+            On the first poll, a file no reader accepts.
         """
         if not self.path.is_file():
             raise InputError("no such file: give the path the instrument writes to",
@@ -95,8 +109,16 @@ class RecordFile:
         raw = self._snapshot()
         if not raw.startswith(_BINARY):
             raw = raw[:raw.rfind(b"\n") + 1]  # only complete lines
+        self.changed, self._polled = raw != self._polled, raw
         first = self._seen is None
-        if not raw.strip() or raw == self._seen:
+        if not raw.strip():
+            if not first:
+                self.unreadable = str(InputError(
+                    "the file was emptied after it had been read (truncated to 0 bytes?): "
+                    "waiting for the instrument to write it again", path=self.path))
+            return None
+        if raw == self._seen:  # unchanged, or back to what was read last
+            self.unreadable = None
             return None
         notes = []
         if not first and not raw.startswith(self._seen):
@@ -105,13 +127,14 @@ class RecordFile:
         copy.write_bytes(raw)
         try:
             m = _read(copy, self.path, self.read_kwargs)
-        except SescreenError:
+        except SescreenError as exc:
             if first:
                 raise
-            self.notes = ("the file could not be read at this look (mid-write?): "
-                          "kept the previous state",)
+            self.unreadable = str(exc)
             return None
-        self._seen, self.notes = raw, tuple(notes)
+        if self.unreadable is not None:
+            notes.append(f"read again after it could not be read ({self.unreadable})")
+        self._seen, self.notes, self.unreadable = raw, tuple(notes), None
         return m
 
 
@@ -170,10 +193,12 @@ def replay(m, watcher: HoldWatcher, *, every_s: float) -> Iterator[Look]:
 
 def follow(path: str | Path, watcher: HoldWatcher, *, every_s: float, idle_s: float,
            read_kwargs: dict[str, Any] | None = None,
+           report: Callable[[str], None] | None = None,
            sleep: Callable[[float], None] = time.sleep,
            clock: Callable[[], float] = time.monotonic) -> Iterator[Look]:
     """Follow a file the instrument is writing: a look every ``every_s`` (wall clock) when
-    it has grown, until a look says stop or it stops growing for ``idle_s``.
+    it has grown, until a look says stop, it stops growing for ``idle_s`` (stop "idle")
+    or it cannot be read for ``idle_s`` (stop "unreadable").
 
     Parameters
     ----------
@@ -182,30 +207,49 @@ def follow(path: str | Path, watcher: HoldWatcher, *, every_s: float, idle_s: fl
     watcher : HoldWatcher
         Receives the looks.
     every_s, idle_s : float
-        Seconds between polls, and without growth before watching stops.
+        Seconds between polls, and without growth (or without a readable file) before
+        watching stops.
     read_kwargs : dict, optional
         Options of :func:`sescreen.io.read`.
+    report : callable, optional
+        ``report(message)`` once for each new reason the file cannot be read (one line
+        naming the file and the line), as soon as it is met.
     sleep, clock : callable
         Injected for tests.
 
     Yields
     ------
     Look
-        One per look; the last has ``stop`` set.
+        One per look; the last has ``stop`` set (with "unreadable", the reason is its
+        last note).
     """
     if not every_s > 0 or not idle_s > 0:
         raise InputError(f"--every ({every_s!r} s) and --idle ({idle_s!r} s) must be positive")
     with RecordFile(path, **(read_kwargs or {})) as src:
         grew = clock()
+        bad_since, reported = None, None
         while True:
             m = src.poll()
+            now = clock()
+            if src.changed:  # growing, readable or not: not idle
+                grew = now
             if m is not None:
-                grew = clock()
+                bad_since, reported = None, None
                 look = watcher.look(m, notes=src.notes)
                 yield look
                 if watcher.stopped:
                     return
-            elif clock() - grew >= idle_s:
+            elif src.unreadable is not None:
+                bad_since = now if bad_since is None else bad_since
+                if src.unreadable != reported and report is not None:
+                    report(src.unreadable)
+                reported = src.unreadable
+                if now - bad_since >= idle_s:
+                    last = watcher.finish("unreadable", note=src.unreadable)
+                    if last is not None:
+                        yield last
+                    return
+            elif now - grew >= idle_s:
                 last = watcher.finish("idle")
                 if last is not None:
                     yield last

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,7 @@ from sescreen.serialize import json_safe
 
 __all__ = ["Look", "WatchHistory"]
 
-STOPS = ("decided", "precision", "idle", "end", "interrupted", "max_looks")
+STOPS = ("decided", "precision", "idle", "end", "interrupted", "max_looks", "unreadable")
 
 
 @dataclass(frozen=True)
@@ -132,15 +130,15 @@ class WatchHistory:
             "decision": None if first is None else first.outcome})
 
     def to_json_lines(self, path: str | Path) -> Path:
-        """Write one JSON object per look to ``path`` (temp file + rename); returns it."""
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.",
-                                   suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            for lk in self.looks:
-                fh.write(json.dumps(lk.summary(), allow_nan=False) + "\n")
-        os.replace(tmp, path)
-        return path
+        """Write one JSON object per look to ``path`` (temp file + rename); returns it.
+
+        Through :func:`sescreen.atomic.atomic_write_text`, so that an error names ``path``,
+        not the temporary file, and a missing folder is created (review 4, D12).
+        """
+        from sescreen.atomic import atomic_write_text
+
+        return atomic_write_text(path, "".join(json.dumps(lk.summary(), allow_nan=False)
+                                               + "\n" for lk in self.looks))
 
     @classmethod
     def from_json_lines(cls, path: str | Path) -> WatchHistory:

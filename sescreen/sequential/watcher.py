@@ -187,12 +187,14 @@ class HoldWatcher:
         self.history.looks.append(lk)
         return lk
 
-    def finish(self, why: str) -> Look | None:
+    def finish(self, why: str, note: str | None = None) -> Look | None:
         """Mark the last look as where watching stopped (``why``: "end", "idle",
-        "interrupted"); returns it (None when there was no look)."""
+        "interrupted", "unreadable"), with ``note`` (e.g. why the file could not be read)
+        added to its notes; returns it (None when there was no look)."""
         last = self.history.last
         if last is None:
             return None
         if last.stop is None:
-            self.history.looks[-1] = dataclasses.replace(last, stop=why)
+            notes = last.notes + (() if note is None else (note,))
+            self.history.looks[-1] = dataclasses.replace(last, stop=why, notes=notes)
         return self.history.last
