@@ -162,6 +162,30 @@ def test_reader_options_on_the_command_line(tmp_path):
     np.testing.assert_allclose(table["temperature_k"], 298.15)
 
 
+def test_a_batch_wide_unit_applies_only_to_files_without_one(tmp_path):
+    """Review 4, D4: --current-unit nA meant for a bare header rescaled a file whose header
+    states nA... or A: each file that states its unit keeps it, and its row says so; a
+    manifest row's own unit contradicting its file is that row's one-line error."""
+    _bare_semicolon(tmp_path / "raw" / "bare.txt", 1e-9)
+    _units_csv(tmp_path / "raw" / "units.csv", 2e-9)
+    r = _invoke("batch", tmp_path / "raw", "--thickness", "1mm", "--area", "1cm2",
+                "--voltage", "0.1V", "--time-unit", "min", "--current-unit", "pA",
+                "--workers", "1", "--out", tmp_path / "r.csv")
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(tmp_path / "r.csv").set_index("file")
+    bare, units = (table.loc[str(tmp_path / "raw" / n)] for n in ("bare.txt", "units.csv"))
+    assert bare["sigma_e_s_cm"] == pytest.approx(1e-12, rel=0.01)  # nA written, read as pA
+    assert units["sigma_e_s_cm"] == pytest.approx(2e-9, rel=0.01)  # its own nA
+    assert "current_unit='pA' not applied to column 'I/nA'" in units["warnings"]
+    assert "time_unit='min' not applied to column 'time/s'" in units["warnings"]
+    manifest = tmp_path / "raw" / "manifest.csv"
+    manifest.write_text("file,thickness (mm),current_unit\nunits.csv,1,pA\n")
+    r = _invoke("batch", "--manifest", manifest, "--workers", "1", "--out", tmp_path / "m.csv")
+    assert r.exit_code == 1, r.output
+    error = pd.read_csv(tmp_path / "m.csv")["error"].iloc[0]
+    assert "units.csv" in error and "'I/nA' states its unit 'nA'" in error
+
+
 def test_the_default_output_lies_beside_the_folder(tmp_path, monkeypatch):
     _units_csv(tmp_path / "runs" / "a.csv", 1e-9)
     monkeypatch.chdir(tmp_path / "runs")

@@ -141,6 +141,71 @@ def test_truncated_last_row_dta(tmp_path):
     assert len(read(path, allow_truncated=True)) == len(TIME) - 1
 
 
+# -- a last row without a line end (review 4, D11: a row cut inside its last number, with
+# all its fields, was read as whole: "1.000056e-06" as 1.000056 A) ----------------------
+def _cut_in_last_value(path: Path, drop: int) -> None:
+    """Cut the last ``drop`` characters of ``path``'s last value, leaving no line end."""
+    raw = path.read_bytes().rstrip(b"\r\n")
+    path.write_bytes(raw[:len(raw) - drop])
+
+
+@pytest.mark.parametrize(("writer", "drop"), [
+    (lambda p: write_table(p / "x.csv", TIME, CURRENT), 4),  # the current: "5e-06" -> "5"
+    (lambda p: write_table(p / "x.txt", TIME, CURRENT, sep=" "), 2),
+    (lambda p: write_dta(p / "x.DTA", TIME, CURRENT, newline="\n"), 2)])  # Temp "25.00"
+def test_a_last_row_cut_inside_its_last_number_is_dropped(tmp_path, writer, drop):
+    path = writer(tmp_path)
+    _cut_in_last_value(path, drop)  # every field still there, the last one cut short
+    m = read(path)  # with or without allow_truncated: the fields are all there
+    assert len(m) == len(TIME) - 1
+    np.testing.assert_allclose(m.current_a, CURRENT[:-1], rtol=1e-5)
+    assert any("dropped the last row" in w and "no line end" in w for w in m.warnings)
+    assert len(read(path, allow_truncated=True)) == len(TIME) - 1
+
+
+@pytest.mark.parametrize(("writer", "kept"), [
+    (lambda p: write_table(p / "x.csv", TIME, CURRENT), False),  # writer unknown: dropped
+    (lambda p: write_mpt(p / "x.mpt", TIME, CURRENT), True),  # EC-Lab omits the line end
+    (lambda p: write_dta(p / "x.DTA", TIME, CURRENT, newline="\n"), True)])  # so does Gamry
+def test_a_whole_last_row_without_a_line_end(tmp_path, writer, kept):
+    path = writer(tmp_path)
+    path.write_bytes(path.read_bytes().rstrip(b"\r\n"))
+    m = read(path)
+    assert len(m) == len(TIME) - (not kept)
+    assert any("no line end" in w for w in m.warnings) is not kept
+    path.write_bytes(path.read_bytes() + b"\n")  # the same file, ended: every row, no word
+    m = read(path)
+    assert len(m) == len(TIME) and not any("line end" in w for w in m.warnings)
+
+
+def test_the_only_row_without_a_line_end_is_kept_with_a_warning(tmp_path):
+    path = csv(tmp_path, "time/s,I/mA\n0,1.5")
+    m = read(path)
+    assert len(m) == 1 and any("only row (line 2) has no line end" in w for w in m.warnings)
+
+
+# Review 4, D16: "1e300 cm²" was read as 1 in the unit "e300" and dropped with "a unit
+# sescreen does not know"; the limits that judge an .mpr's and a CSV's area apply.
+@pytest.mark.parametrize(("typed", "area"), [("1e300", 1e300), ("NaN", np.nan),
+                                             ("1.5E-01", 0.15), ("1,131", 1.131)])
+def test_mpt_area_numbers_are_read_whole_and_judged_by_the_limits(tmp_path, typed, area):
+    from sescreen.limits import check_file_metadata
+
+    path = write_mpt(tmp_path / "x.mpt", TIME, CURRENT, area_cm2=1.0)
+    text = path.read_text(encoding="latin-1")
+    path.write_text(text.replace("surface area : 1.000 cm", f"surface area : {typed} cm"),
+                    encoding="latin-1")
+    m = read(path)
+    assert not any("does not know" in w for w in m.warnings)
+    np.testing.assert_allclose(m.area_cm2, area, rtol=1e-12)
+    if 1e-7 <= area <= 1e3:
+        check_file_metadata(m)
+    else:
+        with pytest.raises(InputError, match=r"x\.mpt: the file's electrode area = .* is "
+                                             r"outside the plausible range 1e-7 \.\. 1000"):
+            check_file_metadata(m)
+
+
 # -- bad cells -------------------------------------------------------------------------
 @pytest.mark.parametrize("cell", ["abc", "1.2.3", "--", "0x1F"])
 def test_non_numeric_current_csv(tmp_path, cell):
@@ -229,6 +294,46 @@ def test_override_unit_of_the_wrong_dimension(tmp_path):
             current_unit="V")
     refused(path, "time_unit='mA'", "not a unit of time", error=InputError, time_unit="mA",
             current_unit="nA")
+
+
+# Review 4, D4: a unit option overrode the unit the file states (an .mpr's mA, a Gamry
+# units row's A, "Current [nA]") without a word: --current-unit nA turned a Gamry file's
+# sigma_e 2e-11 into 2e-20 S/cm, a false PASS.
+@pytest.mark.parametrize(("writer", "column"), [
+    (lambda p: write_table(p / "x.csv", TIME, CURRENT, current_unit="mA"), "I/mA"),
+    (lambda p: write_table(p / "x.csv", TIME, CURRENT, current_unit="nA", style="bracket"),
+     "I [nA]"),
+    (lambda p: write_mpt(p / "x.mpt", TIME, CURRENT), "I/mA"),
+    (lambda p: write_dta(p / "x.DTA", TIME, CURRENT), "Im")])
+def test_a_unit_option_never_overrides_a_stated_unit(tmp_path, writer, column):
+    path = writer(tmp_path)
+    refused(path, repr(column), "states its unit", "current_unit='pA'",
+            "does not state", error=InputError, current_unit="pA")
+    m = read(path, current_unit="pA", stated_units="keep")  # many files at once
+    np.testing.assert_allclose(m.current_a, CURRENT, rtol=1e-5)
+    assert any("current_unit='pA' not applied" in w and repr(column) in w
+               for w in m.warnings)
+
+
+def test_a_unit_option_the_file_agrees_with_or_does_not_contradict(tmp_path):
+    path = write_table(tmp_path / "x.csv", TIME, CURRENT, current_unit="uA")
+    m = read(path, current_unit="\u00b5A", time_unit="s")  # the same units: no conflict
+    np.testing.assert_allclose(m.current_a, CURRENT, rtol=1e-9)
+    assert not any("unit" in w for w in m.warnings)
+    refused(path, "'time/s'", "states its unit 's'", "time_unit='min'", error=InputError,
+            time_unit="min")
+    path = csv(tmp_path, "time/s,Current (V)\n0,1\n1,2\n", name="mislabelled.csv")
+    m = read(path, current_unit="nA")  # "V" is no current: the option names the unit
+    np.testing.assert_allclose(m.current_a, [1e-9, 2e-9])
+    assert any("not a unit of current" in w for w in m.warnings)
+
+
+@needs_realdata
+def test_current_unit_option_on_a_real_mpr_is_refused():
+    with pytest.raises(InputError, match=r"ca\.mpr.*'I/mA' states its unit 'mA'"):
+        read(REALDATA / "biologic" / "ca.mpr", current_unit="nA")
+    m = read(REALDATA / "biologic" / "ca.mpr", current_unit="mA")
+    assert m.current_a[0] == pytest.approx(1.8604061e-05)
 
 
 def test_headerless_table_needs_columns(tmp_path):

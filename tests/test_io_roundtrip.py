@@ -50,6 +50,25 @@ def test_dta_dialects(tmp_path, decimal, newline, encoding, vs_eoc):
     assert m.temperature_k == pytest.approx(298.15)
 
 
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "utf-8"])
+@pytest.mark.parametrize("writer", [
+    lambda p, enc: write_mpt(p / "x.mpt", T, CURRENT, area_cm2=0.785, encoding=enc,
+                             current_header="I/\u00b5A"),
+    lambda p, enc: write_dta(p / "x.DTA", T, CURRENT, encoding=enc),
+    lambda p, enc: write_table(p / "x.csv", T, CURRENT, encoding=enc, current_unit="\u00b5A")])
+def test_a_utf8_bom_before_any_encoding_is_no_content(tmp_path, writer, encoding):
+    """Review 4, D13: a latin-1 .mpt behind a UTF-8 BOM (an editor's re-save) was refused
+    with "line 1: expected a tab-separated column header"."""
+    path = writer(tmp_path, encoding)
+    plain = read(path)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    m = read(path)
+    assert m.format == plain.format and m.area_cm2 == plain.area_cm2
+    assert m.applied_voltage_v == plain.applied_voltage_v
+    assert [c.original for c in m.columns] == [c.original for c in plain.columns]
+    np.testing.assert_allclose(m.current_a, CURRENT, rtol=1e-5)
+
+
 def test_dta_aborted_run_warns(tmp_path):
     m = read(write_dta(tmp_path / "x.dta", T, CURRENT, announced=5000))
     assert len(m) == len(T)

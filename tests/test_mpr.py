@@ -166,6 +166,19 @@ def test_truncated_mpr_names_the_module(tmp_path):
         read(path)
 
 
+def test_a_second_data_module_is_refused(tmp_path):
+    """Review 4, D16: of two data modules the first was read, the second dropped silently."""
+    ids, records = _ca_records(10)
+    raw = _mpr(ids, records, 10)
+    data = raw[raw.index(b"MODULEVMP data"):]
+    path = tmp_path / "two.mpr"
+    path.write_bytes(raw + data)
+    with pytest.raises(FormatError, match=r"two\.mpr: 2 data modules \(at bytes \d+, \d+\)"
+                                          r".*export .* as \.mpt") as err:
+        read(path)
+    assert "\n" not in str(err.value)
+
+
 def test_row_size_that_does_not_add_up_is_refused(tmp_path):
     ids, records = _ca_records(10)
     path = tmp_path / "bad.mpr"

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sescreen.batch.jobs import check_job, make_job, task_key
+from sescreen.batch.jobs import UNIT_OPTIONS, check_job, make_job, task_key
 from sescreen.errors import InputError
 
 __all__ = ["find_files", "folder_jobs", "manifest_jobs"]
@@ -84,7 +84,10 @@ def manifest_jobs(manifest: str | Path, common: dict[str, Any]) -> dict[str, dic
     jobs: dict[str, dict[str, Any]] = {}
     seen: dict[str, int] = {}
     for row in read_measurement_manifest(manifest):
-        job = make_job(row.file, {**common["fit"], **row.fit}, {**common["read"], **row.read},
+        read = {**common["read"], **row.read}
+        if any(row.read.get(k) is not None for k in UNIT_OPTIONS):
+            read["stated_units"] = "refuse"  # a row's own unit is meant for its file
+        job = make_job(row.file, {**common["fit"], **row.fit}, read,
                        material=row.material if row.material is not None
                        else common.get("material"),
                        segment=row.segment if row.segment is not None

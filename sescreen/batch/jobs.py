@@ -18,8 +18,12 @@ from typing import Any
 from sescreen.errors import InputError, SescreenError, one_line
 from sescreen.limits import check_file_metadata, check_range
 
-__all__ = ["COLUMNS", "analyse_file", "check_job", "job_key", "make_job", "path_key",
-           "task_key"]
+__all__ = ["COLUMNS", "UNIT_OPTIONS", "analyse_file", "check_job", "job_key", "make_job",
+           "path_key", "task_key"]
+
+#: The reader options that give a column's unit (see :func:`sescreen.io.read`'s
+#: ``stated_units``).
+UNIT_OPTIONS = ("time_unit", "current_unit", "voltage_unit")
 
 #: The columns of the results table, units in the names (S/cm, A, V, s, K, cm, cm2, bytes).
 COLUMNS = ("file", "material", "segment", "status", "error", "sigma_e_s_cm",

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from sescreen.batch.inputs import folder_jobs, manifest_jobs
-from sescreen.batch.jobs import COLUMNS, job_key, make_job
+from sescreen.batch.jobs import COLUMNS, UNIT_OPTIONS, job_key, make_job
 from sescreen.batch.journal import Lock, journal_entries, jsonable
 from sescreen.batch.workers import check_scheduler, execute
 from sescreen.errors import InputError
@@ -93,7 +93,10 @@ def run_batch(
         the lock ``<out>.lock`` beside it. None of them may be, or lie inside, an input.
     read_kwargs : dict, optional
         Keyword arguments of :func:`sescreen.io.read` (``format``, ``time_col``,
-        ``current_unit``, ...) for every file.
+        ``current_unit``, ...) for every file. A unit given here applies only to the
+        columns whose unit a file does not state (``stated_units="keep"``: a file that
+        states another unit keeps it, with a warning in its row), unless
+        ``stated_units`` is given; a manifest row's own unit is strict for its file.
     manifest : path-like, optional
         A manifest (:mod:`sescreen.manifest`) instead of a folder: its rows' cells (material,
         thickness, area, temperature, voltage, skip, segment, model, reader options)
@@ -128,6 +131,9 @@ def run_batch(
     _check_workers(workers)
     if scheduler is not None and isinstance(scheduler, str):
         check_scheduler(scheduler)
+    if read_kwargs and any(read_kwargs.get(k) is not None for k in UNIT_OPTIONS):
+        # units for every file: not for a file that states its own (review 4, D4)
+        read_kwargs = {"stated_units": "keep", **read_kwargs}
     common = make_job(None, fit_kwargs, read_kwargs, segment=segment)
     outputs = {"--out": out, "the journal": journal, "the lock file": lock}
     unreadable: list[Path] = []

@@ -192,7 +192,8 @@ class _Group(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
-_API_TO_CLI = {"current_unit": "--current-unit", "current_col": "--current-col",
+_API_TO_CLI = {"current_unit": "--current-unit", "time_unit": "--time-unit",
+               "voltage_unit": "--voltage-unit", "current_col": "--current-col",
                "time_col": "--time-col", "voltage_col": "--voltage-col",
                "allow_truncated": "--allow-truncated", "technique": "--technique"}
 

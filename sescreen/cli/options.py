@@ -103,9 +103,14 @@ def reader_options(func):
         click.option("--time-col", help="Time column (header or 0-based number)."),
         click.option("--current-col", help="Current column (header or 0-based number)."),
         click.option("--voltage-col", help="Voltage column (header or 0-based number)."),
-        click.option("--time-unit", help="Unit of the time column, e.g. 's', 'h'."),
-        click.option("--current-unit", help="Unit of the current column, e.g. 'nA'."),
-        click.option("--voltage-unit", help="Unit of the voltage column, e.g. 'mV'."),
+        click.option("--time-unit", help="Unit of the time column when the file does not "
+                     "state one, e.g. 's', 'h'."),
+        click.option("--current-unit", help="Unit of the current column when the file does "
+                     "not state one (a bare header), e.g. 'nA'. A unit the file states is "
+                     "never overridden: a different one is refused (batch: not applied to "
+                     "that file, with a warning)."),
+        click.option("--voltage-unit", help="Unit of the voltage column when the file does "
+                     "not state one, e.g. 'mV'."),
         click.option("--allow-truncated", is_flag=True,
                      help="Drop a truncated last row instead of refusing the file."),
         click.option("--technique", help="What the record is when the file does not say, "

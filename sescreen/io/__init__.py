@@ -90,6 +90,7 @@ def read(
     allow_truncated: bool = False,
     delimiter: str | None = None,
     decimal: str | None = None,
+    stated_units: str = "refuse",
 ) -> Measurement:
     """Read any supported potentiostat file into a :class:`Measurement` (SI units).
 
@@ -102,7 +103,9 @@ def read(
     time_col, current_col, voltage_col : str or int, optional
         Header (as written) or 0-based position of a column, for bare or odd headers.
     time_unit, current_unit, voltage_unit : str, optional
-        Unit of that column when the header does not give it (``"s"``, ``"nA"``, ``"mV"``).
+        Unit of that column when the file does not state it (a bare header: ``"s"``,
+        ``"nA"``, ``"mV"``). A unit the file states (``I/mA``, a Gamry units row, an
+        ``.mpr``'s fixed units) is never overridden: see ``stated_units``.
     applied_voltage_v : float, optional
         Polarization voltage, V; overrides the file.
     area_cm2 : float, optional
@@ -116,6 +119,11 @@ def read(
         Drop a truncated last row (file copied mid-run) with a warning instead of failing.
     delimiter, decimal : str, optional
         Field separator and decimal mark of a table (detected when not given).
+    stated_units : {"refuse", "keep"}
+        A unit option that disagrees with the unit the file states for that column:
+        ``"refuse"`` (an InputError naming the file and the column), or ``"keep"`` the
+        file's unit with a warning (options given for many files at once, as ``sescreen
+        batch`` does).
 
     Returns
     -------
@@ -136,8 +144,10 @@ def read(
     if format is not None and format not in FORMATS:
         raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}",
                          path=path)
+    if stated_units not in ("refuse", "keep"):
+        raise InputError(f"stated_units={stated_units!r}: use 'refuse' or 'keep'", path=path)
     spec = ColumnSpec(time_col, current_col, voltage_col, time_unit, current_unit,
-                      voltage_unit)
+                      voltage_unit, stated_units)
     try:
         fh = path.open("rb")
     except OSError as exc:
@@ -233,9 +243,11 @@ def _apply_overrides(m: Measurement, *, applied_voltage_v, area_cm2, temperature
         temps = temps[np.isfinite(temps)]
         if temps.size:  # an empty or all-NaN column states no temperature
             m.temperature_k = float(np.median(temps))
-    if m.technique is Technique.CONSTANT_VOLTAGE and m.applied_voltage_v is None and len(m.data):
+    if m.technique is Technique.CONSTANT_VOLTAGE and m.applied_voltage_v is None and len(m.data) \
+            and m.applied_voltage_ref != "Eoc":
         # a hold stated (by the file or the user) without its voltage: the set-point column,
-        # else the measured voltage when it is flat
+        # else the measured voltage when it is flat (not for a set-point versus Eoc the
+        # reader could not resolve: its signal column may be versus Eoc too; review 4, D3)
         col = "control_v" if "control_v" in m.data else "voltage_v" if "voltage_v" in m.data \
             else None
         if col is not None:

@@ -124,8 +124,11 @@ def read_mpt(path: Path, src: TextFile, *, spec: ColumnSpec | None = None,
                           path=path, line=col_line + 1)
     meta = _parse_mpt_header(header_block)
     decimal = detect_decimal(src.lines(col_line + 1, col_line + 51), "\t")
+    # EC-Lab ends its exports without a line end: a last row written like the one above
+    # is whole (review 4, D11)
     raw = src.read_body(col_line + 1, sep="\t", decimal=decimal,
-                        allow_truncated=allow_truncated, warnings=warnings)
+                        allow_truncated=allow_truncated, warnings=warnings,
+                        unterminated="check")
     if len(raw) == 0:
         what = f" ({meta['technique_name']})" if meta.get("technique_name") else ""
         raise FormatError(f"the file holds a header but no data rows{what}: nothing was "
@@ -232,8 +235,18 @@ def _parse_mpt_header(block: list[str]) -> dict:
     return meta
 
 
+# a number as EC-Lab may write it: "1.131", "1,131", "1e300", "1.5E-02", "NaN", "inf"
+_AREA = re.compile(r"\s*([-+]?(?:(?:\d+[.,]?\d*|[.,]\d+)(?:[eE][-+]?\d+)?|nan|inf(?:inity)?))"
+                   r"\s*(\S*)", re.IGNORECASE)
+
+
 def _area_cm2(text: str) -> float | None:
-    m = re.match(r"\s*([-+]?\d*[.,]?\d+)\s*(\S*)", text)
+    """The electrode area of a header value (``1.131 cm²``), cm^2; None when its unit is
+    unknown. A huge or non-finite number is returned as it is, for
+    :func:`sescreen.limits.check_file_metadata` to judge with its usual message (review 4,
+    D16: ``1e300 cm²`` had been read as ``1`` in the unit ``e300`` and dropped as "a unit
+    sescreen does not know")."""
+    m = _AREA.match(text)
     if not m:
         return None
     value = float(m.group(1).replace(",", "."))

@@ -99,7 +99,8 @@ def canonical_frame(
         if idx is None:
             continue
         name, hunit = split_header(headers[idx])
-        unit = unit or (units[idx] if units else None) or hunit
+        unit = _unit_given(canon, headers[idx], (units[idx] if units else None) or hunit,
+                           unit, spec, path, warnings)
         if unit is None and canon == "time_s":
             unit = "s"
             warnings.append(f"column {headers[idx]!r} has no unit: taken as seconds")
@@ -108,6 +109,7 @@ def canonical_frame(
     taken = {c for c, _, _ in assigned.values()}
     unit_override = {"time_s": spec.time_unit, "current_a": spec.current_unit,
                      "voltage_v": spec.voltage_unit}
+    recognised: dict[str, tuple[int, str]] = {}  # canon -> (column, name) found by its header
 
     for idx, header in enumerate(headers):
         if idx in assigned:
@@ -117,9 +119,13 @@ def canonical_frame(
             file_unit = units[idx]
         key = header_key(name)
         for canon, (want, aliases) in ALIASES.items():
+            if canon in recognised and key in aliases:
+                _refuse_rival(canon, recognised[canon], (idx, name), headers, file_unit,
+                              unit_override.get(canon), path)
             if canon in taken or key not in aliases:
                 continue
-            unit = unit_override.get(canon) or file_unit
+            unit = _unit_given(canon, header, file_unit, unit_override.get(canon), spec,
+                               path, warnings)
             # A bare "C" after a temperature means degrees Celsius, not coulomb.
             celsius = canon == "temperature_k" and unit is not None and unit.strip() == "C"
             dim, scale, offset = column_unit("degC" if celsius else unit)
@@ -129,9 +135,10 @@ def canonical_frame(
                     taken.add(canon)
                 break
             if unit is None:
-                if canon == "time_s" and key in {"time", "elapsed time", "test time"}:
+                if canon == "time_s" and key in _UNITLESS_TIME:
                     assigned[idx] = (canon, None, ("time", 1.0, 0.0))
                     taken.add(canon)
+                    recognised[canon] = (idx, name)
                     warnings.append(f"column {header!r} has no unit: taken as seconds")
                     break
                 if canon == "current_a":
@@ -143,6 +150,7 @@ def canonical_frame(
             if dim == want:
                 assigned[idx] = (canon, unit, (dim, scale, offset))
                 taken.add(canon)
+                recognised[canon] = (idx, name)
                 break
             if canon == "current_a":
                 raise InputError(
@@ -187,6 +195,101 @@ def canonical_frame(
 
 
 _CANON_ORDER = list(ALIASES)
+_UNITLESS_TIME = {"time", "elapsed time", "test time"}  # taken as seconds without a unit
+#: Columns of which a record has one: a second header that qualifies is ambiguous.
+_ONE_EACH = {"time_s": "time_col", "current_a": "current_col", "voltage_v": "voltage_col"}
+#: Header names that yield to another of the same quantity (EC-Lab's cell voltage with the
+#: counter electrode recorded, beside the working electrode's potential).
+_SECONDARY = {"ewe-ece"}
+
+
+def _refuse_rival(canon: str, first: tuple[int, str], other: tuple[int, str],
+                  headers: Sequence[str], stated: str | None, given: str | None,
+                  path) -> None:
+    """Refuse a second column that qualifies as the time, current or voltage as well as
+    the one found first, naming both and the option that picks one.
+
+    Not rivals: a column that would not be taken for the quantity (no unit of it), an
+    EC-Lab averaged twin (``<I>/mA`` beside ``I/mA``, the first is taken), and a
+    secondary name (``Ewe-Ece`` beside ``Ewe``). Review 4, D6: an ``.mpt`` whose ``Ewe/V``
+    header read ``I/mA`` gave sigma_e from the volts "at steady state"; ``I/A`` beside
+    ``Current/nA`` took the first, silently.
+
+    Raises
+    ------
+    InputError
+        Naming both columns (header and 0-based number) and ``current_col=`` (etc.).
+    """
+    if canon not in _ONE_EACH:
+        return
+    want = ALIASES[canon][0]
+    key = header_key(other[1])
+    usable = stated is not None and column_unit(stated)[0] == want
+    unit = stated if usable or given is None else given
+    if unit is None:
+        if not (canon == "time_s" and key in _UNITLESS_TIME):
+            return
+    elif column_unit(unit)[0] != want:
+        return
+    a, b = first[1].strip(), other[1].strip()
+    twins = a != b and a.strip("<>").strip() == b.strip("<>").strip()
+    if twins or (header_key(a) in _SECONDARY) != (key in _SECONDARY):
+        return
+    option = _ONE_EACH[canon]
+    raise InputError(
+        f"two columns qualify as the {want}: {headers[first[0]]!r} (column {first[0]}) and "
+        f"{headers[other[0]]!r} (column {other[0]}); pick one by its header or 0-based "
+        f"number with {option}= (CLI: --{option.replace('_', '-')})", path=path)
+
+
+def _unit_given(canon: str, header: str, stated: str | None, given: str | None,
+                spec: ColumnSpec, path, warnings: list[str]) -> str | None:
+    """The unit of a column: the one the file states, else the unit option's.
+
+    A unit option is for a column whose unit the file does not state (a bare header), or
+    states as no unit of the quantity (``Current (V)``). One that disagrees with a stated
+    unit of the quantity is refused (``spec.stated_units == "refuse"``: an InputError
+    naming the column), or left unapplied with a warning (``"keep"``: an option meant for
+    many files). Review 4, D4: ``--current-unit nA`` rescaled an ``.mpr``'s mA and, batch-wide,
+    a Gamry file's A by 1e-9 without a word (sigma_e 2e-11 -> 2e-20 S/cm, a false PASS).
+
+    Parameters
+    ----------
+    canon : str
+        The canonical column (``"current_a"``).
+    header : str
+        The column's header as written, for messages.
+    stated, given : str or None
+        The unit the file states, and the unit option's.
+    spec : ColumnSpec
+        Its ``stated_units`` decides a disagreement.
+    path : path-like
+        For messages.
+    warnings : list of str
+        Appended to.
+
+    Returns
+    -------
+    str or None
+    """
+    if given is None or stated is None:
+        return stated if given is None else given
+    want = ALIASES[canon][0]
+    option = f"{canon.split('_')[0]}_unit={given!r}"
+    dim, scale, offset = column_unit(stated)
+    if dim != want:  # the file's "unit" is none of this quantity: the option names it
+        warnings.append(f"column {header!r} states {stated!r}, not a unit of {want}: read in "
+                        f"{given!r} as {option} says")
+        return given
+    if column_unit(given)[1:] == (scale, offset):
+        return stated
+    if spec.stated_units == "keep":
+        warnings.append(f"{option} not applied to column {header!r}: the file states its "
+                        f"unit ({stated!r}); the option applies to columns without one")
+        return stated
+    raise InputError(f"column {header!r} states its unit {stated!r}, which {option} would "
+                     "override; the option is for columns whose unit the file does not "
+                     "state: leave it out (fix the header if the file is wrong)", path=path)
 
 
 def _checked_unit(canon: str, header: str, unit: str | None, path) -> tuple[str, float, float]:

@@ -152,6 +152,8 @@ def read_dta(path: Path, src, *, spec: ColumnSpec | None = None,
     )
     if m.area_cm2 is not None and m.area_cm2 <= 0:
         m.area_cm2 = None
+    if technique is Technique.CONSTANT_VOLTAGE and ref == "Eoc" and applied is not None:
+        _cell_voltage(m, applied, _quant(header.get("EOC")))
     add_current_range(m, header)
     return m
 
@@ -260,6 +262,67 @@ def _setpoint(header: dict[str, list[str]]) -> tuple[float | None, str | None]:
         ref = ("Eoc" if fields[2] == "T" else "Ref") if vs_eoc else None
         return value, ref
     return None, None
+
+
+_AGREE_V = 5e-3  # a set-point and a measured voltage this close are the same voltage
+
+
+def _cell_voltage(m: Measurement, setpoint: float, eoc: float | None) -> None:
+    """Say where a hold whose set-point is referred to the open-circuit potential sat.
+
+    A ``POTEN`` set-point with the toggle ``T`` is versus Eoc: the cell is held at ``EOC +
+    setpoint`` against the reference. sigma_e keeps the set-point, the polarization from
+    rest: an ion-blocking cell carries no current at its rest potential, so the current
+    answers the departure from it (EC-Lab's reader keeps its ``Ei`` versus Eoc the same
+    way). Where the open-circuit potential is not 0 (``EOC`` or the measured ``Vf`` off the
+    set-point by more than 5 mV) a warning gives both voltages, since the cell is then no
+    symmetric blocking cell and the voltage across the electrolyte is the user's to say
+    (review 4, D3: ``0.5 V vs Eoc`` with ``EOC -0.3 V`` and ``Vf`` 0.2 V was judged with no
+    word that the cell sat at 0.2 V).
+
+    Parameters
+    ----------
+    m : Measurement
+        A constant-voltage hold read from a Gamry file; ``warnings`` is extended.
+    setpoint : float
+        The set-point as the header states it, V versus Eoc.
+    eoc : float or None
+        The header's ``EOC`` (open-circuit potential, V versus the reference), if stated.
+    """
+    measured = _hold_voltage(m, setpoint, eoc)
+    off = [v for v in (None if eoc is None else setpoint + eoc, measured)
+           if v is not None and abs(v - setpoint) > _AGREE_V]
+    if not off:
+        return  # Eoc is 0: the set-point is the cell voltage too
+    said = [] if eoc is None else [f"EOC is {eoc:.6g} V, so the cell sat at "
+                                   f"{setpoint + eoc:.6g} V against the reference"]
+    if measured is not None:
+        said.append(f"the measured Vf is {measured:.6g} V")
+    m.warnings.append(f"the set-point {setpoint:.6g} V is referred to the open-circuit "
+                      f"potential (vs Eoc): {'; '.join(said)}. sigma_e uses the "
+                      f"polarization {setpoint:.6g} V from rest, where a blocking cell "
+                      "carries no current; give --voltage if the voltage across the "
+                      "electrolyte is meant otherwise")
+
+
+def _hold_voltage(m: Measurement, setpoint: float, eoc: float | None) -> float | None:
+    """The median measured voltage (``Vf``) over the hold, or None without a flat one.
+
+    The hold's rows are those whose signal column (``Sig``) reads the set-point, as given
+    or plus ``EOC``; without such rows (or a signal column), every row.
+    """
+    if "voltage_v" not in m.data or not len(m.data):
+        return None
+    v = m.data["voltage_v"].to_numpy(dtype=float)
+    if "control_v" in m.data:
+        control = m.data["control_v"].to_numpy(dtype=float)
+        for target in [setpoint] + ([] if eoc is None else [setpoint + eoc]):
+            rows = np.abs(control - target) <= 1e-3
+            if rows.any():
+                v = v[rows]
+                break
+    lo, mid, hi = np.percentile(v, [2.5, 50, 97.5])
+    return float(mid) if hi - lo <= max(2e-3, 0.01 * abs(mid)) else None
 
 
 def _gamry_time(date: list[str] | None, time: list[str] | None) -> str | None:

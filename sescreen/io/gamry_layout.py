@@ -23,6 +23,9 @@ from sescreen.errors import FormatError
 from sescreen.io.rows import detect_decimal, read_block
 
 _SAMPLE_ROWS = 50  # rows the decimal mark is judged on
+#: Gamry may end a file without a line end: a last row written like the one above is whole
+#: (review 4, D11: :func:`sescreen.io.rows.keep_open_row`).
+UNTERMINATED = "check"
 
 __all__ = ["Table", "read_table", "read_tables", "structure"]
 
@@ -139,7 +142,7 @@ def _stream_last(src, lines: list[str], where: dict, *, path,
     decimal = detect_decimal(sample, "\t")
     tw: list[str] = []
     df = src.read_body(first, sep="\t", decimal=decimal, allow_truncated=allow_truncated,
-                       warnings=tw, lead=1)
+                       warnings=tw, lead=1, unterminated=UNTERMINATED)
     if df.shape[1] < 2 or df.iloc[:, 0].notna().any() or df.iloc[:, 1].isna().any():
         return None  # a line that is no row of the table (or a blank one) inside
     if any(pd.api.types.is_object_dtype(dt) for dt in df.dtypes):
@@ -164,7 +167,8 @@ def read_table(lines: list[str], name: str, start: int, stop: int, announced: in
     decimal = detect_decimal(body, "\t")
     tw: list[str] = []
     raw = read_block(body, sep="\t", decimal=decimal, path=path, first_line=start + 3,
-                     allow_truncated=allow_truncated, warnings=tw)
+                     allow_truncated=allow_truncated, warnings=tw,
+                     open_end=stop == len(lines), unterminated=UNTERMINATED)
     return _table(raw, lines[start], lines[start + 1], start + 3, tw, announced, decimal)
 
 

@@ -91,7 +91,12 @@ class ColumnSpec:
     time, current, voltage : str or int, optional
         Header name (as in the file) or 0-based position of that column.
     time_unit, current_unit, voltage_unit : str, optional
-        Unit of that column when the header does not say (or says wrongly).
+        Unit of that column when the file does not state one (or states one that is no
+        unit of the quantity, e.g. ``Current (V)``).
+    stated_units : {"refuse", "keep"}
+        A unit option that disagrees with a unit the file states for that column:
+        ``"refuse"`` raises an InputError naming the column; ``"keep"`` keeps the file's
+        unit with a warning (an option given for many files at once, ``sescreen batch``).
     """
 
     time: str | int | None = None
@@ -100,3 +105,4 @@ class ColumnSpec:
     time_unit: str | None = None
     current_unit: str | None = None
     voltage_unit: str | None = None
+    stated_units: str = "refuse"

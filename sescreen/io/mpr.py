@@ -115,8 +115,13 @@ def parse_mpr(raw: bytes, path: Path) -> MprFile:
     if loop is not None and len(loop.data) >= 4:
         n = min(struct.unpack_from("<I", loop.data, 0)[0], (len(loop.data) - 4) // 4)
         out.loops = np.frombuffer(loop.data, "<u4", n, 4).astype(int).tolist()
-    data = next(m for m in modules if m.name == "VMP data")
-    out.column_ids, out.columns, out.table = _data(data, path, out.warnings)
+    data = [m for m in modules if m.name == "VMP data"]
+    if len(data) > 1:  # review 4, D16: the first was read, the others dropped silently
+        at = ", ".join(str(m.offset) for m in data)
+        raise FormatError(f"{len(data)} data modules (at bytes {at}), where EC-Lab writes one: "
+                          "sescreen cannot tell which holds the record; export the file from "
+                          "EC-Lab as .mpt and read that", path=path)
+    out.column_ids, out.columns, out.table = _data(data[0], path, out.warnings)
     return out
 
 

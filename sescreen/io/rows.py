@@ -18,7 +18,7 @@ from sescreen.errors import FormatError
 from sescreen.limits import MAX_LINE_BYTES
 
 __all__ = ["Body", "LongLine", "TextLines", "check_binary", "decode_text", "detect_decimal",
-           "is_truncated", "parse_rows", "read_block", "truncated_row"]
+           "is_truncated", "keep_open_row", "parse_rows", "read_block", "truncated_row"]
 
 _CONTROL_WINDOW = 65536  # characters checked for binary content
 _CONTROL_CHARS = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\r\n\f")
@@ -54,7 +54,8 @@ def decode_text(raw: bytes, path) -> str:
         raise FormatError("the file is empty", path=path)
     if b"\x00" in raw[:_CONTROL_WINDOW]:
         check_binary(raw, "", 0, path)
-    for enc in ("utf-8-sig", "cp1252", "latin-1"):
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM before any encoding's text
+    for enc in ("utf-8", "cp1252", "latin-1"):
         try:
             text = raw.decode(enc)
             break
@@ -109,6 +110,64 @@ def truncated_row(where: int, n_last: int, ncol: int, *, path, allow: bool,
             "allow_truncated=True (CLI: --allow-truncated) to drop it", path=path, line=where)
     warnings.append(f"dropped the truncated last row (line {where}, {n_last} of {ncol} "
                     "fields)")
+
+
+_SIGN = re.compile(r"[-+]")
+_DIGIT = re.compile(r"\d")
+
+
+def _shape(row: str, sep: str) -> tuple[str, str]:
+    """The last value of a row, and how it is written: every digit a ``9``, no signs."""
+    fields = row.split() if sep == r"\s+" else row.rstrip().rstrip(sep).split(sep)
+    value = fields[-1].strip() if fields else ""
+    return value, _SIGN.sub("", _DIGIT.sub("9", value))
+
+
+def keep_open_row(prev: str | None, last: str, sep: str, *, where: int, unterminated: str,
+                  warnings: list[str]) -> bool:
+    """Whether to keep the last row of a file when no line end follows it.
+
+    A row the instrument was still writing when the file was copied can hold all its fields
+    and still be cut inside its last number (``1.000056e-06`` read as ``1.000056``); only
+    the line end after it says it is complete. Review 4, D11: such a row was read as whole
+    (a current of 1 A in a 1 uA record), since truncation was judged by field count alone.
+
+    Parameters
+    ----------
+    prev : str or None
+        The row before it (None: it is the only row, kept with a warning).
+    last : str
+        The row without a line end.
+    sep : str
+        Field separator (``r"\\s+"``: runs of whitespace).
+    where : int
+        Its 1-based line, for the warning.
+    unterminated : {"drop", "check"}
+        ``"drop"``: drop it with a warning (a writer not known to omit the final line end);
+        ``"check"``: keep it when its last value is written like the row before's (the
+        same characters, each digit a digit, signs aside: EC-Lab and Gamry write fixed
+        formats and omit the final line end), else drop it with a warning.
+    warnings : list of str
+        Appended to.
+
+    Returns
+    -------
+    bool
+    """
+    if prev is None:
+        warnings.append(f"the only row (line {where}) has no line end: it may be cut short "
+                        "(copied while the run was still writing?)")
+        return True
+    (value, shape), (before, shape_before) = _shape(last, sep), _shape(prev, sep)
+    if unterminated == "check" and shape == shape_before:
+        return True
+    why = "" if unterminated == "drop" else \
+        f" and its last value {value[:30]!r} is not written like the row above's " \
+        f"({before[:30]!r})"
+    warnings.append(f"dropped the last row (line {where}): no line end follows it{why}, so it "
+                    "may be cut short (copied while the run was still writing?); end the "
+                    "file with a line end if that row is complete")
+    return False
 
 
 #: Rows per chunk when the rows are gathered column by column (:func:`parse_rows`).
@@ -199,7 +258,8 @@ def _gathered(chunks, capacity: int) -> pd.DataFrame | None:
 
 
 def read_block(lines: Sequence[str], *, sep: str, decimal: str, path, first_line: int,
-               allow_truncated: bool = False, warnings: list[str]) -> pd.DataFrame:
+               allow_truncated: bool = False, warnings: list[str], open_end: bool = False,
+               unterminated: str = "drop") -> pd.DataFrame:
     """Parse data rows held as strings (a Gamry table) with pandas' C parser.
 
     Parameters
@@ -217,12 +277,17 @@ def read_block(lines: Sequence[str], *, sep: str, decimal: str, path, first_line
         with a warning, instead of refusing the file.
     warnings : list of str
         Appended to.
+    open_end : bool
+        No line end follows the last of ``lines`` (the end of the file).
+    unterminated : {"drop", "check"}
+        What to do with that last row when it holds all its fields (:func:`keep_open_row`).
 
     Returns
     -------
     DataFrame
         Columns by position; a blank row inside the block is a row of NaN.
     """
+    open_end = open_end and bool(lines) and bool(lines[-1].strip())
     rows = list(lines)
     while rows and not rows[-1].strip():
         rows.pop()
@@ -238,6 +303,10 @@ def read_block(lines: Sequence[str], *, sep: str, decimal: str, path, first_line
         rows.pop()
         if not rows:
             return pd.DataFrame()
+    elif open_end and not keep_open_row(rows[-2] if len(rows) > 1 else None, rows[-1], sep,
+                                        where=first_line + len(rows) - 1,
+                                        unterminated=unterminated, warnings=warnings):
+        rows.pop()
     return parse_rows(io.StringIO("\n".join(rows)), sep=sep, decimal=decimal, encoding=None,
                   path=path, first_line=first_line)
 
@@ -336,8 +405,10 @@ class TextLines:
         return rows
 
     def read_body(self, first: int, *, sep: str, decimal: str, allow_truncated: bool = False,
-                  warnings: list[str], comments: bool = False) -> pd.DataFrame:
+                  warnings: list[str], comments: bool = False,
+                  unterminated: str = "drop") -> pd.DataFrame:
         rows = self._body(first, comments)
         return read_block(rows, sep=sep, decimal=decimal, path=self.path,
                           first_line=first + 1, allow_truncated=allow_truncated,
-                          warnings=warnings)
+                          warnings=warnings, unterminated=unterminated,
+                          open_end=first + len(rows) == len(self._all))

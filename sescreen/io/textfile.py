@@ -35,6 +35,7 @@ from sescreen.io.rows import (
     check_binary,
     decode_text,
     is_truncated,
+    keep_open_row,
     parse_rows,
     truncated_row,
 )
@@ -100,10 +101,12 @@ class TextFile:
                     continue
         else:
             text = head.decode(encoding, errors="replace")
-        text = text[1:] if encoding == "utf-8" and text.startswith("\ufeff") else text
+        # a UTF-8 BOM before text in another encoding (a latin-1 export re-saved by an
+        # editor) is no content either (review 4, D13: such an .mpt was refused at line 1)
+        start = len(_BOM) if head.startswith(_BOM) else 0
+        text = text[1:] if encoding == "utf-8" and start else text
         check_binary(head, text, len(text) if complete else size, path)
         self.encoding = encoding
-        start = len(_BOM) if encoding == "utf-8" and head.startswith(_BOM) else 0
         self._starts: list[int] = [start]  # byte offset of each line found
         self._ends: list[int] = []  # byte offset where each line's content ends
         self._lines: list[str | None] = []  # decoded lazily
@@ -240,6 +243,13 @@ class TextFile:
         """Where the content of the line before the one starting at ``start`` ends."""
         return start - (2 if self._pread(max(0, start - 2), start) == b"\r\n" else 1)
 
+    def _line_before(self, start: int) -> str:
+        """The line before the one starting at byte ``start`` (its last 64 kB at most)."""
+        end = self._content_end_before(start)
+        data = self._pread(max(0, end - TAIL_BYTES), end)
+        data = data[max(data.rfind(b"\n"), data.rfind(b"\r")) + 1:]
+        return data.decode(self.encoding, errors="replace")
+
     def _last_row(self, first: int, comments: bool) -> tuple[str, int, int] | None:
         """The last line at or after line ``first`` that is not blank (nor a ``#``/``%``
         comment when ``comments``): (text, start, content end), or None."""
@@ -326,7 +336,8 @@ class TextFile:
         return b"\r" not in self._buf[:start].replace(b"\r\n", b"")
 
     def read_body(self, first: int, *, sep: str, decimal: str, allow_truncated: bool = False,
-                  warnings: list[str], comments: bool = False, lead: int = 0) -> pd.DataFrame:
+                  warnings: list[str], comments: bool = False, lead: int = 0,
+                  unterminated: str = "drop") -> pd.DataFrame:
         """Parse the data rows from line ``first`` (0-based) to the end of the file.
 
         Trailing blank lines (and ``#``/``%`` comment lines with ``comments``) are not rows;
@@ -334,7 +345,9 @@ class TextFile:
         ``allow_truncated``), rows with more fields than the first and unclosed quotes are
         one-line FormatErrors naming their line. Otherwise as :func:`read_block`. ``lead``:
         empty fields that start every row (the tab before a Gamry row), parsed as columns
-        but not counted in the messages.
+        but not counted in the messages. A last row with all its fields but no line end
+        after it may be cut inside its last number: ``unterminated`` says what to do with
+        it (:func:`~sescreen.io.rows.keep_open_row`).
 
         Raises
         ------
@@ -357,6 +370,11 @@ class TextFile:
                            path=path, allow=allow_truncated, warnings=warnings)
             if last_start <= start:
                 return pd.DataFrame()
+            end = self._content_end_before(last_start)
+        elif end >= self.size and not keep_open_row(
+                self._line_before(last_start) if last_start > start else None, text, sep,
+                where=self._line_number(last_start), unterminated=unterminated,
+                warnings=warnings):
             end = self._content_end_before(last_start)
         kw = dict(sep=sep, decimal=decimal, encoding=self.encoding, path=path,
                   first_line=first_line, lead=lead)
