@@ -45,7 +45,12 @@ from sescreen.dcpol.noise import NoiseModel, estimate_noise, white_noise_model
 from sescreen.dcpol.plateau import plateau_mean, plateau_truncation
 from sescreen.dcpol.record import RecordStats, summarize
 from sescreen.dcpol.residuals import residual_variogram, step_in
-from sescreen.dcpol.widening import plausible_rivals, slow_tail_margin, time_to_fraction
+from sescreen.dcpol.widening import (
+    plausible_rivals,
+    rising_margin,
+    slow_tail_margin,
+    time_to_fraction,
+)
 from sescreen.errors import FitError, InputError
 from sescreen.transients import MODELS
 
@@ -340,10 +345,20 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         hi = max(hi, tail_hi) if (rising or not math.isfinite(hi)) else hi
         lo = 0.0
         mid = min(max(mid, 0.0), hi)
+    if rising:
+        hi = rising_margin(trend, hi, tail_hi, t_hold)
     if accuracy_a > 0:
         acc = accuracy_a / abs(scale)
         hi = mid + math.hypot(hi - mid, acc)
         lo = mid - math.hypot(mid - lo, acc) if lo > 0 else 0.0
+    if staircase > 0:
+        # how a staircase was rounded is not in the data: a truncating export or
+        # converter puts every reading up to a step low (half a step on average once the
+        # noise dithers it), which no averaging removes (a third break-it review: a floor
+        # export of 15 % of I_ss, a two-sided interval 7 % low, PASS at 1.04x the
+        # threshold); half a step either way
+        hi += 0.5 * staircase
+        lo = lo - 0.5 * staircase if lo > 0 else 0.0
     lo = max(lo, 0.0)
     poor_fit = misfit > _POOR_FIT_REDCHI
     steady, warns = decide_steady(

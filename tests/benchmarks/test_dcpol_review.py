@@ -12,6 +12,7 @@ and ``break_results.md``::
 
     python tests/benchmarks/test_dcpol_review.py [--n 160] [--family NAME ...]
     python tests/benchmarks/test_dcpol_review.py --generator break --n 40   # break_holds
+    python tests/benchmarks/test_dcpol_review.py --generator thermal --n 40  # thermal_holds
     python -m pytest tests/benchmarks/test_dcpol_review.py -s     # asserts, n = 40
 
 The assertions: no crash, and no false PASS outside the ``*_edge`` families (whose truth
@@ -37,6 +38,7 @@ if str(HERE) not in sys.path:
 
 import break_holds as bh  # noqa: E402
 import review_holds as rv  # noqa: E402
+import thermal_holds as th  # noqa: E402
 
 RESULTS_MD = HERE / "review_results.md"
 EDGE = ("spike", "lognorm_cont", "heavy_noise", "drift_sine", "kww_cont", "quant", "short")
@@ -49,6 +51,9 @@ GENERATORS = {
     "review": (rv, FAMILIES, RESULTS_MD, 0.0),
     "break": (bh, tuple(bh.FAMILIES) + tuple(f"{f}_edge" for f in bh.FAMILIES),
               HERE / "break_results.md", None),
+    # the third review's holds each state the accuracy their simulated instrument has
+    "thermal": (th, tuple(th.FAMILIES) + tuple(f"{f}_edge" for f in th.FAMILIES),
+                HERE / "thermal_results.md", "meta"),
 }
 
 
@@ -61,6 +66,8 @@ def run_one(job: tuple[str, str, int]) -> dict:
     generator, family, seed = job
     gen, _, _, accuracy = GENERATORS[generator]
     t, i, meta = gen.make(family, seed)
+    if accuracy == "meta":
+        accuracy = float(meta["accuracy_a"])
     row = dict(family=family, seed=seed, thr=meta["thr"], sigma_true=float(meta["sigma_true"]),
                status="ok")
     t0 = time.perf_counter()
@@ -150,7 +157,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=160, help="holds per family")
     ap.add_argument("--generator", choices=list(GENERATORS), default="review",
-                    help="review_holds (default) or break_holds")
+                    help="review_holds (default), break_holds or thermal_holds")
     ap.add_argument("--family", action="append",
                     help="a family of the generator (default: all of them)")
     ap.add_argument("--workers", type=int, default=2)
