@@ -18,6 +18,8 @@ as shown; all but ``material`` optional):
 ``ndp_standard_counts``     C_10B, counts per monitor (eq. 4)
 ``ndp_current (mA/cm2)``    plating current of the NDP series
 ``host_density (g/cm3)``    electrolyte density, for the dendrite fraction of host Li
+``sigma_e_bound``           ``upper`` where ``sigma_e`` is only an upper bound (a literature
+                            "sigma_e < 1e-8 S/cm"): it can pass, never fail
 ``ccd_file``                a step-current cycling record of this material (the lab's own
                             CCD, :func:`sescreen.cycling.measure_ccd`; ``area (cm2)`` and
                             ``temperature`` of the row apply to it)
@@ -80,8 +82,11 @@ _COLUMNS = {  # normalized header -> (key, unit kind)
     "ndp_stack": ("ndp_stack", None), "ndp_standard_counts": ("ndp_standard_counts", None),
     "ndp_current": ("ndp_current", "current_density"),
     "host_density": ("host_density", None), "source": ("source", None),
-    "ccd_file": ("ccd_file", None),
+    "ccd_file": ("ccd_file", None), "sigma_e_bound": ("sigma_e_bound", None),
 }
+#: ``sigma_e_bound`` cells that make a tabulated sigma_e an upper bound (the curated
+#: dataset's ``upper``)
+_UPPER = ("upper", "<")
 
 
 def read_candidates(path: str | Path) -> pd.DataFrame:
@@ -93,7 +98,8 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
         ``material``, ``formula``, ``file`` (absolute path or None), ``sigma_e`` (S/cm),
         ``sigma_e_stderr`` (S/cm), ``temperature_k``, ``thickness_cm``, ``area_cm2``,
         ``fracture_stress_pa``, ``ndp`` (path), ``ndp_stack``, ``ndp_standard_counts``,
-        ``ndp_current_ma_cm2``, ``host_density_g_cm3``, ``source``.
+        ``ndp_current_ma_cm2``, ``host_density_g_cm3``, ``source``, ``sigma_e_bound``
+        (True: ``sigma_e`` is an upper bound).
     """
     from sescreen.io.headers import split_header
     from sescreen.io.table import read_text_table
@@ -148,6 +154,15 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
     result["sigma_e_stderr"] = numbers(
         "sigma_e_stderr", factor(units.get("sigma_e_stderr") or "S/cm", "S/cm")
         if "sigma_e_stderr" in out else 1.0)
+    # a literature "sigma_e < 1e-8" is a bound, not a value (read as a value it failed at
+    # 1 mA/cm^2, which it says nothing about: an independent review)
+    bounds = []
+    for k, v in enumerate(text("sigma_e_bound")):
+        if v is not None and v.strip().lower() not in _UPPER:
+            raise FormatError(f"sigma_e_bound {v!r}: write upper (sigma_e < value) or leave "
+                              "it empty (a value)", path=path, line=k + 2)
+        bounds.append(v is not None)
+    result["sigma_e_bound"] = bounds
     if "temperature" in out:
         t_unit = (units.get("temperature") or "").strip()
         if not t_unit:
@@ -414,7 +429,8 @@ def _gather(name, part: pd.DataFrame, result: ScreeningResult, operating_k: floa
                     _cell(rec[c]) for c in ("temperature_k", "thickness_cm", "area_cm2")))
             else:
                 key = ("value", *(_cell(rec[c]) for c in
-                                  ("temperature_k", "sigma_e", "sigma_e_stderr"))) \
+                                  ("temperature_k", "sigma_e", "sigma_e_stderr")),
+                       bool(rec.get("sigma_e_bound", False))) \
                     if np.isfinite(rec["sigma_e"]) else None
             if key is not None and key in seen:
                 twice += 1
@@ -460,8 +476,9 @@ def _gather(name, part: pd.DataFrame, result: ScreeningResult, operating_k: floa
                 sigmas.append(float(rec["sigma_e"]))
                 errs.append(float(rec["sigma_e_stderr"]) if np.isfinite(
                     rec["sigma_e_stderr"]) else np.nan)
-                intervals.append(None)
-                bounded.append(False)
+                upper = bool(rec.get("sigma_e_bound", False))
+                intervals.append((0.0, float(rec["sigma_e"])) if upper else None)
+                bounded.append(upper)
                 holds.append(None)
         if twice:
             warns.append(f"{twice} row{'s' if twice > 1 else ''} repeating an earlier one "

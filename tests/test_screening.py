@@ -677,3 +677,18 @@ def test_holds_that_are_all_upper_bounds_bound_sigma_e_by_the_lowest_one_above(
     row = screen(p, operating_k=298.15).table.iloc[0]
     assert row["outcome_1ma"] != "pass" and row["upper_bound_only"]
     assert row["sigma_e_interval_hi"] == pytest.approx(2.98 * truth(303.15))
+
+
+def test_a_tabulated_upper_bound_can_pass_but_never_fail(tmp_path):
+    """A literature 'sigma_e < 1e-8 S/cm' (the curated dataset's sigma_e_bound = upper) read
+    as a value failed at 1 mA/cm^2, which it says nothing about (a review)."""
+    p = tmp_path / "c.csv"
+    p.write_text("material,sigma_e (S/cm),sigma_e_bound,temperature (C)\n"
+                 "Glass,1e-8,upper,25\nLiPON,1e-14,upper,25\nPlain,1e-8,,25\n")
+    by = screen(p).table.set_index("material")
+    assert by.loc["Glass", "outcome_1ma"] == "inconclusive" and by.loc["Glass", "upper_bound_only"]
+    assert by.loc["LiPON", "outcome_10ma"] == "pass"
+    assert by.loc["Plain", "outcome_1ma"] == "fail"
+    p.write_text("material,sigma_e (S/cm),sigma_e_bound\nX,1e-8,maybe\n")
+    with pytest.raises(FormatError, match="sigma_e_bound"):
+        read_candidates(p)
