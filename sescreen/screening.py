@@ -73,6 +73,7 @@ __all__ = ["EXAMPLE_CANDIDATES", "FILE_COLUMNS", "ScreeningResult", "read_candid
 #: wheel: sescreen/data/examples).
 EXAMPLE_CANDIDATES = data_path("examples", "candidates.csv")
 
+_CURVED_P = 0.05  # curvature test p-value below which the line's interval is not trusted
 _COLUMNS = {  # normalized header -> (key, unit kind)
     "material": ("material", None), "name": ("material", None),
     "formula": ("formula", None), "file": ("file", None), "sigma_e": ("sigma_e", "S/cm"),
@@ -510,6 +511,14 @@ def _finish(g: dict[str, Any], result: ScreeningResult, operating_k: float, line
         result.arrhenius[name] = fit
         ex = fit.sigma_at(operating_k)
         sigma, (lo, hi) = ex.sigma, ex.ci
+        if fit.curvature_p is not None and fit.curvature_p < _CURVED_P:
+            from sescreen.arrhenius import curved_interval
+
+            curved = curved_interval(fit, operating_k)
+            if curved is not None:  # the line is rejected: a quadratic's interval too
+                lo, hi = min(lo, curved[0]), max(hi, curved[1])
+                warns.append("the line is curved (p < 0.05): the interval at the operating "
+                             "temperature spans a quadratic in 1/T too")
         fitted = g["fitted"]
         row.update(sigma_e_method=f"Arrhenius ({int(fitted.sum())} points)", ea_ev=fit.ea_ev,
                    ea_stderr=fit.ea_stderr)
