@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import sescreen.io
@@ -290,6 +290,8 @@ _TOKENS = ["time/s", "I/mA", "Ewe/V", ",", ";", "\t", " ", "\n", "\r\n", "\r", "
        head=st.sampled_from([16, 64, 1 << 18]), tail=st.sampled_from([4, 64, 1 << 16]),
        suffix=st.sampled_from([".csv", ".mpt"]), allow=st.booleans(),
        chunk_rows=st.sampled_from([0, 2]), parallel=st.booleans())
+@example(tokens=['"', "time/s", "\r\n", '"', "1,5", "\n"], encoding="utf-8", head=16, tail=4,
+         suffix=".csv", allow=False, chunk_rows=0, parallel=False)  # a quoted CRLF (CI)
 def test_token_soup_reads_or_fails_the_same(tokens, encoding, head, tail, suffix, allow,
                                             chunk_rows, parallel):
     text = "time/s,I/mA\n" + "".join(tokens)

@@ -338,7 +338,9 @@ def _numeric(col: pd.Series, header: str, path, first_line: int | None) -> pd.Se
         i = int(np.flatnonzero(bad.to_numpy())[0])
         where = _row_label(first_line, i) or {}
         row = "" if where else f" (row {i + 1})"
-        cell = str(col.iloc[i])
+        # a quoted cell keeps the file's line end in pandas' parser and "\n" in the
+        # streamed one: the message shows it one way (the fast path must say the same)
+        cell = str(col.iloc[i]).replace("\r\n", "\n")
         if _COMMA_NUMBER.match(cell.strip()):
             hint = ("a decimal comma among decimal points: write every number with the same "
                     "decimal mark")
