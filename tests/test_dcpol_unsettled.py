@@ -212,3 +212,4 @@ def test_a_staircase_of_unknown_rounding_carries_half_a_step():
                   accuracy_a=0.0)
     lo, hi = r.sigma_e_interval
     assert lo <= 1.04e-12 <= hi, r.sigma_e_interval
+    assert any("staircase" in w and "truncated" in w for w in r.warnings)

@@ -399,6 +399,11 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         warns.append(f"the current is quantized in steps of {q * abs(scale):.3g} A, not "
                      "dithered by the noise: the interval includes the rounding error "
                      f"(sd {noise.quantization_sd * abs(scale):.2g} A on the plateau)")
+    if staircase > 0:
+        warns.append(f"the readings lie on a staircase of {staircase * abs(scale):.3g} A "
+                     "steps: half a step is added to either end of the interval, since how "
+                     "they were rounded (to the nearest step, or truncated by an export) is "
+                     "not in the data")
     cands = []
     for n, f in sorted(fits.items(), key=lambda kv: crits[kv[0]]):
         se = f.i_ss_stderr
