@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from sescreen.constants import BOLTZMANN_EV
+from sescreen.constants import BOLTZMANN_EV, REPEAT_TEMPERATURE_K
 from sescreen.errors import InputError
 from sescreen.serialize import json_safe
 
@@ -65,8 +65,10 @@ __all__ = [
     "curved_interval",
     "fit_arrhenius",
     "fit_warnings",
+    "on_the_line",
     "outlier_limit",
     "repeats_warning",
+    "temperature_groups",
 ]
 
 
@@ -287,7 +289,7 @@ def fit_arrhenius(
         raise InputError(f"unknown convention {convention!r}; use 'sigma' or 'sigmaT'")
     t, s, var_ln, e = checked_points(temperature_k, sigma, sigma_stderr,
                                      label=f"{material}: " if material else "")
-    t, s, e, merged = collapse_repeats(t, s, e)
+    t, s, e, merged = collapse_repeats(t, s, e, label=f"{material}: " if material else "")
     if merged:
         var_ln = None if e is None else (e / s) ** 2
         sigma_stderr = e
@@ -320,6 +322,8 @@ def fit_arrhenius(
     r_w = resid * np.sqrt(w) / np.sqrt(np.clip(1 - hat, 1e-12, None))
     s2_del = (chi2 - r_w**2) / max(dof - 1, 1)
     student = r_w / np.sqrt(np.clip(s2_del, 1e-300, None))
+    if on_the_line(resid, y):
+        student = np.zeros_like(student)
     outliers = tuple(int(i) for i in np.flatnonzero(np.abs(student) > outlier_limit(n, dof))
                      ) if dof > 1 else ()
     curvature_p = _curvature_test(x, y, w)
@@ -338,35 +342,65 @@ def fit_arrhenius(
         excess_scatter_ln=math.sqrt(tau2))
 
 
-def collapse_repeats(t: np.ndarray, s: np.ndarray, e: np.ndarray | None
+def temperature_groups(t: np.ndarray) -> np.ndarray:
+    """The group of every temperature (K): sorted, a group holds the temperatures within
+    :data:`~sescreen.constants.REPEAT_TEMPERATURE_K` of its lowest (repeats logged +-0.2 K
+    apart are one temperature; counted as several, 3 x 3 repeats sharing an error covered
+    51 %, an independent review). Group numbers follow the temperatures' order."""
+    order = np.argsort(t, kind="stable")
+    group = np.empty(t.size, dtype=int)
+    k, start = -1, -math.inf
+    for i in order:
+        if t[i] - start > REPEAT_TEMPERATURE_K:
+            k, start = k + 1, float(t[i])
+        group[i] = k
+    return group
+
+
+def collapse_repeats(t: np.ndarray, s: np.ndarray, e: np.ndarray | None, *, label: str = ""
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, int]:
-    """Points at one temperature as one (module docstring): the temperatures (K, sorted),
-    the geometric means of sigma (S/cm), their standard errors (S/cm, first order in ln
-    sigma; None when no errors were stated and no temperature is repeated), and how many
-    points were merged (0: ``t, s, e`` returned as given).
+    """Points at one temperature (:func:`temperature_groups`) as one (module docstring):
+    the temperatures (K, the mean of each group, in order), the geometric means of sigma
+    (S/cm), their standard errors (S/cm, first order in ln sigma; None when no errors were
+    stated and the repeats agree exactly), and how many points were merged (0: ``t, s, e``
+    returned as given).
 
     The mean of ln sigma is weighted by the stated errors (equal weights without them). Its
     variance is 1 / sum of the weights times the repeats' Birge ratio when they scatter
     beyond their errors (chi-square / (k - 1), at least 1); without stated errors, the
     pooled variance of the repeats about their means, over k.
+
+    Raises
+    ------
+    InputError
+        Fewer than 3 temperatures once the repeats are merged (``label`` starts it).
     """
-    u, inv, k = np.unique(t, return_inverse=True, return_counts=True)
-    if u.size == t.size:
+    inv = temperature_groups(t)
+    n_groups = int(inv.max()) + 1 if inv.size else 0
+    if n_groups == t.size:
         return t, s, e, 0
+    if n_groups < 3:
+        raise InputError(f"{label}an Arrhenius fit needs at least 3 different temperatures "
+                         f"(got {n_groups} once temperatures within {REPEAT_TEMPERATURE_K:g} K "
+                         "of each other are taken as one); with fewer the line has no error "
+                         "estimate")
+    k = np.bincount(inv)
+    u = np.bincount(inv, t) / k
     y = np.log(s)
     w = np.ones_like(y) if e is None else (s / e) ** 2  # 1 / variance of ln sigma
     sw = np.bincount(inv, w)
     ym = np.bincount(inv, w * y) / sw
     dev = np.bincount(inv, w * (y - ym[inv]) ** 2)
+    merged = int(t.size - n_groups)
     if e is None:
         pooled = float(dev.sum()) / max(int((k - 1).sum()), 1)
         if not pooled > 0:  # repeats that agree exactly say nothing of the scatter
-            return u, np.exp(ym), None, int(t.size - u.size)
+            return u, np.exp(ym), None, merged
         var = pooled / k
     else:
         var = np.maximum(1.0, dev / np.maximum(k - 1, 1)) / sw
     mean = np.exp(ym)
-    return u, mean, mean * np.sqrt(var), int(t.size - u.size)
+    return u, mean, mean * np.sqrt(var), merged
 
 
 def repeats_warning(merged: int, n_temperatures: int) -> str:
@@ -414,6 +448,18 @@ def checked_points(temperature_k, sigma, sigma_stderr=None, *, label: str = ""):
     if e.shape != s.shape or np.any(~np.isfinite(e)) or np.any(e <= 0):
         raise InputError(f"{label}standard errors must be positive numbers, one per point")
     return t, s, (e / s) ** 2, e
+
+
+def on_the_line(resid, y, mask=None) -> np.ndarray:
+    """Residuals (points along the last axis; ``mask`` False on padding) at the rounding of
+    the line's values: no point is off it, whatever round-off divided by round-off gives
+    (the single and the vectorized fit had flagged different points of an exact line, one
+    at 1e137 standard errors: an independent review)."""
+    resid, y = np.asarray(resid, dtype=float), np.asarray(y, dtype=float)
+    mask = np.ones(resid.shape, dtype=bool) if mask is None else mask
+    n = np.maximum(mask.sum(axis=-1), 1)
+    rms = np.sqrt(np.where(mask, resid * resid, 0.0).sum(axis=-1) / n)
+    return rms <= 1e-9 * np.maximum(np.where(mask, np.abs(y), 0.0).max(axis=-1), 1.0)
 
 
 def outlier_limit(n, dof):

@@ -26,10 +26,11 @@ from sescreen.arrhenius import (
     checked_points,
     collapse_repeats,
     fit_warnings,
+    on_the_line,
     outlier_limit,
     repeats_warning,
 )
-from sescreen.constants import BOLTZMANN_EV
+from sescreen.constants import BOLTZMANN_EV, REPEAT_TEMPERATURE_K
 from sescreen.errors import InputError
 
 __all__ = ["ArrheniusBatch", "fit_arrhenius_many"]
@@ -177,10 +178,16 @@ def fit_arrhenius_many(temperature_k, sigma, sigma_stderr=None, *, convention: s
     t_pad, mask = padded[0], padded[3]
     ordered = np.sort(np.where(mask, t_pad, np.inf), axis=1)
     with np.errstate(invalid="ignore"):  # inf - inf on the padding
-        repeated = ((np.diff(ordered, axis=1) == 0) & mask[:, 1:]).any(axis=1) & ~refused
+        repeated = ((np.diff(ordered, axis=1) <= REPEAT_TEMPERATURE_K)
+                    & mask[:, 1:]).any(axis=1) & ~refused
     merged = np.zeros(m, dtype=int)
     for i in np.flatnonzero(repeated):
-        *collapsed, merged[i] = collapse_repeats(*points[i])
+        try:
+            *collapsed, merged[i] = collapse_repeats(
+                *points[i], label=f"{names[i]}: " if names[i] else "")
+        except InputError as exc:  # fewer than 3 temperatures once merged
+            errors[i] = str(exc)
+            continue
         points[i] = tuple(collapsed)
     if repeated.any():
         padded = _padded(points)
@@ -249,6 +256,8 @@ def _fit(convention, names, points, padded, errors, merged) -> ArrheniusBatch:
         q = stats.t.ppf(0.975, np.maximum(dof, 1))
         ea, ea_se = -fit["b"], np.sqrt(var_ea)
         student = _studentized(fit, w, dof)
+        exact = on_the_line(fit["r"], y, mask)
+        student = np.where(exact[:, None], 0.0, student)
         curvature = _curvature_p(w, fit, n, stats)
 
     def nan_if_failed(a):

@@ -15,3 +15,9 @@ BOLTZMANN_EV = 8.617333262e-5  #: eV/K
 ELEMENTARY_CHARGE = 1.602176634e-19  #: C (exact)
 AVOGADRO = 6.02214076e23  #: 1/mol (exact)
 Z95 = 1.959963984540054  #: two-sided 95 % point of the standard normal distribution
+
+#: A sigma_e measured within this of the temperature it is judged at is taken as at it, K.
+SAME_TEMPERATURE_K = 1.0
+#: Measurements logged within this of each other are repeats at one temperature, K (a
+#: thermocouple's +-0.2 K around one set-point), one point of an Arrhenius line.
+REPEAT_TEMPERATURE_K = 0.5

@@ -76,6 +76,7 @@ from typing import Any
 
 import numpy as np
 
+from sescreen.constants import SAME_TEMPERATURE_K
 from sescreen.errors import InputError
 from sescreen.thresholds import (
     SIGMA_E_MAX_1MA,
@@ -110,8 +111,6 @@ __all__ = [
 OUTCOMES = ("pass", "fail", "inconclusive")
 _RANK_ORDER = {"pass": 0, "inconclusive": 1, "fail": 2}
 _ROOM_K = 298.15
-#: A sigma_e measured within this of the temperature it is judged at is taken as at it, K.
-SAME_TEMPERATURE_K = 1.0
 
 
 def carried_to(lo: float, hi: float, measured_k: float,

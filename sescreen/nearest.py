@@ -10,11 +10,14 @@ reports sigma_e rising with temperature [P], METHODS.md section 2). So a 95 % in
 * T above T_op: sigma_e(T_op) < hi, an upper bound only (it can pass, never fail);
 * T within :data:`~sescreen.criteria.SAME_TEMPERATURE_K` of T_op: the interval itself.
 
-The lower bound comes from the measurements nearest below T_op (or at it), the upper one
-from those nearest above (or at it): one statement per side, so each end errs at most as
-often as one interval's end does. Several values at that temperature (two labs, a hold
-repeated) are all evidence: the envelope of their intervals is taken, never the first row
-(an independent review: a verdict that changed with the order of the rows).
+The lower bound comes from the measurements nearest below T_op (or at it) that bound it from
+below, the upper one from those nearest above (or at it) that bound it from above: one
+statement per side, so each end errs at most as often as one interval's end does (an upper
+bound at T_op says nothing below, so the next value below is asked). Several values at that
+temperature (two labs, a hold repeated) are all evidence: the envelope of their intervals is
+taken, never the first row (an independent review: a verdict that changed with the order of
+the rows). Ends that contradict each other (a lower bound above an upper one) leave the
+whole range they span.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sescreen.criteria import SAME_TEMPERATURE_K, carried_to
+from sescreen.constants import SAME_TEMPERATURE_K
+from sescreen.criteria import carried_to
 
 __all__ = ["Bracket", "bracket"]
 
@@ -72,29 +76,36 @@ def bracket(temps_k, sigmas, intervals, operating_k: float) -> Bracket:
     if ties.size > 1:
         warns.append(f"{ties.size} values at {temps[nearest] - 273.15:.0f} C: the envelope "
                      "of their intervals is judged")
-    lo, hi, below_k, above_k = 0.0, math.inf, None, None
-    at_or_below = temps <= operating_k + SAME_TEMPERATURE_K
-    at_or_above = temps >= operating_k - SAME_TEMPERATURE_K
-    used = []
-    if at_or_below.any():
-        below_k = float(temps[at_or_below].max())
-        group = _group(temps, below_k)
-        used += list(group)
-        lo = min(carried_to(*ivs[j], temps[j], operating_k)[0] for j in group)
-    if at_or_above.any():
-        above_k = float(temps[at_or_above].min())
-        group = _group(temps, above_k)
-        used += list(group)
-        hi = max(carried_to(*ivs[j], temps[j], operating_k)[1] for j in group)
+    carried = [carried_to(*ivs[j], temps[j], operating_k) for j in range(temps.size)]
+
+    def side(candidates: np.ndarray, end: int, nearest_first) -> tuple[float, float | None,
+                                                                     list[int]]:
+        """The end (0 lower, 1 upper) from the nearest group of ``candidates`` that bounds
+        that side (a bound's lower end 0 says nothing below: the next group is asked)."""
+        for pick in nearest_first(np.unique(temps[candidates])):
+            group = [j for j in _group(temps, float(pick)) if candidates[j]]
+            ends = [carried[j][end] for j in group]
+            value = min(ends) if end == 0 else max(ends)
+            if (value > 0) if end == 0 else math.isfinite(value):
+                return value, float(pick), group
+        return (0.0 if end == 0 else math.inf), None, []
+
+    lo, below_k, low_group = side(temps <= operating_k + SAME_TEMPERATURE_K, 0,
+                                  lambda u: u[::-1])
+    hi, above_k, high_group = side(temps >= operating_k - SAME_TEMPERATURE_K, 1, lambda u: u)
+    used = sorted(set(low_group + high_group)) or [nearest]
     sigma = float(np.median(sig[ties]))
     if lo > hi:
         # the values below and above contradict a sigma_e rising with temperature (or
-        # their errors are understated): every end they give is kept
-        warns.append(f"the value at {below_k - 273.15:.0f} C lies above the one at "
-                     f"{above_k - 273.15:.0f} C: they contradict a sigma_e rising with "
-                     "temperature (or understate their errors); their whole range is judged")
-        ends = [e for j in used for e in ivs[j]]
-        lo, hi = min(ends), max(ends)
+        # their errors are understated, or a bound contradicts a value): every end they
+        # give at the operating temperature is kept (a review: a bound at 25 C below a
+        # value measured at 10 C had passed)
+        warns.append(f"the value at {below_k - 273.15:.0f} C bounds sigma_e from below above "
+                     f"the upper bound from {above_k - 273.15:.0f} C: they contradict a sigma_e "
+                     "rising with temperature (or understate their errors); their whole range "
+                     "is judged")
+        lo = min(carried[j][0] for j in used)
+        hi = max(carried[j][1] for j in used)
     else:
         sigma = min(max(sigma, lo), hi)
     return Bracket(sigma, lo, hi, nearest, below_k, above_k, bool(stated[used].any()),

@@ -160,7 +160,7 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
             continue
         two_sided = ~np.asarray(g["bounded"], dtype=bool)
         for use in (two_sided, np.ones_like(two_sided)):
-            if np.unique(np.round(g["temps"][use], 3)).size >= 3:
+            if _n_temperatures(g["temps"][use]) >= 3:
                 g["fitted"] = use
                 lines.append(g)
                 break
@@ -199,6 +199,14 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
     result.table = table
     return result
 
+
+
+def _n_temperatures(temps: np.ndarray) -> int:
+    """Distinct temperatures, repeats logged within 0.5 K counted once (as the Arrhenius
+    fit takes them, :func:`sescreen.arrhenius.temperature_groups`)."""
+    from sescreen.arrhenius import temperature_groups
+
+    return int(temperature_groups(np.asarray(temps, dtype=float)).max()) + 1 if len(temps) else 0
 
 
 def _cell(value) -> float | None:
@@ -330,7 +338,7 @@ def _finish(g: dict[str, Any], result: ScreeningResult, operating_k: float, line
                 warns.append("the line is curved (p < 0.05): the interval at the operating "
                              "temperature spans a quadratic in 1/T too")
         fitted = g["fitted"]
-        row.update(sigma_e_method=f"Arrhenius ({int(fitted.sum())} points)", ea_ev=fit.ea_ev,
+        row.update(sigma_e_method=f"Arrhenius ({fit.n_points} points)", ea_ev=fit.ea_ev,
                    ea_stderr=fit.ea_stderr)
         warns += list(fit.warnings) + list(ex.warnings)
         apart = [k for k, b in enumerate(bounded) if b and not fitted[k]]
@@ -342,8 +350,11 @@ def _finish(g: dict[str, Any], result: ScreeningResult, operating_k: float, line
                    if b < fit.sigma_at(float(temps_a[k])).ci[0]]
         one_sided = (bool(against) or len(bound_hi) < len(apart)
                      or any(b for k, b in enumerate(bounded) if fitted[k]))
-        # a bound at the operating temperature itself caps the line there
-        here = [b for k, b in bound_hi.items() if abs(temps_a[k] - operating_k) <= 1.0]
+        # a bound at the operating temperature itself caps the line there, unless it
+        # contradicts the line (then neither is trusted to pass: a review's bound far below
+        # a 3-point line had passed)
+        here = [b for k, b in bound_hi.items() if abs(temps_a[k] - operating_k) <= 1.0
+                and k not in against]
         hi = min([hi, *here])
         if any(b for k, b in enumerate(bounded) if fitted[k]):
             # a line through the point values of bounds is no bound (its slope is not
@@ -354,9 +365,10 @@ def _finish(g: dict[str, Any], result: ScreeningResult, operating_k: float, line
                     for k in range(len(temps_a)) if intervals[k] is not None]
             hi = min(caps, default=math.inf)
             sigma = min(sigma, hi)
-        files = sum(h is not None for h in holds)
+        files = len(holds)  # holds and tabulated values
+        noun = "holds" if all(h is not None for h in holds) else "values"
         if apart and not one_sided:
-            warns.append(f"{len(apart)} of the {files} holds support only an upper bound of "
+            warns.append(f"{len(apart)} of the {files} {noun} support only an upper bound of "
                          f"sigma_e: the Arrhenius line is fitted to the other "
                          f"{int(fitted.sum())} values, and the bounds agree with it where "
                          "they were measured (the line is trusted down to the operating "
@@ -369,7 +381,7 @@ def _finish(g: dict[str, Any], result: ScreeningResult, operating_k: float, line
                    "temperature bounds it there" if any(
                        b for k, b in enumerate(bounded) if fitted[k])
                    else "the extrapolated sigma_e is an upper bound too")
-            warns.append(f"{sum(bounded)} of the {files} holds support only an upper bound "
+            warns.append(f"{sum(bounded)} of the {files} {noun} support only an upper bound "
                          f"of sigma_e{why}: {how} (it can pass, never fail)")
     else:
         from sescreen.nearest import bracket
@@ -413,7 +425,7 @@ def _finish(g: dict[str, Any], result: ScreeningResult, operating_k: float, line
     known = not (math.isnan(lo) and math.isnan(hi))
     row.update(sigma_e=sigma, sigma_e_interval_lo=lo, sigma_e_interval_hi=hi,
                upper_bound_only=bool(one_sided),
-               n_temperatures=int(np.unique(np.round(temps_a, 3)).size))
+               n_temperatures=_n_temperatures(temps_a))
     v = cr.verdict(sigma, interval=(lo, hi) if known else None, **hold)
     row.update(outcome_1ma=v.outcome_1ma, outcome_10ma=v.outcome_10ma,
                passes_1ma=v.passes_1ma, passes_10ma=v.passes_10ma,

@@ -119,7 +119,9 @@ def test_ten_thousand_materials_in_under_a_second():
     batch = fit_arrhenius_many(*zip(*mats, strict=True))
     batch.sigma_at(298.15)
     assert time.perf_counter() - t0 < 1.0  # also on a busy 2-core machine
-    assert not any(batch.errors)
+    # (uniform temperatures: a few 3-point materials hold two within 0.5 K, one set-point)
+    assert all(e is None or "taken as one" in e for e in batch.errors)
+    assert sum(e is not None for e in batch.errors) < 100
 
 
 def test_no_materials():

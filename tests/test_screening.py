@@ -714,3 +714,14 @@ def test_a_curved_arrhenius_line_is_not_trusted_alone(tmp_path):
         if seed == 186:
             assert "quadratic" in row["warnings"]
     assert missed <= 2, missed
+
+
+def test_an_upper_bound_that_a_colder_value_contradicts_never_passes(tmp_path):
+    """A bound of 5e-11 at 25 C beside 3e-10 +- 3e-11 measured at 10 C: the colder value
+    bounds sigma_e(25 C) from below above the bound. The bound alone had passed (a review);
+    the contradiction leaves their whole range, with a warning."""
+    p = tmp_path / "c.csv"
+    p.write_text("material,sigma_e (S/cm),sigma_e_stderr (S/cm),sigma_e_bound,temperature (C)\n"
+                 "M,5e-11,,upper,25\nM,3e-10,3e-11,,10\n")
+    row = screen(p).table.iloc[0]
+    assert row["outcome_1ma"] != "pass" and "contradict" in row["warnings"]
