@@ -8,7 +8,7 @@ reports sigma_e rising with temperature [P], METHODS.md section 2). So a 95 % in
 
 * T below T_op: sigma_e(T_op) > lo, a lower bound only (it can fail, never pass);
 * T above T_op: sigma_e(T_op) < hi, an upper bound only (it can pass, never fail);
-* T within :data:`~sescreen.criteria.SAME_TEMPERATURE_K` of T_op: the interval itself.
+* T within :data:`~sescreen.constants.SAME_TEMPERATURE_K` of T_op: the interval itself.
 
 The lower bound comes from the measurements nearest below T_op (or at it) that bound it from
 below, the upper one from those nearest above (or at it) that bound it from above: one
@@ -78,11 +78,13 @@ def bracket(temps_k, sigmas, intervals, operating_k: float) -> Bracket:
                      "of their intervals is judged")
     carried = [carried_to(*ivs[j], temps[j], operating_k) for j in range(temps.size)]
 
-    def side(candidates: np.ndarray, end: int, nearest_first) -> tuple[float, float | None,
-                                                                     list[int]]:
+    def side(candidates: np.ndarray, end: int) -> tuple[float, float | None, list[int]]:
         """The end (0 lower, 1 upper) from the nearest group of ``candidates`` that bounds
-        that side (a bound's lower end 0 says nothing below: the next group is asked)."""
-        for pick in nearest_first(np.unique(temps[candidates])):
+        that side (a bound's lower end 0 says nothing below: the next group is asked);
+        the lower side is searched downwards from the operating temperature, the upper
+        one upwards."""
+        picks = np.unique(temps[candidates])
+        for pick in (picks[::-1] if end == 0 else picks):
             group = [j for j in _group(temps, float(pick)) if candidates[j]]
             ends = [carried[j][end] for j in group]
             value = min(ends) if end == 0 else max(ends)
@@ -90,9 +92,8 @@ def bracket(temps_k, sigmas, intervals, operating_k: float) -> Bracket:
                 return value, float(pick), group
         return (0.0 if end == 0 else math.inf), None, []
 
-    lo, below_k, low_group = side(temps <= operating_k + SAME_TEMPERATURE_K, 0,
-                                  lambda u: u[::-1])
-    hi, above_k, high_group = side(temps >= operating_k - SAME_TEMPERATURE_K, 1, lambda u: u)
+    lo, below_k, low_group = side(temps <= operating_k + SAME_TEMPERATURE_K, 0)
+    hi, above_k, high_group = side(temps >= operating_k - SAME_TEMPERATURE_K, 1)
     used = sorted(set(low_group + high_group)) or [nearest]
     sigma = float(np.median(sig[ties]))
     if lo > hi:

@@ -353,7 +353,8 @@ def _finish(g: dict[str, Any], result: ScreeningResult, operating_k: float, line
         # a bound at the operating temperature itself caps the line there, unless it
         # contradicts the line (then neither is trusted to pass: a review's bound far below
         # a 3-point line had passed)
-        here = [b for k, b in bound_hi.items() if abs(temps_a[k] - operating_k) <= 1.0
+        here = [b for k, b in bound_hi.items()
+                if abs(temps_a[k] - operating_k) <= cr.SAME_TEMPERATURE_K
                 and k not in against]
         hi = min([hi, *here])
         if any(b for k, b in enumerate(bounded) if fitted[k]):
