@@ -166,7 +166,11 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     # sign and unit from the cell means (the samples themselves on records of up to 2^16)
     means = stats.cell_means()
     sign = 1.0 if np.median(means) >= 0 else -1.0
-    scale = sign * max(float(np.median(np.abs(means[-max(3, means.size // 10):]))), 1e-300)
+    tail = np.abs(means[-max(3, means.size // 10):])
+    # the unit: the tail's typical current, or where the readings there round to 0 (a
+    # staircase coarser than the current) their largest, or the record's
+    level = float(np.median(tail)) or float(np.max(tail)) or float(np.max(np.abs(means)))
+    scale = sign * max(level, 1e-300)
     stats = stats.scaled(scale)
     staircase = resolution_step(current[-_RESOLUTION_SAMPLES:] / scale)
     q = staircase or resolution_a / abs(scale)
@@ -389,8 +393,10 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
                         if t_steady is not None and t_steady > t_hold else ""))
         steady = False
     elif one_sided and identified and not rising:
-        warns.append("the data do not bound I_ss from below: only an upper bound is supported")
-        steady = False
+        # a settled record whose interval reaches 0: the current is not told from zero at
+        # this noise and resolution, which a longer hold need not change (steady stays)
+        warns.append("the interval reaches 0 (the current is not told from zero at this "
+                     "noise and resolution): only an upper bound is supported")
     if plateau is not None and plateau.excess_sd > 0 and plateau.redchi > 2.0:
         warns.append(f"the late current wanders by {plateau.excess_sd / max(abs(mid), 1e-300):.1%}"
                      " (rms) from bin to bin beyond what the noise model explains "
