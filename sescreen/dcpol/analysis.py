@@ -25,6 +25,12 @@ from sescreen.threads import single_threaded_blas
 __all__ = ["fit_dcpol", "fit_dcpol_series", "holds", "sigma_from_current"]
 
 _MAX_CURRENT_A = 1e6  # beyond any potentiostat's range: not a measured current
+#: a measured hold voltage differs from the set-point when it is off by more than both: 1 %
+#: (a 1 % error of V is a 1 % error of sigma_e, eq. 1) and 1 mV (a potentiostat's
+#: potential accuracy, so that an offset within it is not taken for a failure to hold)
+_VOLTAGE_REL_TOL, _VOLTAGE_ABS_TOL_V = 0.01, 1e-3
+#: references of a set-point the measured potential is comparable with (not Eoc, Emeas...)
+_ABSOLUTE_REFERENCES = (None, "Ref")
 
 
 
@@ -142,6 +148,69 @@ def _instrument_accuracy(full_scale: float, accuracy_a: float | None, level: flo
         f"interval), the smallest decade range holding the current and no lower than "
         f"common potentiostats' lowest; give the instrument's (--accuracy, accuracy_a) "
         f"when it differs")
+
+
+def _hold_voltage(m: Measurement, k0: int, n_tail: int, voltage: float, given: bool
+                  ) -> tuple[float, str | None]:
+    """The voltage of eq. (1), V, and a warning when the measured one disagrees.
+
+    Eq. (1) needs the voltage across the cell while the current it divides was measured:
+    the tail of the hold, where I_ss is read. A potentiostat that does not hold its
+    set-point (compliance, a drifting or sagging output, a drop in the leads) records the
+    potential it did apply in its measured-voltage column (``voltage_v``: EC-Lab ``Ewe``,
+    Gamry ``Vf``). When the median of that column over the last ``n_tail`` samples of the
+    hold differs from ``voltage`` by more than both :data:`_VOLTAGE_REL_TOL` and
+    :data:`_VOLTAGE_ABS_TOL_V`, the measured value is used (dividing by the set-point
+    misstates sigma_e by the ratio: a sag of 4 % had passed holds 1-4 % above the
+    threshold), unless the voltage was ``given`` by the user or the measured one is not
+    comparable (a set-point versus Eoc, a measured value of the other sign or more than
+    a factor 2 away: not a cell voltage the set-point failed to reach); those keep
+    ``voltage`` with a warning.
+
+    Parameters
+    ----------
+    m : Measurement
+        The hold.
+    k0 : int
+        First sample kept after the charging cut.
+    n_tail : int
+        Samples of the tail (the steady-state criterion's ``tail_fraction`` of the kept
+        samples).
+    voltage : float
+        The set-point or the given voltage, V.
+    given : bool
+        ``voltage`` was given by the user (``voltage_v=``, CLI ``--voltage``).
+
+    Returns
+    -------
+    (float, str or None)
+        The voltage to use (V) and the warning, if any.
+    """
+    if "voltage_v" not in m.data or m.applied_voltage_ref not in _ABSOLUTE_REFERENCES:
+        return voltage, None
+    measured = m.data["voltage_v"].to_numpy(dtype=float)[k0:][-n_tail:]
+    measured = measured[np.isfinite(measured)]
+    if not measured.size:
+        return voltage, None
+    v_tail = float(np.median(measured))
+    off = v_tail - voltage
+    if abs(off) <= max(_VOLTAGE_REL_TOL * abs(voltage), _VOLTAGE_ABS_TOL_V):
+        return voltage, None
+    what = "the given voltage" if given else "the set-point"
+    said = (f"the measured voltage over the last {n_tail} samples of the hold "
+            f"({v_tail:.4g} V, median) differs from {what} ({voltage:.4g} V) by "
+            f"{off / abs(voltage):+.1%}")
+    comparable = 0.5 < v_tail / voltage < 2.0  # also: the same sign
+    if given:
+        return voltage, (f"{said}: sigma_e uses the given voltage; at the measured one it "
+                         f"would be {voltage / v_tail:.3g}x that")
+    if not comparable:
+        return voltage, (f"{said}: too far to be the set-point not held, so sigma_e uses "
+                         "the set-point; check which voltage the cell had (--voltage)")
+    return v_tail, (f"{said}: the cell was not held at its set-point (compliance, a "
+                    "drifting output, a drop in the leads), so sigma_e uses the measured "
+                    "voltage (eq. 1 needs the voltage the steady state was measured at; "
+                    "--voltage overrides)")
 
 
 def _check_record(t: np.ndarray, i: np.ndarray, source) -> None:
@@ -340,6 +409,9 @@ def fit_dcpol(
     i_ss = est.i_ss
     lo, hi = est.interval
     n_tail = max(2, math.ceil(crit.tail_fraction * len(t)))
+    voltage, said = _hold_voltage(m, k0, n_tail, voltage, given=voltage_v is not None)
+    if said:
+        warns.append(said)
     tail_mean = stats.range_mean(len(t) - n_tail, len(t))
     tail_err = math.sqrt(est.noise.mean_variance(n_tail) * est.c_hat) * abs(est.scale)
     diff = abs(tail_mean - i_ss)

@@ -142,6 +142,7 @@ class HoldWatcher:
         from sescreen.dcpol import fit_dcpol
 
         m = self._fed_measurement() if measurement is None else measurement
+        m, notes = _running_hold(m, notes)
         k = len(self.history) + 1
         alpha_k = self.boundary.alpha_at(k)
         t = m.time_s
@@ -198,3 +199,21 @@ class HoldWatcher:
             notes = last.notes + (() if note is None else (note,))
             self.history.looks[-1] = dataclasses.replace(last, stop=why, notes=notes)
         return self.history.last
+
+
+def _running_hold(m, notes: tuple[str, ...]):
+    """The hold a look judges, and its notes: a record of several holds (a voltage series
+    or a re-applied step written to one file, split as :func:`sescreen.dcpol.holds` does)
+    is judged on its last one, the hold still running, with a note; fit_dcpol refuses a
+    record of several holds, and ``watch`` has no ``--segment``, so every look after the
+    second step had been inconclusive, naming an option it does not have."""
+    from sescreen.dcpol import holds
+
+    found = holds(m)
+    if len(found) < 2:
+        return m, notes
+    last = found[-1]
+    volts = "" if last.applied_voltage_v is None else f" at {last.applied_voltage_v:.4g} V"
+    start = float(last.time_s[0] - m.time_s[0]) if len(last) else 0.0
+    return last, (*notes, f"the record holds {len(found)} holds: the running one (hold "
+                          f"{len(found) - 1}{volts}, from {start:.6g} s) is judged")
