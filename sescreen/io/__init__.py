@@ -23,7 +23,13 @@ import numpy as np
 import pandas as pd
 
 from sescreen.errors import FormatError, InputError, SescreenError
-from sescreen.io.biologic import MPT_MAGICS, read_mpr, read_mpt, technique_from_name
+from sescreen.io.biologic import (
+    MPT_MAGICS,
+    first_setpoint_v,
+    read_mpr,
+    read_mpt,
+    technique_from_name,
+)
 from sescreen.io.gamry import read_dta
 from sescreen.io.headers import ColumnSpec
 from sescreen.io.measurement import CANONICAL_COLUMNS, ColumnInfo, Measurement, Technique
@@ -250,15 +256,16 @@ def _apply_overrides(m: Measurement, *, applied_voltage_v, area_cm2, temperature
         # reader could not resolve: its signal column may be versus Eoc too; review 4, D3)
         col = "control_v" if "control_v" in m.data else "voltage_v" if "voltage_v" in m.data \
             else None
-        if col is not None:
+        if col == "control_v":  # the first hold's set-point (several holds: segments())
+            m.applied_voltage_v = first_setpoint_v(m.data)
+        elif col is not None:
             v = m.data[col].to_numpy(dtype=float)
-            if col == "control_v":  # the first hold's set-point (several holds: segments())
-                v = v[: int(np.argmax(np.abs(v - v[0]) > 1e-3)) or len(v)]
             lo, hi = np.percentile(v, [2.5, 97.5])
-            if col == "control_v" or hi - lo <= max(2e-3, 0.01 * abs(np.median(v))):
+            if hi - lo <= max(2e-3, 0.01 * abs(np.median(v))):
                 m.applied_voltage_v = float(np.median(v))
-                what = "control" if col == "control_v" else "measured voltage"
-                m.warnings.append(f"applied voltage taken from the {what} column: "
-                                  f"{m.applied_voltage_v:.6g} V")
+        if m.applied_voltage_v is not None:
+            what = "control" if col == "control_v" else "measured voltage"
+            m.warnings.append(f"applied voltage taken from the {what} column: "
+                              f"{m.applied_voltage_v:.6g} V")
     classify(m)
     return m

@@ -12,6 +12,7 @@ German/French locales, ``I/mA`` or ``<I>/mA``, absolute date-time stamps in the 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import math
 import re
@@ -28,7 +29,7 @@ from sescreen.io.ranges import add_current_range
 from sescreen.io.rows import detect_decimal
 from sescreen.io.textfile import TextFile
 
-__all__ = ["MPT_MAGICS", "read_mpr", "read_mpt", "technique_from_name"]
+__all__ = ["MPT_MAGICS", "first_setpoint_v", "read_mpr", "read_mpt", "technique_from_name"]
 
 MPR_MAGIC = b"BIO-LOGIC MODULAR FILE"
 MPT_MAGICS = ("EC-Lab ASCII FILE", "BT-Lab ASCII FILE")
@@ -139,6 +140,7 @@ def read_mpt(path: Path, src: TextFile, *, spec: ColumnSpec | None = None,
     if start is not None:
         meta["start_time"] = start
     technique = technique_from_name(meta.get("technique_name"))
+    spec = _ewe_before_ecell(headers, spec or ColumnSpec())
     data, columns, w = canonical_frame(raw, headers, path=path, first_line=col_line + 2,
                                        spec=spec,
                                        require_current=technique is not Technique.OPEN_CIRCUIT)
@@ -150,6 +152,20 @@ def read_mpt(path: Path, src: TextFile, *, spec: ColumnSpec | None = None,
         meta.pop("applied_voltage_ref", None)
     return _finish(Measurement(data=data, format="biologic-mpt", columns=columns,
                                warnings=warnings + w, source=str(path), **meta))
+
+
+def _ewe_before_ecell(headers: list[str], spec: ColumnSpec) -> ColumnSpec:
+    """EC-Lab 11.6x exports ``Ecell/V`` (= Ewe - Ece, a column it derives) beside ``Ewe/V``
+    when the counter electrode is recorded: the working electrode's potential is the
+    voltage, as for ``Ewe-Ece/V`` (review readers-F5: such files were refused, "two columns
+    qualify as the voltage"). Alone, as in BT-Lab's exports, ``Ecell/V`` stays the voltage;
+    a voltage column the user names wins."""
+    if spec.voltage is not None:
+        return spec
+    names = [h.strip().split("/")[0].strip("<> ").lower() for h in headers]
+    if "ecell" in names and "ewe" in names:
+        return dataclasses.replace(spec, voltage=names.index("ewe"))
+    return spec
 
 
 def _fit_columns(raw: pd.DataFrame, headers: list[str], *, path, line: int,
@@ -279,10 +295,8 @@ def _finish(m: Measurement) -> Measurement:
     elif m.area_cm2 is not None and m.area_cm2 <= _AREA_PLACEHOLDER_CM2:
         m.warnings.append(f"electrode area {m.area_cm2:g} cm^2 is EC-Lab's default placeholder; "
                           "give the real area (area_cm2=, CLI --area)")
-    if m.technique is Technique.CONSTANT_VOLTAGE and "control_v" in m.data and len(m.data):
-        first = m.data["control_v"].to_numpy()
-        first = first[: int(np.argmax(np.abs(first - first[0]) > 1e-3)) or len(first)]
-        setpoint = float(np.median(first))
+    setpoint = first_setpoint_v(m.data) if m.technique is Technique.CONSTANT_VOLTAGE else None
+    if setpoint is not None:
         if m.applied_voltage_v is None:
             m.applied_voltage_v = setpoint
             m.warnings.append(f"applied voltage taken from the control column: {setpoint:.6g} V")
@@ -292,6 +306,30 @@ def _finish(m: Measurement) -> Measurement:
                 f"control potential ({setpoint:.6g} V): Ei is probably referred to the "
                 "open-circuit potential; give the cell voltage explicitly (--voltage)")
     return m
+
+
+_MODE_REST = 3  # EC-Lab's mode flag: 1 galvanostatic, 2 potentiostatic, 3 rest
+
+
+def first_setpoint_v(data: pd.DataFrame) -> float | None:
+    """The programmed voltage of the first hold: the median of ``control_v`` over its first
+    run of equal values (within 1 mV), V; None without that column or rows.
+
+    Rows EC-Lab flags as rest (``mode`` 3) are left out: there the cell is at open circuit
+    and ``control/V`` reads 0, which is no set-point. EC-Lab's Constant Voltage technique
+    starts with such a rest (``tR``), and its 0 V had been taken for the hold's voltage
+    (review readers-F3: ``cov.issue_185.mpr`` gave 0 V for a 2.0 V hold).
+    """
+    if "control_v" not in data or not len(data):
+        return None
+    v = data["control_v"].to_numpy(dtype=float)
+    if "mode" in data:
+        v = v[data["mode"].to_numpy() != _MODE_REST]
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return None
+    v = v[: int(np.argmax(np.abs(v - v[0]) > 1e-3)) or len(v)]
+    return float(np.median(v))
 
 
 # ---------------------------------------------------------------------------------------

@@ -196,6 +196,12 @@ def _data(mod: Module, path: Path, warnings: list[str]):
             continue
         dtype, names, flags, notes = layout
         records = np.frombuffer(d, dtype, n, start)
+        if "_skipped" in (dtype.names or ()) or any(w.startswith("the row size (") for w in notes):
+            t = records["time/s"].astype(float)
+            if n and not (np.isfinite(t).all() and (np.diff(t) >= 0).all()):
+                problems.append(f"the columns before the unknown IDs do not decode to a time "
+                                f"that runs forward ({notes[-1]})")
+                continue
         warnings.extend(notes)
         return ids, *_frame(records, names, flags)
     detail = problems[0] if problems else "no column list could be read"
@@ -233,8 +239,9 @@ def _record(ids: list[int], n: int, nbytes: int):
             rest = size - (total - sum(fields[k][1] for k in unsure))
             if len(unsure) != 1 or rest not in _WIDTH_TYPES:
                 ids_text = ", ".join(str(f[3]) for f in fields)
-                return (f"{size}-byte points but the column IDs ({ids_text}) add up to "
-                        f"{total} bytes")
+                problem = (f"{size}-byte points but the column IDs ({ids_text}) add up to "
+                           f"{total} bytes")
+                return _prefix_record(fields, flags, unsure, size, problem)
             k = unsure[0]
             name, _, col, ident = fields[k]
             fields[k] = (name, rest, None, ident)
@@ -255,6 +262,47 @@ def _record(ids: list[int], n: int, nbytes: int):
         names.append(unique)
         kinds.append("<" + kind if kind[1] != "1" else kind)
     return np.dtype(list(zip(names, kinds, strict=True))), names, flags, notes
+
+
+_PREFIX_NEEDS = frozenset({4})  # time/s: without it the columns before are no record
+_CURRENT_IDS = frozenset({7, 8, 11, 76})  # dq/mA.h, I/mA, <I>/mA (f8), <I>/mA (f4)
+
+
+def _prefix_record(fields, flags, unsure, size, problem):
+    """The layout of the columns before the first one of unknown or unconfirmed width, the
+    rest of each point skipped, when the row size cannot settle those widths (two or more
+    unknown IDs of a newer EC-Lab, review readers-F1b).
+
+    The offsets of the leading columns do not depend on the columns after them, so their
+    values are exact; the dropped columns are named in a warning. Returns ``problem`` (the
+    refusal) when no time column precedes the first unsure one, or the leading columns
+    already exceed the point size.
+    """
+    first = unsure[0] if unsure else len(fields)
+    lead = fields[:first]
+    width = sum(f[1] for f in lead)
+    lead_ids, all_ids = {f[3] for f in lead}, {f[3] for f in fields}
+    if not _PREFIX_NEEDS <= lead_ids or width > size or (
+            all_ids & _CURRENT_IDS and not lead_ids & _CURRENT_IDS):
+        return problem
+    dropped = fields[first:]
+    names, kinds, seen = [], [], set()
+    for name, w, col, ident in lead:
+        kind = col.dtype if col is not None else _WIDTH_TYPES[w]
+        unique = name if name not in seen else f"{name} (ID {ident})"
+        seen.add(unique)
+        names.append(unique)
+        kinds.append("<" + kind if kind[1] != "1" else kind)
+    items = list(zip(names, kinds, strict=True))
+    if size > width:
+        items.append(("_skipped", f"V{size - width}"))
+    kept_flags = flags if any(f[3] in FLAGS for f in lead) else {}
+    listing = ", ".join(f"ID {f[3]}" + (f" {f[0]}" if f[2] is not None else "")
+                        for f in dropped if f[3] not in FLAGS)
+    note = (f"the row size ({size} bytes) does not settle the widths of the column IDs "
+            f"sescreen does not know: the columns from the first of them on are dropped "
+            f"({listing}); the {len(names)} columns before them are read as stored")
+    return np.dtype(items), names, kept_flags, [note]
 
 
 def _frame(records: np.ndarray, names: list[str], flags: dict[str, int]):

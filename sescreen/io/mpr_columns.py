@@ -8,6 +8,12 @@ real files of EC-Lab 10.x to 11.6x. Types marked ``?`` are the likely type of an
 seen in a real file: the reader checks every row size against the module's length and
 resolves a wrong guess (or an unknown ID) from that, instead of reading garbage.
 
+An ID's low byte names the quantity in several series: 438 (0x1B6) is ``step time`` as 182
+(0xB6) is in other readers' tables, and EC-Lab 11.5x/11.6x writes the energies of the counter
+electrode as 0x36E-0x374 (878 ``Energy ce``, 880 ``Energy we``, 883/884 ``Energy ce
+charge/discharge``, all f8: the row sizes of real 11.61 GCPL and Modulo Bat files add up only
+so, and their ``.mpt`` twins agree).
+
 IDs 1, 2, 3, 21, 31 and 65 are bit flags packed into one byte at the position of the first
 of them (``mode`` in the two low bits: 1 galvanostatic, 2 potentiostatic, 3 rest).
 """
@@ -162,6 +168,10 @@ _TABLE = """
 504 f4? Rac/Ohm
 505 f4 Rdc/Ohm
 509 u1 Acir/Dcir Control
+878 f8? Energy ce/W.h
+880 f8 Energy we/W.h
+883 f8 Energy ce charge/W.h
+884 f8 Energy ce discharge/W.h
 """
 
 

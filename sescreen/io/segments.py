@@ -43,12 +43,22 @@ def segment_bounds(df: pd.DataFrame, by: str | None = None, *,
         change = _changes(df["step"].to_numpy())
         if change.size or by == "step":
             starts, by_step = change, True
+    setpoint = None
     if not by_step and n and by in (None, "control"):
         col = "control_v" if "control_v" in df else "control_a" if "control_a" in df else None
         if col is not None:
-            starts = _setpoint_steps(df[col].to_numpy(dtype=float), tolerance_v)
+            setpoint = df[col].to_numpy(dtype=float)
+            starts = _setpoint_steps(setpoint, tolerance_v)
     if n and "cycle" in df and (by == "cycle" or (by is None and not by_step)):
         cycles = _changes(df["cycle"].to_numpy())
+        if setpoint is not None and starts.size and cycles.size:
+            # EC-Lab's exported "cycle number" moves one point after the set-point of a
+            # loop's new hold: the same boundary, not a one-point segment of its own
+            # (review readers-F2, ca.issue_149.mpt: segments of 20, 1, 19, 1, ... points).
+            # A sweep's set-point moves at every point: its cycle boundaries stay.
+            lag = np.isin(cycles - 1, starts) & (
+                np.abs(setpoint[cycles] - setpoint[cycles - 1]) <= tolerance_v)
+            cycles = cycles[~lag]
         starts = cycles if starts is None else np.union1d(starts, cycles)
     if starts is None or not len(starts):
         return [(0, n)]

@@ -13,6 +13,8 @@ Every classification carries its reason (:attr:`Measurement.technique_reason`), 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from sescreen.io.headers import split_header
@@ -23,6 +25,7 @@ __all__ = ["classify"]
 # Modulo Bat / BT-Lab control types -> Technique (None: no data of its own, e.g. Loop).
 _CONTROL_TYPES = {"rest": Technique.OPEN_CIRCUIT, "cc": Technique.CONSTANT_CURRENT,
                   "cv": Technique.CONSTANT_VOLTAGE, "ci": Technique.CONSTANT_CURRENT,
+                  "peis": Technique.IMPEDANCE, "geis": Technique.IMPEDANCE,
                   "cs": Technique.SWEEP, "cr": Technique.UNKNOWN, "cp": Technique.UNKNOWN,
                   "cload": Technique.UNKNOWN, "loop": None, "trigger": None}
 _VOLT_UNITS = {"V": 1.0, "mV": 1e-3, "uV": 1e-6, "\u00b5V": 1e-6}
@@ -49,7 +52,7 @@ def _as_list(value) -> list[str]:
 def _modulo_bat(m: Measurement) -> bool:
     controls = m.settings.get("ctrl_type")
     if controls is None:
-        return False
+        return _steps_from_data(m)
     controls = _as_list(controls)
     values = _as_list(m.settings.get("ctrl1_val", [""] * len(controls)))
     units = _as_list(m.settings.get("ctrl1_val_unit", [""] * len(controls)))
@@ -84,6 +87,92 @@ def _modulo_bat(m: Measurement) -> bool:
         m.technique_reason = (f"{name} with steps of several kinds ({listing or 'none recorded'})"
                               "; split it with segments() (CLI: inspect --segments)")
     return True
+
+
+_MULTI_STEP = ("modulo bat", "modular potentio", "modular galvano")
+
+
+def _steps_from_data(m: Measurement) -> bool:
+    """Each step's technique of a multi-step EC-Lab record that does not list its steps'
+    control types (an ``.mpr``: the settings module's step table is not decoded), from the
+    rows of that step: a nonzero frequency is an impedance step, ``mode`` 3 a rest, 1
+    current control, 2 potential control (a hold when ``control_v`` is constant within 1 mV,
+    else a sweep). The record as a whole is then classified as :func:`_modulo_bat` does from
+    the listed types. Review readers-F4: a Modulo Bat ``.mpr`` with one impedance step was
+    called an impedance spectrum as a whole (its ``.mpt`` twin: several kinds), so none of
+    its other steps could be analysed.
+
+    Returns False (nothing decided) for other records or without ``step`` and ``mode``.
+    """
+    name = (m.technique_name or "").lower()
+    df = m.data
+    if not any(k in name for k in _MULTI_STEP) or "step" not in df or "mode" not in df \
+            or not len(df):
+        return False
+    steps = df["step"].to_numpy()
+    modes = df["mode"].to_numpy()
+    freq = next((df[c].to_numpy(dtype=float) for c in df.columns
+                 if split_header(str(c))[0].strip().lower() in {"freq", "frequency"}), None)
+    control = df["control_v"].to_numpy(dtype=float) if "control_v" in df else None
+    names = {Technique.OPEN_CIRCUIT: "rest", Technique.CONSTANT_CURRENT: "current control",
+             Technique.CONSTANT_VOLTAGE: "potential hold", Technique.SWEEP: "potential sweep",
+             Technique.IMPEDANCE: "impedance", Technique.UNKNOWN: "mixed control"}
+    seen: dict[int, Technique] = {}
+    for step in np.unique(steps):
+        rows = steps == step
+        kinds = set(np.unique(modes[rows]).tolist())
+        if freq is not None and np.any(np.nan_to_num(freq[rows]) > 0):
+            tech = Technique.IMPEDANCE
+        elif kinds == {_MODE_REST}:
+            tech = Technique.OPEN_CIRCUIT
+        elif kinds <= {_MODE_CC, _MODE_REST}:
+            tech = Technique.CONSTANT_CURRENT
+        elif kinds <= {_MODE_CV, _MODE_REST} and control is not None:
+            v = control[rows & (modes == _MODE_CV)]
+            tech = Technique.CONSTANT_VOLTAGE if np.ptp(v) <= 1e-3 else Technique.SWEEP
+            if tech is Technique.CONSTANT_VOLTAGE:
+                m.step_voltages_v[int(step)] = float(np.median(v))
+        else:
+            tech = Technique.UNKNOWN
+        seen[int(step)] = m.step_techniques[int(step)] = tech
+    _rest_before_hold(m, seen)
+    kinds = {t for t in seen.values() if t is not Technique.OPEN_CIRCUIT} or set(seen.values())
+    listing = ", ".join(f"Ns {k} {names[t]}" for k, t in seen.items())
+    label = m.technique_name or "Modulo Bat"
+    if len(kinds) == 1:
+        m.technique, m.technique_inferred = kinds.pop(), True
+        m.technique_reason = f"{label} steps in the data (from each step's rows): {listing}"
+        if m.technique is Technique.CONSTANT_VOLTAGE and m.applied_voltage_v is None:
+            first = next(k for k, t in seen.items() if t is Technique.CONSTANT_VOLTAGE)
+            m.applied_voltage_v = m.step_voltages_v.get(first)
+    else:
+        m.technique_reason = (f"{label} with steps of several kinds (from each step's rows: "
+                              f"{listing}); split it with segments() (CLI: inspect --segments)")
+    return True
+
+
+def _rest_before_hold(m: Measurement, seen: dict[int, Technique]) -> None:
+    """Warn where a hold's voltage (the recorded control potential, vs Ref) follows a rest
+    whose open-circuit voltage is not ~0: the file does not say whether the set-point was
+    given vs Eoc, and then the polarization is the control potential minus that Eoc."""
+    if "voltage_v" not in m.data:
+        return
+    steps = m.data["step"].to_numpy()
+    volts = m.data["voltage_v"].to_numpy(dtype=float)
+    order = list(seen)
+    for before, step in itertools.pairwise(order):
+        if seen[step] is not Technique.CONSTANT_VOLTAGE or seen[before] is not \
+                Technique.OPEN_CIRCUIT:
+            continue
+        rest = volts[steps == before][-5:]
+        eoc = float(np.median(rest)) if rest.size else 0.0
+        if abs(eoc) > 1e-3:
+            m.warnings.append(
+                f"step Ns {step}: the hold's voltage {m.step_voltages_v[step]:.6g} V is the "
+                f"recorded control potential (vs Ref); the rest before it ends at Ewe = "
+                f"{eoc:.6g} V: if the set-point was given vs Eoc, the polarization is "
+                f"{m.step_voltages_v[step] - eoc:.6g} V (give it with --voltage)")
+            return  # once per record
 
 
 def _infer(m: Measurement) -> None:
