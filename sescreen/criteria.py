@@ -243,8 +243,12 @@ def _decide(sig, lo, hi, thr: Threshold, stated=True, logs=None, *,
             bottom = np.where(centred, lv - np.hypot(lv - llo, h_tu), llo - h_tu)
         else:
             top, bottom = lhi, llo
-        passes = top < lthr
-        fails = bottom > lthr
+        # a threshold known only to lie in a range (Threshold.bracket): pass below all of
+        # it, fail above all of it
+        l_pass, l_fail = (lthr, lthr) if thr.bracket is None else (
+            _log10(thr.bracket[0]), _log10(thr.bracket[1]))
+        passes = top < l_pass
+        fails = bottom > l_fail
     codes = np.where(passes, 0, np.where(fails, 1, 2)).astype(np.int8)
     unknown = np.isnan(llo) | np.isnan(lhi)
     codes[unknown] = -1
@@ -260,6 +264,8 @@ def _decide(sig, lo, hi, thr: Threshold, stated=True, logs=None, *,
         p[half == 0] = above[half == 0]
     known_sd = np.asarray(stated) | bool(h_tl or h_tu)
     p[~(known_sd & centred & np.isfinite(llo) & np.isfinite(lhi) & ~unknown)] = np.nan
+    if thr.bracket is not None:  # no distribution of the threshold inside its range
+        p[:] = np.nan
     return codes, margin, p, (bottom, top)
 
 
@@ -327,11 +333,13 @@ def _intervals(sig, stderr, sd_log10, lo, hi, upper_bound_only):
     if sd is None:
         lo_s = hi_s = sig
         stated = np.zeros(sig.shape, dtype=bool)
-    else:  # a NaN uncertainty is no uncertainty: that row is judged on its point value
-        stated = np.isfinite(sd)
-        with np.errstate(over="ignore", invalid="ignore"):
+    else:  # a NaN uncertainty is no uncertainty: that row is judged on its point value;
+        # an infinite one bounds nothing (0 .. inf), it is not "no uncertainty"
+        stated = ~np.isnan(sd)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             k = np.where(stated, 10.0 ** (_Z95 * np.where(stated, sd, 0.0)), 1.0)
-        lo_s, hi_s = sig / k, sig * k
+            lo_s = np.where(np.isinf(k), 0.0, sig / k)
+            hi_s = np.where(np.isinf(k), np.inf, sig * k)
     if lo is None and hi is None:
         lo_a, hi_a = lo_s, hi_s
     else:
@@ -339,19 +347,21 @@ def _intervals(sig, stderr, sd_log10, lo, hi, upper_bound_only):
                 else np.broadcast_to(np.asarray(lo, dtype=float), sig.shape))
         hi_g = (np.full(sig.shape, np.inf) if hi is None
                 else np.broadcast_to(np.asarray(hi, dtype=float), sig.shape))
-        given = ~np.isnan(lo_g) | ~np.isnan(hi_g)
-        lo_a = np.where(np.isnan(lo_g), lo_s, lo_g)
-        hi_a = np.where(np.isnan(hi_g), hi_s, hi_g)
-        stated = stated | given
+        given_lo, given_hi = ~np.isnan(lo_g), ~np.isnan(hi_g)
+        # one end given, the other unknown (NaN) and no uncertainty to fill it: that end
+        # is open, never the point value (an interval (lo, NaN) is "sigma_e > lo")
+        lo_a = np.where(given_lo, lo_g, np.where(given_hi & ~stated, 0.0, lo_s))
+        hi_a = np.where(given_hi, hi_g, np.where(given_lo & ~stated, np.inf, hi_s))
+        stated = stated | given_lo | given_hi
     if upper_bound_only is not None:
         ub = np.broadcast_to(np.asarray(upper_bound_only, dtype=bool), sig.shape)
         lo_a = np.where(ub, 0.0, lo_a)
     with np.errstate(invalid="ignore"):
         if np.any(lo_a < 0) or np.any(lo_a > hi_a):
             raise InputError("an interval of sigma_e needs 0 <= lo <= hi (S/cm)")
-        if np.any((sig <= 0) & ~(lo_a == 0)):
+        if np.any((sig <= 0) & ~((lo_a == 0) & (hi_a > 0))):
             raise InputError("sigma_e must be positive (S/cm); 0 only with an upper bound "
-                             "(lo = 0)")
+                             "(lo = 0 and hi > 0)")
     return lo_a, hi_a, stated
 
 
@@ -457,6 +467,8 @@ def _explain(code: int, lo: float, hi: float, sig: float, stated: bool, thr: Thr
     ref = thr.sigma_e_max
     lo_t, hi_t, sig_t = _near(lo, ref), _near(hi, ref), _near(sig, ref)
     t = f"the {thr.sigma_e_max:.3g} S/cm threshold"
+    if thr.bracket is not None:
+        return _explain_bracket(code, lo, hi, sig, stated, thr, settle)
     widened = ""
     if thr.interval is not None:
         bottom, top = decision
@@ -498,6 +510,33 @@ def _explain(code: int, lo: float, hi: float, sig: float, stated: bool, thr: Thr
     return f"{subject} straddles {t}" + settle[0], "interval straddles threshold" + settle[1]
 
 
+def _explain_bracket(code: int, lo: float, hi: float, sig: float, stated: bool,
+                     thr: Threshold, settle: tuple[str, str]) -> tuple[str, str]:
+    """(reason, short text) against a threshold known only to lie in ``thr.bracket``."""
+    from sescreen.thresholds import _bracket_text
+
+    rng = (f"the threshold at {thr.ccd_ma_cm2:g} mA/cm^2, which Han et al. do not state and "
+           f"their values at 1 and 10 mA/cm^2 bound to {_bracket_text(thr.bracket)} (the "
+           f"log-log line's {thr.sigma_e_max:.3g} S/cm does not decide)")
+    if lo <= 0 and math.isinf(hi):
+        return ("the record bounds sigma_e on neither side (0..inf)" + settle[0],
+                "no bound" + settle[1])
+    if lo <= 0:
+        subject = f"the upper bound sigma_e < {hi:.3g} S/cm"
+    elif math.isinf(hi):
+        subject = f"the lower bound sigma_e > {lo:.3g} S/cm"
+    elif not stated and lo == hi:
+        subject = f"sigma_e = {sig:.3g} S/cm (no uncertainty given)"
+    else:
+        subject = f"the 95 % interval {lo:.3g}..{hi:.3g} S/cm"
+    if code == 0:
+        return f"{subject} is below {rng}", "below the threshold's range"
+    if code == 1:
+        return f"{subject} is above {rng}", "above the threshold's range"
+    return (f"{subject} is not wholly below or above {rng}" + settle[0],
+            "threshold not stated here" + settle[1])
+
+
 def _one(sigma_e, thr: Threshold, *, stderr, sd_log10, interval, upper_bound_only,
          steady_state_reached, t_steady_estimate, t_hold,
          temperature_k: float | None = None) -> dict[str, Any]:
@@ -515,6 +554,11 @@ def _one(sigma_e, thr: Threshold, *, stderr, sd_log10, interval, upper_bound_onl
         None if lo_g is None else np.array([lo_g]), None if hi_g is None else np.array([hi_g]),
         np.array([bool(upper_bound_only)]))
     if temperature_k is not None:
+        if not (math.isfinite(float(temperature_k)) and float(temperature_k) > 0):
+            # NaN compared as neither below nor above room temperature and was judged as
+            # measured at it (with a warning calling it "above")
+            raise InputError(f"temperature_k {temperature_k!r} must be a positive number of "
+                             "kelvin, or None when unknown")
         lo_t, hi_t = carried_to(float(lo_a[0]), float(hi_a[0]), float(temperature_k))
         stated = stated | ((lo_t, hi_t) != (float(lo_a[0]), float(hi_a[0])))
         lo_a, hi_a = np.array([lo_t]), np.array([hi_t])
@@ -587,8 +631,11 @@ def judge_at(sigma_e_s_cm: float, ccd_ma_cm2: float, *, stderr: float | None = N
     dict
         ``outcome`` ("pass" | "fail" | "inconclusive"), ``reason``, ``short_reason``,
         ``passes`` (outcome == pass), ``sigma_e_interval`` (lo, hi; S/cm),
-        ``margin_decades``, ``p_pass`` (None without an uncertainty or for a one-sided
-        interval), ``threshold`` (S/cm), ``threshold_interval`` and ``threshold_label``.
+        ``margin_decades``, ``p_pass`` (None without an uncertainty, for a one-sided
+        interval or against a bracketed threshold), ``threshold`` (S/cm),
+        ``threshold_interval``, ``threshold_bracket`` ([lo, hi] S/cm where the threshold is
+        known only to lie in a range, :attr:`Threshold.bracket`; else None) and
+        ``threshold_label``.
     """
     thr = max_sigma_e(ccd_ma_cm2, source=source)
     res = _one(sigma_e_s_cm, thr, stderr=stderr, sd_log10=sd_log10, interval=interval,
@@ -596,7 +643,8 @@ def judge_at(sigma_e_s_cm: float, ccd_ma_cm2: float, *, stderr: float | None = N
                t_steady_estimate=t_steady_estimate, t_hold=t_hold,
                temperature_k=temperature_k)
     res.update(passes=res["outcome"] == "pass", threshold=thr.sigma_e_max,
-               threshold_interval=thr.interval, threshold_label=thr.label)
+               threshold_interval=thr.interval, threshold_label=thr.label,
+               threshold_bracket=None if thr.bracket is None else list(thr.bracket))
     return res
 
 

@@ -138,11 +138,15 @@ def fit_hebb_wagner(e_v, i_a, *, temperature_k: float, thickness_cm: float, area
     i = np.asarray(i_a, dtype=float)
     if e.shape != i.shape or e.size < 3:
         raise InputError("Hebb-Wagner needs at least 3 (E, I) pairs of equal length")
-    if not (temperature_k > 0 and thickness_cm > 0 and area_cm2 > 0):
-        raise InputError("temperature, thickness and area must be positive")
+    if not all(math.isfinite(v) and v > 0 for v in (temperature_k, thickness_cm, area_cm2)):
+        raise InputError("temperature, thickness and area must be finite and positive")
+    if not (np.all(np.isfinite(e)) and np.all(np.isfinite(i))):
+        raise InputError("Hebb-Wagner needs finite potentials and currents (a NaN or inf "
+                         "steady-state current: that hold has no I_ss to fit)")
     err = np.ones_like(i) if i_err_a is None else np.asarray(i_err_a, dtype=float)
-    if np.any(err <= 0):
-        raise InputError("current standard errors must be positive")
+    if not np.all(np.isfinite(err) & (err > 0)):  # NaN passed "err <= 0" to an SVD error
+        raise InputError("current standard errors must be finite and positive (a hold "
+                         "without a standard error of I_ss cannot be weighted)")
     x = FARADAY * e / (GAS_CONSTANT * temperature_k)
     pre = GAS_CONSTANT * temperature_k * area_cm2 / (FARADAY * thickness_cm)
     design = pre * np.column_stack([-np.expm1(-x), np.expm1(x)]) / err[:, None]

@@ -6,8 +6,14 @@ Han et al. 2019 [P]: dendrite-free plating needs sigma_e < 1e-10 S/cm at 1 mA/cm
 < 1e-12 S/cm at 10 mA/cm^2 (room temperature). Sources of a threshold (``source=``):
 
 ``han2019``
-    The paper's stated values; other current densities on the log-log line through the
-    two stated points (slope -1/2: CCD ~ sigma_e^-1/2), labelled as interpolated. Exact.
+    The paper's stated values, exact at 1 and 10 mA/cm^2. At any other current density the
+    paper states no number: the log-log line through the two stated points (slope -1/2:
+    CCD ~ sigma_e^-1/2) is shown as the value, labelled interpolated or extrapolated, but
+    the verdict uses only what the two statements imply there, :attr:`Threshold.bracket`
+    (a threshold does not rise with the current density: 1e-12..1e-10 S/cm between 1 and
+    10 mA/cm^2, at least 1e-10 below 1 mA/cm^2, at most 1e-12 above 10 mA/cm^2). The line
+    itself is contradicted by the paper's own Li3PS4 below 1 mA/cm^2: sigma_e 2.2e-9 S/cm
+    (30 C) is under the line's 6.9e-9 S/cm at 0.12 mA/cm^2, where that cell shorted (25 C).
 ``construction``
     The two-point line through LLZO and LiPON that reproduces them (1.15e-10, 1.0e-12;
     :func:`sescreen.ccd.paper_construction`). Exact.
@@ -75,6 +81,11 @@ class Threshold:
         Its 95 % interval, S/cm (None: exact).
     log10_draws : ndarray or None
         Sorted posterior draws of log10 sigma_e,max (None: exact or only an interval known).
+    bracket : (float, float) or None
+        The range the threshold is known to lie in (S/cm; 0 and inf for an open end) when
+        ``sigma_e_max`` is only a construction between stated values (module docstring):
+        a verdict then passes only below ``bracket[0]`` and fails only above
+        ``bracket[1]``. None: ``sigma_e_max`` itself decides.
     """
 
     sigma_e_max: float  #: S/cm
@@ -83,6 +94,7 @@ class Threshold:
     label: str
     interval: tuple[float, float] | None = None  #: 95 % interval of sigma_e_max, S/cm
     log10_draws: np.ndarray | None = field(default=None, repr=False, compare=False)
+    bracket: tuple[float, float] | None = None  #: known range of the threshold, S/cm
 
     def __float__(self) -> float:
         return self.sigma_e_max
@@ -155,6 +167,24 @@ def _han_sigma_max(ccd_ma_cm2):
     return 1e-10 * np.asarray(ccd_ma_cm2, dtype=float) ** -2.0
 
 
+def _han_bracket(ccd_ma_cm2: float) -> tuple[float, float]:
+    """What the two stated thresholds alone imply at another current density (mA/cm^2),
+    S/cm: a material dendrite-free at a current density is so at any lower one, so the
+    threshold does not rise with it (module docstring)."""
+    stated = [(t.ccd_ma_cm2, t.sigma_e_max) for t in (SIGMA_E_MAX_1MA, SIGMA_E_MAX_10MA)]
+    # at most the value at the nearest stated density below, at least the one above
+    above = [t for j, t in stated if j >= ccd_ma_cm2]
+    below = [t for j, t in stated if j <= ccd_ma_cm2]
+    return (max(above) if above else 0.0, min(below) if below else math.inf)
+
+
+def _bracket_text(bracket: tuple[float, float]) -> str:
+    lo, hi = bracket
+    if lo > 0 and math.isfinite(hi):
+        return f"{lo:.3g}..{hi:.3g} S/cm"
+    return f"at least {lo:.3g} S/cm" if lo > 0 else f"at most {hi:.3g} S/cm"
+
+
 @functools.lru_cache(maxsize=64)
 def _from_line(ccd: float, source: str) -> Threshold:
     line = _line(source)
@@ -174,9 +204,12 @@ def max_sigma_e(ccd_ma_cm2: float, *, source: str = "han2019") -> Threshold:
         if ccd in stated:
             return stated[ccd]
         how = "interpolated" if 1.0 < ccd < 10.0 else "extrapolated"
+        bracket = _han_bracket(ccd)
         return Threshold(float(_han_sigma_max(ccd)), ccd, "han2019",
                          f"{how} on the log-log line through the two values stated by "
-                         f"{HAN} (slope -1/2)")
+                         f"{HAN} (slope -1/2); not stated at {ccd:g} mA/cm^2, where the two "
+                         f"statements only bound it to {_bracket_text(bracket)}, which "
+                         "decides", bracket=bracket)
     if source not in SOURCES:
         raise InputError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
     return _from_line(ccd, source)

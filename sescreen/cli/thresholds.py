@@ -117,6 +117,7 @@ def criteria(ccd, sigma_e, stderr, source, as_json):
         thr = cr.max_sigma_e(target, source=source)
         out.update(ccd_ma_cm2=target, max_sigma_e=thr.sigma_e_max,
                    max_sigma_e_interval=None if thr.interval is None else list(thr.interval),
+                   max_sigma_e_bracket=None if thr.bracket is None else list(thr.bracket),
                    label=thr.label)
     if sigma_e is not None:
         pred = cr.predicted_ccd(sigma_e, source="fit" if source == "fit" else source)
@@ -201,6 +202,7 @@ def check(file, thickness, area, voltage, temperature, target, source, model, sk
     out = {"file": file, "outcome": outcome, "reason": at["reason"],
            "passes": outcome == "pass", "target_ma_cm2": target_ma,
            "max_sigma_e": at["threshold"], "max_sigma_e_interval": at["threshold_interval"],
+           "max_sigma_e_bracket": at["threshold_bracket"],
            "sigma_e": fit.sigma_e, "sigma_e_interval": [lo, hi],
            "sigma_e_interval_measured": list(fit.sigma_e_interval),
            "temperature_k": fit.temperature_k, "sigma_e_stderr": fit.sigma_e_stderr,
@@ -212,6 +214,12 @@ def check(file, thickness, area, voltage, temperature, target, source, model, sk
            "warnings": list(fit.warnings) + list(v.warnings)}
     if not fit.steady_state_reached:
         out["warnings"].append("the hold did not reach steady state: sigma_e is extrapolated")
+    if fit.temperature_k is None:  # sescreen.criteria.carried_to needs it
+        out["warnings"].append(
+            "the measurement temperature is unknown (the file states none; give "
+            "--temperature): sigma_e is judged as if measured at 25 C, where the thresholds "
+            "are stated; measured below 25 C it would be higher there (sigma_e rises with "
+            "temperature) and a PASS would not hold")
     if as_json:
         emit_json(out)
     else:
@@ -225,7 +233,14 @@ def check(file, thickness, area, voltage, temperature, target, source, model, sk
         else:
             stated = f"sigma_e = {near(fit.sigma_e)} S/cm (95 %: {near(lo)} .. {near(hi)})"
         prob = "" if out["p_pass"] is None else f", P(pass) = {out['p_pass']:.2f}"
-        click.echo(f"{outcome.upper()}: {stated} vs < {at['threshold']:.3g} S/cm for "
+        if at["threshold_bracket"] is None:
+            versus = f"< {at['threshold']:.3g} S/cm"
+        else:  # not stated at this density: only its range decides
+            from sescreen.thresholds import _bracket_text
+
+            versus = (f"a threshold of {_bracket_text(tuple(at['threshold_bracket']))} "
+                      f"(not stated; the line gives {at['threshold']:.3g})")
+        click.echo(f"{outcome.upper()}: {stated} vs {versus} for "
                    f"{target_ma:g} mA/cm^2 (margin {margin:+.2f} decades{prob})")
         click.echo(f"  reason: {at['reason']}")
         for w in out["warnings"]:

@@ -1,0 +1,156 @@
+"""Review of the criteria chain: verdicts that must not PASS on what the data do not support
+(thresholds off the stated current densities, infinite or half-given uncertainties, a zero
+sigma_e), the unknown-temperature warning of ``check`` and dataset provenance."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from sescreen import criteria, literature
+from sescreen.cli import main
+from sescreen.errors import InputError
+
+
+# -- thresholds at current densities Han et al. do not state -------------------------------
+def test_han2019_threshold_off_the_stated_densities_is_a_bracket():
+    # Han et al.'s own Li3PS4 (sigma_e 2.2e-9 S/cm at 30 C, lower at 25 C) shorted at
+    # 0.12 mA/cm^2 (25 C); the log-log line through the two stated thresholds puts the
+    # threshold at 6.9e-9 S/cm there and passed it. Only 1e-10 <= T(0.12) is stated.
+    at = criteria.judge_at(2.2e-9, 0.12, temperature_k=303.15)
+    assert at["outcome"] == "inconclusive"
+    assert at["threshold_bracket"] == [1e-10, math.inf]
+    for j in (0.05, 0.12, 0.2):
+        assert criteria.judge_at(2.2e-9, j)["outcome"] != "pass"
+    # between the stated values: only 1e-12..1e-10 is known
+    assert criteria.max_sigma_e(3.0).bracket == (1e-12, 1e-10)
+    assert criteria.judge_at(5e-12, 3.0)["outcome"] == "inconclusive"  # line 1.1e-11 passed it
+    assert criteria.judge_at(5e-13, 3.0)["outcome"] == "pass"
+    assert criteria.judge_at(2e-10, 3.0)["outcome"] == "fail"
+    # above 10 mA/cm^2: at most 1e-12, so nothing passes on the statements alone
+    assert criteria.max_sigma_e(30.0).bracket == (0.0, 1e-12)
+    assert criteria.judge_at(1e-14, 30.0)["outcome"] == "inconclusive"
+    assert criteria.judge_at(2e-12, 30.0)["outcome"] == "fail"
+    # the stated values stay exact, and the line is still shown as the value
+    assert criteria.max_sigma_e(1.0).bracket is None
+    assert criteria.max_sigma_e(10.0).bracket is None
+    assert criteria.max_sigma_e(3.0).sigma_e_max == pytest.approx(1e-10 / 9)
+
+
+def test_bracketed_threshold_through_decide_and_no_probability():
+    thr = criteria.max_sigma_e(0.12)
+    codes = criteria.decide([5e-11, 2.2e-9, 0.0], [6e-11, 2.3e-9, 9e-11], thr)
+    assert [criteria.OUTCOMES[c] for c in codes] == ["pass", "inconclusive", "pass"]
+    at = criteria.judge_at(5e-11, 0.12, stderr=5e-12)
+    assert at["outcome"] == "pass" and at["p_pass"] is None
+    assert "do not state" in at["reason"]
+
+
+# -- uncertainties that bound nothing ------------------------------------------------------
+@pytest.mark.parametrize("kw", [dict(stderr=math.inf), dict(sd_log10=math.inf)])
+def test_infinite_uncertainty_is_not_no_uncertainty(kw):
+    v = criteria.verdict(5e-11, **kw)
+    assert v.outcome_1ma == "inconclusive" and v.sigma_e_interval == (0.0, math.inf)
+    out = criteria.judge(np.array([5e-11]), **{k: np.array([x]) for k, x in kw.items()})
+    assert out["outcome_1ma"].tolist() == ["inconclusive"]
+    # a NaN uncertainty stays "none given" (a table's empty cell)
+    assert criteria.verdict(5e-11, stderr=math.nan).outcome_1ma == "pass"
+
+
+@pytest.mark.parametrize("interval", [(1e-11, math.nan), (1e-11, None)])
+def test_unknown_upper_end_is_open_not_the_point(interval):
+    v = criteria.verdict(5e-11, interval=interval)
+    assert v.outcome_1ma == "inconclusive" and v.sigma_e_interval == (1e-11, math.inf)
+    out = criteria.judge(np.array([5e-11]), lo=np.array([1e-11]), hi=np.array([np.nan]))
+    assert out["outcome_1ma"].tolist() == ["inconclusive"]
+    # with a standard error the missing end still comes from it
+    v = criteria.verdict(5e-11, stderr=1e-11, interval=interval)
+    assert v.outcome_1ma == "pass" and math.isfinite(v.sigma_e_interval[1])
+
+
+def test_unknown_lower_end_is_open():
+    v = criteria.verdict(2e-10, interval=(None, 5e-10))
+    assert v.outcome_1ma == "inconclusive" and v.sigma_e_interval[0] == 0.0
+
+
+def test_zero_sigma_e_needs_an_upper_bound():
+    with pytest.raises(InputError, match="upper bound"):
+        criteria.judge(np.array([0.0]))
+    out = criteria.judge(np.array([0.0]), lo=np.array([0.0]), hi=np.array([5e-11]))
+    assert out["outcome_1ma"].tolist() == ["pass"]
+
+
+# -- the CLI -------------------------------------------------------------------------------
+def test_cli_check_off_grid_target_and_unknown_temperature(examples, tmp_path):
+    hold = examples / "dcpol" / "li3ps4_like_30C.csv"
+    r = CliRunner().invoke(main, ["check", str(hold), "--thickness", "0.8mm",
+                                  "--target", "0.12mA/cm2", "--json"])
+    data = json.loads(r.output)
+    assert r.exit_code == 3 and data["outcome"] == "inconclusive"
+    assert data["max_sigma_e_bracket"] == [1e-10, None]
+    assert not any("temperature is unknown" in w for w in data["warnings"])
+    bare = tmp_path / "no_temperature.csv"
+    bare.write_text("".join(line for line in hold.read_text().splitlines(keepends=True)
+                            if "temperature" not in line))
+    r = CliRunner().invoke(main, ["check", str(bare), "--thickness", "0.8mm", "--json"])
+    data = json.loads(r.output)
+    assert data["temperature_k"] is None
+    assert any("temperature is unknown" in w for w in data["warnings"])
+    r = CliRunner().invoke(main, ["criteria", "--ccd", "3mA/cm2", "--json"])
+    assert json.loads(r.output)["max_sigma_e_bracket"] == [1e-12, 1e-10]
+
+
+# -- dataset provenance --------------------------------------------------------------------
+def test_dataset_carries_what_its_readme_says():
+    # datasets/literature/README.md: Kamaya 2011's primary DOI confirmed; LITERATURE.md row
+    # 34 (Flatscher 2020, Ga-LLZO single crystals, CCD 0.04-0.28 mA/cm^2) is in ranges.csv
+    df = literature.load_dataset()
+    assert df.loc[df["id"] == "kamaya2011-lgps", "primary_doi"].tolist() == ["10.1038/nmat3066"]
+    rg = literature.load_ranges()
+    row = rg[rg["doi"] == "10.1039/c9ta14177d"]
+    assert len(row) == 1
+    assert (row["ccd_lo_ma_cm2"].iloc[0], row["ccd_hi_ma_cm2"].iloc[0]) == (0.04, 0.28)
+
+
+@pytest.mark.parametrize("temperature_k", [math.nan, 0.0, -5.0, math.inf])
+def test_temperature_must_be_a_temperature(temperature_k):
+    # NaN was judged as measured at 25 C, under a warning calling it "above" 25 C
+    with pytest.raises(InputError, match="kelvin"):
+        criteria.verdict(5e-11, interval=(4e-11, 6e-11), temperature_k=temperature_k)
+    with pytest.raises(InputError, match="kelvin"):
+        criteria.judge_at(5e-11, 1.0, interval=(4e-11, 6e-11), temperature_k=temperature_k)
+
+
+def test_fit_warns_of_pairs_measured_at_two_temperatures():
+    # Han 2019 pairs sigma_e at 30 C with the CCD at 25 C: used as stated, the thresholds
+    # at 25 C are 15-30 % high for Ea 0.3-0.6 eV; the fit must say so
+    from sescreen import ccd
+
+    line = ccd.fit_ccd(literature.fit_pairs(), n_draws=4000)
+    text = " ".join(line.warnings)
+    assert "different temperatures" in text and "han2019-llzo (30 C vs 25 C)" in text
+    same = literature.fit_pairs().assign(sigma_e_temp_c=25.0)
+    assert not any("different temperatures" in w
+                   for w in ccd.fit_ccd(same, n_draws=4000).warnings)
+
+
+@pytest.mark.parametrize("bad", [
+    dict(i_err_a=[np.nan] * 4), dict(i_err_a=[1e-12, 1e-12, np.inf, 1e-12]),
+    dict(temperature_k=math.inf), dict(i_a=[1e-10, np.nan, 1e-10, 1e-10]),
+])
+def test_hebb_wagner_refuses_non_finite_inputs(bad):
+    # a NaN standard error passed the "err <= 0" check and ended in numpy's LinAlgError
+    from sescreen.hebb_wagner import fit_hebb_wagner, hebb_wagner_current
+
+    e = np.array([0.2, 0.5, 0.9, 1.2])
+    kw = dict(temperature_k=303.15, thickness_cm=0.1, area_cm2=0.785)
+    i = hebb_wagner_current(e, 1e-9, 1e-27, **kw)
+    args = dict(i_a=i, i_err_a=0.01 * i, **kw) | bad
+    with pytest.raises(InputError):
+        fit_hebb_wagner(e, args.pop("i_a"), **args)
+    good = fit_hebb_wagner(e, i, i_err_a=0.01 * i, **kw)
+    assert good.sigma_n0 == pytest.approx(1e-9, rel=1e-6)
