@@ -54,13 +54,21 @@ def _arrays(m, where: str):
     return t, i, v, sp
 
 
-def _step_summary(step: Step, v: np.ndarray, i: np.ndarray, state: str) -> StepSummary:
+def _step_summary(step: Step, v: np.ndarray, i: np.ndarray, state: str,
+                  plating: bool = False) -> StepSummary:
     """Mean voltage, overpotential and ASR of a step's held points (NaN when the current
-    never held its set-point, as at compliance after a contact loss)."""
+    never held its set-point, as at compliance after a contact loss). In a plating record
+    a segment that starts on bare Cu (V sign(I) < 0: the Cu above the Li potential) counts
+    from its first point of Li polarization (V sign(I) > 0): the Cu's open-circuit decay
+    before Li nucleates is no overpotential (it had given the first step an ASR of
+    -5000 ohm cm2)."""
     held = {1.0: [np.empty(0)], -1.0: [np.empty(0)]}
     for seg in step.segments:
         idx = np.arange(seg.start, seg.stop)
         ok = idx[np.abs(i[idx] - seg.current_a) <= HOLD_REL_TOL * abs(seg.current_a)]
+        pol = v[ok] * np.sign(seg.current_a)
+        if plating and pol.size and pol[0] < 0:
+            ok = ok[np.argmax(pol > 0):] if np.any(pol > 0) else ok[:0]
         held[float(np.sign(seg.current_a))].append(v[ok])
     pos, neg = np.concatenate(held[1.0]), np.concatenate(held[-1.0])
     eta = mean_v = np.nan
@@ -165,11 +173,20 @@ def measure_ccd(record, *, area_cm2: float | None = None, protocol: str = "auto"
         held_before = lost.step - 1
     else:
         held_before = len(steps) - 1
-    summaries = tuple(_step_summary(st, v, i, s) for st, s in zip(steps, states, strict=True))
+    summaries = tuple(_step_summary(st, v, i, s, plating=protocol == "plating")
+                      for st, s in zip(steps, states, strict=True))
     if np.median(np.abs(v)) > 1.0 and protocol == "symmetric":
         warnings.append(f"the cell voltage sits near {np.median(v):.3g} V, not 0 V: not a "
                         "Li|SE|Li cell; shorts are judged as a collapse towards 0 V and the "
                         "ASR from the +j/-j halves")
+    falls = [k for k in range(1, len(steps))
+             if steps[k].density_ma_cm2 < steps[k - 1].density_ma_cm2]
+    if falls:
+        k = falls[0]
+        warnings.append(f"the current density falls from {steps[k - 1].density_ma_cm2:.4g} "
+                        f"to {steps[k].density_ma_cm2:.4g} mA/cm2 at step {k}: not a rising "
+                        "staircase; the CCD interval (highest density held, density that "
+                        "failed] assumes one and may be empty")
     if len(steps) == 1:
         warnings.append("one current density only: no staircase, the CCD is at most bounded")
     return CCDRecord(

@@ -4,8 +4,10 @@
 The dataset stores the CCD as the density at which the cell shorted (Han et al. 2019: "the
 critical current density, at which the cell will be shorted"): a shorted record gives
 ``ccd_ma_cm2`` = failed_at, no censor; a record that never shorted gives the highest
-density held with ``ccd_censor = "lower"``. sigma_e and CCD come from the same lab and
-material, so ``pair_same_study`` is "yes"; ``confidence`` is "M" (measured, not reviewed).
+density held with ``ccd_censor = "lower"``; one whose records held no density (contact
+loss in the first step) gives no CCD and ``pair_same_study = "no"``. sigma_e and CCD come
+from the same lab and material, so ``pair_same_study`` is otherwise "yes"; ``confidence``
+is "M" (measured, not reviewed).
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ def dataset_rows(result, *, study_id: str = "lab") -> pd.DataFrame:
         shorted = [r for r in records if r.shorted]
         first = min(shorted, key=lambda r: r.failed_at_ma_cm2) if shorted else records[0]
         held = max((r.ccd_ma_cm2 or 0.0) for r in records)
+        # no short and no density held (contact loss in the first step): "CCD > 0" is no
+        # CCD, and 0 lies outside the dataset's range (it would not load): no pair
+        ccd = first.failed_at_ma_cm2 if shorted else (held if held > 0 else None)
         temp = first.temperature_k
         sigma_t = info.get("sigma_e_temperature_k", result.operating_k)
         rows.append({
@@ -50,11 +55,11 @@ def dataset_rows(result, *, study_id: str = "lab") -> pd.DataFrame:
             "sigma_e_temp_c": None if sigma_t is None or not math.isfinite(sigma_t)
             else round(sigma_t - 273.15, 2),
             "sigma_e_method": "blocking",
-            "ccd_ma_cm2": first.failed_at_ma_cm2 if shorted else held,
-            "ccd_censor": "" if shorted else "lower",
+            "ccd_ma_cm2": ccd,
+            "ccd_censor": "" if shorted or ccd is None else "lower",
             "ccd_temp_c": None if temp is None else round(temp - 273.15, 2),
             "ccd_protocol": f"{first.cell} {first.protocol}", "study_id": study_id,
-            "pair_same_study": "yes", "confidence": "M",
+            "pair_same_study": "yes" if ccd is not None else "no", "confidence": "M",
             "notes": "; ".join(f"{r.source}: {r.statement()}" for r in records),
         })
     return pd.DataFrame(rows, columns=columns)

@@ -52,7 +52,7 @@ import numpy as np
 
 from sescreen.cycling.steps import HOLD_REL_TOL, Segment, Step
 
-__all__ = ["CONTACT_LOSS", "SHORT_SIGNATURES", "Signature", "analyse_steps"]
+__all__ = ["CONTACT_LOSS", "SHORT_SIGNATURES", "Signature", "analyse_steps", "voltage_quantum"]
 
 COLLAPSE_FRACTION = 0.35
 OHMIC_FRACTION = 0.7
@@ -104,9 +104,33 @@ def _held(seg: Segment, i: np.ndarray) -> np.ndarray:
     return idx[np.abs(i[idx] - seg.current_a) <= HOLD_REL_TOL * abs(seg.current_a)]
 
 
-def noise_sigma(steps: list[Step], i: np.ndarray, p: np.ndarray) -> float:
+def voltage_quantum(v: np.ndarray) -> float:
+    """The ADC step of a quantized voltage record, V (0.0 when it is not quantized).
+
+    A converter of n bits over a range R records multiples of q = R / 2^n (16 bits over
+    +-10 V: 0.31 mV): the gaps between the distinct values are then whole multiples of the
+    smallest gap. Unquantized data give gaps of no common step.
+    """
+    u = np.unique(v[np.isfinite(v)])
+    gaps = np.diff(u)
+    gaps = gaps[gaps > 0]
+    if gaps.size < 10:
+        return 0.0
+    q = float(gaps.min())
+    r = gaps / q
+    if np.mean(np.abs(r - np.round(r)) < 1e-3) < 0.9:
+        return 0.0
+    return q
+
+
+def noise_sigma(steps: list[Step], i: np.ndarray, p: np.ndarray,
+                quantum_v: float = 0.0) -> float:
     """Robust point-to-point noise of p, V: the lower quartile over segments of
-    1.4826 MAD(p - running median of 9), floored at SIGMA_FLOOR_V."""
+    1.4826 MAD(p - running median of 9), floored at SIGMA_FLOOR_V and at half
+    ``quantum_v``, the ADC step of a quantized record (:func:`voltage_quantum`; given for
+    the soft-short tests: a residual of one step is a code boundary crossed, not the cell;
+    with the MAD of a signal quieter than the step at 0, their 5-sigma dips had been
+    single-code flickers, asymmetric about the median)."""
     values = []
     for step in steps:
         for seg in step.segments:
@@ -114,7 +138,8 @@ def noise_sigma(steps: list[Step], i: np.ndarray, p: np.ndarray) -> float:
             if idx.size >= 9:
                 r = p[idx] - _median_filter(p[idx], 9)
                 values.append(1.4826 * np.median(np.abs(r - np.median(r))))
-    return max(float(np.percentile(values, 25)) if values else 0.0, SIGMA_FLOOR_V)
+    return max(float(np.percentile(values, 25)) if values else 0.0, SIGMA_FLOOR_V,
+               0.5 * quantum_v)
 
 
 def _early_level(seg: Segment, i: np.ndarray, p: np.ndarray) -> float:
@@ -144,6 +169,31 @@ def _contact_loss(step: Step, base: float, t, i, p) -> Signature | None:
     return None
 
 
+def _nucleation_settled(m: np.ndarray, sigma: float, window: int = 3) -> int:
+    """Index where the nucleation transient of Li on bare Cu has relaxed, in a plating
+    segment that starts with the Cu above the Li potential (p < 0).
+
+    Li first nucleates on Cu at an extra overpotential (the nucleation overshoot, tens of
+    mV at 0.01-1 mA/cm^2, often several times the growth plateau j * ASR of a conductive
+    electrolyte) and relaxes to the growth plateau once nuclei cover the Cu. That relaxation
+    is no return to 0 V: the plateau, not the overshoot, is the level a short would collapse
+    from. Returned: the first point after p turned significantly positive (10 sigma) where
+    the running median, having stopped rising (the peak), has also stopped falling (within
+    2 sigma over ``window`` points); ``m.size`` when p never turned so.
+    """
+    pos = np.flatnonzero(m > SIGNIFICANT_SIGMAS * sigma)
+    if not pos.size:
+        return m.size
+    tol = 2 * sigma
+    k = int(pos[0])
+    n = m.size
+    while k + window < n and np.any(m[k + 1:k + 1 + window] > m[k] + tol):  # rising
+        k += 1
+    while k + window < n and np.any(m[k + 1:k + 1 + window] < m[k] - tol):  # relaxing
+        k += 1
+    return k
+
+
 def _collapse(step: Step, seg: Segment, prev_level: float, sigma: float, plating: bool,
               t, i, v, p) -> tuple[Signature | None, float]:
     """Hard-short test on one segment; returns the signature (or None) and the level the
@@ -152,7 +202,13 @@ def _collapse(step: Step, seg: Segment, prev_level: float, sigma: float, plating
     if idx.size < 3:
         return None, prev_level
     m = _median_filter(p[idx], 5)
-    ref = np.maximum(np.maximum.accumulate(m), prev_level)
+    # Li nucleates on the bare Cu: in a segment that starts with the Cu above the Li
+    # potential, and in a plating record's first segment (its Cu OCV may be in a rest
+    # before it, or not recorded)
+    on_cu = plating and (m[0] < 0 or (step.index == 0 and seg.start == step.segments[0].start))
+    start = _nucleation_settled(m, sigma) if on_cu else 0
+    from_start = np.where(np.arange(m.size) >= start, m, -np.inf)
+    ref = np.maximum(np.maximum.accumulate(from_start), prev_level)
     below = (m < COLLAPSE_FRACTION * ref) & (ref > SIGNIFICANT_SIGMAS * sigma)
     # fraction of points below from each index to the end of the segment
     tail = np.cumsum(below[::-1])[::-1] / np.arange(below.size, 0, -1)
@@ -260,6 +316,11 @@ def _noise_rise(step: Step, sigma: float, t, i, p) -> Signature | None:
     n = a.size
     if n < 2 * RISE_MIN_POINTS + 8:
         return None
+    if np.mean(a[: n // 2] == 0) > 0.5:
+        # the first half is a monotone relaxation (Li nucleation on Cu, the concentration
+        # build-up of a half-cycle): a running median follows it exactly, so its residuals
+        # say nothing of the noise and any later scatter would look like a rise
+        return None
     s0 = max(1.4826 * float(np.median(a[: n // 2])), sigma)
     exceed = (a > RISE_SIGMAS * s0).astype(int)
     k = np.cumsum(exceed[::-1])[::-1]  # exceedances from each point to the end
@@ -306,6 +367,42 @@ def _first_levels(step: Step, i, p) -> dict[float, tuple[float, float]]:
     return out
 
 
+def _ohmic_lost(step: Step, prev: dict[float, tuple[float, float]], sigma: float,
+                lost: Signature | None, t, i, p) -> Signature | None:
+    """``ohmic_scaling_lost`` on the first segment of each current sign in the step.
+
+    Each sign's early polarization is compared with the same sign's in the step before: a
+    symmetric cell that shorts in its -j half (or at the reversal) keeps a healthy +j half,
+    and a test of the step's first segment alone does not see it; the collapse test
+    neither, as the -j half has no same-sign level before it in the step. Of several
+    broken signs the strongest is kept (one signature per step).
+    """
+    best = None
+    seen: set[float] = set()
+    for seg in step.segments:
+        sgn = float(np.sign(seg.current_a))
+        if sgn in seen:
+            continue
+        seen.add(sgn)
+        if lost is not None and lost.t_s <= t[seg.stop - 1]:
+            break
+        prev_early, prev_j = prev.get(sgn, (None, None))
+        early = _early_level(seg, i, p)
+        if not (prev_early is not None and prev_early > SIGNIFICANT_SIGMAS * sigma
+                and step.density_ma_cm2 > prev_j and early < OHMIC_FRACTION * prev_early):
+            continue
+        ratio = early / prev_early
+        conf = float(np.clip((OHMIC_FRACTION - ratio) / 0.5, 0.0, 1.0))
+        if best is None or conf > best.confidence:
+            best = Signature(
+                "ohmic_scaling_lost", step.index, float(t[seg.start]), conf,
+                f"early polarization {early * 1e3:.3g} mV at {step.density_ma_cm2:.3g} "
+                f"mA/cm2 ({'+' if sgn > 0 else '-'}j) is {ratio:.2f}x that of the step "
+                f"before ({prev_early * 1e3:.3g} mV at {prev_j:.3g} mA/cm2) although |j| "
+                "rose: V ~ I*R broken")
+    return best
+
+
 def analyse_steps(steps: list[Step], t: np.ndarray, i: np.ndarray, v: np.ndarray,
                   plating: bool) -> tuple[list[Signature], Signature | None, float]:
     """Run every test over the staircase.
@@ -330,7 +427,12 @@ def analyse_steps(steps: list[Step], t: np.ndarray, i: np.ndarray, v: np.ndarray
     for step in steps:
         for seg in step.segments:
             p[seg.start:seg.stop] = v[seg.start:seg.stop] * np.sign(seg.current_a)
+    held = np.concatenate([np.arange(seg.start, seg.stop) for step in steps
+                           for seg in step.segments] or [np.empty(0, dtype=int)])
     sigma = noise_sigma(steps, i, p)
+    # the soft-short tests count excursions about a running median: there a residual of one
+    # ADC step is a code boundary crossed (and asymmetric about the median), not the cell
+    sigma_dips = noise_sigma(steps, i, p, voltage_quantum(v[held]))
     found: list[Signature] = []
     lost = None
     prev: dict[float, tuple[float, float]] = {}  # sign -> (early level, |j|) of last step
@@ -345,16 +447,9 @@ def analyse_steps(steps: list[Step], t: np.ndarray, i: np.ndarray, v: np.ndarray
             expect = prev_early * step.density_ma_cm2 / prev_j
             base = float(np.clip(early, expect, 3 * expect))
         lost = _contact_loss(step, max(base, 1e-3), t, i, p)
-        if (prev_early is not None and prev_early > SIGNIFICANT_SIGMAS * sigma
-                and step.density_ma_cm2 > prev_j and early < OHMIC_FRACTION * prev_early
-                and (lost is None or lost.t_s > t[first.stop - 1])):
-            ratio = early / prev_early
-            found.append(Signature(
-                "ohmic_scaling_lost", step.index, step.t_start_s,
-                float(np.clip((OHMIC_FRACTION - ratio) / 0.5, 0.0, 1.0)),
-                f"early polarization {early * 1e3:.3g} mV at {step.density_ma_cm2:.3g} "
-                f"mA/cm2 is {ratio:.2f}x that of the step before ({prev_early * 1e3:.3g} mV "
-                f"at {prev_j:.3g} mA/cm2) although |j| rose: V ~ I*R broken"))
+        ohmic = _ohmic_lost(step, prev, sigma, lost, t, i, p)
+        if ohmic is not None:
+            found.append(ohmic)
         levels = {1.0: 0.0, -1.0: 0.0}
         for seg in step.segments:
             if lost is not None and t[seg.start] >= lost.t_s:
@@ -366,9 +461,9 @@ def analyse_steps(steps: list[Step], t: np.ndarray, i: np.ndarray, v: np.ndarray
             if hit is not None:
                 found.append(hit)
                 break
-        dips = _dips(step, sigma, t, i, p) if lost is None else None
+        dips = _dips(step, sigma_dips, t, i, p) if lost is None else None
         if dips is None and lost is None:
-            dips = _noise_rise(step, sigma, t, i, p)
+            dips = _noise_rise(step, sigma_dips, t, i, p)
         if dips is not None:
             found.append(dips)
         if lost is not None:
