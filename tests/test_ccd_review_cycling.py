@@ -174,3 +174,15 @@ def test_the_first_plating_step_on_cu_has_the_cells_asr():
     r = measure_ccd(m)
     asr = [s.asr_ohm_cm2 for s in r.steps]
     assert asr[0] == pytest.approx(asr[1], rel=0.05), str(r)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_cell_shorted_from_the_start_is_not_a_quiet_lower_bound(seed):
+    # a lithium filament from assembly on (ASR 3 ohm cm2): no signature shows, so the
+    # censored CCD is kept, but never silently
+    r = measure_ccd(_record(np.random.default_rng(seed), asr=3.0), area_cm2=1.0)
+    assert r.outcome != "shorted"
+    assert any("shorted from the start" in w for w in r.warnings)
+    # an intact pellet (300 ohm cm2) is not warned of
+    r = measure_ccd(_record(np.random.default_rng(seed)), area_cm2=1.0)
+    assert not any("shorted from the start" in w for w in r.warnings)

@@ -32,6 +32,9 @@ __all__ = ["CONTACT_LOSS", "SHORT_SIGNATURES", "CCDRecord", "Signature", "StepSu
 SHORT_CONFIDENCE = 0.5
 #: Weaker signatures only date the onset of a short that a stronger one confirms later.
 MIN_CONFIDENCE = 0.2
+#: An area-specific resistance (ohm cm^2) of a record that never shorts below which the cell
+#: may have been shorted from the start (a warning: thin films of fast conductors get there).
+SHORTED_ASR_OHM_CM2 = 10.0
 _CELLS = {"plating": "Li|SE|Cu", "symmetric": "Li|SE|Li"}
 
 
@@ -189,6 +192,18 @@ def measure_ccd(record, *, area_cm2: float | None = None, protocol: str = "auto"
                         "failed] assumes one and may be empty")
     if len(steps) == 1:
         warnings.append("one current density only: no staircase, the CCD is at most bounded")
+    asr = [s.asr_ohm_cm2 for s in summaries if s.state == "held" and np.isfinite(s.asr_ohm_cm2)]
+    if outcome != "shorted" and asr and float(np.median(asr)) < SHORTED_ASR_OHM_CM2:
+        # a cell shorted from the start (at assembly, or before the first step) shows no
+        # short signature, only an ASR no intact electrolyte has: its bulk L / sigma_ion
+        # alone is ~30-300 ohm cm2 for pellets (0.3-1 mm of LLZO or Li3PS4 at 1e-4..1e-3
+        # S/cm), where a lithium filament is ~0.1-5 ohm cm2 (an independent review: such a
+        # record read "no short, CCD > 0.8 (censored)" at 2.7 ohm cm2)
+        warnings.append(f"the ASR of the held steps is {float(np.median(asr)):.3g} ohm cm2 "
+                        "(median), below what an intact solid electrolyte shows (its bulk "
+                        "L / sigma_ion alone: ~30-300 ohm cm2 for a 0.3-1 mm pellet): if it "
+                        "is below this cell's L / sigma_ion, the cell was shorted from the "
+                        "start and the censored CCD is not a lower bound")
     return CCDRecord(
         source=m.source, protocol=protocol, cell=cell or _CELLS[protocol], area_cm2=float(area),
         temperature_k=temperature_k if temperature_k is not None else m.temperature_k,
