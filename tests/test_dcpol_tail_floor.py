@@ -74,3 +74,30 @@ def test_havriliak_negami_tail_is_not_passed(seed):
     sd = np.std(np.diff(i[-2000:], 2)) / math.sqrt(6)  # the white noise, roughly
     assert hi >= r.tail_mean_i - 2.5 * sd / math.sqrt(n_tail)
     assert r.sigma_e_interval[1] > thr  # never a PASS: the truth is above the threshold
+
+
+def _dipping_hold(seed: int, over: float) -> Measurement:
+    """A settled hold at ``over`` x 1e-10 S/cm whose current dips briefly every 0.5-2 h
+    (an instrument's periodic auto-zero or range check: -30..-100 % of I_ss decaying over
+    30-120 s), on white noise of 0.3 % of I_ss: the dips pull the mean ~1-5 % low."""
+    rng = np.random.default_rng(seed)
+    i_ss = over * 1e-10 * 0.1 / L_CM  # A at 0.1 V, 1 cm^2
+    t = np.arange(1.0, 48 * 3600.0, 10.0)
+    period, width = rng.uniform(1800, 7200), rng.uniform(30, 120)
+    dips = -i_ss * rng.uniform(0.3, 1.0) * np.exp(-((t - rng.uniform(0, period)) % period)
+                                                 / width)
+    i = i_ss * (1 + 20 * np.exp(-t / 900.0)) + dips + rng.normal(0, 3e-3 * i_ss, t.size)
+    data = pd.DataFrame({"time_s": t, "current_a": i, "control_v": 0.1})
+    return Measurement(data=data, format="synthetic", technique=Technique.CONSTANT_VOLTAGE,
+                       applied_voltage_v=0.1, area_cm2=1.0, source=f"dips:{seed}")
+
+
+@pytest.mark.parametrize("seed", range(1, 7))
+def test_recurring_dips_do_not_pull_the_upper_bound_below_the_baseline(seed):
+    # an independent review: 3/30 false PASS at 1.01-1.08x the threshold; which of the
+    # baseline and the mean is I_ss one record cannot tell, so the bound reaches both (the
+    # mean's bound ended 0.5-1.5 % below the baseline, the median's within 0.1 %)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = fit_dcpol(_dipping_hold(seed, 1.004), thickness_cm=L_CM, accuracy_a=0.0)
+    assert r.sigma_e_interval[1] >= 1e-10
