@@ -44,12 +44,15 @@ def thresholds() -> str:
             f"slope {cons.slope:.3f} | "
             + " | ".join(f"{max_sigma_e(c, source='construction').sigma_e_max:.3g}"
                          for c in (1.0, 10.0)) + " |"]
-    cells = []
+    line, cells = ccd.fit_ccd(), []
     for c in (1.0, 10.0):
+        mid, (lo, hi) = line.max_sigma_e(c)
         t = max_sigma_e(c, source="fit")
-        cells.append(f"{t.sigma_e_max:.2g} ({t.interval[0]:.2g}–{t.interval[1]:.2g})")
+        cells.append(f"{mid:.2g} ({lo:.2g}–{hi:.2g}); a new material: "
+                     f"{t.interval[0]:.2g}–{t.interval[1]:.2g}")
     rows.append("| `fit`: censored Bayesian regression over the curated same-study pairs, "
-                "posterior median (95% interval) | " + " | ".join(cells) + " |")
+                "posterior median of the line (95% interval); a new material's 95% interval "
+                "(the line and its scatter: what verdicts use) | " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 
 

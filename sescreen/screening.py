@@ -406,8 +406,9 @@ def _finish(g: dict[str, Any], result: ScreeningResult, operating_k: float, line
         warns += list(br.warnings)
         at_op = abs(temps_a[k] - operating_k) <= cr.SAME_TEMPERATURE_K
         if one_sided and at_op:
-            warns.append("the hold supports only an upper bound sigma_e < "
-                         f"{hi:.3g} S/cm: it can pass, never fail")
+            what = "the hold supports" if hold else "the value is"
+            warns.append(f"{what} only an upper bound sigma_e < {hi:.3g} S/cm: it can pass, "
+                         "never fail")
         row.update(sigma_e_method="measured" if at_op
                    else f"measured at {temps_a[k] - 273.15:.0f} C (not extrapolated)",
                    ea_ev=math.nan, ea_stderr=math.nan)

@@ -21,7 +21,10 @@ Han et al. 2019 [P]: dendrite-free plating needs sigma_e < 1e-10 S/cm at 1 mA/cm
     The censored Bayesian regression over the curated dataset (:func:`sescreen.ccd.fit_ccd`):
     the threshold is a distribution, carried as its posterior draws of log10 sigma_e,max
     (:attr:`Threshold.log10_draws`), skewed and heavy-tailed with three pairs. Its median is
-    the value, its 2.5-97.5 % percentiles the interval.
+    the value, its 2.5-97.5 % percentiles the interval. It is a new material's threshold:
+    where its CCD, the line plus the scatter s the fit estimates, reaches the current
+    density (:meth:`sescreen.ccd.CCDLine.threshold_draws`); the mean line's own threshold,
+    which the reproduction report derives, is narrower by that scatter.
 
 With a threshold distribution T (log10) and a measured log10 sigma_e L, the probability of
 passing is P(pass) = P(L < T) = E[S_T(L)], with S_T the survival function of the draws and L
@@ -188,9 +191,10 @@ def _bracket_text(bracket: tuple[float, float]) -> str:
 @functools.lru_cache(maxsize=64)
 def _from_line(ccd: float, source: str) -> Threshold:
     line = _line(source)
-    value, interval = line.max_sigma_e(ccd)
-    return Threshold(float(value), ccd, source, line.label, interval,
-                     line.threshold_draws(ccd))
+    value, interval = line.max_sigma_e(ccd, new_material=line.draws is not None)
+    label = line.label + ("; for a new material: the line's uncertainty and its scatter"
+                          if line.draws is not None else "")
+    return Threshold(float(value), ccd, source, label, interval, line.threshold_draws(ccd))
 
 
 def max_sigma_e(ccd_ma_cm2: float, *, source: str = "han2019") -> Threshold:
