@@ -154,3 +154,18 @@ def test_hebb_wagner_refuses_non_finite_inputs(bad):
         fit_hebb_wagner(e, args.pop("i_a"), **args)
     good = fit_hebb_wagner(e, i, i_err_a=0.01 * i, **kw)
     assert good.sigma_n0 == pytest.approx(1e-9, rel=1e-6)
+
+
+def test_the_fit_threshold_is_a_new_materials_not_the_mean_lines():
+    # review F4: against the mean line, sigma_e = 1e-12 passed at 1 mA/cm^2 (P 0.99) while
+    # the same fit's 95 % prediction of that material's CCD reached down to 0.68 mA/cm^2
+    from sescreen.ccd import fit_ccd
+    from sescreen.thresholds import max_sigma_e
+
+    line = fit_ccd()
+    lo_pred, _ = line.predicted_ccd(1e-12)[1]
+    assert lo_pred < 1.0
+    assert criteria.judge_at(1e-12, 1.0, source="fit")["outcome"] != "pass"
+    _, (lo_line, hi_line) = line.max_sigma_e(1.0)
+    thr = max_sigma_e(1.0, source="fit")
+    assert thr.interval[0] < lo_line and thr.interval[1] > hi_line
