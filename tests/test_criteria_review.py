@@ -169,3 +169,17 @@ def test_the_fit_threshold_is_a_new_materials_not_the_mean_lines():
     _, (lo_line, hi_line) = line.max_sigma_e(1.0)
     thr = max_sigma_e(1.0, source="fit")
     assert thr.interval[0] < lo_line and thr.interval[1] > hi_line
+
+
+def test_a_value_given_over_the_files_is_said(examples):
+    # review C2: --voltage 1V on a 0.1 V file made sigma_e 10x lower without a word
+    hold = examples / "dcpol" / "li3ps4_like_30C.csv"
+    out = CliRunner().invoke(main, ["check", str(hold), "--thickness", "0.8mm", "--voltage",
+                                    "1V", "--area", "1cm2", "--json"])
+    warns = json.loads(out.output)["warnings"]
+    assert any("1 V, overrides the file's 0.1 V" in w for w in warns), warns
+    assert any("1 cm^2, overrides the file's 0.785 cm^2" in w for w in warns), warns
+    # the file's own values given again: nothing to say
+    out = CliRunner().invoke(main, ["check", str(hold), "--thickness", "0.8mm", "--voltage",
+                                    "100mV", "--area", "0.785cm2", "--json"])
+    assert not any("overrides" in w for w in json.loads(out.output)["warnings"])

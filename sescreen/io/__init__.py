@@ -32,7 +32,13 @@ from sescreen.io.biologic import (
 )
 from sescreen.io.gamry import read_dta
 from sescreen.io.headers import ColumnSpec
-from sescreen.io.measurement import CANONICAL_COLUMNS, ColumnInfo, Measurement, Technique
+from sescreen.io.measurement import (
+    CANONICAL_COLUMNS,
+    ColumnInfo,
+    Measurement,
+    Technique,
+    override_warning,
+)
 from sescreen.io.mpr import MPR_MAGIC
 from sescreen.io.ranges import current_accuracy_a, current_resolution_a
 from sescreen.io.table import read_table
@@ -241,6 +247,9 @@ def _apply_overrides(m: Measurement, *, applied_voltage_v, area_cm2, temperature
                                                                   and value <= 0):
             raise InputError(f"{name} = {value!r} is outside the sensible range "
                              f"({low}..{high})", path=path)
+        placeholder = name == "area_cm2" and any("placeholder" in w for w in m.warnings)
+        if (note := override_warning(name, value, None if placeholder else getattr(m, name))):
+            m.warnings.append(note)
         setattr(m, name, value)
         if name == "area_cm2":
             m.warnings = [w for w in m.warnings if "placeholder" not in w]

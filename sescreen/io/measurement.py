@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -366,3 +367,28 @@ def _unique_finite(col: pd.Series | None) -> list[float] | None:
         return None
     v = np.unique(col.to_numpy(dtype=float))
     return v[np.isfinite(v)].tolist() or None
+
+
+#: A given value differing from the file's by more than this fraction is said (warning).
+OVERRIDE_REL_TOL = 0.01
+_OVERRIDDEN = {"applied_voltage_v": ("the applied voltage", "V"),
+               "area_cm2": ("the electrode area", "cm^2"),
+               "temperature_k": ("the temperature", "K")}
+
+
+def override_warning(name: str, given: float, stated: float | None) -> str | None:
+    """The warning for a value given by the user over a different one the file states
+    (``name`` a :class:`Measurement` attribute: ``applied_voltage_v``, ``area_cm2`` or
+    ``temperature_k``), None when the file states none or they agree within
+    :data:`OVERRIDE_REL_TOL`.
+
+    The given value wins, but never silently: a voltage or an area changes sigma_e by
+    their ratio, a temperature the side it is judged from (a criteria review: ``--voltage
+    1V`` on a 0.1 V file made sigma_e 10x lower without a word).
+    """
+    if stated is None or not math.isfinite(stated) or abs(given - stated) <= \
+            OVERRIDE_REL_TOL * max(abs(stated), abs(given)):
+        return None
+    what, unit = _OVERRIDDEN[name]
+    return f"{what} given, {given:.6g} {unit}, overrides the file's {stated:.6g} {unit}"
+
