@@ -510,7 +510,14 @@ def _rank(table: pd.DataFrame) -> pd.Series:
 
 
 def _ndp(rec, formula, warns):
-    from sescreen.ndp import Standard, analyse, depth_preset, load_stack, read_spectra
+    from sescreen.ndp import (
+        HAN2019_STANDARD,
+        Standard,
+        analyse,
+        depth_preset,
+        load_stack,
+        read_spectra,
+    )
     from sescreen.ndp.calibration import DEPTH_PRESETS, stopping_calibration
 
     try:
@@ -520,10 +527,13 @@ def _ndp(rec, formula, warns):
         cal = depth_preset(stack) if stack in DEPTH_PRESETS else stopping_calibration(
             load_stack(stack))
         series = read_spectra(rec["ndp"])
-        counts = rec["ndp_standard_counts"] if np.isfinite(rec["ndp_standard_counts"]) else 1.0
+        # no C_10B: the package's own placeholder standard, which analyse() recognizes and
+        # warns about (relative units; no charge comparison), not a look-alike Standard(1.0)
+        standard = Standard(counts_per_monitor=float(rec["ndp_standard_counts"])) if \
+            np.isfinite(rec["ndp_standard_counts"]) else HAN2019_STANDARD
         host = (formula, float(rec["host_density_g_cm3"])) if formula and np.isfinite(
             rec["host_density_g_cm3"]) else None
-        return analyse(series, cal, standard=Standard(counts_per_monitor=float(counts)),
+        return analyse(series, cal, standard=standard,
                        current_ma_cm2=float(rec["ndp_current_ma_cm2"]) if np.isfinite(
                            rec["ndp_current_ma_cm2"]) else None, host=host)
     except SescreenError as exc:

@@ -239,11 +239,23 @@ def detect_onset(t, y, err) -> dict[str, Any]:
     t0 minimizes chi-square. The change is significant when the hinge improves on a flat
     line by delta chi-square > 11.8 (two more parameters, p ~ 0.003).
 
+    ``err`` are counting errors. When the frames scatter from one to the next by more than
+    them (the neutron monitor's own Poisson noise, flux or gain jitter), the errors are
+    understated and white frame-to-frame noise would pass for an onset: delta chi-square is
+    divided by the scatter ratio r = mean[(y[k+1] - 2 y[k] + y[k-1])^2 / (e[k+1]^2 +
+    4 e[k]^2 + e[k-1]^2)], floored at 1. Second differences cancel any smooth trend (a
+    curved growth does not raise r as a misfitting hinge's chi-square would); for counting
+    noise alone r = 1 with a standard deviation of about sqrt(3.9 / (n - 2)). When r
+    exceeds that chance by 3 standard deviations the errors are estimated from the data
+    (about (n - 2) / 1.95 degrees of freedom), and the threshold becomes the F quantile of
+    the same p: 2 F(2, (n - 2) / 1.95) at p = 0.0027 (16.2 for 40 frames).
+
     Returns
     -------
     dict
-        ``onset_s`` (None when not significant), ``onset_index``, ``delta_chi2``,
-        ``slope`` (per s), ``baseline``.
+        ``onset_s`` (None when not significant), ``onset_index``, ``delta_chi2`` (after the
+        scaling), ``slope`` (per s), ``baseline``, ``scatter_ratio`` (r, floored at 1),
+        ``scatter_excess`` (r beyond chance), ``threshold`` (of delta chi-square).
     """
     t = np.asarray(t, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -259,11 +271,32 @@ def detect_onset(t, y, err) -> dict[str, Any]:
         if coef[1] > 0 and chi < best[0]:
             best = (chi, k, float(coef[1]), float(coef[0]))
     chi, k, slope, base = best
-    delta = chi_flat - chi if k is not None else 0.0
-    significant = k is not None and delta > 11.8
+    ratio = _scatter_ratio(y, np.asarray(err, dtype=float))
+    n = len(t)
+    excess = n >= 5 and ratio > 1 + 3 * math.sqrt(3.9 / (n - 2))
+    threshold = 11.8
+    if excess:
+        from scipy.stats import chi2 as chi2_dist
+        from scipy.stats import f as f_dist
+
+        threshold = 2 * float(f_dist.isf(chi2_dist.sf(11.8, 2), 2, (n - 2) / 1.95))
+    delta = (chi_flat - chi) / ratio if k is not None else 0.0
+    significant = k is not None and delta > threshold
     return {"onset_s": float(t[k]) if significant else None,
             "onset_index": k if significant else None, "delta_chi2": float(delta),
-            "slope": slope if significant else 0.0, "baseline": base}
+            "slope": slope if significant else 0.0, "baseline": base,
+            "scatter_ratio": float(ratio), "scatter_excess": bool(excess),
+            "threshold": threshold}
+
+
+def _scatter_ratio(y: np.ndarray, err: np.ndarray) -> float:
+    """Frame-to-frame scatter over counting errors from second differences, floored at 1
+    (:func:`detect_onset`); 1 for fewer than 5 frames."""
+    if len(y) < 5:
+        return 1.0
+    d2 = y[2:] - 2 * y[1:-1] + y[:-2]
+    v = err[2:] ** 2 + 4 * err[1:-1] ** 2 + err[:-2] ** 2
+    return max(1.0, float(np.mean(d2**2 / np.maximum(v, 1e-300))))
 
 
 def uniformity_test(depth_um, increase, err) -> dict[str, Any]:
@@ -319,6 +352,9 @@ class NDPAnalysis:
     host_density: float | None  #: host Li atoms/cm^3
     calibration: str
     warnings: tuple[str, ...] = field(default=())
+    #: no 10B standard (C_10B = 1 per monitor): amounts in relative units, so no fraction
+    #: of the host's lithium (atoms/cm^3) and no charge ratio can be formed from them
+    relative_units: bool = False
 
     @property
     def t0_s(self) -> float:
@@ -345,9 +381,10 @@ class NDPAnalysis:
             "growth": self.uniformity["verdict"], "uniformity": self.uniformity,
             "warnings": list(self.warnings),
         }
-        if self.charge_atoms is not None and self.charge_atoms[-1] > 0:
+        if self.charge_atoms is not None and self.charge_atoms[-1] > 0 \
+                and not self.relative_units:
             out["transported_fraction_of_charge"] = float(self.total[-1] / self.charge_atoms[-1])
-        if self.host_density is not None and bulk_depth_cm > 0:
+        if self.host_density is not None and bulk_depth_cm > 0 and not self.relative_units:
             out["dendrite_fraction_of_host_li"] = bulk_end / (self.host_density * bulk_depth_cm)
         return out
 
@@ -442,6 +479,9 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
                          "positive")
     if not (isinstance(channels_per_bin, (int, np.integer)) and channels_per_bin >= 1):
         raise InputError(f"channels per bin {channels_per_bin!r} must be a whole number >= 1")
+    if series.n_frames < 2:
+        raise InputError("one frame: the lithium increase needs a pre-current reference "
+                         "frame and at least one frame during plating")
     if not 0 <= reference_frame < series.n_frames:
         raise InputError(f"reference frame {reference_frame} is not one of the "
                          f"{series.n_frames} frames")
@@ -495,8 +535,18 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
     own = prof.areal[:, bulk_mask]
     onset = detect_onset(t, own.sum(axis=1),
                          np.sqrt((prof.areal_err[:, bulk_mask] ** 2).sum(axis=1)))
+    # Frames scattering beyond their counting errors (the monitor's own Poisson noise is
+    # not in them): the dendrite content's error grows by the sqrt(scatter ratio) the onset
+    # test uses (detect_onset; up to 1 + 3 sqrt(3.9 / (n - 2)) is chance).
+    if onset["scatter_excess"]:
+        bulk_err = bulk_err * math.sqrt(onset["scatter_ratio"])
+        warns.append(f"the bulk lithium scatters from frame to frame {onset['scatter_ratio']:.2g}"
+                     " times more (in variance) than counting allows (neutron monitor counts, "
+                     "flux or gain jitter): the dendrite content's error and the onset test "
+                     "are scaled up accordingly")
     uni = uniformity_test(prof.depth_um[bulk_mask], inc[-1][bulk_mask],
                           inc_err[-1][bulk_mask])
     host_density = host_lithium_density(*host) if host is not None else None
     return NDPAnalysis(prof, t, float(boundary_um), total, total_err, bulk, bulk_err, charge,
-                       onset, uni, host_density, depth_cal.name, tuple(warns))
+                       onset, uni, host_density, depth_cal.name, tuple(warns),
+                       relative_units=standard is HAN2019_STANDARD)

@@ -6,7 +6,8 @@ Accepted inputs:
   separated), with optional ``# key: value`` header lines: ``live_time`` (s), ``real_time``
   (s), ``monitor`` (neutron monitor counts of the frame), ``time`` (s since the start of
   the series, the frame's start or mid time), ``current_ma_cm2``;
-- a folder of such files (sorted by their ``time`` header, else by name);
+- a folder of such files (sorted by their ``time`` header, else by name with numbers in
+  names compared as numbers: ``frame_2`` before ``frame_10``);
 - a wide table: a ``channel`` column and one column per frame, with the frame metadata
   given as rows whose first cell is ``live_time``, ``real_time``, ``monitor`` or ``time``.
 
@@ -91,10 +92,19 @@ class SpectrumSeries:
         return self.counts.shape[0]
 
 
+def _natural_key(path: Path) -> tuple:
+    """Sort key of a file name with its digit runs compared as numbers ("frame_2" before
+    "frame_10"): acquisition software numbers frames without zero padding, and a plain
+    string sort would put frame 10 between frames 1 and 2, timing every frame wrong."""
+    return tuple((0, int(tok), "") if tok.isdigit() else (1, 0, tok)
+                 for tok in re.split(r"(\d+)", path.name) if tok)
+
+
 def _parse_frame(path: Path) -> tuple[dict, np.ndarray, np.ndarray]:
     text = decode_text(path.read_bytes(), path)
     meta: dict[str, float] = {}
     chans, counts = [], []
+    header = None  # the first non-comment line (a column header, when not numeric)
     for lineno, line in enumerate(text.split("\n"), start=1):
         s = line.strip()
         if not s:
@@ -117,6 +127,8 @@ def _parse_frame(path: Path) -> tuple[dict, np.ndarray, np.ndarray]:
                     meta[key] = value
             continue
         parts = re.split(r"[\s,;]+", s)
+        if not chans and header is None:
+            header = s
         if len(parts) < 2:
             raise FormatError("expected 'channel counts' on each line", path=path, line=lineno)
         try:
@@ -129,7 +141,39 @@ def _parse_frame(path: Path) -> tuple[dict, np.ndarray, np.ndarray]:
                               line=lineno) from None
     if not chans:
         raise FormatError("no (channel, counts) rows", path=path)
-    return meta, np.array(chans), np.array(counts)
+    return meta, *_channel_axis(np.array(chans), np.array(counts), path, header)
+
+
+def _channel_axis(chans: np.ndarray, counts: np.ndarray, path: Path,
+                  header: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Check that the first column is a channel number (an MCA's integer bins), once each.
+
+    The energy calibration E = gain * channel + offset (Han et al. eq. 2) is applied to it,
+    so an energy axis (keV) read as channels would be calibrated twice; a repeated channel
+    (two files concatenated) would count its events twice. Rows in descending channel
+    order are put in ascending order.
+    """
+    if header is not None and re.search(r"kev|mev|energy", header, re.IGNORECASE):
+        raise FormatError(f"the first column is headed {header[:40]!r}: give MCA channel "
+                          "numbers (the energy calibration is applied to channels), not "
+                          "energies", path=path)
+    if not np.allclose(chans, np.round(chans), rtol=0, atol=1e-6):
+        k = int(np.flatnonzero(~np.isclose(chans, np.round(chans), rtol=0, atol=1e-6))[0])
+        raise FormatError(f"channel {chans[k]:g} is not a whole number: the first column "
+                          "must be MCA channel numbers (an energy axis in keV?)", path=path)
+    order = np.argsort(chans, kind="stable")
+    chans, counts = chans[order], counts[order]
+    dup = np.flatnonzero(np.diff(chans) == 0)
+    if dup.size:
+        raise FormatError(f"channel {chans[dup[0]]:g} appears more than once (files "
+                          "concatenated?): every channel needs one row", path=path)
+    neg = np.flatnonzero(counts < 0)
+    if neg.size:
+        raise FormatError(f"channel {chans[neg[0]]:g} has negative counts ({counts[neg[0]]:g}; "
+                          f"{neg.size} channels in all): give the raw counts and the "
+                          "background spectrum separately (--background), so that their "
+                          "Poisson errors are propagated", path=path)
+    return chans, counts
 
 
 def read_spectra(paths, *, live_time_s=None, real_time_s=None, monitor=None,
@@ -159,8 +203,8 @@ def read_spectra(paths, *, live_time_s=None, real_time_s=None, monitor=None,
     if len(paths) == 1 and paths[0].is_dir():
         folder = paths[0]
         try:
-            paths = sorted(p for p in folder.iterdir()
-                           if p.is_file() and not p.name.startswith("."))
+            paths = sorted((p for p in folder.iterdir()
+                            if p.is_file() and not p.name.startswith(".")), key=_natural_key)
         except OSError as exc:
             raise InputError(f"cannot list the folder ({exc.strerror})", path=folder) from None
         if not paths:
@@ -220,6 +264,12 @@ def _read_frames(paths, live_time_s, real_time_s, monitor, frame_time_s) -> Spec
         raise InputError("no neutron monitor count (header '# monitor: N', or monitor=)",
                          path=frames[k][0])
     times = column("time", None)
+    if np.isnan(times).any() and len(frames) > 1:
+        names = [f[0] for f in frames]
+        if names != sorted(names, key=_natural_key):
+            _log.warning("%s: frames without a '# time' header are timed in the order given, "
+                         "which is not the order of their names (a shell glob sorts frame_10 "
+                         "before frame_2): give a folder or a '# time' header", names[0])
     if np.isnan(times).any():
         if frame_time_s is None:
             step = np.nan_to_num(real, nan=0.0)
@@ -278,6 +328,11 @@ def _read_wide(path: Path, frame_time_s) -> SpectrumSeries:
         return arr
 
     channels = floats(data[[key]], "channel column")[:, 0]
+    if not np.allclose(channels, np.round(channels), rtol=0, atol=1e-6) or np.any(
+            np.diff(channels) <= 0):
+        raise FormatError("the channel column must hold whole, increasing MCA channel "
+                          "numbers, each once (an energy axis, or rows out of order?)",
+                          path=path)
     counts = floats(data[df.columns[1:]], "counts").T
     meta = {r[key].strip().lower(): floats(meta_rows.loc[[i], df.columns[1:]],
                                            f"{r[key].strip()} row")[0]
@@ -295,7 +350,12 @@ def _read_wide(path: Path, frame_time_s) -> SpectrumSeries:
         try:
             times = np.array([float(c) for c in df.columns[1:]])
         except ValueError:
-            times = np.arange(n) * float(frame_time_s or 0.0)
+            if frame_time_s is not None:
+                times = np.arange(n) * float(frame_time_s)
+            else:  # as for frame files: each frame starts where the previous one ended
+                _log.warning("%s: no 'time' row and the column headers are not times: "
+                             "frames are timed by their cumulated real time", path)
+                times = np.concatenate([[0.0], np.cumsum(np.asarray(real, dtype=float))[:-1]])
     return SpectrumSeries(channels, counts, live, real, meta["monitor"], times,
                           tuple(f"{path.name}:{c}" for c in df.columns[1:]),
                           meta.get("current_ma_cm2"))
