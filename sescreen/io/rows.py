@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -204,9 +205,13 @@ def parse_rows(source, *, sep: str, decimal: str, encoding: str | None, path,
     if skiprows:
         kw["skiprows"] = skiprows
     try:
-        if rows_hint is None:
-            return pd.read_csv(source, **kw)
-        return _gathered(pd.read_csv(source, chunksize=CHUNK_ROWS, **kw), rows_hint)
+        with warnings.catch_warnings():
+            # a column of mixed types is the caller's to judge (its cells are checked and
+            # refused or parsed again), not pandas' low-memory note to the user
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            if rows_hint is None:
+                return pd.read_csv(source, **kw)
+            return _gathered(pd.read_csv(source, chunksize=CHUNK_ROWS, **kw), rows_hint)
     except pd.errors.ParserError as exc:
         text = " ".join(str(exc).split())
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
