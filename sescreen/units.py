@@ -77,6 +77,10 @@ def _normalize(unit: str) -> str:
     text = _MICRO.sub("u", text)
     for sup, rep in _SUPERSCRIPT.items():
         text = text.replace(sup, rep)
+    # a degree sign mangled on the way: UTF-8 read as cp1252/latin-1 ("Â°", twice "Ã‚Â°"),
+    # the ordinal sign typed for it ("ºC")
+    text = text.replace("\u00c3\u201a\u00c2\u00b0", "\u00b0").replace("\u00c2\u00b0", "\u00b0")
+    text = re.sub("\u00ba(?=C$)", "\u00b0", text)
     text = text.replace("\u00b0C", "degC").replace("deg C", "degC").replace("\u00b0", "deg")
     text = re.sub(r"\bOhm\b", "ohm", text)
     text = re.sub(r"\bmA\.h\b", "mA*h", text).replace("W.h", "W*h")
@@ -89,6 +93,10 @@ def _unit_info(unit: str) -> tuple[str, float, float]:
     """(dimension, scale, offset) converting ``unit`` to the dimension's SI unit."""
     if len(unit) > _MAX_UNIT_LEN:  # not a unit; pint and _normalize are slow on long text
         raise InputError(f"unknown unit {unit[:20]!r}...")
+    if "\ufffd" in unit or "?" in unit:
+        # a character an encoding lost (often the prefix: "I/\ufffdA" was "I/µA"); pint skips
+        # it and reads ampere, a scale 1e6 off (review readers2)
+        raise InputError(f"unknown unit {unit!r} (a character lost to an encoding)")
     norm = _normalize(unit)
     if norm in {"", "#", "bits", "%"}:
         return ("dimensionless", 1.0, 0.0)

@@ -326,8 +326,13 @@ def fit_dcpol(
         raise InputError("the applied voltage is unknown: give it (voltage_v=, CLI --voltage)",
                          path=m.source)
     if voltage == 0:
-        raise InputError("the applied voltage is 0 V (a set-point versus Eoc?): give the cell "
-                         "voltage (voltage_v=, CLI --voltage)", path=m.source)
+        ref = m.applied_voltage_ref if voltage_v is None else None
+        why = {None: "a set-point versus Eoc?", "Ref": "versus Ref",
+               "Eoc": "versus Eoc: a hold at the rest potential"}.get(
+            ref, f"set versus {ref}: a hold at the potential the technique before it left "
+                 "the cell at")
+        raise InputError(f"the applied voltage is 0 V ({why}): give the cell voltage "
+                         "(voltage_v=, CLI --voltage)", path=m.source)
     area = area_cm2 if area_cm2 is not None else m.area_cm2
     if area is None:
         raise InputError("the electrode area is unknown: give it (area_cm2=, CLI --area)",

@@ -141,9 +141,16 @@ def read_mpt(path: Path, src: TextFile, *, spec: ColumnSpec | None = None,
         meta["start_time"] = start
     technique = technique_from_name(meta.get("technique_name"))
     spec = _ewe_before_ecell(headers, spec or ColumnSpec())
-    data, columns, w = canonical_frame(raw, headers, path=path, first_line=col_line + 2,
-                                       spec=spec,
-                                       require_current=technique is not Technique.OPEN_CIRCUIT)
+    resting = technique is Technique.UNKNOWN and _all_rest(raw, headers)
+    data, columns, w = canonical_frame(
+        raw, headers, path=path, first_line=col_line + 2, spec=spec,
+        require_current=technique is not Technique.OPEN_CIRCUIT and not resting)
+    if resting and "current_a" not in data:
+        meta["technique"], meta["technique_inferred"] = Technique.OPEN_CIRCUIT, True
+        meta["technique_reason"] = (
+            "no technique stated (an export without the settings block); EC-Lab's mode "
+            "column reads 3 (rest) at every point and there is no current column: an "
+            "open-circuit record")
     if decimal == ",":
         warnings.append("decimal commas read as decimal points")
     warnings += meta.pop("warnings", [])
@@ -152,6 +159,19 @@ def read_mpt(path: Path, src: TextFile, *, spec: ColumnSpec | None = None,
         meta.pop("applied_voltage_ref", None)
     return _finish(Measurement(data=data, format="biologic-mpt", columns=columns,
                                warnings=warnings + w, source=str(path), **meta))
+
+
+def _all_rest(raw: pd.DataFrame, headers: list[str]) -> bool:
+    """Whether EC-Lab's ``mode`` column flags every row as a rest (3: open circuit, no
+    current imposed). An export without its settings block (``Nb header lines : 3``) does
+    not name the technique; an OCV record then has no current column, and its mode column
+    is what says it is one (review readers-N4: such a file had been refused for having no
+    current column, while its ``.mpr`` twin reads as open circuit)."""
+    names = [h.strip().lower() for h in headers]
+    if "mode" not in names:
+        return False
+    mode = pd.to_numeric(raw.iloc[:, names.index("mode")], errors="coerce").to_numpy()
+    return bool(len(mode)) and bool(np.all(mode == _MODE_REST))
 
 
 def _ewe_before_ecell(headers: list[str], spec: ColumnSpec) -> ColumnSpec:
@@ -301,11 +321,56 @@ def _finish(m: Measurement) -> Measurement:
             m.applied_voltage_v = setpoint
             m.warnings.append(f"applied voltage taken from the control column: {setpoint:.6g} V")
         elif abs(setpoint - m.applied_voltage_v) > 5e-3:
-            m.warnings.append(
-                f"the set-point Ei = {m.applied_voltage_v:.6g} V differs from the recorded "
-                f"control potential ({setpoint:.6g} V): Ei is probably referred to the "
-                "open-circuit potential; give the cell voltage explicitly (--voltage)")
+            m.warnings.append(setpoint_note(m.applied_voltage_v, m.applied_voltage_ref,
+                                            setpoint))
     return m
+
+
+def setpoint_note(ei: float, ref: str | None, control: float) -> str:
+    """The warning for an EC-Lab set-point ``Ei`` (V, vs ``ref``) that differs from the
+    recorded control potential ``control`` (V, vs Ref), naming what the file states.
+
+    sescreen keeps ``Ei`` as the polarization (the departure from rest, which an
+    ion-blocking cell's current answers), whatever its reference; the message says when that
+    is sure and when it is not (review readers-N2: CA 0 V vs Emeas had been told it was
+    "probably referred to the open-circuit potential" although the file states Emeas).
+    """
+    head = (f"the set-point Ei = {ei:.6g} V differs from the recorded control potential "
+            f"({control:.6g} V vs Ref)")
+    if ref == "Eoc":
+        return (f"{head}: Ei is given vs Eoc ({_REFERENCE_MEANING['Eoc']}) and is taken as the "
+                "polarization from rest; give the cell voltage explicitly (--voltage) if "
+                "that is not what sigma_e needs")
+    if ref in _PREVIOUS_REFERENCES:
+        return (f"{head}: Ei is given vs {ref} ({_REFERENCE_MEANING[ref]}), so the hold sat "
+                f"at {control:.6g} V vs Ref; Ei is the polarization from rest only if that "
+                f"technique was a rest (an open-circuit period: then {ref} is Eoc), and "
+                f"{control:.6g} V only if the rest potential was 0 V: give the polarization "
+                "explicitly (--voltage)")
+    if ref == "Ref":
+        return (f"{head}, though Ei is given vs Ref, where the two should agree: check the "
+                "file, or give the cell voltage explicitly (--voltage)")
+    return (f"{head}: with no reference stated, Ei is probably referred to the open-circuit "
+            "potential; give the cell voltage explicitly (--voltage)")
+
+
+#: What EC-Lab's "vs." of a potential set-point means (BioLogic Learning Center, "The
+#: different current and voltage setpoint options in EC/BT-Lab", 2024): Ref is absolute
+#: (Ewe vs the reference electrode); the others add the set-point to a potential the run
+#: found before this technique. The recorded ``control/V`` is always the absolute
+#: potential the instrument held, vs Ref (EC-Lab Constant Voltage 2 V vs Eoc at Eoc 0.1 mV:
+#: control/V 2.00008; CA 0 V vs Emeas: control/V 3.4237, the potential the step before
+#: ended at).
+_REFERENCE_MEANING = {
+    "Ref": "the reference electrode",
+    "Eoc": "the open-circuit potential measured just before the technique",
+    "Ectrl": "the last potential controlled by the technique before this one",
+    "Emeas": "the last potential measured by the technique before this one",
+    "Ei": "the initial potential of this technique",
+}
+#: References whose set-point is an offset from where the technique before left the cell,
+#: not from its rest: whether ``Ei`` is the polarization depends on what came before.
+_PREVIOUS_REFERENCES = {k: _REFERENCE_MEANING[k] for k in ("Ectrl", "Emeas", "Ei")}
 
 
 _MODE_REST = 3  # EC-Lab's mode flag: 1 galvanostatic, 2 potentiostatic, 3 rest

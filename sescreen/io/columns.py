@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sescreen.errors import FormatError, InputError
-from sescreen.io.headers import ALIASES, ColumnSpec, header_key, split_header
+from sescreen.io.headers import ALIASES, ColumnSpec, header_key, mangled_unit, split_header
 from sescreen.io.measurement import ColumnInfo
 from sescreen.units import column_unit
 
@@ -126,8 +126,9 @@ def canonical_frame(
                 continue
             unit = _unit_given(canon, header, file_unit, unit_override.get(canon), spec,
                                path, warnings)
-            # A bare "C" after a temperature means degrees Celsius, not coulomb.
-            celsius = canon == "temperature_k" and unit is not None and unit.strip() == "C"
+            # A bare "C" after a temperature means degrees Celsius, not coulomb; so does a
+            # degree sign lost to a wrong encoding on the way ("\ufffdC", "Â°C").
+            celsius = canon == "temperature_k" and unit is not None and _celsius(unit)
             dim, scale, offset = column_unit("degC" if celsius else unit)
             if want == "dimensionless":
                 if unit is None or dim == "dimensionless":
@@ -152,6 +153,12 @@ def canonical_frame(
                 taken.add(canon)
                 recognised[canon] = (idx, name)
                 break
+            if canon == "current_a" and mangled_unit(unit):
+                raise InputError(
+                    f"column {header!r} looks like the current but a character of its unit "
+                    f"{unit!r} was lost to an encoding (U+FFFD or '?', most often the prefix "
+                    "µ): sescreen does not guess a current's scale; fix the header (e.g. "
+                    "'I/uA') or pass current_unit= (CLI: --current-unit)", path=path)
             if canon == "current_a":
                 raise InputError(
                     f"column {header!r} looks like the current but its unit {unit!r} is not a "
@@ -195,6 +202,19 @@ def canonical_frame(
 
 
 _CANON_ORDER = list(ALIASES)
+#: A temperature's unit that means degrees Celsius though no unit parser would say so: a
+#: bare "C" (coulomb elsewhere), or a degree sign an encoding lost: U+FFFD (an undecodable
+#: byte: BT-Lab's "Temperature/\ufffdC", Basytec's "T1[\ufffdC]") or "?" (a lossy ASCII
+#: export). Only on a temperature column: elsewhere "\ufffdC" may as well be a lost "µC".
+#: ("Â°C", "ºC" are degrees Celsius anywhere: :func:`sescreen.units.column_unit`.)
+_CELSIUS = re.compile("^(?:\ufffd{1,2}|\\?|)C$")
+
+
+def _celsius(unit: str) -> bool:
+    """Whether a temperature column's unit means degrees Celsius (see :data:`_CELSIUS`)."""
+    return bool(_CELSIUS.match(unit.strip()))
+
+
 _UNITLESS_TIME = {"time", "elapsed time", "test time"}  # taken as seconds without a unit
 #: Columns of which a record has one: a second header that qualifies is ambiguous.
 _ONE_EACH = {"time_s": "time_col", "current_a": "current_col", "voltage_v": "voltage_col"}

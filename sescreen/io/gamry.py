@@ -49,7 +49,11 @@ _TAGS: dict[str, Technique] = {
     "CV": Technique.SWEEP,
     "LSV": Technique.SWEEP,
     "POTDYN": Technique.SWEEP,
+    "SQUARE_WAVE": Technique.SWEEP,
 }
+# Pulse voltammetry (square wave, differential pulse) samples its current per pulse: no
+# column is the current of a DC record.
+_PULSE_CURRENTS = ("Ifwd", "Irev", "Idif")
 # Main table preference: the first of these present is the Measurement's data; else the
 # numbered curves CURVE1, CURVE2, ... (a CV's cycles) joined.
 _MAIN_TABLES = ("CURVE", "ZCURVE", "VFPCURVE")
@@ -102,8 +106,18 @@ def read_dta(path: Path, src, *, spec: ColumnSpec | None = None,
                 split_header(c)[0].strip().lower() in _TIME_NAMES for c in cols):
             raw, cols, units = _vfp_time(raw, cols, units, header, path, warnings)
         tables_in.append((raw, cols, units, first_line))
-    parts = _canonical_curves(tables_in, path=path, spec=spec,
-                              require_current=technique is not Technique.OPEN_CIRCUIT)
+    try:
+        parts = _canonical_curves(tables_in, path=path, spec=spec,
+                                  require_current=technique is not Technique.OPEN_CIRCUIT)
+    except FormatError as exc:
+        pulse = [c for c in tables_in[0][1] if c in _PULSE_CURRENTS]
+        if not pulse or not str(exc).count("no current column"):
+            raise
+        raise FormatError(
+            f"a pulse voltammogram ({tag or 'no TAG'}): its currents are sampled per pulse "
+            f"({', '.join(pulse)}: forward, reverse, difference), none is the current of a DC "
+            "hold, which sescreen analyses; to read it anyway, name one (current_col="
+            f"{pulse[-1]!r}; CLI: --current-col {pulse[-1]})", path=path) from None
     data, columns, w = _join_curves(main, parts)
     warnings += w
     if "temperature_k" in data and (data["temperature_k"] <= 0).all():
@@ -112,6 +126,15 @@ def read_dta(path: Path, src, *, spec: ColumnSpec | None = None,
         columns = [c for c in columns if c.name != "temperature_k"]
         warnings.append(f"temperature column reads {bad:.2f} deg C (Gamry's value when no "
                         "thermocouple is connected): ignored")
+    elif "temperature_k" in data and _no_reading_at_zero(data["temperature_k"]):
+        bad = data["temperature_k"].iloc[0] - 273.15
+        data = data.drop(columns="temperature_k")
+        columns = [c for c in columns if c.name != "temperature_k"]
+        warnings.append(
+            f"temperature column reads {bad:.2f} deg C at every one of its {len(data)} points "
+            "(a whole record at the freezing point without a digit moving is what an input "
+            "without a sensor reads; with no thermocouple Gamry writes -327.66): "
+            "ignored; give the temperature (temperature_k=, CLI --temperature)")
     others = {}
     for name, (traw, tcols, tunits, tfirst, *_) in frames.items():
         if name in main or len(traw) == 0:
@@ -177,6 +200,29 @@ def _main_tables(frames: dict, warnings: list[str], path) -> list[str]:
         warnings.append(f"{', '.join(odd)} have other columns than {curves[0]}: kept as side "
                         "tables (Measurement.tables), not joined")
     return same
+
+
+#: Points a Temp column must hold, all at one value within 0.01 deg C of 0 deg C, to be taken
+#: as no reading (:func:`_no_reading_at_zero`).
+_ZERO_READING_POINTS = 20
+
+
+def _no_reading_at_zero(temps_k) -> bool:
+    """Whether a Gamry ``Temp`` column is no reading though not the -327.66 value: one value,
+    the same to every written digit (0.01 deg C) at every point, within 0.01 deg C of
+    0 deg C, over at least :data:`_ZERO_READING_POINTS` points.
+
+    Review readers-N1 (Reference 600+, Framework 7.8.4): the CV curves of a file read
+    exactly 0.01 deg C at all 1121 points while its OCVCURVE, seconds earlier on the same
+    channel, read -327.66 (no thermocouple), as did the sibling files of that instrument; a
+    thermocouple at 0 deg C would move in its last digit. 0.01 deg C is one count of the
+    column's resolution above zero. Gamry does not document this value, so it is taken as
+    no reading with a warning (it had been stored as the record's 273.16 K, silently, and
+    carried into sigma_e(T) results), not as a sentinel.
+    """
+    t = np.asarray(temps_k, dtype=float)
+    return (t.size >= _ZERO_READING_POINTS and bool(np.all(t == t[0]))
+            and abs(t[0] - 273.15) <= 0.0101)
 
 
 def _canonical_curves(tables_in, **kw) -> list[tuple]:

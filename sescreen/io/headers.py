@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from sescreen.units import column_unit
 
-__all__ = ["ALIASES", "ColumnSpec", "header_key", "known_unit", "split_header"]
+__all__ = ["ALIASES", "ColumnSpec", "header_key", "known_unit", "mangled_unit",
+           "split_header"]
 
 # Lower-case header names (without unit, "<>" and surrounding spaces) for each canonical
 # quantity, with the dimension the unit must have.
 ALIASES: dict[str, tuple[str, set[str]]] = {
     "time_s": ("time", {"time", "t", "elapsed time", "time elapsed", "elapsed", "test time",
-                        "time_s", "total time", "relative time"}),
+                        "time_s", "total time", "relative time", "run time"}),
     "current_a": ("current", {"i", "current", "im", "idc", "cell current", "i_cell",
                               "current_a", "iwe", "i we"}),
     "voltage_v": ("voltage", {"ewe", "e", "v", "vf", "voltage", "potential", "ecell", "u",
@@ -66,8 +67,20 @@ def split_header(header: str) -> tuple[str, str | None]:
 
 
 def known_unit(unit: str) -> bool:
-    """Whether ``unit`` is a unit sescreen converts (of any dimension)."""
-    return column_unit(unit)[0] != "unknown"
+    """Whether ``unit`` is a unit sescreen converts (of any dimension), or one whose
+    character an encoding lost (U+FFFD or ``?``: ``µA``, ``°C``) that would be: the header
+    still splits into its name and that unit, which the column's own rules then judge
+    (:func:`mangled_unit`)."""
+    return column_unit(unit)[0] != "unknown" or mangled_unit(unit)
+
+
+def mangled_unit(unit: str) -> bool:
+    """Whether ``unit`` holds a character lost to an encoding (U+FFFD, ``?``) in place of
+    one that made it a unit (``\ufffdA`` from ``µA``, ``\ufffdC`` from ``°C`` or ``µC``)."""
+    if "\ufffd" not in unit and "?" not in unit:
+        return False
+    return any(column_unit(re.sub("\ufffd+|\\?", sub, unit))[0] != "unknown"
+               for sub in ("u", "\u00b0"))
 
 
 # Channel prefixes of multi-channel instruments: Autolab NOVA "WE(1).Current",

@@ -160,8 +160,19 @@ def read_table(path: Path, src: TextFile, *, spec: ColumnSpec | None = None,
     if ln is None:
         raise FormatError("no table found (only comments or blank lines)", path=path)
     sep = delimiter or sniff_delimiter(src.lines(i, i + 30))
+    found = _after_preamble(src, i, sep, delimiter)
+    if found is not None:
+        pre = [x.strip() for x in src.lines(i, found[0]) if x.strip()]
+        i, sep = found
+        ln = src.line(i)
+        meta.setdefault("settings", {}).update(_preamble_settings(pre))
+        warnings.append(
+            f"skipped a preamble of {len(pre)} line(s) before the header on line {i + 1} "
+            f"({pre[0][:40]!r} ...): lines that do not split into the table's fields")
     split = (lambda s: s.split()) if sep == r"\s+" else (lambda s: s.split(sep))
     first = [f.strip().strip('"') for f in split(ln)]
+    if found is not None and first and first[0].startswith("~"):
+        first[0] = first[0][1:]  # Basytec comments its header like its preamble: "~Time[s]"
     has_header = not all(_NUMBER.match(f) for f in first if f)
     spec = spec or ColumnSpec()
     if has_header:
@@ -200,6 +211,74 @@ def read_table(path: Path, src: TextFile, *, spec: ColumnSpec | None = None,
         settings=meta.pop("settings", {}),
         **meta,
     )
+
+
+#: Lines searched for the header after a preamble (Novonix's [Data] section starts near 20).
+_PREAMBLE_LINES = 200
+#: Rows after a header that must split into its number of fields.
+_HEADER_ROWS = 5
+
+
+def _fields(line: str, sep: str) -> list[str]:
+    parts = line.split() if sep == r"\s+" else line.rstrip().rstrip(sep).split(sep)
+    return [f.strip().strip('"') for f in parts]
+
+
+def _heads_table(src, k: int, sep: str) -> bool:
+    """Whether line ``k`` is a header: at least two fields, text where the next rows hold
+    numbers, and each of the next :data:`_HEADER_ROWS` non-blank rows (as many as there
+    are, at least one) splits into the same number of fields."""
+    head = _fields(src.line(k) or "", sep)
+    if len(head) < 2 or sum(bool(_NUMBER.match(f)) for f in head if f) > 0:
+        return False
+    rows = [r for r in src.lines(k + 1, k + 1 + 3 * _HEADER_ROWS) if r.strip()][:_HEADER_ROWS]
+    if not rows:
+        return False
+    for r in rows:
+        cells = _fields(r, sep)
+        if len(cells) != len(head) or not any(_NUMBER.match(c) for c in cells if c):
+            return False
+    return True
+
+
+def _after_preamble(src, i: int, sep: str, delimiter: str | None) -> tuple[int, str] | None:
+    """The header line and delimiter of a table that follows a preamble, or None.
+
+    Cycler exports open with lines that are no part of the table: Maccor's ``Today's Date
+    ,28-Nov-23`` / ``Date of Test:,...``, Novonix's ``[Summary]`` ... ``[End Summary]``,
+    ``[Protocol]`` (a JSON line) and ``[Data]`` sections, Basytec's ``~`` lines (its header
+    too: ``~Time[s]``). The rule: when line ``i`` (the first after any ``#``/``%``
+    comments) does not head a table (:func:`_heads_table`: at least two fields of text
+    over at least :data:`_HEADER_ROWS` rows of its own width that hold numbers), the header
+    is the first line below it, within :data:`_PREAMBLE_LINES`, that does, with the
+    delimiter sniffed from there, and into whose fields line ``i`` does not split (so a
+    units row under a header is never taken for the header). A file whose first line heads
+    its rows is never searched, and one where no later line heads a table is left to the
+    usual checks (a header shorter than its rows, a truncated row: refused as before).
+    """
+    if src.line(i) is None or _heads_table(src, i, sep):
+        return None
+    for k in range(i + 1, i + _PREAMBLE_LINES):
+        ln = src.line(k)
+        if ln is None:
+            return None
+        if not ln.strip():
+            continue
+        s = delimiter or sniff_delimiter(src.lines(k, k + 30))
+        if _heads_table(src, k, s) and len(_fields(src.line(i), s)) != len(_fields(ln, s)):
+            return k, s
+    return None
+
+
+def _preamble_settings(lines: list[str]) -> dict[str, str]:
+    """``key: value`` / ``key,value`` pairs of preamble lines, as written (settings)."""
+    out: dict[str, str] = {}
+    for ln in lines:
+        m = re.match(r"^\s*([^:,;\t=\[\]{}]{1,60}?)\s*[:,;\t=]\s*(.*)$", ln)
+        value = m[2].strip().lstrip(":,;\t=").strip().rstrip(",").strip() if m else ""
+        if value:
+            out.setdefault(m[1].strip().rstrip(":"), value)
+    return out
 
 
 def _strip_cell(v):

@@ -184,6 +184,11 @@ def _infer(m: Measurement) -> None:
             return
     if "mode" in df and len(df):
         modes = set(np.unique(df["mode"].to_numpy()).tolist())
+        if modes == {_MODE_REST}:
+            m.technique, m.technique_inferred = Technique.OPEN_CIRCUIT, True
+            m.technique_reason = ("no technique stated; EC-Lab's mode column: a rest (mode 3, "
+                                  "open circuit) at every point")
+            return
         if _MODE_CC in modes and modes <= {_MODE_CC, _MODE_REST}:
             m.technique, m.technique_inferred = Technique.CONSTANT_CURRENT, True
             m.technique_reason = "no technique stated; EC-Lab's mode column: current control"

@@ -33,7 +33,72 @@ _log = logging.getLogger(__name__)
 
 _META = ("live_time", "real_time", "monitor", "time", "current_ma_cm2")
 _META_LINE = re.compile(
-    r"^[#%;]+\s*([A-Za-z_][A-Za-z0-9_]*(?: +[A-Za-z0-9_]+)*)\s*[:=]\s*([-+\d.eE,]+)")
+    r"^[#%;]+\s*([A-Za-z_][A-Za-z0-9_]*(?: +[A-Za-z0-9_]+)*)\s*[:=]\s*([-+\d.eE,]+)"
+    r"((?: \d{3}(?![\d.,]))*)")
+# a whole number in groups of three: "12,345", "1,234,567", "1.234.567"
+_GROUPED = {",": re.compile(r"^[-+]?[1-9]\d{0,2}(?:,\d{3})+$"),
+            ".": re.compile(r"^[-+]?[1-9]\d{0,2}(?:\.\d{3})+$")}
+
+
+def _meta_number(key: str, text: str, spaced: str, path: Path, lineno: int) -> float:
+    """The number of a ``# key: value`` frame header, read as its writer meant it.
+
+    A decimal comma (``600,5``) is a decimal mark, as before; a thousands separator is not
+    (review readers2: ``# monitor: 12,345`` had been read as 12.345 counts, which scales the
+    frame's concentration by 1000). The rules:
+
+    - ``,`` and ``.`` together (``1,234.5``, ``1.234,5``): the last one is the decimal mark,
+      the other groups thousands;
+    - groups of three digits after a separator that occurs more than once (``1,234,567``,
+      ``1.234.567``) or after single spaces (``12 345``): a whole number;
+    - one ``,`` before exactly three digits (``12,345``): a whole number for ``monitor``
+      (a count of neutrons is whole: a decimal comma would make it 12.345 counts); for a
+      time or a current it could be either (12.345 s or 12345 s), so it is refused;
+    - a ``monitor`` read with one ``.`` before three digits (``12.345``) is kept as
+      written, with a warning that it is not a whole count.
+
+    Raises
+    ------
+    FormatError
+        Not a number, not finite, or ambiguous (naming the file and line).
+    """
+    raw = text + spaced
+    if spaced:
+        if not re.fullmatch(r"[-+]?\d{1,3}", text):
+            raise FormatError(f"{key}: {raw[:40]!r} is not a number (digits grouped by "
+                              "spaces after a decimal mark?)", path=path, line=lineno)
+        text = text + spaced.replace(" ", "")
+    elif "," in text and "." in text:
+        dec = "," if text.rfind(",") > text.rfind(".") else "."
+        group = "." if dec == "," else ","
+        whole, _, frac = text.rpartition(dec)
+        if not _GROUPED[group].match(whole) or not frac.isdigit():
+            raise FormatError(f"{key}: {raw[:40]!r} is not a number", path=path, line=lineno)
+        text = whole.replace(group, "") + "." + frac
+    else:
+        for sep in (",", "."):
+            if text.count(sep) > 1 and _GROUPED[sep].match(text):
+                text = text.replace(sep, "")
+        if _GROUPED[","].match(text):  # one comma before three digits
+            if key != "monitor":
+                raise FormatError(
+                    f"{key}: {raw[:40]!r} is ambiguous (a decimal comma, "
+                    f"{text.replace(',', '.')}, or a thousands separator, "
+                    f"{text.replace(',', '')}); write it without the comma or with a "
+                    "decimal point", path=path, line=lineno)
+            text = text.replace(",", "")
+        elif key == "monitor" and _GROUPED["."].match(text):
+            _log.warning("%s, line %d: monitor %s is not a whole count; if the '.' groups "
+                         "thousands, write %s", path, lineno, text, text.replace(".", ""))
+        text = text.replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        raise FormatError(f"{key}: {raw[:40]!r} is not a number", path=path,
+                          line=lineno) from None
+    if not np.isfinite(value):
+        raise FormatError(f"{key} is not a finite number", path=path, line=lineno)
+    return value
 
 
 @dataclass(frozen=True)
@@ -116,15 +181,10 @@ def _parse_frame(path: Path) -> tuple[dict, np.ndarray, np.ndarray]:
             if m:
                 key = m.group(1).strip().lower().replace(" ", "_")
                 if key in _META:
-                    try:
-                        value = float(m.group(2).replace(",", "."))
-                    except ValueError:
-                        raise FormatError(f"{key}: {m.group(2)[:40]!r} is not a number",
-                                          path=path, line=lineno) from None
-                    if not np.isfinite(value):
-                        raise FormatError(f"{key} is not a finite number", path=path,
-                                          line=lineno)
-                    meta[key] = value
+                    if re.match(r"\s+[-+\d.,]", s[m.end():]):  # "12 3456": not one number
+                        raise FormatError(f"{key}: {s[m.start(2):][:40]!r} is not one "
+                                          "number", path=path, line=lineno)
+                    meta[key] = _meta_number(key, m.group(2), m.group(3), path, lineno)
             continue
         parts = re.split(r"[\s,;]+", s)
         if not chans and header is None:
