@@ -21,7 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from sescreen.cycling.result import CCDRecord, StepSummary
-from sescreen.cycling.signatures import CONTACT_LOSS, SHORT_SIGNATURES, Signature, analyse_steps
+from sescreen.cycling.signatures import (
+    CONTACT_LOSS,
+    NUCLEATION_MAX_OVERSHOOT,
+    SHORT_SIGNATURES,
+    Signature,
+    analyse_steps,
+    nucleation_relaxation,
+)
 from sescreen.cycling.steps import HOLD_REL_TOL, Step, find_segments, group_steps
 from sescreen.errors import InputError, TechniqueError
 
@@ -192,6 +199,15 @@ def measure_ccd(record, *, area_cm2: float | None = None, protocol: str = "auto"
                         "failed] assumes one and may be empty")
     if len(steps) == 1:
         warnings.append("one current density only: no staircase, the CCD is at most bounded")
+    fell = nucleation_relaxation(steps, i, v, sigma) if protocol == "plating" else None
+    if fell is not None and not (outcome == "shorted" and k_fail == 0):
+        peak, settled = fell
+        warnings.append(
+            f"the first plating step fell from its nucleation peak ({peak * 1e3:.3g} mV) to "
+            f"{settled * 1e3:.3g} mV ({peak / max(settled, 1e-12):.2g}x), taken as Li "
+            f"nucleation on Cu (up to {NUCLEATION_MAX_OVERSHOOT:g}x is): a short during "
+            "the nucleation relaxation looks the same; if this cell's nucleation overshoot "
+            "is smaller, it shorted in the first step")
     asr = [s.asr_ohm_cm2 for s in summaries if s.state == "held" and np.isfinite(s.asr_ohm_cm2)]
     if outcome != "shorted" and asr and float(np.median(asr)) < SHORTED_ASR_OHM_CM2:
         # a cell shorted from the start (at assembly, or before the first step) shows no

@@ -52,7 +52,8 @@ import numpy as np
 
 from sescreen.cycling.steps import HOLD_REL_TOL, Segment, Step
 
-__all__ = ["CONTACT_LOSS", "SHORT_SIGNATURES", "Signature", "analyse_steps", "voltage_quantum"]
+__all__ = ["CONTACT_LOSS", "SHORT_SIGNATURES", "Signature", "analyse_steps",
+           "nucleation_relaxation", "voltage_quantum"]
 
 COLLAPSE_FRACTION = 0.35
 OHMIC_FRACTION = 0.7
@@ -70,6 +71,10 @@ RISE_P = 1e-6
 RISE_FACTOR = 2.0
 RISE_MIN_POINTS = 8
 ONSET_CONFIDENCE = 0.1
+#: Largest ratio of a Li nucleation peak on bare Cu to its growth plateau taken as
+#: nucleation (the overshoot is typically 1-5x: tens of mV over a plateau of j * ASR); a
+#: relaxation falling further is a short (the collapse test judges it from there).
+NUCLEATION_MAX_OVERSHOOT = 10.0
 SHORT_SIGNATURES = ("polarization_collapse", "plating_return_to_zero", "ohmic_scaling_lost",
                     "noise_burst")
 CONTACT_LOSS = "contact_loss"
@@ -179,7 +184,11 @@ def _nucleation_settled(m: np.ndarray, sigma: float, window: int = 3) -> int:
     is no return to 0 V: the plateau, not the overshoot, is the level a short would collapse
     from. Returned: the first point after p turned significantly positive (10 sigma) where
     the running median, having stopped rising (the peak), has also stopped falling (within
-    2 sigma over ``window`` points); ``m.size`` when p never turned so.
+    2 sigma over ``window`` points), or where it has fallen to 1 / ``NUCLEATION_MAX_OVERSHOOT``
+    of the peak: a nucleation overshoot is a few times the growth plateau (the fall beyond
+    is a short, which the collapse test then sees from that level: a short within the
+    relaxation had been taken for its end, and the record read 'no short'); ``m.size`` when
+    p never turned so.
     """
     pos = np.flatnonzero(m > SIGNIFICANT_SIGMAS * sigma)
     if not pos.size:
@@ -189,9 +198,40 @@ def _nucleation_settled(m: np.ndarray, sigma: float, window: int = 3) -> int:
     n = m.size
     while k + window < n and np.any(m[k + 1:k + 1 + window] > m[k] + tol):  # rising
         k += 1
-    while k + window < n and np.any(m[k + 1:k + 1 + window] < m[k] - tol):  # relaxing
+    floor = m[k] / NUCLEATION_MAX_OVERSHOOT
+    while k + window < n and np.any(m[k + 1:k + 1 + window] < m[k] - tol) \
+            and m[k + 1] >= floor:  # relaxing, not below what nucleation explains
         k += 1
     return k
+
+
+def nucleation_relaxation(steps: list[Step], i: np.ndarray, v: np.ndarray,
+                          sigma: float) -> tuple[float, float] | None:
+    """(peak, settled) polarization of a plating record's first segment, V, when its
+    relaxation from the nucleation peak falls below ``COLLAPSE_FRACTION`` of the peak
+    (a fall the collapse test would call a return to 0 V) but not below
+    1 / ``NUCLEATION_MAX_OVERSHOOT`` of it (there the collapse test judges it); None
+    otherwise.
+
+    Such a fall is either a large nucleation overshoot (up to
+    ``NUCLEATION_MAX_OVERSHOOT`` x the growth plateau is taken as one) or a short during
+    it: the voltage alone cannot tell them apart (both then scale with j), only the ASR
+    and the overshoot's size can, so :func:`sescreen.cycling.measure_ccd` says so.
+    """
+    if not steps or not steps[0].segments:
+        return None
+    seg = steps[0].segments[0]
+    idx = _held(seg, i)
+    if idx.size < 3:
+        return None
+    m = _median_filter(v[idx] * np.sign(seg.current_a), 5)
+    k = _nucleation_settled(m, sigma)
+    if k >= m.size:
+        return None
+    peak = float(np.max(m[: k + 1]))
+    settled = float(np.median(m[k:]))
+    return (peak, settled) if peak / NUCLEATION_MAX_OVERSHOOT <= settled < \
+        COLLAPSE_FRACTION * peak else None
 
 
 def _collapse(step: Step, seg: Segment, prev_level: float, sigma: float, plating: bool,
@@ -209,6 +249,12 @@ def _collapse(step: Step, seg: Segment, prev_level: float, sigma: float, plating
     start = _nucleation_settled(m, sigma) if on_cu else 0
     from_start = np.where(np.arange(m.size) >= start, m, -np.inf)
     ref = np.maximum(np.maximum.accumulate(from_start), prev_level)
+    if on_cu and start < m.size:
+        # below 1 / NUCLEATION_MAX_OVERSHOOT of the nucleation peak is no growth plateau:
+        # a fall there is a return to 0 V (COLLAPSE_FRACTION of ref = that floor)
+        floor = float(np.max(m[:start + 1])) / NUCLEATION_MAX_OVERSHOOT
+        ref = np.where(np.arange(m.size) >= start,
+                       np.maximum(ref, floor / COLLAPSE_FRACTION), ref)
     below = (m < COLLAPSE_FRACTION * ref) & (ref > SIGNIFICANT_SIGMAS * sigma)
     # fraction of points below from each index to the end of the segment
     tail = np.cumsum(below[::-1])[::-1] / np.arange(below.size, 0, -1)

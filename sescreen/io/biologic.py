@@ -140,11 +140,14 @@ def read_mpt(path: Path, src: TextFile, *, spec: ColumnSpec | None = None,
     if start is not None:
         meta["start_time"] = start
     technique = technique_from_name(meta.get("technique_name"))
-    spec = _ewe_before_ecell(headers, spec or ColumnSpec())
+    given = spec or ColumnSpec()
+    spec = _ewe_before_ecell(headers, given)
     resting = technique is Technique.UNKNOWN and _all_rest(raw, headers)
     data, columns, w = canonical_frame(
         raw, headers, path=path, first_line=col_line + 2, spec=spec,
         require_current=technique is not Technique.OPEN_CIRCUIT and not resting)
+    if spec is not given and (note := _three_electrode_note(raw, headers)) is not None:
+        warnings.append(note)
     if resting and "current_a" not in data:
         meta["technique"], meta["technique_inferred"] = Technique.OPEN_CIRCUIT, True
         meta["technique_reason"] = (
@@ -186,6 +189,28 @@ def _ewe_before_ecell(headers: list[str], spec: ColumnSpec) -> ColumnSpec:
     if "ecell" in names and "ewe" in names:
         return dataclasses.replace(spec, voltage=names.index("ewe"))
     return spec
+
+
+def _three_electrode_note(raw: pd.DataFrame, headers: list[str]) -> str | None:
+    """The warning when ``Ewe/V``, taken as the voltage beside ``Ecell/V``
+    (:func:`_ewe_before_ecell`), differs from it by more than 1 mV (median): a
+    three-electrode cell, where Ewe is the working electrode versus the reference and the
+    cell voltage is Ecell (a symmetric cell's shorts and ASR are the whole cell's)."""
+    names = [h.strip().split("/")[0].strip("<> ").lower() for h in headers]
+    try:
+        ewe = pd.to_numeric(raw.iloc[:, names.index("ewe")], errors="coerce").to_numpy(float)
+        ecell = pd.to_numeric(raw.iloc[:, names.index("ecell")],
+                              errors="coerce").to_numpy(float)
+    except (ValueError, IndexError):
+        return None
+    d = np.abs(ecell - ewe)
+    d = d[np.isfinite(d)]
+    if not d.size or float(np.median(d)) <= 1e-3:
+        return None
+    return (f"Ewe/V is read as the voltage; Ecell/V (the cell voltage, Ewe - Ece) differs "
+            f"from it by {float(np.median(d)):.4g} V (median): a three-electrode cell, Ewe "
+            "versus the reference. For the whole cell (a cycling record's shorts and ASR) "
+            "give --voltage-col Ecell/V")
 
 
 def _fit_columns(raw: pd.DataFrame, headers: list[str], *, path, line: int,

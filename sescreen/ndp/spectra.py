@@ -158,11 +158,13 @@ class SpectrumSeries:
 
 
 def _natural_key(path: Path) -> tuple:
-    """Sort key of a file name with its digit runs compared as numbers ("frame_2" before
-    "frame_10"): acquisition software numbers frames without zero padding, and a plain
-    string sort would put frame 10 between frames 1 and 2, timing every frame wrong."""
-    return tuple((0, int(tok), "") if tok.isdigit() else (1, 0, tok)
-                 for tok in re.split(r"(\d+)", path.name) if tok)
+    """Sort key of a file name with its numbers compared as numbers ("frame_2" before
+    "frame_10", "t_0.5h" before "t_0.75h" and "t_1.25h" before "t_1.5h"): acquisition
+    software numbers frames without zero padding, and a plain string sort would put frame
+    10 between frames 1 and 2, timing every frame wrong; a decimal number is one number
+    (as two digit runs, 0.5 came after 0.25)."""
+    return tuple((0, float(tok), "") if tok[0].isdigit() else (1, 0.0, tok)
+                 for tok in re.split(r"(\d+(?:\.\d+)?)", path.name) if tok)
 
 
 def _parse_frame(path: Path) -> tuple[dict, np.ndarray, np.ndarray]:
