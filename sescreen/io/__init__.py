@@ -221,10 +221,6 @@ def _read_format(path: Path, fh, head: bytes, size: int, fmt: str, spec: ColumnS
     raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
 
 
-#: Points of a temperature column all at one value, to every digit, that make it suspect.
-_CONSTANT_TEMPERATURE_POINTS = 100
-
-
 def _apply_overrides(m: Measurement, *, applied_voltage_v, area_cm2, temperature_k,
                      technique, path: Path | None = None) -> Measurement:
     if technique is not None:
@@ -262,12 +258,6 @@ def _apply_overrides(m: Measurement, *, applied_voltage_v, area_cm2, temperature
         temps = temps[np.isfinite(temps)]
         if temps.size:  # an empty or all-NaN column states no temperature
             m.temperature_k = float(np.median(temps))
-            if temps.size >= _CONSTANT_TEMPERATURE_POINTS and np.all(temps == temps[0]):
-                m.warnings.append(
-                    f"the temperature column reads {temps[0] - 273.15:.6g} deg C at every one "
-                    f"of its {temps.size} points, not a digit moving: a sensor in a cell "
-                    "shows noise in its last digit, so check that one was connected; "
-                    "give the temperature (temperature_k=, CLI --temperature) if not")
     if m.technique is Technique.CONSTANT_VOLTAGE and m.applied_voltage_v is None and len(m.data) \
             and m.applied_voltage_ref != "Eoc":
         # a hold stated (by the file or the user) without its voltage: the set-point column,
