@@ -11,7 +11,27 @@ import numpy as np
 
 from sescreen.synthetic import step_record
 
-__all__ = ["random_case", "step_record"]
+__all__ = ["random_case", "screen_export", "step_record"]
+
+
+def screen_export(tmp_path, m, material: str, sigma_e: float = 5.5e-8):
+    """``sescreen screen --export-ccd`` over a candidates table pairing ``material``'s
+    sigma_e (S/cm, 25 C) with the CCD record ``m`` (written as ``ccd.csv``): the CLI
+    result and the export's path."""
+    from click.testing import CliRunner
+
+    from sescreen.cli import main
+
+    m.data[["time_s", "current_a", "voltage_v"]].set_axis(
+        ["time (s)", "current (A)", "voltage (V)"], axis=1).to_csv(tmp_path / "ccd.csv",
+                                                                    index=False)
+    (tmp_path / "cand.csv").write_text(
+        "material,sigma_e (S/cm),temperature (C),area (cm2),ccd_file\n"
+        f"{material},{sigma_e:g},25,,\n{material},,25,1.0,ccd.csv\n")
+    export = tmp_path / "rows.csv"
+    res = CliRunner().invoke(main, ["screen", str(tmp_path / "cand.csv"), "--json",
+                                    "--export-ccd", str(export)])
+    return res, export
 
 
 def random_case(rng, kind: str, *, protocol: str | None = None):

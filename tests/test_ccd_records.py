@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from ccd_records import random_case, step_record
+from ccd_records import random_case, screen_export, step_record
 from click.testing import CliRunner
 
 from sescreen.cli import main
@@ -128,15 +128,7 @@ def test_screen_shows_the_measured_ccd_and_exports_dataset_rows(tmp_path):
     m, _ = step_record(np.random.default_rng(2), protocol="plating", densities=densities,
                        step_s=1800.0, dt_s=10.0, asr_ohm_cm2=400.0, short_step=4,
                        short_frac=0.3)
-    m.data[["time_s", "current_a", "voltage_v"]].set_axis(
-        ["time (s)", "current (A)", "voltage (V)"], axis=1).to_csv(tmp_path / "ccd.csv",
-                                                                    index=False)
-    (tmp_path / "cand.csv").write_text(
-        "material,sigma_e (S/cm),temperature (C),area (cm2),ccd_file\n"
-        "LLZO-lab,5.5e-8,25,,\nLLZO-lab,,25,1.0,ccd.csv\n")
-    export = tmp_path / "rows.csv"
-    res = CliRunner().invoke(main, ["screen", str(tmp_path / "cand.csv"), "--json",
-                                    "--export-ccd", str(export)])
+    res, export = screen_export(tmp_path, m, "LLZO-lab")
     assert res.exit_code == 0, res.output
     row = json.loads(res.stdout)["materials"][0]
     rows = pd.read_csv(export)

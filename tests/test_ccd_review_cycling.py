@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from ccd_records import screen_export
 
 from sescreen.cycling import measure_ccd
 from sescreen.io.measurement import ColumnInfo, Measurement, Technique
@@ -144,22 +145,12 @@ def test_no_density_held_exports_no_ccd(tmp_path):
     """A contact loss in the first step held no density: the exported row has no CCD (a
     'CCD > 0' lower bound is none, and 0 mA/cm2 is outside the dataset's 1e-4..1e3 range),
     and without a CCD it is no same-study pair."""
-    from click.testing import CliRunner
 
-    from sescreen.cli import main
 
     m = _record(np.random.default_rng(5), runaway=(0, 0.2))
     r = measure_ccd(m)
     assert r.outcome == "contact_loss" and r.ccd_ma_cm2 is None
-    m.data[["time_s", "current_a", "voltage_v"]].set_axis(
-        ["time (s)", "current (A)", "voltage (V)"], axis=1).to_csv(tmp_path / "ccd.csv",
-                                                                    index=False)
-    (tmp_path / "cand.csv").write_text(
-        "material,sigma_e (S/cm),temperature (C),area (cm2),ccd_file\n"
-        "X,5.5e-8,25,,\nX,,25,1.0,ccd.csv\n")
-    export = tmp_path / "rows.csv"
-    res = CliRunner().invoke(main, ["screen", str(tmp_path / "cand.csv"), "--json",
-                                    "--export-ccd", str(export)])
+    res, export = screen_export(tmp_path, m, "X")
     assert res.exit_code == 0, res.output
     rows = pd.read_csv(export, keep_default_na=False)
     assert rows.loc[0, "ccd_ma_cm2"] == "" and rows.loc[0, "ccd_censor"] == ""
