@@ -90,7 +90,8 @@ def ndp_calibrate(stack, method, as_json):
 @click.option("--alpha1-only", is_flag=True, help="The standard's counts are alpha_1 only.")
 @click.option("--channels-per-bin", type=click.IntRange(min=1), default=60, show_default=True)
 @click.option("--window", help="Depth window, e.g. '0:16' (um).")
-@click.option("--boundary", help="Surface/bulk boundary, e.g. '2um' (default: from the data).")
+@click.option("--boundary", help="Surface/bulk boundary, e.g. '2um' (default: 3 resolution widths "
+              "past the plated layer's edge).")
 @click.option("--current", help="Constant current density for the charge line, e.g. "
               "'0.1mA/cm2'.")
 @click.option("--current-log", type=click.Path(dir_okay=False),

@@ -2,8 +2,10 @@
 
 Modules: :mod:`~sescreen.ndp.spectra` (reading frames), :mod:`~sescreen.ndp.calibration`
 (energy and depth calibrations, stacks, stopping powers), :mod:`~sescreen.ndp.profiles`
-(corrections, eq. 4, profiles, regions, onset, uniformity), :mod:`~sescreen.ndp.forward`
-(synthetic spectra from a profile).
+(corrections, eq. 4, profiles, the analysis), :mod:`~sescreen.ndp.boundary` (the surface /
+bulk boundary), :mod:`~sescreen.ndp.onset` (when the bulk lithium starts to rise),
+:mod:`~sescreen.ndp.growth` (internal deposition or directional growth),
+:mod:`~sescreen.ndp.forward` (synthetic spectra from a profile).
 """
 
 from sescreen.ndp.calibration import (

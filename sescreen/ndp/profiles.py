@@ -26,15 +26,20 @@ of a zero count is 1.84, Gehrels, ApJ 303, 336 (1986)) instead of zero, which wo
 it infinitely in every fit downstream; for N >= 100 the change is below 0.5 %.
 
 Regions: the surface region (current collector, plated Li, near-surface electrolyte) up to
-where the surface peak's tail ends, and the bulk region beyond (electrolyte only). The
-dendrite content is the bulk lithium minus its initial value. A direct deposition inside
-the electrolyte raises lithium uniformly with depth; growth from the anode leaves a
-gradient falling with distance: a weighted slope test separates the two.
+where the surface peak's tail ends, and the bulk region beyond (electrolyte only). The tail's
+end is taken from the plated layer's edge, a step broadened by the resolution measured on the
+SE's front: 3 resolution widths past its half-maximum
+(:func:`sescreen.ndp.boundary.surface_boundary`), and the depth bins are laid from there.
+The dendrite content is the bulk lithium minus its initial value. A direct deposition inside
+the electrolyte raises lithium uniformly with depth; growth from the anode leaves a gradient
+falling with distance: a weighted slope test separates the two, calls the increase uniform
+only when it excludes a decline as large as its mean, and says so when the verdict changes
+with the bulk region starting elsewhere within the boundary's uncertainty
+(:func:`sescreen.ndp.growth.uniformity_test`, :func:`analyse`).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +48,10 @@ import numpy as np
 
 from sescreen.constants import AVOGADRO, ELEMENTARY_CHARGE
 from sescreen.errors import InputError
+from sescreen.ndp.boundary import edge_at_or_after, fallback_boundary, surface_boundary
 from sescreen.ndp.calibration import HAN2019_ENERGY, DepthCalibration, EnergyCalibration
+from sescreen.ndp.growth import BOUNDARY_SENSITIVE, combine_verdicts, shape_test, uniformity_test
+from sescreen.ndp.onset import detect_onset
 from sescreen.ndp.spectra import SpectrumSeries
 
 __all__ = [
@@ -57,6 +65,7 @@ __all__ = [
     "count_unit",
     "detect_onset",
     "host_lithium_density",
+    "surface_boundary",
     "uniformity_test",
 ]
 
@@ -192,7 +201,7 @@ class DepthProfiles:
 
 def bin_profiles(areal, areal_err, energy_kev, depth_cal: DepthCalibration, *,
                  channels_per_bin: int, depth_window_um: tuple[float, float],
-                 unit=None) -> DepthProfiles:
+                 unit=None, align_um: float | None = None) -> DepthProfiles:
     """Group channels into depth bins inside the window (counting errors added in
     quadrature) and divide by the depth each bin spans.
 
@@ -202,6 +211,11 @@ def bin_profiles(areal, areal_err, energy_kev, depth_cal: DepthCalibration, *,
         Areal density of one raw count per frame, atoms/cm^2 (:func:`count_unit`): each
         bin's variance gains one count, N -> N + 1 (module docstring), so an empty bin
         is not weighted infinitely. Without it, the plain sqrt(N) errors.
+    align_um : float, optional
+        A depth where a bin edge must fall (the surface/bulk boundary): the bins deeper than
+        it start at the first channel edge at or beyond it, and the bins shallower are
+        counted from it towards the surface, the last (shallowest) one holding what is left
+        (fewer channels). Without it, the bins are counted from the shallow end.
     """
     depth_cal.check_window(*depth_window_um)
     lo_e, hi_e = depth_cal.energy_range_kev
@@ -212,18 +226,27 @@ def bin_profiles(areal, areal_err, energy_kev, depth_cal: DepthCalibration, *,
     idx = np.flatnonzero(inside)
     if idx.size < channels_per_bin:
         raise InputError("fewer channels inside the depth window than one bin")
-    # channels run from deep (low energy) to shallow: leftover channels are dropped at the
-    # deep end, never at the surface where the plated lithium is
-    idx = idx[idx.size % channels_per_bin:]
-    groups = idx.reshape(-1, channels_per_bin)
-    a = areal[:, groups].sum(axis=2)
-    a_var = (areal_err[:, groups] ** 2).sum(axis=2)
+    gain = float(np.median(np.diff(e)))
+    if align_um is None:
+        # channels run from deep (low energy) to shallow: leftover channels are dropped at
+        # the deep end, never at the surface where the plated lithium is
+        idx = idx[idx.size % channels_per_bin:]
+        groups = list(idx.reshape(-1, channels_per_bin))
+    else:
+        # bulk channels: their shallow edge (higher energy) at or beyond align_um
+        m = int(np.sum(depth_cal.depth(e[idx] + gain / 2) >= align_um - 1e-9))
+        deep, shallow = idx[:m], idx[m:]
+        deep = deep[deep.size % channels_per_bin:]
+        groups = list(deep.reshape(-1, channels_per_bin)) if deep.size else []
+        groups += [shallow[i:i + channels_per_bin]
+                   for i in range(0, shallow.size, channels_per_bin)]
+    a = np.stack([areal[:, g].sum(axis=1) for g in groups], axis=1)
+    a_var = np.stack([(areal_err[:, g] ** 2).sum(axis=1) for g in groups], axis=1)
     if unit is not None:
         a_var = a_var + np.asarray(unit, dtype=float).reshape(-1, 1) ** 2
     a_err = np.sqrt(a_var)
-    gain = float(np.median(np.diff(e)))
-    e_lo = e[groups[:, 0]] - gain / 2
-    e_hi = e[groups[:, -1]] + gain / 2
+    e_lo = np.array([e[g[0]] for g in groups]) - gain / 2
+    e_hi = np.array([e[g[-1]] for g in groups]) + gain / 2
     d_a, d_b = depth_cal.depth(e_lo), depth_cal.depth(e_hi)
     thick_cm = np.abs(d_a - d_b) * 1e-4
     order = np.argsort((d_a + d_b) / 2)
@@ -231,139 +254,6 @@ def bin_profiles(areal, areal_err, energy_kev, depth_cal: DepthCalibration, *,
                                     np.maximum(d_a, d_b)[order]]))
     return DepthProfiles(((d_a + d_b) / 2)[order], edges, (a / thick_cm)[:, order],
                          (a_err / thick_cm)[:, order], a[:, order], a_err[:, order])
-
-
-def detect_onset(t, y, err) -> dict[str, Any]:
-    """Change point of a series flat at first, then rising: weighted hinge fit.
-
-    y = c for t < t0, y = c + s (t - t0) after; t0 scanned over the frame times; the best
-    t0 minimizes chi-square. The change is significant when the hinge improves on a flat
-    line by delta chi-square > 11.8 (two more parameters, p ~ 0.003).
-
-    ``err`` are counting errors. When the frames scatter from one to the next by more than
-    them (the neutron monitor's own Poisson noise, flux or gain jitter), the errors are
-    understated and white frame-to-frame noise would pass for an onset: delta chi-square is
-    divided by the scatter ratio r, the mean of z_k^2 = (y[k+1] - 2 y[k] + y[k-1])^2 /
-    (e[k+1]^2 + 4 e[k]^2 + e[k-1]^2) without its two largest terms (from 20 frames on:
-    fewer leave too few terms to estimate the scatter from once trimmed),
-    over that trimmed mean's value for counting noise alone (:func:`_trimmed_chance`),
-    floored at 1. Second differences cancel any smooth trend (a curved growth does not
-    raise r as a misfitting hinge's chi-square would); the onset itself, a kink or a step
-    of the series, makes one or two large terms, which the trimming leaves out (untrimmed,
-    a 10 % step of the bulk lithium had given r = 5 from counting noise alone, and its
-    dendrite content an error 2.2x too large). For counting noise alone r = 1 with a
-    standard deviation s_r (about sqrt(4.3 / (n - 2)) at 30 frames). When r exceeds that
-    chance by 3 s_r the errors are estimated from the data (nu = 2 / s_r^2 degrees of
-    freedom), and the threshold becomes the F quantile of the same p: 2 F(2, nu) at
-    p = 0.0027.
-
-    Returns
-    -------
-    dict
-        ``onset_s`` (None when not significant), ``onset_index``, ``delta_chi2`` (after the
-        scaling), ``slope`` (per s), ``baseline``, ``scatter_ratio`` (r, floored at 1),
-        ``scatter_excess`` (r beyond chance), ``threshold`` (of delta chi-square).
-    """
-    t = np.asarray(t, dtype=float)
-    y = np.asarray(y, dtype=float)
-    w = 1.0 / np.maximum(np.asarray(err, dtype=float), 1e-300) ** 2
-    c0 = np.sum(w * y) / np.sum(w)
-    chi_flat = float(np.sum(w * (y - c0) ** 2))
-    best = (math.inf, None, 0.0, c0)
-    for k in range(1, len(t) - 1):
-        x = np.maximum(t - t[k], 0.0)
-        design = np.column_stack([np.ones_like(t), x])
-        coef, *_ = np.linalg.lstsq(design * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)
-        chi = float(np.sum(w * (y - design @ coef) ** 2))
-        if coef[1] > 0 and chi < best[0]:
-            best = (chi, k, float(coef[1]), float(coef[0]))
-    chi, k, slope, base = best
-    ratio, chance_sd = _scatter_ratio(y, np.asarray(err, dtype=float))
-    n = len(t)
-    excess = n >= 5 and ratio > 1 + 3 * chance_sd
-    threshold = 11.8
-    if excess:
-        from scipy.stats import chi2 as chi2_dist
-        from scipy.stats import f as f_dist
-
-        threshold = 2 * float(f_dist.isf(chi2_dist.sf(11.8, 2), 2, 2 / chance_sd**2))
-    delta = (chi_flat - chi) / ratio if k is not None else 0.0
-    significant = k is not None and delta > threshold
-    return {"onset_s": float(t[k]) if significant else None,
-            "onset_index": k if significant else None, "delta_chi2": float(delta),
-            "slope": slope if significant else 0.0, "baseline": base,
-            "scatter_ratio": float(ratio), "scatter_excess": bool(excess),
-            "threshold": threshold}
-
-
-#: Largest terms of the scatter ratio's mean left out (an onset's kink or step), from
-#: :data:`_TRIM_FROM` second differences on.
-_TRIM, _TRIM_FROM = 2, 18
-
-
-def _scatter_ratio(y: np.ndarray, err: np.ndarray) -> tuple[float, float]:
-    """Frame-to-frame scatter over counting errors from second differences (r, floored at
-    1) and r's standard deviation for counting noise alone (:func:`detect_onset`); (1, inf)
-    for fewer than 5 frames."""
-    if len(y) < 5:
-        return 1.0, math.inf
-    d2 = y[2:] - 2 * y[1:-1] + y[:-2]
-    v = err[2:] ** 2 + 4 * err[1:-1] ** 2 + err[:-2] ** 2
-    z2 = np.sort(d2**2 / np.maximum(v, 1e-300))
-    trim = _TRIM if z2.size >= _TRIM_FROM else 0
-    mean, sd = _trimmed_chance(len(y), trim)
-    return max(1.0, float(np.mean(z2[: z2.size - trim])) / mean), sd
-
-
-@functools.lru_cache(maxsize=256)
-def _trimmed_chance(n: int, trim: int) -> tuple[float, float]:
-    """Mean and relative standard deviation of the mean of z_k^2 less its ``trim``
-    largest terms over ``n`` frames of counting (Gaussian) noise alone: 20,000 seeded draws
-    (their standard errors 0.1-0.5 %); untrimmed, 1 and sqrt(3.9 / (n - 2)) (the
-    correlation of neighbouring second differences, 4 / 6 and 1 / 6, nearly doubles
-    the 2 / (n - 2) of independent terms)."""
-    if trim == 0:
-        return 1.0, math.sqrt(3.9 / (n - 2))
-    y = np.random.default_rng(20190).standard_normal((20_000, n))
-    z2 = np.sort((y[:, 2:] - 2 * y[:, 1:-1] + y[:, :-2]) ** 2 / 6.0, axis=1)
-    m = z2[:, : n - 2 - trim].mean(axis=1)
-    return float(m.mean()), float(m.std() / m.mean())
-
-
-def uniformity_test(depth_um, increase, err) -> dict[str, Any]:
-    """Weighted straight line of the lithium increase vs depth in the bulk region.
-
-    Verdicts: ``no detectable change`` (the mean increase is below 3 standard errors),
-    ``directional growth`` (the increase falls with distance from the interface: slope
-    negative by more than 3 standard errors), ``rising with depth`` (slope positive by
-    more than 3 standard errors: not growth from this interface), else ``internal
-    deposition`` (uniform with depth within errors: what Han et al. saw in LLZO and Li3PS4).
-    """
-    d = np.asarray(depth_um, dtype=float)
-    y = np.asarray(increase, dtype=float)
-    w = 1.0 / np.maximum(np.asarray(err, dtype=float), 1e-300) ** 2
-    design = np.column_stack([np.ones_like(d), d - np.average(d, weights=w)])
-    cov = np.linalg.inv(design.T @ (design * w[:, None]))
-    coef = cov @ (design.T @ (w * y))
-    resid = y - design @ coef
-    dof = max(len(d) - 2, 1)
-    chi2_red = float(np.sum(w * resid**2) / dof)
-    inflate = max(1.0, chi2_red)
-    mean, slope = float(coef[0]), float(coef[1])
-    mean_err = math.sqrt(cov[0, 0] * inflate)
-    slope_err = math.sqrt(cov[1, 1] * inflate)
-    span = float(d.max() - d.min())
-    if mean < 3 * mean_err:
-        verdict = "no detectable change"
-    elif slope < -3 * slope_err:
-        verdict = "directional growth"
-    elif slope > 3 * slope_err:
-        verdict = "rising with depth"
-    else:
-        verdict = "internal deposition"
-    return {"verdict": verdict, "mean_increase": mean, "mean_increase_err": mean_err,
-            "slope_per_um": slope, "slope_err": slope_err, "chi2_red": chi2_red,
-            "relative_change_over_region": slope * span / mean if mean else math.nan}
 
 
 @dataclass(frozen=True)
@@ -386,6 +276,9 @@ class NDPAnalysis:
     #: no 10B standard (C_10B = 1 per monitor): amounts in relative units, so no fraction
     #: of the host's lithium (atoms/cm^3) and no charge ratio can be formed from them
     relative_units: bool = False
+    #: how the boundary was set: ``automatic`` and, if so, the fitted surface edge
+    #: (:func:`sescreen.ndp.boundary.surface_boundary`)
+    boundary: dict[str, Any] = field(default_factory=dict)
 
     @property
     def t0_s(self) -> float:
@@ -397,6 +290,7 @@ class NDPAnalysis:
         out = {
             "calibration": self.calibration, "n_frames": len(self.time_s),
             "boundary_um": self.boundary_um,
+            "boundary": {k: v for k, v in self.boundary.items() if k != "warnings"},
             "depth_range_um": [float(self.profiles.depth_edges_um[0]),
                                float(self.profiles.depth_edges_um[-1])],
             "dendrite_content_atoms_cm2": bulk_end,
@@ -423,8 +317,15 @@ class NDPAnalysis:
         s = self.summary()
         onset = ("none detected" if s["onset_s"] is None else
                  f"{s['onset_s']:.0f} s (t/t0 = {s['onset_t_over_t0']:.2f})")
+        b = self.boundary
+        how = ""
+        if b.get("automatic") and b.get("edge_um") is not None:
+            how = (f" (automatic: surface edge {b['edge_um']:.2f} um + {b['k']:.1f} x "
+                   f"{b['edge_sigma_um']:.2f} um)")
+        elif b.get("automatic"):
+            how = f" (automatic: {b.get('method')})"
         lines = [f"NDP: {s['n_frames']} frames, {self.calibration}, boundary "
-                 f"{self.boundary_um:.2f} um",
+                 f"{self.boundary_um:.2f} um{how}",
                  f"  dendrite content (bulk Li increase) = {s['dendrite_content_atoms_cm2']:.3g}"
                  f" +/- {s['dendrite_content_err_atoms_cm2']:.2g} atoms/cm^2",
                  f"  onset: {onset}",
@@ -443,18 +344,6 @@ class NDPAnalysis:
         from sescreen.plot import plot_ndp
 
         return plot_ndp(self, axes=axes)
-
-
-def _find_boundary(depth, increase, err) -> float:
-    """Where the surface peak's tail ends: the first depth past the peak where the increase
-    falls to the bulk level (median of the deeper half) within 2 standard errors."""
-    n = len(depth)
-    bulk_level = float(np.median(increase[n // 2:]))
-    peak = int(np.argmax(increase[: max(n // 2, 1)]))
-    for k in range(peak, n):
-        if increase[k] - bulk_level <= 2 * err[k]:
-            return float(depth[k] - (depth[1] - depth[0]) / 2) if k else float(depth[0])
-    return float(depth[n // 2])
 
 
 def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
@@ -478,7 +367,13 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
     depth_window_um : (lo, hi), optional
         Depth range analysed (default: the calibration's).
     boundary_um : float, optional
-        Surface/bulk boundary (default: found from the data).
+        Surface/bulk boundary, um (default: 3 resolution widths past the plated layer's
+        edge, :func:`surface_boundary`). The depth bins are laid from it, so the bulk region
+        starts there. The growth verdict is also tested with the bulk region starting 2
+        resolution widths deeper (automatic; and from the resolution's edge when the
+        plated edge is broader than the resolution) or one bin deeper (given); a verdict
+        that changes between directional growth and not is reported as
+        ``directional or internal (boundary-sensitive)``.
     current_ma_cm2 : float, optional
         Constant current density for the charge line (or the series' own column).
     current_log : (t_s, j_ma_cm2) arrays, optional
@@ -531,8 +426,36 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
                         unit=count_unit(series, standard, alpha1_only=alpha1_only))
     inc = prof.density - prof.density[reference_frame]
     inc_err = np.sqrt(prof.density_err**2 + prof.density_err[reference_frame] ** 2)
+    unit = count_unit(series, standard, alpha1_only=alpha1_only)
+    align = boundary_um
     if boundary_um is None:
-        boundary_um = _find_boundary(prof.depth_um, inc[-1], inc_err[-1])
+        # fine bins of a tenth of the analysis bins; coarser when too few counts in them to
+        # find the SE's front or the surface peak
+        for fine_cpb in dict.fromkeys((max(1, channels_per_bin // 10),
+                                       max(1, channels_per_bin // 3), channels_per_bin)):
+            fine = bin_profiles(areal, err, energy, depth_cal, channels_per_bin=fine_cpb,
+                                depth_window_um=window, unit=unit)
+            boundary = surface_boundary(fine, reference_frame, prof.depth_edges_um,
+                                        inc_err[-1])
+            if boundary["b_um"] is not None:
+                break
+        boundary["fine_channels"] = fine_cpb
+        warns.extend(boundary["warnings"])
+        align = boundary["b_um"]
+        if align is None:
+            boundary_um = fallback_boundary(prof.depth_um, inc[-1], inc_err[-1])
+        boundary["automatic"] = True
+    else:
+        boundary = {"automatic": False, "method": "given"}
+    if align is not None:
+        # the bins are laid from the boundary, so the bulk region starts there and not up to
+        # half a bin before or a whole bin after it
+        prof = bin_profiles(areal, err, energy, depth_cal, channels_per_bin=channels_per_bin,
+                            depth_window_um=window, unit=unit, align_um=align)
+        inc = prof.density - prof.density[reference_frame]
+        inc_err = np.sqrt(prof.density_err**2 + prof.density_err[reference_frame] ** 2)
+        boundary_um = edge_at_or_after(prof.depth_edges_um, align)
+    boundary["boundary_um"] = float(boundary_um)
     bulk_mask = prof.depth_um > boundary_um
     if bulk_mask.sum() < 3:
         raise InputError(f"fewer than 3 depth bins beyond the boundary {boundary_um:.3g} um: "
@@ -575,9 +498,47 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
                      " times more (in variance) than counting allows (neutron monitor counts, "
                      "flux or gain jitter): the dendrite content's error and the onset test "
                      "are scaled up accordingly")
-    uni = uniformity_test(prof.depth_um[bulk_mask], inc[-1][bulk_mask],
-                          inc_err[-1][bulk_mask])
+    # The shape test compares the last frame with the mean of the frames before the onset
+    # (the flat part of the hinge, the reference frame among them): the bulk does not change
+    # before the onset, and averaging n frames cuts the reference's counting error by
+    # sqrt(n), which otherwise equals the last frame's own.
+    pre = [reference_frame]
+    if onset["onset_index"] is not None and reference_frame <= onset["onset_index"]:
+        pre = list(range(reference_frame, onset["onset_index"] + 1))
+    uni = shape_test(prof, pre, bulk_mask)
+    uni["reference_frames"] = len(pre)
+    # the same test with the bulk region starting elsewhere within the boundary's
+    # uncertainty (automatic) or one bin deeper (given): a verdict that changes between
+    # directional and not rests on the first part of the bulk region (combine_verdicts)
+    if boundary["automatic"] and boundary.get("checks_um"):
+        checks = [(d, True) for d in boundary["checks_um"]]
+    else:
+        deeper = prof.depth_edges_um[prof.depth_edges_um > boundary_um + 1e-9]
+        checks = [(float(deeper[0]), False)] if deeper.size else []
+    v0 = uni["verdict"]
+    others = []
+    for d_um, rebin in checks:
+        prof1 = prof if not rebin else bin_profiles(
+            areal, err, energy, depth_cal, channels_per_bin=channels_per_bin,
+            depth_window_um=window, unit=unit, align_um=d_um)
+        d_um = edge_at_or_after(prof1.depth_edges_um, d_um)
+        mask1 = prof1.depth_um > d_um
+        if mask1.sum() >= 3:
+            others.append((d_um, shape_test(prof1, pre, mask1)["verdict"]))
+    uni["verdict_at_boundary"] = v0
+    uni["verdicts_elsewhere"] = [{"boundary_um": d, "verdict": v} for d, v in others]
+    uni["verdict"] = combine_verdicts(v0, [v for _, v in others])
+    uni["boundary_sensitive"] = any(v != v0 for _, v in others)
+    changed = ", ".join(f"'{v}' from {d:.2f} um" for d, v in others if v != v0)
+    if uni["verdict"] == BOUNDARY_SENSITIVE:
+        warns.append(f"growth verdict depends on the boundary: '{v0}' with the bulk region "
+                     f"from {boundary_um:.2f} um, {changed}; the bulk region's first part "
+                     "decides between growth from the interface and the surface peak's tail "
+                     "or a uniform deposit")
+    elif changed:
+        warns.append(f"growth verdict '{v0}' with the bulk region from {boundary_um:.2f} um "
+                     f"becomes {changed}")
     host_density = host_lithium_density(*host) if host is not None else None
     return NDPAnalysis(prof, t, float(boundary_um), total, total_err, bulk, bulk_err, charge,
                        onset, uni, host_density, depth_cal.name, tuple(warns),
-                       relative_units=standard is HAN2019_STANDARD)
+                       relative_units=standard is HAN2019_STANDARD, boundary=boundary)

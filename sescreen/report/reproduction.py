@@ -113,7 +113,7 @@ def reproduction_context() -> dict[str, Any]:
     rows.append(_row("NDP onsets (LLZO 60 C t/t0 = 0.4, 4581 s; Li3PS4 60 C 0.5, 16550 s)",
                      "stated", "not reproducible without the spectra; the method recovers "
                      "injected onsets within one frame in forward-model tests", "n/a",
-                     "sescreen.ndp.profiles.detect_onset"))
+                     "sescreen.ndp.onset.detect_onset"))
     depth_figure, depth_rows = _depth_comparison()
     return {"title": "Han et al. 2019: stated numbers and sescreen", "rows": rows,
             "depth_figure": depth_figure, "depth_rows": depth_rows,
