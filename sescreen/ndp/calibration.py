@@ -53,6 +53,7 @@ __all__ = [
     "Stack",
     "depth_preset",
     "load_stack",
+    "plated_lithium_shift",
     "stopping_calibration",
 ]
 
@@ -475,7 +476,68 @@ def stopping_calibration(stack: Stack, *, n_depths: int = 41) -> DepthCalibratio
         (float(energies.min()), e_hi),
         f"CATIMA stopping powers through {' + '.join(ly.name for ly in stack.layers)}",
         "stopping", float(np.sqrt(np.mean(resid**2))), (),
-        {"profile": (depths.tolist(), energies.tolist())})
+        {"profile": (depths.tolist(), energies.tolist()),
+         "electrolyte": {"formula": stack.electrolyte.formula,
+                         "density_g_cm3": stack.electrolyte.density_g_cm3}})
+
+
+#: Lithium metal: the plated layer (atoms/cm^3 from 0.534 g/cm^3 and 6.94 g/mol)
+LI_METAL = Layer("Li metal", "Li", 0.534, 1.0)
+LI_METAL_ATOMS_CM3 = 0.534 / 6.94 * 6.02214076e23
+
+
+def _range_table(layer: Layer, particle: str, n: int = 600):
+    """Energies (keV), CATIMA stopping powers (keV/um) and residual ranges (um) of a
+    particle in a layer, from 10 keV to the birth energy."""
+    import pycatima
+
+    mass_u, charge, e0 = PARTICLES[particle]
+    mat = _catima_material(layer)
+    e = np.linspace(10.0, e0, n)
+    s = np.array([pycatima.dedx(pycatima.Projectile(mass_u, charge, charge, ek / 1e3 / mass_u),
+                                mat) for ek in e]) * layer.density_g_cm3 * 0.1
+    r = np.concatenate([[0.0], np.cumsum(np.diff(e) * 0.5 * (1 / s[1:] + 1 / s[:-1]))])
+    return e, s, r
+
+
+def plated_lithium_shift(electrolyte: Layer, particle: str, deep_um: float,
+                         li_atoms_cm2: float) -> dict[str, float] | None:
+    """Depth of electrolyte pushed out of the deep end of a depth window by lithium plated
+    between the current collector and the electrolyte (CATIMA stopping powers).
+
+    A particle born at depth x in the electrolyte crosses, after plating, a lithium layer
+    of thickness t = li_atoms_cm2 / n_Li before the layers above. The window's deep end is
+    a fixed detected energy, the one of a particle from ``deep_um`` (D) without lithium:
+    with the same layers above, that is a fixed energy E_D = E_SE(D) on leaving the
+    electrolyte + lithium. After plating it is reached from the depth x with
+    R_Li(E_SE(x)) = R_Li(E_D) + t (R: residual range), so electrolyte from D - delta to D
+    leaves the window, with delta = R_SE(E_SE(x)) - R_SE(E_D) ~ t S_Li(E_D) / S_SE(E_D)
+    (to first order in t). The host lithium lost is n_host delta; the plated lithium is
+    n_Li t = Q/e, so the lithium seen is Q/e [1 - (n_host S_Li) / (n_Li S_SE)].
+    Stopping depends on the areal density crossed: delta n_host and the ratio do not depend
+    on the density (porosity) of either layer, only on their composition.
+
+    Returns
+    -------
+    dict or None
+        ``delta_um`` (exact in the range tables), ``stopping_ratio`` (S_Li / S_SE at E_D),
+        ``li_um`` (t), ``energy_kev`` (E_D); None when the particle from D stops in the
+        electrolyte.
+    """
+    e, s_se, r_se = _range_table(electrolyte, particle)
+    _, s_li, r_li = _range_table(LI_METAL, particle)
+    r_d = float(r_se[-1] - max(float(deep_um), 0.0))
+    if r_d <= 0:
+        return None
+    e_d = float(np.interp(r_d, r_se, e))
+    t_um = float(li_atoms_cm2) / LI_METAL_ATOMS_CM3 * 1e4
+    need = float(np.interp(e_d, e, r_li)) + max(t_um, 0.0)
+    if need >= r_li[-1]:  # more lithium than the particle from the interface could cross
+        delta = r_se[-1] - r_d
+    else:
+        delta = float(np.interp(np.interp(need, r_li, e), e, r_se)) - r_d
+    return {"delta_um": float(delta), "li_um": t_um, "energy_kev": e_d,
+            "stopping_ratio": float(np.interp(e_d, e, s_li) / np.interp(e_d, e, s_se))}
 
 
 def compare_with_preset(calc: DepthCalibration, preset: DepthCalibration) -> dict[str, float]:

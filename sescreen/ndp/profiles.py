@@ -50,6 +50,7 @@ from sescreen.constants import AVOGADRO, ELEMENTARY_CHARGE
 from sescreen.errors import InputError
 from sescreen.ndp.boundary import edge_at_or_after, fallback_boundary, surface_boundary
 from sescreen.ndp.calibration import HAN2019_ENERGY, DepthCalibration, EnergyCalibration
+from sescreen.ndp.charge import charge_warning, plating_shift
 from sescreen.ndp.growth import BOUNDARY_SENSITIVE, combine_verdicts, shape_test, uniformity_test
 from sescreen.ndp.onset import detect_onset
 from sescreen.ndp.spectra import SpectrumSeries
@@ -279,6 +280,9 @@ class NDPAnalysis:
     #: how the boundary was set: ``automatic`` and, if so, the fitted surface edge
     #: (:func:`sescreen.ndp.boundary.surface_boundary`)
     boundary: dict[str, Any] = field(default_factory=dict)
+    #: the host lithium plating alone pushes out of the window (:func:`plating_shift`);
+    #: None when the electrolyte or CATIMA is not available
+    plating_shift: dict[str, Any] | None = None
 
     @property
     def t0_s(self) -> float:
@@ -309,6 +313,11 @@ class NDPAnalysis:
         if self.charge_atoms is not None and self.charge_atoms[-1] > 0 \
                 and not self.relative_units:
             out["transported_fraction_of_charge"] = float(self.total[-1] / self.charge_atoms[-1])
+            # what plating alone would show within the window (host Li pushed out deep)
+            out["expected_fraction_of_charge"] = None if self.plating_shift is None \
+                else self.plating_shift["expected_fraction"]
+            out["expected_fraction_err"] = None if self.plating_shift is None \
+                else self.plating_shift["expected_fraction_err"]
         if self.host_density is not None and bulk_depth_cm > 0 and not self.relative_units:
             out["dendrite_fraction_of_host_li"] = bulk_end / (self.host_density * bulk_depth_cm)
         return out
@@ -334,6 +343,11 @@ class NDPAnalysis:
         if s["charge_atoms_cm2"] is not None:
             lines.append(f"  Li transported {s['transported_atoms_cm2']:.3g} vs charge Q/e "
                          f"{s['charge_atoms_cm2']:.3g} atoms/cm^2")
+            if s.get("expected_fraction_of_charge") is not None:
+                lines.append(f"  = {s['transported_fraction_of_charge']:.0%} of Q/e; plating "
+                             f"alone would show {s['expected_fraction_of_charge']:.0%} +/- "
+                             f"{s['expected_fraction_err']:.0%} (host Li pushed out of the "
+                             "window's deep end)")
         if "dendrite_fraction_of_host_li" in s:
             lines.append(f"  = {s['dendrite_fraction_of_host_li']:.2%} of the host's lithium "
                          "in the bulk region")
@@ -478,11 +492,14 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
         j = np.broadcast_to(np.asarray(j, dtype=float), t.shape)
         q = np.concatenate([[0.0], np.cumsum(np.diff(t) * (j[1:] + j[:-1]) / 2)])
         charge = q * 1e-3 / ELEMENTARY_CHARGE
-    if charge is not None and charge[-1] > 0 and total[-1] < 0.8 * charge[-1] \
-            and standard is not HAN2019_STANDARD:
-        warns.append(f"only {total[-1] / charge[-1]:.0%} of the charge passed shows up as "
-                     "lithium within the probed depth: lithium went where NDP cannot see "
-                     "(deeper dendrites, or outside the window)")
+    shift = None
+    if charge is not None and charge[-1] > 0 and standard is not HAN2019_STANDARD:
+        shift = plating_shift(depth_cal, host, float(prof.depth_edges_um[-1]),
+                               float(charge[-1]))
+        warn = charge_warning(float(total[-1]), float(total_err[-1]), float(charge[-1]),
+                               shift)
+        if warn:
+            warns.append(warn)
     # The onset is fitted on each frame's own bulk content and counting error: the
     # reference frame's error is common to every difference and the hinge's constant
     # absorbs it (fitting the differences would overstate the errors by ~sqrt(2)).
@@ -541,4 +558,5 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
     host_density = host_lithium_density(*host) if host is not None else None
     return NDPAnalysis(prof, t, float(boundary_um), total, total_err, bulk, bulk_err, charge,
                        onset, uni, host_density, depth_cal.name, tuple(warns),
-                       relative_units=standard is HAN2019_STANDARD, boundary=boundary)
+                       relative_units=standard is HAN2019_STANDARD, boundary=boundary,
+                       plating_shift=shift)

@@ -1,0 +1,103 @@
+"""The lithium an NDP window sees against the charge passed: plating alone shows only
+Q/e [1 - (n_host S_Li) / (n_Li S_SE)], since the plated layer pushes the electrolyte's own
+lithium out of the window's deep end (used by :func:`sescreen.ndp.profiles.analyse`)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from sescreen.errors import InputError
+
+if TYPE_CHECKING:
+    from sescreen.ndp.calibration import DepthCalibration
+
+__all__ = ["CHARGE_TOLERANCE", "PLATING_SHIFT_REL_ERR", "charge_warning", "plating_shift"]
+
+
+#: Relative standard uncertainty of the host-lithium loss (n_host S_Li) / (n_Li S_SE):
+#: the CATIMA stopping powers of tritons and alphas at 0.3-0.9 MeV/u, a few % each and
+#: partly common to both (Bragg additivity in the compound, ~5 %), and the electrolyte's
+#: lithium content (a sintered or Li-deficient garnet, Li6.4 vs Li7: ~10 %)
+PLATING_SHIFT_REL_ERR = 0.10
+#: Below this fraction of the lithium expected within the window (of the charge passed,
+#: less the host lithium plating pushes out) the charge comparison warns: losses to side
+#: reactions, the 10B standard's own error
+CHARGE_TOLERANCE = 0.8
+
+
+def plating_shift(depth_cal: DepthCalibration, host, deep_um: float,
+                   charge_atoms: float) -> dict[str, Any] | None:
+    """The host lithium that plating alone pushes out of the window's deep end, when the
+    electrolyte is known (the ``host`` given, else the stopping calibration's or the
+    preset's stack) and CATIMA is installed: ``expected_fraction`` of Q/e seen within the
+    window, its error, and the shift (:func:`~sescreen.ndp.calibration.plated_lithium_shift`).
+    None otherwise."""
+    from sescreen.ndp.calibration import (
+        DEPTH_PRESETS,
+        Layer,
+        load_stack,
+        plated_lithium_shift,
+    )
+    from sescreen.ndp.profiles import host_lithium_density  # profiles imports this module
+
+    if host is not None:
+        layer = Layer("host", str(host[0]), float(host[1]), 1.0)
+    elif "electrolyte" in depth_cal.details:
+        el = depth_cal.details["electrolyte"]
+        layer = Layer("electrolyte", el["formula"], float(el["density_g_cm3"]), 1.0)
+    elif depth_cal.method == "preset" and depth_cal.name in DEPTH_PRESETS:
+        try:
+            layer = load_stack(depth_cal.name).electrolyte
+        except InputError:
+            return None
+    else:
+        return None
+    try:
+        import pycatima  # noqa: F401
+    except ImportError:
+        return None
+    try:
+        n_host = host_lithium_density(layer.formula, layer.density_g_cm3)
+    except InputError:  # no lithium in the host: nothing to push out
+        n_host = 0.0
+    res = plated_lithium_shift(layer, depth_cal.particle, deep_um, charge_atoms)
+    if res is None:
+        return None
+    loss = min(n_host * res["delta_um"] * 1e-4 / charge_atoms, 1.0)
+    return {**res, "electrolyte": layer.formula, "host_atoms_cm3": n_host,
+            "expected_fraction": 1.0 - loss,
+            "expected_fraction_err": PLATING_SHIFT_REL_ERR * loss}
+
+
+def charge_warning(total: float, total_err: float, charge: float,
+                    shift: dict[str, Any] | None) -> str | None:
+    """The charge comparison's warning (None: no warning).
+
+    Plated lithium pushes the host's own lithium out of the window's deep end
+    (:func:`plating_shift`): with plating alone the lithium seen is
+    Q/e [1 - (n_host S_Li) / (n_Li S_SE)], 0.90 of Q/e for LLZO, 0.85 for Li3PS4, 0.80 for
+    Li6PS5Cl. The warning comes when the total seen is below CHARGE_TOLERANCE times that
+    expectation by more than 2 standard errors (its counting error and the expectation's).
+    Without the electrolyte (or CATIMA) the expectation is Q/e, as the paper has it, and
+    the warning says that the comparison is biased low.
+    """
+    if shift is None:
+        if total >= CHARGE_TOLERANCE * charge:
+            return None
+        return (f"only {total / charge:.0%} of the charge passed shows up as lithium within "
+                "the probed depth: lithium went where NDP cannot see (deeper dendrites, or "
+                "outside the window); but plating alone also pushes the electrolyte's own "
+                "lithium out of the window's deep end, by (n_host S_Li) / (n_Li S_SE) of the "
+                "charge (10-20 % for LLZO, Li3PS4, argyrodites), not accounted for here: "
+                "give the host (or a stopping-power calibration) and install pycatima")
+    f, f_err = shift["expected_fraction"], shift["expected_fraction_err"]
+    limit = CHARGE_TOLERANCE * f * charge
+    if total >= limit - 2 * math.hypot(total_err, CHARGE_TOLERANCE * f_err * charge):
+        return None
+    return (f"only {total / charge:.0%} of the charge passed shows up as lithium within the "
+            f"probed depth, where plating alone would show {f:.0%} +/- {f_err:.0%} (the "
+            f"{shift['li_um']:.2g} um of plated lithium pushes {shift['delta_um']:.2g} um of "
+            f"{shift['electrolyte']} out of the window's deep end), so about "
+            f"{1 - total / (f * charge):.0%} of the charge is missing beyond that: lithium "
+            "went where NDP cannot see (deeper dendrites, or outside the window)")
