@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sescreen.errors import InputError
+
 if TYPE_CHECKING:
     from sescreen.ndp.profiles import DepthProfiles
 
@@ -212,8 +214,22 @@ def surface_boundary(fine: DepthProfiles, reference_frame: int, coarse_edges, co
     inc_err = np.sqrt(fine.density_err[frame] ** 2 + fine.density_err[reference_frame] ** 2)
     sm, sm_err = _smooth3(inc, inc_err)
     shallow = max(n // 2, 1)
-    p = int(np.argmax(sm[:shallow]))
     deep_level = float(np.median(inc[deep]))
+    if has_host and deep_level > level and n >= 16:
+        # more lithium added across the window's deep half than the electrolyte holds
+        # there: no internal deposit does that (Han et al.: a few % of the host), the
+        # plated layer (Li metal, ~4 x the host's apparent density) reaches past the
+        # middle; its edge is sought in the whole window, the deep level from the last
+        # eighth (beyond that no bulk region is left: analyse refuses)
+        shallow = n - max(n // 8, 2)
+        deep_level = float(np.median(inc[shallow:]))
+        if deep_level > level:
+            raise InputError(
+                "the plated layer fills the depth window: more lithium was added beyond "
+                f"{depth[shallow]:.3g} um (the window's deepest eighth) than the electrolyte "
+                "holds there, so no bulk region is left to test; use a "
+                "deeper window (a higher-energy calibration) or give --boundary")
+    p = int(np.argmax(sm[:shallow]))
     edge = free = None
     peak = sm[p] - deep_level > 5 * sm_err[p]
     if peak:

@@ -1,18 +1,23 @@
 """The lithium an NDP window sees against the charge passed: plating alone shows only
 Q/e [1 - (n_host S_Li) / (n_Li S_SE)], since the plated layer pushes the electrolyte's own
-lithium out of the window's deep end (used by :func:`sescreen.ndp.profiles.analyse`)."""
+lithium out of the window's deep end; and the charge itself, from a current log
+(:func:`log_charge`). Used by :func:`sescreen.ndp.profiles.analyse`."""
 
 from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from sescreen.constants import ELEMENTARY_CHARGE
 from sescreen.errors import InputError
 
 if TYPE_CHECKING:
     from sescreen.ndp.calibration import DepthCalibration
 
-__all__ = ["CHARGE_TOLERANCE", "PLATING_SHIFT_REL_ERR", "charge_warning", "plating_shift"]
+__all__ = ["CHARGE_TOLERANCE", "LOG_GAP_FACTOR", "PLATING_SHIFT_REL_ERR", "charge_warning",
+           "log_charge", "plating_shift"]
 
 
 #: Relative standard uncertainty of the host-lithium loss (n_host S_Li) / (n_Li S_SE):
@@ -101,3 +106,56 @@ def charge_warning(total: float, total_err: float, charge: float,
             f"{shift['electrolyte']} out of the window's deep end), so about "
             f"{1 - total / (f * charge):.0%} of the charge is missing beyond that: lithium "
             "went where NDP cannot see (deeper dendrites, or outside the window)")
+
+
+#: A current log's gap (between samples) longer than this many times its median sampling
+#: interval is bridged by the trapezoid rule but flagged (:func:`log_charge`)
+LOG_GAP_FACTOR = 10.0
+
+
+def log_charge(current_log, t, warns: list[str]) -> np.ndarray:
+    """Cumulative Q/e (atoms/cm^2) at the frame times ``t`` (s from the reference frame) from
+    a current-density log (t_s, j mA/cm^2) whose time starts at the reference frame.
+
+    Samples with a non-finite time or current are dropped and the log is put in time order
+    (each with a warning; np.interp needs increasing times, and one NaN made every later
+    charge NaN and skipped the charge comparison silently). Q = integral j dt by the
+    trapezoid rule; gaps longer than ``LOG_GAP_FACTOR`` median intervals are bridged
+    linearly, with a warning; frames after the log's end get NaN (the charge there is
+    unknown: np.interp had held it constant, understating Q/e)."""
+    try:
+        tl, jl = (np.asarray(v, dtype=float).ravel() for v in current_log)
+    except (TypeError, ValueError):
+        raise InputError("current log: give (t_s, j_mA_cm2) arrays of numbers") from None
+    if tl.shape != jl.shape:
+        raise InputError(f"current log: {tl.size} times but {jl.size} currents")
+    ok = np.isfinite(tl) & np.isfinite(jl)
+    if (~ok).any():
+        warns.append(f"current log: {int((~ok).sum())} of {tl.size} samples are not numbers "
+                     "and were dropped (the charge is bridged across them)")
+        tl, jl = tl[ok], jl[ok]
+    if tl.size < 2:
+        raise InputError("current log: fewer than 2 usable samples")
+    if np.any(np.diff(tl) < 0):
+        warns.append("current log: the times are not in order; sorted")
+        order = np.argsort(tl, kind="stable")
+        tl, jl = tl[order], jl[order]
+    dt = np.diff(tl)
+    q = np.concatenate([[0.0], np.cumsum(dt * (jl[1:] + jl[:-1]) / 2)])
+    step = float(np.median(dt[dt > 0])) if np.any(dt > 0) else 0.0
+    gaps = dt > LOG_GAP_FACTOR * step if step > 0 else np.zeros(dt.shape, bool)
+    if gaps.any():
+        bridged = float(np.sum((dt * (jl[1:] + jl[:-1]) / 2)[gaps]))
+        warns.append(f"current log: {int(gaps.sum())} gap(s) longer than "
+                     f"{LOG_GAP_FACTOR:g} sampling intervals (the longest {dt.max():.3g} s) "
+                     f"are bridged linearly, {bridged / q[-1]:.0%} of the charge"
+                     if q[-1] else "current log: gaps bridged linearly")
+    rel = tl - tl[0]
+    charge = np.interp(t, rel, q) * 1e-3 / ELEMENTARY_CHARGE
+    beyond = t > rel[-1] + 1e-9 * max(1.0, abs(rel[-1]))
+    if beyond.any():
+        warns.append(f"current log: it ends {rel[-1]:.4g} s after its start, before "
+                     f"{int(beyond.sum())} frame(s) (the last at {t[-1]:.4g} s): their charge is "
+                     "unknown and the charge comparison is not made")
+        charge[beyond] = np.nan
+    return charge

@@ -50,7 +50,7 @@ from sescreen.constants import AVOGADRO, ELEMENTARY_CHARGE
 from sescreen.errors import InputError
 from sescreen.ndp.boundary import edge_at_or_after, fallback_boundary, surface_boundary
 from sescreen.ndp.calibration import HAN2019_ENERGY, DepthCalibration, EnergyCalibration
-from sescreen.ndp.charge import charge_warning, plating_shift
+from sescreen.ndp.charge import charge_warning, log_charge, plating_shift
 from sescreen.ndp.growth import BOUNDARY_SENSITIVE, combine_verdicts, shape_test, uniformity_test
 from sescreen.ndp.onset import detect_onset
 from sescreen.ndp.spectra import SpectrumSeries
@@ -425,6 +425,11 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
     if not 0 <= reference_frame < series.n_frames:
         raise InputError(f"reference frame {reference_frame} is not one of the "
                          f"{series.n_frames} frames")
+    if reference_frame == series.n_frames - 1:
+        # the increase is the last frame's over the reference: zero, and t0 = 0 (division
+        # by zero in the summary's onset t/t0)
+        raise InputError(f"reference frame {reference_frame} is the last frame: the "
+                         "pre-current reference must precede a frame during plating")
     if host is not None:
         host_lithium_density(*host)  # refuse a bad formula before the analysis
     energy = energy_cal.energy(series.channels)
@@ -484,9 +489,7 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
     t = series.time_s - series.time_s[reference_frame]
     charge = None
     if current_log is not None:
-        tl, jl = (np.asarray(v, dtype=float) for v in current_log)
-        q = np.concatenate([[0.0], np.cumsum(np.diff(tl) * (jl[1:] + jl[:-1]) / 2)])
-        charge = np.interp(t, tl - tl[0], q) * 1e-3 / ELEMENTARY_CHARGE
+        charge = log_charge(current_log, t, warns)
     elif current_ma_cm2 is not None or series.current_ma_cm2 is not None:
         j = current_ma_cm2 if current_ma_cm2 is not None else series.current_ma_cm2
         j = np.broadcast_to(np.asarray(j, dtype=float), t.shape)
