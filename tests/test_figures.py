@@ -4,6 +4,8 @@ NDP axes with SI prefixes and µm."""
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -114,3 +116,21 @@ def _no_leak():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_the_summary_says_no_nan_for_an_ndp_series_without_onset_or_standard():
+    """An NDP series with no onset (or no 10B standard) has NaN onset and host fraction in
+    the screening table; the report's summary had printed 'onset nan s, nan % of host Li'."""
+    import math
+
+    from sescreen.report import _env, constants, provenance
+
+    row = {"material": "X", "rank": 1, "ndp_growth": "no detectable change",
+           "ndp_onset_s": math.nan, "ndp_dendrite_fraction": math.nan,
+           "outcome_1ma": "inconclusive", "outcome_10ma": "inconclusive"}
+    html = _env().get_template("screening.html.j2").render(
+        title="t", rows=[row], operating_c=25.0, dc_figures=[], arrhenius_uri=None,
+        ccd_uri=None, ccd_records=[], ndp_panels=[], warnings=[], constants=constants(),
+        provenance=provenance([]))
+    assert "<td>no detectable change</td>" in html
+    assert not re.search(r"\bnan\b", html, re.IGNORECASE)
