@@ -118,7 +118,8 @@ for k in range(3):
 rng = np.random.default_rng(1)
 mats = []
 for i in range(10_000):
-    t = np.sort(rng.uniform(273, 423, rng.integers(3, 13)))
+    # distinct temperatures, at least 1 K apart (repeats within 0.5 K are one point)
+    t = np.sort(rng.choice(np.arange(273.0, 424.0), rng.integers(3, 13), replace=False))
     s = 10 * np.exp(-0.4 / (8.617e-5 * t) + rng.normal(0, 0.1, t.size))
     mats.append((t, s, 0.05 * s if i % 2 else None))
 fit_arrhenius_many(*zip(*mats[:10]))
