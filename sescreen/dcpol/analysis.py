@@ -18,7 +18,7 @@ from sescreen.dcpol.outliers import isolated_samples, replaced
 from sescreen.dcpol.record import SAMPLE, summarize
 from sescreen.dcpol.result import DCPolarizationResult
 from sescreen.errors import FitError, InputError
-from sescreen.io.measurement import Measurement, Technique, override_warning
+from sescreen.io.measurement import Measurement, Technique, with_given
 from sescreen.io.ranges import ACCURACY_FRACTION, LOWEST_RANGE_A, RESOLUTION_FRACTION
 from sescreen.threads import single_threaded_blas
 
@@ -363,15 +363,10 @@ def fit_dcpol(
     if thickness_cm is None or not thickness_cm > 0:
         raise InputError("the electrolyte thickness must be a positive length (CLI --thickness)")
     temperature = temperature_k if temperature_k is not None else m.temperature_k
-    # an area given over EC-Lab's placeholder (biologic._finish warns of it) is the real
-    # one: neither "give the real area" nor "overrides the file's 0.001 cm^2" (as read())
-    placeholder = area_cm2 is not None and any("placeholder" in w for w in warns)
-    if placeholder:
-        warns = [w for w in warns if "placeholder" not in w]
-    warns += [w for name, given in (("applied_voltage_v", voltage_v), ("area_cm2", area_cm2),
-                                    ("temperature_k", temperature_k)) if given is not None
-              and not (placeholder and name == "area_cm2")
-              and (w := override_warning(name, float(given), getattr(m, name))) is not None]
+    for name, given in (("applied_voltage_v", voltage_v), ("area_cm2", area_cm2),
+                        ("temperature_k", temperature_k)):
+        if given is not None:  # as read() does with the same values
+            warns = with_given(warns, name, float(given), getattr(m, name))
 
     t_all = m.time_s - m.time_s[0]
     i_all = m.current_a

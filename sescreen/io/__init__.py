@@ -37,7 +37,7 @@ from sescreen.io.measurement import (
     ColumnInfo,
     Measurement,
     Technique,
-    override_warning,
+    with_given,
 )
 from sescreen.io.mpr import MPR_MAGIC
 from sescreen.io.ranges import current_accuracy_a, current_resolution_a
@@ -247,12 +247,8 @@ def _apply_overrides(m: Measurement, *, applied_voltage_v, area_cm2, temperature
                                                                   and value <= 0):
             raise InputError(f"{name} = {value!r} is outside the sensible range "
                              f"({low}..{high})", path=path)
-        placeholder = name == "area_cm2" and any("placeholder" in w for w in m.warnings)
-        if (note := override_warning(name, value, None if placeholder else getattr(m, name))):
-            m.warnings.append(note)
+        m.warnings = with_given(m.warnings, name, value, getattr(m, name))
         setattr(m, name, value)
-        if name == "area_cm2":
-            m.warnings = [w for w in m.warnings if "placeholder" not in w]
     if m.temperature_k is None and "temperature_k" in m.data:
         temps = m.data["temperature_k"].to_numpy(dtype=float)
         temps = temps[np.isfinite(temps)]

@@ -24,7 +24,7 @@ import pandas as pd
 from sescreen.errors import FormatError
 from sescreen.io.columns import absolute_time, canonical_frame
 from sescreen.io.headers import ColumnSpec
-from sescreen.io.measurement import Measurement, Technique
+from sescreen.io.measurement import PLACEHOLDER_AREA, Measurement, Technique
 from sescreen.io.ranges import add_current_range
 from sescreen.io.rows import detect_decimal
 from sescreen.io.textfile import TextFile
@@ -338,8 +338,8 @@ def _finish(m: Measurement) -> Measurement:
     if m.area_cm2 is not None and m.area_cm2 <= 0:
         m.area_cm2 = None
     elif m.area_cm2 is not None and m.area_cm2 <= _AREA_PLACEHOLDER_CM2:
-        m.warnings.append(f"electrode area {m.area_cm2:g} cm^2 is EC-Lab's default placeholder; "
-                          "give the real area (area_cm2=, CLI --area)")
+        m.warnings.append(f"electrode area {m.area_cm2:g} cm^2 is EC-Lab's {PLACEHOLDER_AREA};"
+                          " give the real area (area_cm2=, CLI --area)")
     setpoint = first_setpoint_v(m.data) if m.technique is Technique.CONSTANT_VOLTAGE else None
     if setpoint is not None:
         if m.applied_voltage_v is None:

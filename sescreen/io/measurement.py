@@ -392,3 +392,19 @@ def override_warning(name: str, given: float, stated: float | None) -> str | Non
     what, unit = _OVERRIDDEN[name]
     return f"{what} given, {given:.6g} {unit}, overrides the file's {stated:.6g} {unit}"
 
+
+#: The words of a reader's warning that the stated electrode area is a default placeholder
+#: (EC-Lab's 0.001 cm^2, :mod:`sescreen.io.biologic`), not the cell's.
+PLACEHOLDER_AREA = "default placeholder"
+
+
+def with_given(warnings: list[str], name: str, given: float, stated: float | None
+               ) -> list[str]:
+    """``warnings`` as they stand once ``given`` replaces the file's ``stated`` value of
+    ``name`` (:func:`override_warning`): with the override said, or, for an area given over
+    a placeholder (:data:`PLACEHOLDER_AREA`), without the placeholder's note and nothing
+    more (the given area is the real one)."""
+    if name == "area_cm2" and any(PLACEHOLDER_AREA in w for w in warnings):
+        return [w for w in warnings if PLACEHOLDER_AREA not in w]
+    note = override_warning(name, given, stated)
+    return [*warnings, note] if note else list(warnings)
