@@ -51,9 +51,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from sescreen.cycling.steps import HOLD_REL_TOL, Segment, Step
+from sescreen.dcpol.binning import resolution_step
 
 __all__ = ["CONTACT_LOSS", "SHORT_SIGNATURES", "Signature", "analyse_steps",
-           "nucleation_relaxation", "voltage_quantum"]
+           "nucleation_relaxation"]
 
 COLLAPSE_FRACTION = 0.35
 OHMIC_FRACTION = 0.7
@@ -109,33 +110,15 @@ def _held(seg: Segment, i: np.ndarray) -> np.ndarray:
     return idx[np.abs(i[idx] - seg.current_a) <= HOLD_REL_TOL * abs(seg.current_a)]
 
 
-def voltage_quantum(v: np.ndarray) -> float:
-    """The ADC step of a quantized voltage record, V (0.0 when it is not quantized).
-
-    A converter of n bits over a range R records multiples of q = R / 2^n (16 bits over
-    +-10 V: 0.31 mV): the gaps between the distinct values are then whole multiples of the
-    smallest gap. Unquantized data give gaps of no common step.
-    """
-    u = np.unique(v[np.isfinite(v)])
-    gaps = np.diff(u)
-    gaps = gaps[gaps > 0]
-    if gaps.size < 10:
-        return 0.0
-    q = float(gaps.min())
-    r = gaps / q
-    if np.mean(np.abs(r - np.round(r)) < 1e-3) < 0.9:
-        return 0.0
-    return q
-
-
 def noise_sigma(steps: list[Step], i: np.ndarray, p: np.ndarray,
                 quantum_v: float = 0.0) -> float:
     """Robust point-to-point noise of p, V: the lower quartile over segments of
     1.4826 MAD(p - running median of 9), floored at SIGMA_FLOOR_V and at half
-    ``quantum_v``, the ADC step of a quantized record (:func:`voltage_quantum`; given for
-    the soft-short tests: a residual of one step is a code boundary crossed, not the cell;
-    with the MAD of a signal quieter than the step at 0, their 5-sigma dips had been
-    single-code flickers, asymmetric about the median)."""
+    ``quantum_v``, the ADC step of a quantized record
+    (:func:`sescreen.dcpol.binning.resolution_step`; given for the soft-short tests: a
+    residual of one step is a code boundary crossed, not the cell; with the MAD of a signal
+    quieter than the step at 0, their 5-sigma dips had been single-code flickers,
+    asymmetric about the median)."""
     values = []
     for step in steps:
         for seg in step.segments:
@@ -503,7 +486,7 @@ def analyse_steps(steps: list[Step], t: np.ndarray, i: np.ndarray, v: np.ndarray
     sigma = noise_sigma(steps, i, p)
     # the soft-short tests count excursions about a running median: there a residual of one
     # ADC step is a code boundary crossed (and asymmetric about the median), not the cell
-    sigma_dips = noise_sigma(steps, i, p, voltage_quantum(v[held]))
+    sigma_dips = noise_sigma(steps, i, p, resolution_step(v[held], max_samples=held.size))
     found: list[Signature] = []
     lost = None
     prev: dict[float, tuple[float, float]] = {}  # sign -> (early level, |j|) of last step
