@@ -138,8 +138,9 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
         ``passes_10ma`` (outcome == pass), ``margin_1ma_decades``,
         ``margin_10ma_decades``, ``p_pass_1ma``, ``p_pass_10ma``, ``predicted_ccd``,
         ``predicted_ccd_lo/hi`` (mA/cm^2), ``phi_c_mv`` (eq. 3), ``phi_c_reported_mv``
-        (Han 2019 as reported), ``ndp_dendrite_fraction``, ``ndp_onset_s``,
-        ``ndp_growth``, ``rank``, ``warnings``, ``error``.
+        (Han 2019 as reported), ``ndp_dendrite_fraction``, ``ndp_onset_s`` (its 95 %
+        interval ``ndp_onset_lo_s``, ``ndp_onset_hi_s``), ``ndp_growth``, ``rank``,
+        ``warnings``, ``error``.
     """
     from sescreen import criteria as cr
     from sescreen.arrhenius_batch import fit_arrhenius_many
@@ -459,7 +460,11 @@ def _finish(g: dict[str, Any], result: ScreeningResult, operating_k: float, line
                        ndp_dendrite_fraction=s.get("dendrite_fraction_of_host_li",
                                                    math.nan),
                        ndp_onset_s=s["onset_s"] if s["onset_s"] is not None
-                       else math.nan, ndp_growth=s["growth"])
+                       else math.nan,
+                       ndp_onset_lo_s=math.nan if s["onset_interval_s"] is None
+                       else s["onset_interval_s"][0],
+                       ndp_onset_hi_s=math.nan if s["onset_interval_s"] is None
+                       else s["onset_interval_s"][1], ndp_growth=s["growth"])
 
 def _measured_ccd(part: pd.DataFrame, row: dict[str, Any], result: ScreeningResult,
                   warns: list[str]) -> None:

@@ -3,7 +3,8 @@ pushes the electrolyte's own lithium out of the depth window's deep end, so plat
 shows Q/e [1 - (n_host S_Li) / (n_Li S_SE)] within the window, not Q/e.
 
 The spectra here come from a small generator of their own (not
-:mod:`sescreen.ndp.forward`, which has no plated layer): each triton is carried through the
+:mod:`sescreen.ndp.forward`, whose plated layer uses the analysis' own range mapping): each
+triton is carried through the
 electrolyte, the plated lithium, the collector and the Kapton window by CATIMA range tables
 built here, then an 18 keV FWHM detector resolution and Poisson counts.
 """

@@ -55,6 +55,8 @@ def test_example_screening_recovers_truth(example_screen, examples):
     assert table.loc["LLZO-like", "ndp_growth"] == "internal deposition"
     onset = truth["ndp"]["onset_s"]
     assert abs(table.loc["LLZO-like", "ndp_onset_s"] - onset) <= truth["ndp"]["frame_s"]
+    assert table.loc["LLZO-like", "ndp_onset_lo_s"] <= onset <= \
+        table.loc["LLZO-like", "ndp_onset_hi_s"]
     ccd = truth["ccd"]  # the lab's own CCD record: shorted at the true step
     row = table.loc[ccd["material"]]
     assert row["measured_ccd_failed_at_ma_cm2"] == pytest.approx(ccd["failed_at_ma_cm2"],

@@ -10,8 +10,9 @@ beside the files in ``truth.json``, so an analysis of the examples can be checke
   steady-state current follows sigma_e(T) = A exp(-Ea / k_B T) and METHODS eq. (1); the
   transient is a constant plus two exponentials; some holds stop before steady state.
 - ``ndp/llzo_60C.csv``: an operando NDP series (wide table, 30 frames of 360 s) of the
-  LLZO-like material plated at 0.1 mA/cm^2: a surface peak growing at the interface and,
-  from frame 12 on, lithium deposited uniformly inside the electrolyte.
+  LLZO-like material plated at 0.1 mA/cm^2: lithium metal plated at the interface (a
+  surface peak, which pushes the electrolyte's own lithium deeper) and, from frame 12 on,
+  lithium deposited uniformly inside the electrolyte; together they are the charge passed.
 - ``ccd/llzo_like_25C_plating.csv``: the lab's own CCD record of the LLZO-like material, a
   Li | SE | Cu plating staircase at 25 C as in Han et al. 2019, Fig. 2 (10 uA/cm^2 steps of
   30 min); the cell shorts at 50 uA/cm^2 (the paper's LLZO value): soft-short dips early in
@@ -28,9 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from sescreen.atomic import atomic_write_text
-from sescreen.constants import BOLTZMANN_EV
+from sescreen.constants import BOLTZMANN_EV, ELEMENTARY_CHARGE
 from sescreen.io.writers import write_dta, write_mpt, write_table
 from sescreen.ndp import Standard, depth_preset, host_lithium_density, synthesize_series
+from sescreen.ndp.calibration import LI_METAL_ATOMS_CM3
 from sescreen.synthetic import dcpol_record, i_ss_for, step_record
 
 HERE = Path(__file__).resolve().parent
@@ -91,16 +93,25 @@ def ndp_example(rng) -> dict:
     host = host_lithium_density("Li6.4La3Zr1.4Ta0.6O12", 5.1)
     times = np.arange(30) * 360.0
     t_on = times[12]
+    j_ma_cm2, window_um = 0.1, 16.0  # the preset's measurable depth
 
-    def profile(t, d):
-        # host lithium inside the electrolyte (d >= 0), plus from frame 12 a uniform
-        # internal deposit; Li metal (4.6e22 /cm3) plated above the interface, 1 um at the end
-        grow = np.clip((t - t_on) / (times[-1] - t_on), 0, None)
-        plated = np.where((d < 0) & (d > -1.0 * t / times[-1]), 4.6e22, 0.0)
-        return np.where(d >= 0, host * (1 + 0.06 * grow), plated)
+    def grow(t):
+        return np.clip((t - t_on) / (times[-1] - t_on), 0, None)
+
+    def profile(t, x):
+        # host lithium (x: true depth in the electrolyte), plus from frame 12 a deposit
+        # inside the window growing uniformly to 6 % of the host
+        return host * (1 + np.where(x <= window_um, 0.06 * grow(t), 0.0))
+
+    def plated_um(t):
+        # the rest of the charge passed is Li metal plated at the interface; it pushes the
+        # electrolyte's own lithium deeper (synthesize_series, CATIMA stopping powers)
+        charge = j_ma_cm2 * 1e-3 * t / ELEMENTARY_CHARGE
+        deposit = 0.06 * grow(t) * host * window_um * 1e-4
+        return max(charge - deposit, 0.0) / LI_METAL_ATOMS_CM3 * 1e4
 
     series = synthesize_series(profile, times, cal, rng=rng, standard=NDP_STANDARD,
-                               frame_s=360.0, current_ma_cm2=0.1)
+                               frame_s=360.0, current_ma_cm2=j_ma_cm2, plated_um=plated_um)
     lo, hi = (int(c) for c in np.round(cal.energy_range_kev))
     keep = (series.channels >= (lo - 38.267) / 0.696 - 5) & \
            (series.channels <= (hi - 38.267) / 0.696 + 5)
@@ -114,7 +125,7 @@ def ndp_example(rng) -> dict:
     atomic_write_text(path, "\n".join(lines) + "\n")
     return {"file": str(path.relative_to(HERE)), "material": "LLZO-like",
             "calibration": "han2019-llzo-x10", "standard_counts_per_monitor": 850.0,
-            "current_ma_cm2": 0.1, "frame_s": 360.0, "onset_s": float(t_on),
+            "current_ma_cm2": j_ma_cm2, "frame_s": 360.0, "onset_s": float(t_on),
             "internal_deposit_fraction_of_host": 0.06, "growth": "internal deposition"}
 
 
@@ -179,8 +190,8 @@ def candidates(dc_truth: list[dict], ndp_truth: dict, ccd_truth: dict) -> None:
 def main() -> None:
     rng = np.random.default_rng(SEED)
     dc = dc_examples(rng)
-    ndp = ndp_example(rng)
-    ccd = ccd_example(rng)  # after the others: their files do not change
+    ndp = ndp_example(np.random.default_rng([SEED, 1]))  # its own stream: a change to it
+    ccd = ccd_example(rng)  # or to the NDP series leaves the other files as they are
     candidates(dc, ndp, ccd)
     atomic_write_text(HERE / "truth.json", json.dumps(
         {"seed": SEED, "voltage_v": VOLTAGE_V, "materials": [

@@ -34,6 +34,7 @@ formulas are scaled until every count is >= 1 (Li6.4La3Zr1.4Ta0.6O12 -> x 1/0.6)
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +53,9 @@ __all__ = [
     "Layer",
     "Stack",
     "depth_preset",
+    "electrolyte_layer",
     "load_stack",
+    "plated_depths",
     "plated_lithium_shift",
     "stopping_calibration",
 ]
@@ -486,9 +489,11 @@ LI_METAL = Layer("Li metal", "Li", 0.534, 1.0)
 LI_METAL_ATOMS_CM3 = 0.534 / 6.94 * 6.02214076e23
 
 
+@functools.lru_cache(maxsize=32)
 def _range_table(layer: Layer, particle: str, n: int = 600):
     """Energies (keV), CATIMA stopping powers (keV/um) and residual ranges (um) of a
-    particle in a layer, from 10 keV to the birth energy."""
+    particle in a layer, from 10 keV to the birth energy (read-only arrays, cached: a
+    forward model asks for them at every frame)."""
     import pycatima
 
     mass_u, charge, e0 = PARTICLES[particle]
@@ -497,7 +502,63 @@ def _range_table(layer: Layer, particle: str, n: int = 600):
     s = np.array([pycatima.dedx(pycatima.Projectile(mass_u, charge, charge, ek / 1e3 / mass_u),
                                 mat) for ek in e]) * layer.density_g_cm3 * 0.1
     r = np.concatenate([[0.0], np.cumsum(np.diff(e) * 0.5 * (1 / s[1:] + 1 / s[:-1]))])
+    for a in (e, s, r):
+        a.setflags(write=False)
     return e, s, r
+
+
+def electrolyte_layer(depth_cal: DepthCalibration) -> Layer | None:
+    """The profiled electrolyte of a depth calibration: a stopping-power calibration's, or
+    its preset's stack; None when it is not known."""
+    if "electrolyte" in depth_cal.details:
+        el = depth_cal.details["electrolyte"]
+        return Layer("electrolyte", el["formula"], float(el["density_g_cm3"]), 1.0)
+    if depth_cal.method == "preset" and depth_cal.name in DEPTH_PRESETS:
+        try:
+            return load_stack(depth_cal.name).electrolyte
+        except InputError:
+            return None
+    return None
+
+
+def plated_depths(electrolyte: Layer, particle: str, apparent_um,
+                  li_um: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where a particle seen at an apparent depth was born, once ``li_um`` of lithium is
+    plated between the current collector and the electrolyte (CATIMA stopping powers).
+
+    The apparent depth ``a`` is the electrolyte depth a calibration without lithium gives
+    to the detected energy, i.e. the energy E_SE(a) on leaving the electrolyte's front,
+    R_SE(E_SE(a)) = R_SE(E_0) - a (R: residual range, E_0: birth energy). A particle born
+    u below the lithium's top arrives there with R_Li(E) = R_Li(E_0) - u; one born at the
+    depth x in the electrolyte crosses all of the lithium, R_Li(E) = R_Li(E_SE(x)) - t.
+    Apparent depths up to the one of u = t are the plated layer, deeper ones the
+    electrolyte pushed deeper.
+
+    Parameters
+    ----------
+    electrolyte : Layer
+    particle : str
+    apparent_um : array_like
+        Apparent depths, um (negative ones: the lithium's top).
+    li_um : float
+        Plated lithium thickness t, um (>= 0).
+
+    Returns
+    -------
+    u_um, x_um : numpy.ndarray
+        Depth below the lithium's top (NaN where the electrolyte is seen) and depth in the
+        electrolyte (NaN where the lithium is seen), um.
+    """
+    e, _, r_se = _range_table(electrolyte, particle)
+    _, _, r_li = _range_table(LI_METAL, particle)
+    a = np.clip(np.asarray(apparent_um, dtype=float), 0.0, r_se[-1])
+    r_li_e = np.interp(np.interp(r_se[-1] - a, r_se, e), e, r_li)
+    u = r_li[-1] - r_li_e
+    t = max(float(li_um), 0.0)
+    in_li = u <= t
+    e_front = np.interp(np.minimum(r_li_e + t, r_li[-1]), r_li, e)
+    x = r_se[-1] - np.interp(e_front, e, r_se)
+    return np.where(in_li, u, np.nan), np.where(in_li, np.nan, x)
 
 
 def plated_lithium_shift(electrolyte: Layer, particle: str, deep_um: float,
@@ -525,17 +586,15 @@ def plated_lithium_shift(electrolyte: Layer, particle: str, deep_um: float,
         electrolyte.
     """
     e, s_se, r_se = _range_table(electrolyte, particle)
-    _, s_li, r_li = _range_table(LI_METAL, particle)
-    r_d = float(r_se[-1] - max(float(deep_um), 0.0))
-    if r_d <= 0:
+    _, s_li, _ = _range_table(LI_METAL, particle)
+    deep = max(float(deep_um), 0.0)
+    if deep >= r_se[-1]:
         return None
-    e_d = float(np.interp(r_d, r_se, e))
+    e_d = float(np.interp(r_se[-1] - deep, r_se, e))
     t_um = float(li_atoms_cm2) / LI_METAL_ATOMS_CM3 * 1e4
-    need = float(np.interp(e_d, e, r_li)) + max(t_um, 0.0)
-    if need >= r_li[-1]:  # more lithium than the particle from the interface could cross
-        delta = r_se[-1] - r_d
-    else:
-        delta = float(np.interp(np.interp(need, r_li, e), e, r_se)) - r_d
+    # the electrolyte depth now seen at the deep end (none: all of the window is lithium)
+    x = float(plated_depths(electrolyte, particle, deep, t_um)[1])
+    delta = deep - (0.0 if math.isnan(x) else x)
     return {"delta_um": float(delta), "li_um": t_um, "energy_kev": e_d,
             "stopping_ratio": float(np.interp(e_d, e, s_li) / np.interp(e_d, e, s_se))}
 

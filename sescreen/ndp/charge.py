@@ -38,26 +38,15 @@ def plating_shift(depth_cal: DepthCalibration, host, deep_um: float,
     preset's stack) and CATIMA is installed: ``expected_fraction`` of Q/e seen within the
     window, its error, and the shift (:func:`~sescreen.ndp.calibration.plated_lithium_shift`).
     None otherwise."""
-    from sescreen.ndp.calibration import (
-        DEPTH_PRESETS,
-        Layer,
-        load_stack,
-        plated_lithium_shift,
-    )
+    from sescreen.ndp.calibration import Layer, electrolyte_layer, plated_lithium_shift
     from sescreen.ndp.profiles import host_lithium_density  # profiles imports this module
 
     if host is not None:
         layer = Layer("host", str(host[0]), float(host[1]), 1.0)
-    elif "electrolyte" in depth_cal.details:
-        el = depth_cal.details["electrolyte"]
-        layer = Layer("electrolyte", el["formula"], float(el["density_g_cm3"]), 1.0)
-    elif depth_cal.method == "preset" and depth_cal.name in DEPTH_PRESETS:
-        try:
-            layer = load_stack(depth_cal.name).electrolyte
-        except InputError:
-            return None
     else:
-        return None
+        layer = electrolyte_layer(depth_cal)
+        if layer is None:
+            return None
     try:
         import pycatima  # noqa: F401
     except ImportError:

@@ -4,6 +4,10 @@ The inverse of :mod:`sescreen.ndp.profiles` through the same calibrations: a cha
 energy E collects the lithium between the depths d(E + gain/2) and d(E - gain/2); its
 expected corrected count is that areal density over the eq. (4) factor, turned back into
 raw counts with the frame's monitor and dead time, and drawn from a Poisson distribution.
+Lithium plated between the current collector and the electrolyte can be given as a
+thickness: it slows every particle from the electrolyte, so it appears at the front and
+pushes the electrolyte's own lithium deeper (:func:`~sescreen.ndp.calibration.plated_depths`,
+CATIMA stopping powers), as in a real cell.
 Used by the tests (round trips with known truth) and the bundled examples.
 """
 
@@ -13,7 +17,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sescreen.ndp.calibration import HAN2019_ENERGY, DepthCalibration, EnergyCalibration
+from sescreen.ndp.calibration import (
+    HAN2019_ENERGY,
+    LI_METAL_ATOMS_CM3,
+    DepthCalibration,
+    EnergyCalibration,
+    Layer,
+    electrolyte_layer,
+    plated_depths,
+)
 from sescreen.ndp.profiles import HAN2019_STANDARD, Standard
 from sescreen.ndp.spectra import SpectrumSeries
 
@@ -34,13 +46,17 @@ def synthesize_series(
     frame_s: float = 180.0,
     background_per_channel: float = 0.0,
     current_ma_cm2: float | None = None,
+    plated_um: Callable[[float], float] | None = None,
+    electrolyte: Layer | None = None,
 ) -> SpectrumSeries:
     """Spectra of a series of frames.
 
     Parameters
     ----------
     profile : callable
-        ``profile(t_s, depth_um) -> atoms/cm^3`` (vectorized over depth).
+        ``profile(t_s, depth_um) -> atoms/cm^3`` (vectorized over depth). Without
+        ``plated_um`` the depth is the calibration's (apparent) one; with it, the true
+        depth in the electrolyte (>= 0).
     times_s : sequence of float
         Frame times, s.
     depth_cal, energy_cal : calibrations
@@ -59,6 +75,12 @@ def synthesize_series(
         Mean raw background counts per channel.
     current_ma_cm2 : float, optional
         Recorded with the frames.
+    plated_um : callable, optional
+        ``plated_um(t_s) -> um`` of lithium metal plated between the current collector and
+        the electrolyte at each frame (needs pycatima).
+    electrolyte : Layer, optional
+        The profiled electrolyte, for ``plated_um``; default: the calibration's
+        (a stopping-power calibration's electrolyte, or a preset's stack).
     """
     channels = np.arange(n_channels, dtype=float)
     energy = energy_cal.energy(channels)
@@ -68,14 +90,18 @@ def synthesize_series(
     d_a = depth_cal.depth(energy + half)  # shallower edge (higher energy)
     d_b = depth_cal.depth(energy - half)
     factor = standard.factor()
+    if plated_um is not None and electrolyte is None:
+        electrolyte = electrolyte_layer(depth_cal)
+        if electrolyte is None:
+            raise ValueError(f"{depth_cal.name}: no electrolyte known; give "
+                             "electrolyte=Layer(...)")
     counts = []
     for t in times_s:
-        # integrate the profile over each channel's depth interval (5-point Gauss-Legendre)
-        x, w = np.polynomial.legendre.leggauss(5)
-        mid, hw = (d_a + d_b) / 2, (d_b - d_a) / 2
-        nodes = mid[:, None] + hw[:, None] * x[None, :]
-        dens = np.asarray(profile(float(t), nodes.ravel()), dtype=float).reshape(nodes.shape)
-        areal = (dens @ w) * hw * 1e-4  # atoms/cm^2 (depth um -> cm)
+        if plated_um is None:
+            areal = _channel_areal(profile, float(t), d_a, d_b)
+        else:
+            areal = _plated_areal(profile, float(t), d_a, d_b, electrolyte,
+                                  depth_cal.particle, float(plated_um(float(t))))
         expected = np.where(inside, areal / factor * monitor * live_fraction, 0.0)
         counts.append(rng.poisson(np.maximum(expected, 0.0) + background_per_channel))
     n = len(counts)
@@ -84,3 +110,33 @@ def synthesize_series(
         np.full(n, frame_s), np.full(n, float(monitor)), np.asarray(times_s, dtype=float),
         tuple(f"synthetic frame {k}" for k in range(n)),
         None if current_ma_cm2 is None else np.full(n, float(current_ma_cm2)))
+
+
+def _channel_areal(profile, t: float, d_a: np.ndarray, d_b: np.ndarray) -> np.ndarray:
+    """Lithium (atoms/cm^2) between the apparent depths d_a and d_b (um) of each channel:
+    the profile integrated by 5-point Gauss-Legendre."""
+    x, w = np.polynomial.legendre.leggauss(5)
+    mid, hw = (d_a + d_b) / 2, (d_b - d_a) / 2
+    nodes = mid[:, None] + hw[:, None] * x[None, :]
+    dens = np.asarray(profile(t, nodes.ravel()), dtype=float).reshape(nodes.shape)
+    return (dens @ w) * hw * 1e-4  # depth um -> cm
+
+
+def _plated_areal(profile, t: float, d_a: np.ndarray, d_b: np.ndarray, electrolyte: Layer,
+                  particle: str, li_um: float, n_grid: int = 20001) -> np.ndarray:
+    """Lithium (atoms/cm^2) of each channel with ``li_um`` of lithium plated at the front:
+    the cumulative lithium from the lithium's top to the birth place of the particle seen at
+    each channel edge (:func:`plated_depths`), differenced. The electrolyte's share is the
+    profile integrated on a fine grid of true depth (trapezoids, ``n_grid`` points)."""
+    edges = np.concatenate([d_a, d_b])
+    u, x = plated_depths(electrolyte, particle, edges, li_um)
+    x_max = float(np.nanmax(x)) if np.isfinite(x).any() else 0.0
+    grid = np.linspace(0.0, max(x_max, 1e-3), n_grid)
+    dens = np.asarray(profile(t, grid), dtype=float)
+    cum = np.concatenate([[0.0], np.cumsum(np.diff(grid) * (dens[1:] + dens[:-1]) / 2)])
+    plated = LI_METAL_ATOMS_CM3 * max(li_um, 0.0)
+    below = np.where(np.isnan(u), plated + np.interp(np.nan_to_num(x), grid, cum),
+                     LI_METAL_ATOMS_CM3 * np.nan_to_num(u))
+    below = below * 1e-4  # depth um -> cm
+    return below[d_a.size:] - below[:d_a.size]
+

@@ -304,6 +304,8 @@ class NDPAnalysis:
             "charge_atoms_cm2": None if self.charge_atoms is None
             else float(self.charge_atoms[-1]),
             "onset_s": self.onset["onset_s"],
+            "onset_interval_s": None if self.onset["onset_interval_s"] is None
+            else list(self.onset["onset_interval_s"]),
             "onset_t_over_t0": None if self.onset["onset_s"] is None
             else self.onset["onset_s"] / self.t0_s,
             "onset_delta_chi2": self.onset["delta_chi2"],
@@ -324,8 +326,11 @@ class NDPAnalysis:
 
     def __str__(self) -> str:
         s = self.summary()
-        onset = ("none detected" if s["onset_s"] is None else
-                 f"{s['onset_s']:.0f} s (t/t0 = {s['onset_t_over_t0']:.2f})")
+        onset = "none detected"
+        if s["onset_s"] is not None:
+            lo, hi = s["onset_interval_s"]
+            onset = (f"{s['onset_s']:.0f} s (95 % {lo:.0f}-{hi:.0f} s; t/t0 = "
+                     f"{s['onset_t_over_t0']:.2f})")
         b = self.boundary
         how = ""
         if b.get("automatic") and b.get("edge_um") is not None:
