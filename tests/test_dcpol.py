@@ -418,14 +418,16 @@ def test_cli_hebb_wagner_series(tmp_path):
 def test_hold_ending_in_the_diffusion_regime_is_honest():
     """A hold that ends in the t^(-1/2) regime only bounds I_ss (reviewer's case: the
     stoichiometric limit with tau_D = 1e6 s stopped after 4 h). The model must still be
-    found, the interval must cover the truth, and steady state must not be claimed."""
+    found (the stoichiometric limit, alone or behind an RC spike, which nests it: which of
+    the two wins depends on the last digits of the fit), the interval must cover the truth,
+    and steady state must not be claimed."""
     for seed in range(4):
         rng = np.random.default_rng(seed)
         m = dcpol_record("stoich_limit", dict(i_inf=I_SS, tau_d=1e6), hold_s=14400,
                          dt_s=14400 / 1500, noise_a=0.01 * I_SS, rng=rng)
         r = fit_dcpol(m, thickness_cm=0.1)
         lo, hi = r.i_ss_interval
-        assert r.model == "stoich_limit"
+        assert r.model in ("stoich_limit", "stoich_rc")
         assert lo <= I_SS <= hi and hi < 3 * I_SS
         assert not r.steady_state_reached
 

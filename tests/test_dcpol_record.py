@@ -181,6 +181,7 @@ def test_least_squares_agrees_with_lmfit(model):
         return (func(t, **{k: v[k] for k in names}) - y) / 0.01
 
     best, best_ref = math.inf, math.inf
+    compared = 0
     for start in start_params(model, t, y):
         ref = lmfit.minimize(lambda p: residual(p.valuesdict()), start.to_lmfit(),
                              method="least_squares", max_nfev=20000, scale_covar=False)
@@ -192,8 +193,14 @@ def test_least_squares_agrees_with_lmfit(model):
                                                          abs=1e-9)  # (0 on a bound)
             se, ref_se = got.params[ss].stderr, ref.params[ss].stderr
             degenerate = any(p.stderr is None for p in got.params.values())
-            if not degenerate:  # (on a degenerate manifold the two points differ)
+            # (on a nearly degenerate manifold, exp3 of a two-exponential decay, the two
+            # points differ along it and so do their errors: compared at the same point)
+            same_point = all(got.params[k].value == pytest.approx(ref.params[k].value,
+                                                                  rel=1e-3, abs=1e-9)
+                             for k in names)
+            if not degenerate and same_point:
                 assert se == pytest.approx(ref_se, rel=1e-2)
+                compared += 1
         capped = least_squares(residual, start, max_nfev=12)
         assert not capped.success and capped.nfev == 12
         first = least_squares(residual, start, max_nfev=1)  # the start itself
@@ -202,6 +209,8 @@ def test_least_squares_agrees_with_lmfit(model):
     # second, degenerate basin, I_ss -> 0 with tau3 far beyond the record, that lmfit
     # reaches from one start: lower by 0.77)
     assert best <= best_ref + 1.0
+    if model == "exp2":  # the model of the data: its errors were compared
+        assert compared > 0
 
 
 @pytest.mark.parametrize("model", sorted(__import__("sescreen.transients").transients.BROADCAST))
