@@ -129,6 +129,18 @@ def tail_floor(stats: RecordStats, n_tail: int) -> float:
     return level - Z95 * stats.noise / math.sqrt(n_tail)
 
 
+def _late_rise(stats: RecordStats, noise, n_tail: int) -> bool:
+    """Whether the last ``n_tail`` samples lie above the ``n_tail`` before them by more than
+    1.96 standard errors of the difference (the noise model's variance of a mean of
+    ``n_tail``, white and correlated): a current that may still rise has no upper bound
+    in its tail level."""
+    if stats.n < 2 * n_tail:
+        return True
+    before = stats.range_mean(stats.n - 2 * n_tail, stats.n - n_tail)
+    tail = stats.range_mean(stats.n - n_tail, stats.n)
+    return tail - before > Z95 * math.sqrt(2 * noise.mean_variance(n_tail))
+
+
 def replaced_excess(stats: RecordStats) -> tuple[float, float]:
     """What the samples of the last half that were replaced (:mod:`sescreen.dcpol.outliers`)
     carried below and above their neighbours, per sample of the last half, scaled units
@@ -361,6 +373,11 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     # too high on two independent reviews' holds (METHODS.md section 6: the verdict rule)
     unsettled = remaining > crit.max_remaining or bool(unsettled_rivals) or falling
     one_sided = (not identified) or rising or unsettled or lo <= 0
+    if not identified and not math.isfinite(hi) and not _late_rise(stats, noise, n_tail):
+        # no model bounds I_ss, but the current does not rise at the end: a decay ends
+        # below its tail level, which bounds I_ss from above (a coarse staircase whose
+        # tail reads 0 and one step had given 0..inf where the warning promised a bound)
+        hi = tail_hi
     if one_sided:
         hi = max(hi, tail_hi) if (rising or not math.isfinite(hi)) else hi
         lo = 0.0

@@ -224,8 +224,10 @@ def decide_steady(*, remaining: float, trend: Trend | None, truncation: Truncati
         causes += 1
         when = (f"; the fit says it would be after about {t_steady:.3g} s "
                 f"({t_steady / 3600:.3g} h)" if t_steady and t_steady > t_hold else "")
-        warns.append(f"not settled: the fitted transient is still {remaining:.1%} of I_ss at "
-                     f"the end of the hold{when}")
+        left = (f"still {remaining:.1%} of I_ss" if math.isfinite(remaining)
+                else "still decaying towards an I_ss of 0")
+        warns.append(f"not settled: the fitted transient is {left} at the end of the "
+                     f"hold{when}")
     if poor_fit:
         causes += 1
         warns.append("the fit is poor: no candidate describes the record (see the residuals); "
