@@ -44,7 +44,9 @@ quantiles). A threshold known only by an interval (:func:`decide` with
 ``threshold_interval``) is combined **in quadrature**: ``log10 v + sqrt((log10 hi -
 log10 v)^2 + h_lo^2)`` at the top, with ``h_lo = log10 T - log10 T_lo``, and ``log10 v -
 sqrt((log10 v - log10 lo)^2 + h_hi^2)`` at the bottom (linearly where there is no finite
-point value). The stated (``han2019``) and constructed thresholds are exact.
+point value). The stated (``han2019``) and constructed thresholds are exact at 1 and
+10 mA/cm^2; at any other current density only the range their two values imply decides
+(:attr:`Threshold.bracket`).
 
 Secondary figures, per target:
 
@@ -515,9 +517,11 @@ def _explain_bracket(code: int, lo: float, hi: float, sig: float, stated: bool,
     """(reason, short text) against a threshold known only to lie in ``thr.bracket``."""
     from sescreen.thresholds import _bracket_text
 
-    rng = (f"the threshold at {thr.ccd_ma_cm2:g} mA/cm^2, which Han et al. do not state and "
-           f"their values at 1 and 10 mA/cm^2 bound to {_bracket_text(thr.bracket)} (the "
-           f"log-log line's {thr.sigma_e_max:.3g} S/cm does not decide)")
+    whose = ("which Han et al. do not state and their values" if thr.source == "han2019"
+             else f"where the {thr.source} line reproduces no statement and its values")
+    rng = (f"the threshold at {thr.ccd_ma_cm2:g} mA/cm^2, {whose} at 1 and 10 mA/cm^2 bound "
+           f"to {_bracket_text(thr.bracket)} (the log-log line's {thr.sigma_e_max:.3g} S/cm "
+           "does not decide)")
     if lo <= 0 and math.isinf(hi):
         return ("the record bounds sigma_e on neither side (0..inf)" + settle[0],
                 "no bound" + settle[1])

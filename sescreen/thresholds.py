@@ -16,7 +16,12 @@ Han et al. 2019 [P]: dendrite-free plating needs sigma_e < 1e-10 S/cm at 1 mA/cm
     (30 C) is under the line's 6.9e-9 S/cm at 0.12 mA/cm^2, where that cell shorted (25 C).
 ``construction``
     The two-point line through LLZO and LiPON that reproduces them (1.15e-10, 1.0e-12;
-    :func:`sescreen.ccd.paper_construction`). Exact.
+    :func:`sescreen.ccd.paper_construction`). Exact at 1 and 10 mA/cm^2, the densities where
+    it reproduces the paper's statements. Elsewhere the line is shown as the value but, as
+    for ``han2019``, only what its two values imply decides (:attr:`Threshold.bracket`):
+    the line is no better supported there than the stated one, and is contradicted by the
+    paper's Li3PS4 in the same way (2.2e-9 S/cm under the line's 9.1e-9 S/cm at
+    0.12 mA/cm^2, where that cell shorted).
 ``fit``
     The censored Bayesian regression over the curated dataset (:func:`sescreen.ccd.fit_ccd`):
     the threshold is a distribution, carried as its posterior draws of log10 sigma_e,max
@@ -170,11 +175,13 @@ def _han_sigma_max(ccd_ma_cm2):
     return 1e-10 * np.asarray(ccd_ma_cm2, dtype=float) ** -2.0
 
 
-def _han_bracket(ccd_ma_cm2: float) -> tuple[float, float]:
-    """What the two stated thresholds alone imply at another current density (mA/cm^2),
-    S/cm: a material dendrite-free at a current density is so at any lower one, so the
-    threshold does not rise with it (module docstring)."""
-    stated = [(t.ccd_ma_cm2, t.sigma_e_max) for t in (SIGMA_E_MAX_1MA, SIGMA_E_MAX_10MA)]
+def _han_bracket(ccd_ma_cm2: float, stated=None) -> tuple[float, float]:
+    """What two thresholds known at other current densities (``stated``: (mA/cm^2, S/cm)
+    pairs; default the two Han et al. state) alone imply at ``ccd_ma_cm2`` (mA/cm^2), S/cm:
+    a material dendrite-free at a current density is so at any lower one, so the threshold
+    does not rise with it (module docstring)."""
+    if stated is None:
+        stated = [(t.ccd_ma_cm2, t.sigma_e_max) for t in (SIGMA_E_MAX_1MA, SIGMA_E_MAX_10MA)]
     # at most the value at the nearest stated density below, at least the one above
     above = [t for j, t in stated if j >= ccd_ma_cm2]
     below = [t for j, t in stated if j <= ccd_ma_cm2]
@@ -194,7 +201,16 @@ def _from_line(ccd: float, source: str) -> Threshold:
     value, interval = line.max_sigma_e(ccd, new_material=line.draws is not None)
     label = line.label + ("; for a new material: the line's uncertainty and its scatter"
                           if line.draws is not None else "")
-    return Threshold(float(value), ccd, source, label, interval, line.threshold_draws(ccd))
+    bracket = None
+    densities = (SIGMA_E_MAX_1MA.ccd_ma_cm2, SIGMA_E_MAX_10MA.ccd_ma_cm2)
+    if source == "construction" and ccd not in densities:
+        # the line's own values at the two densities where it reproduces the paper
+        bracket = _han_bracket(ccd, [(j, float(line.max_sigma_e(j)[0])) for j in densities])
+        label += (f"; it reproduces the paper's thresholds at 1 and 10 mA/cm^2 only: at "
+                  f"{ccd:g} mA/cm^2 those two values bound it to {_bracket_text(bracket)}, "
+                  "which decides")
+    return Threshold(float(value), ccd, source, label, interval, line.threshold_draws(ccd),
+                     bracket)
 
 
 def max_sigma_e(ccd_ma_cm2: float, *, source: str = "han2019") -> Threshold:

@@ -140,7 +140,17 @@ def criteria(ccd, sigma_e, stderr, source, as_json):
     if as_json:
         emit_json(out)
         return
-    if "max_sigma_e" in out:
+    if "max_sigma_e" in out and out["max_sigma_e_bracket"] is not None:
+        # only the bracket decides there: the line's value is no requirement to design to
+        from sescreen.thresholds import _bracket_text
+
+        lo, hi = out["max_sigma_e_bracket"]
+        enough = (f"sigma_e below {lo:.3g} S/cm is enough" if lo > 0
+                  else "no sigma_e is known to be enough")
+        click.echo(f"{enough} for {out['ccd_ma_cm2']:g} mA/cm^2: the threshold there is only "
+                   f"known to be {_bracket_text((lo, hi))} (the line's "
+                   f"{out['max_sigma_e']:.3g} S/cm does not decide) [{out['label']}]")
+    elif "max_sigma_e" in out:
         iv = out["max_sigma_e_interval"]
         click.echo(f"sigma_e must stay below {out['max_sigma_e']:.3g} S/cm for "
                    f"{out['ccd_ma_cm2']:g} mA/cm^2"

@@ -53,7 +53,8 @@ def reproduction_context() -> dict[str, Any]:
             f"eq. (3): {eq3:.2f} mV; 'han2019' mode: "
             f"{rep.critical_overpotential_v * 1e3:.0f} mV (as reported)", "no",
             "sescreen.mechanics: phi_c = -Omega_Li sigma_f / F",
-            "The pressure balance F|eta| = Omega_Li sigma_f gives 3-4x smaller values. The "
+            f"The pressure balance F|eta| = Omega_Li sigma_f gives a {stated / eq3:.1f}x "
+            "smaller |phi_c| here, and no single factor reproduces both points. The "
             "reported pairs follow eq. (3) plus ~13 mV (slope 0.143 vs Omega/F = 0.135 "
             "mV/MPa); the exact Raj-Wolfenstine expression was not found. Both are kept, "
             "labelled; the default is eq. (3)."))
