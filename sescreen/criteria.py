@@ -515,12 +515,12 @@ def _explain(code: int, lo: float, hi: float, sig: float, stated: bool, thr: Thr
 def _explain_bracket(code: int, lo: float, hi: float, sig: float, stated: bool,
                      thr: Threshold, settle: tuple[str, str]) -> tuple[str, str]:
     """(reason, short text) against a threshold known only to lie in ``thr.bracket``."""
-    from sescreen.thresholds import _bracket_text
+    from sescreen.thresholds import bracket_text
 
     whose = ("which Han et al. do not state and their values" if thr.source == "han2019"
              else f"where the {thr.source} line reproduces no statement and its values")
     rng = (f"the threshold at {thr.ccd_ma_cm2:g} mA/cm^2, {whose} at 1 and 10 mA/cm^2 bound "
-           f"to {_bracket_text(thr.bracket)} (the log-log line's {thr.sigma_e_max:.3g} S/cm "
+           f"to {bracket_text(thr.bracket)} (the log-log line's {thr.sigma_e_max:.3g} S/cm "
            "does not decide)")
     if lo <= 0 and math.isinf(hi):
         return ("the record bounds sigma_e on neither side (0..inf)" + settle[0],

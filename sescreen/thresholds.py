@@ -56,6 +56,7 @@ __all__ = [
     "SIGMA_E_MAX_10MA",
     "SOURCES",
     "Threshold",
+    "bracket_text",
     "max_sigma_e",
     "predicted_ccd",
 ]
@@ -188,7 +189,7 @@ def _han_bracket(ccd_ma_cm2: float, stated=None) -> tuple[float, float]:
     return (max(above) if above else 0.0, min(below) if below else math.inf)
 
 
-def _bracket_text(bracket: tuple[float, float]) -> str:
+def bracket_text(bracket: tuple[float, float]) -> str:
     lo, hi = bracket
     if lo > 0 and math.isfinite(hi):
         return f"{lo:.3g}..{hi:.3g} S/cm"
@@ -207,7 +208,7 @@ def _from_line(ccd: float, source: str) -> Threshold:
         # the line's own values at the two densities where it reproduces the paper
         bracket = _han_bracket(ccd, [(j, float(line.max_sigma_e(j)[0])) for j in densities])
         label += (f"; it reproduces the paper's thresholds at 1 and 10 mA/cm^2 only: at "
-                  f"{ccd:g} mA/cm^2 those two values bound it to {_bracket_text(bracket)}, "
+                  f"{ccd:g} mA/cm^2 those two values bound it to {bracket_text(bracket)}, "
                   "which decides")
     return Threshold(float(value), ccd, source, label, interval, line.threshold_draws(ccd),
                      bracket)
@@ -228,7 +229,7 @@ def max_sigma_e(ccd_ma_cm2: float, *, source: str = "han2019") -> Threshold:
         return Threshold(float(_han_sigma_max(ccd)), ccd, "han2019",
                          f"{how} on the log-log line through the two values stated by "
                          f"{HAN} (slope -1/2); not stated at {ccd:g} mA/cm^2, where the two "
-                         f"statements only bound it to {_bracket_text(bracket)}, which "
+                         f"statements only bound it to {bracket_text(bracket)}, which "
                          "decides", bracket=bracket)
     if source not in SOURCES:
         raise InputError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")

@@ -142,13 +142,13 @@ def criteria(ccd, sigma_e, stderr, source, as_json):
         return
     if "max_sigma_e" in out and out["max_sigma_e_bracket"] is not None:
         # only the bracket decides there: the line's value is no requirement to design to
-        from sescreen.thresholds import _bracket_text
+        from sescreen.thresholds import bracket_text
 
         lo, hi = out["max_sigma_e_bracket"]
         enough = (f"sigma_e below {lo:.3g} S/cm is enough" if lo > 0
                   else "no sigma_e is known to be enough")
         click.echo(f"{enough} for {out['ccd_ma_cm2']:g} mA/cm^2: the threshold there is only "
-                   f"known to be {_bracket_text((lo, hi))} (the line's "
+                   f"known to be {bracket_text((lo, hi))} (the line's "
                    f"{out['max_sigma_e']:.3g} S/cm does not decide) [{out['label']}]")
     elif "max_sigma_e" in out:
         iv = out["max_sigma_e_interval"]
@@ -246,9 +246,9 @@ def check(file, thickness, area, voltage, temperature, target, source, model, sk
         if at["threshold_bracket"] is None:
             versus = f"< {at['threshold']:.3g} S/cm"
         else:  # not stated at this density: only its range decides
-            from sescreen.thresholds import _bracket_text
+            from sescreen.thresholds import bracket_text
 
-            versus = (f"a threshold of {_bracket_text(tuple(at['threshold_bracket']))} "
+            versus = (f"a threshold of {bracket_text(tuple(at['threshold_bracket']))} "
                       f"(not stated; the line gives {at['threshold']:.3g})")
         click.echo(f"{outcome.upper()}: {stated} vs {versus} for "
                    f"{target_ma:g} mA/cm^2 (margin {margin:+.2f} decades{prob})")
