@@ -38,10 +38,18 @@ def _quantity(text: str | None, dimension: str, name: str) -> float | None:
     if text is None:
         return None
     import math
+    import re
 
     from sescreen.limits import check_range
     from sescreen.units import parse_quantity
 
+    # "1,000 um": a decimal comma (1 um) or a thousands separator (1000 um)? Read as the
+    # first, it had made sigma_e 1000x too low (a false PASS, review cli-U1): refused.
+    grouped = re.match(r"\s*([-+]?[1-9]\d{0,2}),(\d{3})(?![\d.,])(.*)$", text)
+    if grouped:
+        whole, part, rest = grouped.groups()
+        raise InputError(f"{name} {text!r} is ambiguous: a decimal comma or a thousands "
+                         f"separator? write '{whole}.{part}{rest}' or '{whole}{part}{rest}'")
     try:
         value = parse_quantity(text, dimension, name=name)
     except InputError as exc:

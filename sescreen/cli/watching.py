@@ -92,10 +92,11 @@ def watch(file, thickness, area, voltage, temperature, target, every, idle, repl
     Howard et al., Ann. Stat. 2021). Stops with exit 0 (PASS) or 1 (FAIL) when decided;
     with exit 3 when the interval reaches --precision undecided, the file stops growing for
     --idle, the replay ends or --max-looks is used up; 130 on Ctrl-C (the last state is
-    printed); 2 on bad input. A file that cannot be read at a later look (a row no reader
-    accepts, a file emptied) is reported once on stderr, naming the file and the line, and
-    not judged until it can be read again; unreadable for --idle, watching stops with exit 2
-    (stop "unreadable").
+    printed); 2 on bad input (also a file that states another technique). A file that
+    cannot be read at a later look (a row no reader accepts, a file emptied, deleted or
+    moved away) is reported once on stderr, naming the file and the line, and not judged
+    until it can be read again; unreadable for --idle, watching stops with exit 2 (stop
+    "unreadable").
     """
     from sescreen.sequential import HoldWatcher, follow
     from sescreen.sequential import replay as replay_record

@@ -20,6 +20,7 @@ from sescreen.dcpol.result import DCPolarizationResult
 from sescreen.errors import FitError, InputError
 from sescreen.io.measurement import Measurement, Technique, with_given
 from sescreen.io.ranges import ACCURACY_FRACTION, LOWEST_RANGE_A, RESOLUTION_FRACTION
+from sescreen.limits import check_range
 from sescreen.threads import single_threaded_blas
 
 __all__ = ["fit_dcpol", "fit_dcpol_series", "holds", "sigma_from_current"]
@@ -362,6 +363,11 @@ def fit_dcpol(
                          path=m.source)
     if thickness_cm is None or not thickness_cm > 0:
         raise InputError("the electrolyte thickness must be a positive length (CLI --thickness)")
+    # the lab ranges the CLI applies (sescreen.limits), for callers of the API too: a NaN
+    # voltage had given sigma_e NaN, and 1e300 V or cm^2, or 1e-300 cm, a PASS (review cli-A1)
+    for kind, given in (("thickness_cm", thickness_cm), ("voltage_v", voltage_v),
+                        ("area_cm2", area_cm2)):
+        check_range(given, kind, kind, path=m.source)
     temperature = temperature_k if temperature_k is not None else m.temperature_k
     for name, given in (("applied_voltage_v", voltage_v), ("area_cm2", area_cm2),
                         ("temperature_k", temperature_k)):

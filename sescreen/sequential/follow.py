@@ -8,13 +8,14 @@ even one whose first digits already parse, never enters a fit; a binary ``.mpr``
 be read mid-write is unreadable until a later poll reads it (below). A file rewritten in
 place (the new content does not extend the old) is read afresh and noted in the look.
 
-A file that cannot be read at a later poll (a row no reader accepts, a file emptied) is not
-judged on its last readable state (not "idle" while it grows): the problem is reported once
-(one line naming the file and the line), polling goes on, and the next look that reads the
-file judges it again, with a note. If it stays unreadable for ``idle_s``, watching stops
-with ``stop = "unreadable"`` (``sescreen watch`` exits 2). An independent review (review 4,
-D7) found a watch that had kept the old state silently and stopped "idle" while the file
-grew after one unparseable row.
+A file that cannot be read at a later poll (a row no reader accepts, a file emptied, deleted
+or moved away) is not judged on its last readable state (not "idle" while it grows): the
+problem is reported once (one line naming the file and the line), polling goes on, and the
+next look that reads the file judges it again, with a note. If it stays unreadable for
+``idle_s``, watching stops with ``stop = "unreadable"`` (``sescreen watch`` exits 2). An
+independent review (review 4, D7) found a watch that had kept the old state silently and
+stopped "idle" while the file grew after one unparseable row; a file deleted or moved away
+had ended the watch at once, without its final look, ``--history`` or ``--plot``.
 """
 
 from __future__ import annotations
@@ -95,22 +96,34 @@ class RecordFile:
         Returns
         -------
         Measurement or None
-            None also when a file read before cannot be read now: then :attr:`unreadable`
-            says why, and :attr:`changed` whether it is still being written.
+            None also when a file read before cannot be read now (a row no reader accepts,
+            emptied, deleted or moved away): then :attr:`unreadable` says why, and
+            :attr:`changed` whether it is still being written.
 
         Raises
         ------
         SescreenError
-            On the first poll, a file no reader accepts.
+            On the first poll, a file that does not exist or that no reader accepts.
         """
-        if not self.path.is_file():
-            raise InputError("no such file: give the path the instrument writes to",
-                             path=self.path)
-        raw = self._snapshot()
+        first = self._seen is None
+        try:
+            if not self.path.is_file():
+                raise InputError("no such file: give the path the instrument writes to",
+                                 path=self.path)
+            raw = self._snapshot()
+        except InputError:
+            if first:
+                raise
+            # deleted or moved after it was read (a sync tool, an exporter that deletes and
+            # writes again): as an emptied file, not the end of watching (review cli-W1)
+            self.changed = False
+            self.unreadable = str(InputError(
+                "the file was deleted or moved after it had been read: waiting for the "
+                "instrument to write it again at this path", path=self.path))
+            return None
         if not raw.startswith(_BINARY):
             raw = raw[:raw.rfind(b"\n") + 1]  # only complete lines
         self.changed, self._polled = raw != self._polled, raw
-        first = self._seen is None
         if not raw.strip():
             if not first:
                 self.unreadable = str(InputError(

@@ -137,11 +137,26 @@ class HoldWatcher:
             Also appended to :attr:`history`. A record that cannot be fitted yet gives an
             inconclusive look with the reason (it still spends its alpha_k: the look
             schedule, not the data, numbers the looks).
+
+        Raises
+        ------
+        TechniqueError
+            The file states a technique other than a constant-voltage hold (an impedance
+            spectrum, a constant-current record, an open-circuit record): no later look
+            could judge it, so it is bad input, as for ``sescreen check``. A record whose
+            technique is unknown, inferred from the data so far or given per step (a
+            Modulo Bat rest before its hold) is judged again at the next look.
         """
         from sescreen.criteria import fit_inputs, judge_at
         from sescreen.dcpol import fit_dcpol
+        from sescreen.io.measurement import Technique
 
         m = self._fed_measurement() if measurement is None else measurement
+        if m.technique not in (Technique.CONSTANT_VOLTAGE, Technique.UNKNOWN) \
+                and not m.technique_inferred and not m.step_techniques:
+            # review cli-W2: a PEIS, CP or ZIR file had been watched for --idle as
+            # "no fit yet" and ended INCONCLUSIVE (exit 3), not refused (exit 2)
+            m.require(Technique.CONSTANT_VOLTAGE, purpose="DC-polarization analysis")
         m, notes = _running_hold(m, notes)
         k = len(self.history) + 1
         alpha_k = self.boundary.alpha_at(k)
