@@ -23,9 +23,11 @@ from sescreen.arrhenius import (
     _MIN_PLAUSIBLE_K,
     CONVENTIONS,
     ArrheniusFit,
+    _offset_half,
     checked_points,
     collapse_repeats,
     fit_warnings,
+    offset_response,
     on_the_line,
     outlier_limit,
     repeats_warning,
@@ -46,7 +48,8 @@ class ArrheniusBatch:
     Attributes
     ----------
     ea_ev, ea_stderr, ea_lo, ea_hi : ndarray
-        Activation energy, its standard error and 95 % interval (t, n - 2), eV.
+        Activation energy, its standard error and 95 % interval (t, n - 2, widened by a
+        stated temperature offset), eV.
     ln_prefactor, ln_prefactor_stderr : ndarray
         ln A (A in S/cm, or S K/cm for sigmaT).
     covariance : ndarray, shape (m, 2, 2)
@@ -78,6 +81,9 @@ class ArrheniusBatch:
     outliers: tuple[tuple[int, ...], ...]
     student: np.ndarray  #: studentized residuals (materials x points, NaN padding)
     merged: np.ndarray  #: repeated points merged into their temperature's mean, per material
+    #: change of (ln A, Ea) per kelvin of an offset common to a material's temperatures
+    offset_sensitivity: np.ndarray  # shape (m, 2)
+    temperature_uncertainty_k: float  #: standard uncertainty of that offset, K
 
     def __len__(self) -> int:
         return len(self.materials)
@@ -106,7 +112,10 @@ class ArrheniusBatch:
                         if self.merged[i] else ()),
                       *fit_warnings(t, s, self.outliers[i], self.student[i], curv, tau2,
                                     float(self.chi2_red[i]))),
-            excess_scatter_ln=float(self.excess_scatter_ln[i]))
+            excess_scatter_ln=float(self.excess_scatter_ln[i]),
+            temperature_uncertainty_k=self.temperature_uncertainty_k,
+            offset_sensitivity=(float(self.offset_sensitivity[i, 0]),
+                                float(self.offset_sensitivity[i, 1])))
 
     def sigma_at(self, temperature_k: float, level: float = 0.95) -> dict[str, np.ndarray]:
         """sigma (S/cm) of every material at ``temperature_k`` (K) with the confidence
@@ -123,17 +132,20 @@ class ArrheniusBatch:
         with np.errstate(invalid="ignore"):
             q = stats.t.ppf(0.5 + level / 2, np.where(self.dof > 0, self.dof, 1))
         shift = math.log(temperature_k) if self.convention == "sigmaT" else 0.0
+        offset = _offset_half(1.0, self.temperature_uncertainty_k, level) * np.abs(
+            self.offset_sensitivity[:, 0] - x * self.offset_sensitivity[:, 1])
         with np.errstate(over="ignore"):  # an interval beyond the float range is open: inf
             out = {"sigma": np.exp(ln_y - shift)}
             for key, var in (("ci", var_mean), ("pi", var_mean + self.residual_var)):
-                half = q * np.sqrt(var)
+                half = np.hypot(q * np.sqrt(var), offset)
                 out[f"{key}_lo"] = np.exp(ln_y - half - shift)
                 out[f"{key}_hi"] = np.exp(ln_y + half - shift)
         return out
 
 
 def fit_arrhenius_many(temperature_k, sigma, sigma_stderr=None, *, convention: str = "sigma",
-                       materials=None) -> ArrheniusBatch:
+                       materials=None,
+                       temperature_uncertainty_k: float = 0.0) -> ArrheniusBatch:
     """Fit sigma(T) of many materials with one Arrhenius line each.
 
     Parameters
@@ -147,6 +159,9 @@ def fit_arrhenius_many(temperature_k, sigma, sigma_stderr=None, *, convention: s
     convention : {"sigma", "sigmaT"}
     materials : sequence, optional
         Names stored with the fits and named in the error messages.
+    temperature_uncertainty_k : float
+        Standard uncertainty of an offset common to each material's temperatures, K, as
+        for :func:`~sescreen.arrhenius.fit_arrhenius`.
 
     Returns
     -------
@@ -156,6 +171,9 @@ def fit_arrhenius_many(temperature_k, sigma, sigma_stderr=None, *, convention: s
     """
     if convention not in CONVENTIONS:
         raise InputError(f"unknown convention {convention!r}; use 'sigma' or 'sigmaT'")
+    if not (math.isfinite(temperature_uncertainty_k) and temperature_uncertainty_k >= 0):
+        raise InputError(f"temperature uncertainty {temperature_uncertainty_k!r} K must be a "
+                         "finite number >= 0")
     m = len(temperature_k)
     names = tuple(materials) if materials is not None else (None,) * m
     errs_in = list(sigma_stderr) if sigma_stderr is not None else [None] * m
@@ -191,7 +209,8 @@ def fit_arrhenius_many(temperature_k, sigma, sigma_stderr=None, *, convention: s
         points[i] = tuple(collapsed)
     if repeated.any():
         padded = _padded(points)
-    return _fit(convention, names, points, padded, tuple(errors), merged)
+    return _fit(convention, names, points, padded, tuple(errors), merged,
+                float(temperature_uncertainty_k))
 
 
 def _padded(points):
@@ -225,7 +244,7 @@ def _refused(points, t, s, e, mask, n, shaped) -> np.ndarray:
     return ~shaped | (bad & mask).any(axis=1) | (1 + distinct.sum(axis=1) < 3)
 
 
-def _fit(convention, names, points, padded, errors, merged) -> ArrheniusBatch:
+def _fit(convention, names, points, padded, errors, merged, u_k) -> ArrheniusBatch:
     from scipy import stats
 
     t, s, e, mask, n, _ = padded
@@ -255,6 +274,12 @@ def _fit(convention, names, points, padded, errors, merged) -> ArrheniusBatch:
         cov[:, 1, 1] = var_ea
         q = stats.t.ppf(0.975, np.maximum(dof, 1))
         ea, ea_se = -fit["b"], np.sqrt(var_ea)
+        # an offset of all temperatures moves the points by offset_response: (ln A, Ea)
+        # move by the weighted line through those moves
+        dy = np.where(mask, offset_response(t, ea[:, None], convention), 0.0)
+        d_b = (w * fit["dx"] * dy).sum(axis=1) / fit["sxx"]
+        sens = np.stack([(w * dy).sum(axis=1) / fit["s0"] - d_b * fit["xm"], -d_b], axis=1)
+        ea_half = np.hypot(q * ea_se, _offset_half(1.0, u_k) * np.abs(sens[:, 1]))
         student = _studentized(fit, w, dof)
         exact = on_the_line(fit["r"], y, mask)
         student = np.where(exact[:, None], 0.0, student)
@@ -269,15 +294,16 @@ def _fit(convention, names, points, padded, errors, merged) -> ArrheniusBatch:
         outliers[i] = tuple(int(j) for j in np.flatnonzero(flagged[i]))
     return ArrheniusBatch(
         convention=convention, materials=names, ea_ev=nan_if_failed(ea),
-        ea_stderr=nan_if_failed(ea_se), ea_lo=nan_if_failed(ea - q * ea_se),
-        ea_hi=nan_if_failed(ea + q * ea_se),
+        ea_stderr=nan_if_failed(ea_se), ea_lo=nan_if_failed(ea - ea_half),
+        ea_hi=nan_if_failed(ea + ea_half),
         ln_prefactor=nan_if_failed(fit["c"] - fit["b"] * fit["xm"]),
         ln_prefactor_stderr=nan_if_failed(np.sqrt(cov[:, 0, 0])),
         covariance=np.where(failed[:, None, None], np.nan, cov),
         chi2_red=nan_if_failed(chi2_red), excess_scatter_ln=nan_if_failed(np.sqrt(tau2)),
         residual_var=nan_if_failed(residual_var), curvature_p=nan_if_failed(curvature),
         dof=dof, errors=errors, points=tuple(points), outliers=tuple(outliers),
-        student=np.where(mask, student, np.nan), merged=merged)
+        student=np.where(mask, student, np.nan), merged=merged,
+        offset_sensitivity=np.where(failed[:, None], np.nan, sens), temperature_uncertainty_k=u_k)
 
 
 def _row_median(values, mask, n) -> np.ndarray:

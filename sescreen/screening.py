@@ -120,8 +120,13 @@ def json_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15,
-           model: str = "auto", progress=None) -> ScreeningResult:
+           model: str = "auto", progress=None,
+           temperature_uncertainty_k: float = 0.0) -> ScreeningResult:
     """Screen candidates (a table from :func:`read_candidates`, or its path).
+
+    ``temperature_uncertainty_k``: standard uncertainty (K) of an offset common to each
+    material's temperatures (its thermocouple), spanned by the Arrhenius intervals
+    (:func:`sescreen.arrhenius.fit_arrhenius`).
 
     ``progress``, optional: called as ``progress(n, note)`` when ``n`` more rows of the
     table are done (``note``: the material), e.g. :meth:`sescreen.progress.Progress.advance`
@@ -169,7 +174,8 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
         [g["temps"][g["fitted"]] for g in lines], [g["sigmas"][g["fitted"]] for g in lines],
         [None if np.isnan(g["errs"][g["fitted"]]).any() else g["errs"][g["fitted"]]
          for g in lines],
-        materials=[g["row"]["material"] for g in lines])
+        materials=[g["row"]["material"] for g in lines],
+        temperature_uncertainty_k=temperature_uncertainty_k)
     for i, g in enumerate(lines):
         g["arrhenius"] = (batch, i)
     rows = []
@@ -203,7 +209,7 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
 
 
 def _n_temperatures(temps: np.ndarray) -> int:
-    """Distinct temperatures, repeats logged within 0.5 K counted once (as the Arrhenius
+    """Distinct temperatures, repeats logged within 2 K counted once (as the Arrhenius
     fit takes them, :func:`sescreen.arrhenius.temperature_groups`)."""
     from sescreen.arrhenius import temperature_groups
 

@@ -23,6 +23,7 @@ from sescreen.cli.options import (
     model_option,
     read_measurement,
     reader_options,
+    temperature_uncertainty_option,
 )
 from sescreen.errors import InputError, SescreenError
 
@@ -154,11 +155,12 @@ def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, ac
 @click.option("--temperatures", help="For measurement files: one temperature per file, "
               "comma-separated, e.g. '30C,60C,90C' (default: the files' own).")
 @model_option
+@temperature_uncertainty_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Save the Arrhenius plot (PNG/SVG/PDF).")
 def arrhenius(inputs, convention, at, material, thickness, area, temperatures, model,
-              as_json, plot_path):
+              temperature_uncertainty, as_json, plot_path):
     """Arrhenius fit of sigma(T) and extrapolation to another temperature.
 
     INPUTS is a table (temperature and sigma columns, optional stderr and material), a
@@ -211,7 +213,8 @@ def arrhenius(inputs, convention, at, material, thickness, area, temperatures, m
         try:
             fits.append(fit_arrhenius(part["temperature_k"], part["sigma"],
                                       err if weighted else None,
-                                      convention=convention, material=name))
+                                      convention=convention, material=name,
+                                      temperature_uncertainty_k=temperature_uncertainty))
         except SescreenError as exc:  # too few points left: say which files were skipped
             skipped = f"; skipped: {'; '.join(failures)}" if failures else ""
             raise type(exc)(f"{exc.message}{skipped}", path=exc.path or source) from None

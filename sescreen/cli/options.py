@@ -91,6 +91,32 @@ accuracy_option = click.option(
     "decade range holding the current; '0A' for none).")
 
 
+
+def _temperature_uncertainty(ctx, param, value):
+    """Callback: a standard uncertainty of the temperatures, K (a difference: '1', '1K'),
+    finite, 0 .. 50 K."""
+    import math
+    import re
+
+    m = re.fullmatch(r"\s*([-+0-9.eE]+|nan|inf)\s*(k|kelvin)?\s*", str(value), re.IGNORECASE)
+    try:
+        kelvin = float(m[1]) if m else math.nan
+    except ValueError:
+        kelvin = math.nan
+    if not (math.isfinite(kelvin) and 0 <= kelvin <= 50):
+        raise click.BadParameter(f"{value!r} must be a temperature difference of 0 to 50 K, "
+                                 "e.g. '1K' (a difference in C is the same number)")
+    return kelvin
+
+
+temperature_uncertainty_option = click.option(
+    "--temperature-uncertainty", "temperature_uncertainty", default="0K",
+    show_default=True, callback=_temperature_uncertainty,
+    help="Standard uncertainty (K) of an offset common to all temperatures of a material "
+    "(its thermocouple's calibration, e.g. 1 for type K class 1): the Arrhenius intervals "
+    "span it.")
+
+
 def fit_options(func):
     """How a hold is fitted: ``--model``, ``--skip``, ``--segment`` (dcpol, check, batch)."""
     return model_option(skip_option(segment_option(func)))

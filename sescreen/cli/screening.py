@@ -20,6 +20,7 @@ from sescreen.cli.options import (
     model_option,
     reader_kwargs,
     reader_options,
+    temperature_uncertainty_option,
 )
 from sescreen.errors import InputError, one_line
 from sescreen.serialize import json_safe
@@ -36,12 +37,13 @@ _SCREEN_COLUMNS = ("rank", "material", "sigma_e", "sigma_e_method", "outcome_1ma
 @click.option("--out", "out", type=click.Path(dir_okay=False),
               help="Write the table: .csv or .json by extension.")
 @model_option
+@temperature_uncertainty_option
 @click.option("--export-ccd", "export_ccd", type=click.Path(dir_okay=False),
               help="Write the lab's (material, sigma_e, CCD, conditions) rows of the ccd_file "
               "records in the curated dataset's format (.csv).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
-def screen(candidates, at, out, model, export_ccd, as_json, quiet):
+def screen(candidates, at, out, model, temperature_uncertainty, export_ccd, as_json, quiet):
     """Screen a candidates table: one verdict row per material, ranked.
 
     Outcomes at 1 and 10 mA/cm^2 are pass, fail or inconclusive, from each material's 95 %
@@ -62,7 +64,8 @@ def screen(candidates, at, out, model, export_ccd, as_json, quiet):
     operating_k = _quantity(at, "temperature", "--at")
     table = read_candidates(candidates)
     _no_overwrite(outputs, _referenced_inputs(table))
-    result = _screen_with_progress(run_screen, table, operating_k, quiet, model=model)
+    result = _screen_with_progress(run_screen, table, operating_k, quiet, model=model,
+                                   temperature_uncertainty_k=temperature_uncertainty)
     if out:
         _write_table(result, out)
     if export_ccd:
