@@ -72,6 +72,7 @@ __all__ = [
     "curved_interval",
     "fit_arrhenius",
     "fit_warnings",
+    "kelvin_as_celsius_warning",
     "offset_response",
     "on_the_line",
     "outlier_limit",
@@ -367,6 +368,25 @@ def fit_arrhenius(
         excess_scatter_ln=math.sqrt(tau2),
         temperature_uncertainty_k=float(temperature_uncertainty_k),
         offset_sensitivity=(float(sens[0]), float(sens[1])))
+
+
+#: Celsius readings that are lab temperatures if they were kelvin (-40..200 C) and that
+#: few DC holds reach as Celsius: a material with all of its there is warned of
+KELVIN_LOOKING_C = (233.0, 473.0)
+
+
+def kelvin_as_celsius_warning(temperature_k) -> str | None:
+    """A warning when every temperature (K), in Celsius, reads like a kelvin value: 333,
+    363, 393 under 'temperature (C)' are 606-666 K, and sigma_e extrapolated from them
+    11.5x the measured range to 25 C had passed at both thresholds with only the
+    extrapolation warning (an independent review). None otherwise."""
+    t_c = np.asarray(temperature_k, dtype=float) - 273.15
+    lo, hi = KELVIN_LOOKING_C
+    if not (t_c.size and np.all((t_c >= lo) & (t_c <= hi))):
+        return None
+    return (f"every temperature lies at {t_c.min():.0f}-{t_c.max():.0f} C: kelvin written in "
+            f"a Celsius column? As kelvin they would be {t_c.min() - 273.15:.0f}-"
+            f"{t_c.max() - 273.15:.0f} C; check the column's unit")
 
 
 def offset_response(t, ea_ev, convention: str):

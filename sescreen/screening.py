@@ -148,6 +148,7 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
         ``warnings``, ``error``.
     """
     from sescreen import criteria as cr
+    from sescreen.arrhenius import kelvin_as_celsius_warning
     from sescreen.arrhenius_batch import fit_arrhenius_many
     from sescreen.ccd import fit_ccd
 
@@ -178,6 +179,9 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
         temperature_uncertainty_k=temperature_uncertainty_k)
     for i, g in enumerate(lines):
         g["arrhenius"] = (batch, i)
+        warn = kelvin_as_celsius_warning(g["temps"][g["fitted"]])
+        if warn:
+            g["warns"].append(warn)
     rows = []
     for g in gathered:
         row, warns = g["row"], g["warns"]

@@ -730,3 +730,27 @@ def test_an_upper_bound_that_a_colder_value_contradicts_never_passes(tmp_path):
                  "M,5e-11,,upper,25\nM,3e-10,3e-11,,10\n")
     row = screen(p).table.iloc[0]
     assert row["outcome_1ma"] != "pass" and "contradict" in row["warnings"]
+
+
+def test_kelvin_values_in_a_celsius_column_are_warned_of(tmp_path):
+    # 333/363/393 under 'temperature (C)' are 606-666 K: sigma_e extrapolated 11.5x the
+    # measured range to 25 C passed at both thresholds with only the extrapolation warning
+    from sescreen.screening import screen
+
+    table = tmp_path / "c.csv"
+    rows = ["material,sigma_e (S/cm),sigma_e_stderr (S/cm),temperature (C)"]
+    rows += [f"K-as-C,{s:g},{0.05 * s:g},{t}" for t, s in ((333, 1e-9), (363, 4e-9),
+                                                         (393, 1.2e-8))]
+    rows += [f"Real,{s:g},{0.05 * s:g},{t}" for t, s in ((60, 1e-9), (90, 4e-9), (120, 1.2e-8))]
+    table.write_text("\n".join(rows) + "\n")
+    out = screen(table).table.set_index("material")
+    assert "kelvin written in a Celsius column" in out.loc["K-as-C", "warnings"]
+    assert "60-120 C" in out.loc["K-as-C", "warnings"]
+    assert "kelvin written" not in out.loc["Real", "warnings"]
+
+
+def test_kelvin_values_in_a_celsius_column_are_warned_of_by_arrhenius(tmp_path):
+    table = tmp_path / "k.csv"
+    table.write_text("temperature (C),sigma (S/cm)\n333,1e-9\n363,4e-9\n393,1.2e-8\n")
+    r = CliRunner().invoke(main, ["arrhenius", str(table), "--at", "25C"])
+    assert r.exit_code == 0 and "kelvin written in a Celsius column" in r.output

@@ -171,7 +171,7 @@ def arrhenius(inputs, convention, at, material, thickness, area, temperatures, m
     import pandas as pd
 
     from sescreen import sigma_table as st
-    from sescreen.arrhenius import fit_arrhenius
+    from sescreen.arrhenius import fit_arrhenius, kelvin_as_celsius_warning
 
     _check_output(plot_path, _FIGURE_FORMATS, "--plot")
     _no_overwrite({"--plot": plot_path}, inputs)
@@ -210,6 +210,9 @@ def arrhenius(inputs, convention, at, material, thickness, area, temperatures, m
         if pd.isna(err).any() and not pd.isna(err).all():
             notes[name] = (f"{int(pd.isna(err).sum())} of {len(err)} points state no error: "
                            "the fit is unweighted (its scatter sets the interval)")
+        kelvin = kelvin_as_celsius_warning(part["temperature_k"])
+        if kelvin:
+            notes[name] = f"{notes[name]}; {kelvin}" if name in notes else kelvin
         try:
             fits.append(fit_arrhenius(part["temperature_k"], part["sigma"],
                                       err if weighted else None,
