@@ -99,3 +99,22 @@ def hold_measurement(t, i, *, voltage_v: float = 0.1, area_cm2: float = 1.0):
         applied_voltage_v=voltage_v, area_cm2=area_cm2, source="test",
         columns=[ColumnInfo("time_s", "time_s", "s"), ColumnInfo("current_a", "current_a", "A"),
                  ColumnInfo("control_v", "control_v", "V")])
+
+
+def follow_on_fake_clock(path: Path, stages: list, idle_s: float = 2.5):
+    """Follow ``path`` (:func:`sescreen.sequential.follow`, 1 s polls, a 0.1 cm hold) on a
+    fake clock; ``stages`` (callables changing the file) run one per poll interval.
+    Returns the looks and the problems reported."""
+    from sescreen.sequential import HoldWatcher, follow
+
+    now = [0.0]
+
+    def sleep(s):
+        now[0] += s
+        if stages:
+            stages.pop(0)()
+
+    reported: list[str] = []
+    looks = list(follow(path, HoldWatcher(thickness_cm=0.1), every_s=1.0, idle_s=idle_s,
+                        report=reported.append, sleep=sleep, clock=lambda: now[0]))
+    return looks, reported

@@ -397,17 +397,10 @@ def test_repeats_at_one_temperature_are_one_point_of_the_line():
 def test_repeats_logged_a_few_tenths_of_a_kelvin_apart_are_one_temperature():
     """A thermocouple reads repeats at one set-point +-0.2 K apart: grouped by exact
     equality they stayed 9 points and covered 51 % (a review); within 0.5 K, ~95 %."""
-    rng = np.random.default_rng(7)
-    covered = 0
-    t0 = np.repeat([320.0, 340.0, 360.0], 3)
-    for _ in range(300):
-        s = 1e-11 * np.exp(-0.5 / BOLTZMANN_EV * (1 / t0 - 1 / 298.15)
-                           + np.repeat(rng.normal(0, 0.3, 3), 3) + rng.normal(0, 0.05, 9))
-        fit = fit_arrhenius(t0 + rng.uniform(-0.2, 0.2, 9), s, 0.05 * s)
-        lo, hi = fit.sigma_at(298.15).ci
-        covered += lo <= 1e-11 <= hi
-    assert fit.n_points == 3
-    assert 0.92 <= covered / 300 <= 0.99, covered
+    covered, points = _set_point_coverage(np.random.default_rng(7), [320.0, 340.0, 360.0],
+                                          sigma=1e-11, ea=0.5, noise=0.05, spread_k=0.2)
+    assert points == {3}
+    assert 0.92 <= covered <= 0.99, covered
     with pytest.raises(InputError, match="taken as one"):
         fit_arrhenius([300.0, 300.3, 330.0], [1e-9, 1.1e-9, 5e-9])
 
@@ -417,17 +410,29 @@ def test_cells_of_one_set_point_logged_a_kelvin_apart_are_one_temperature():
     sharing an error of 0.3 in ln sigma (one furnace run): grouped within 0.5 K they stayed
     ~6 points of the line and the 95 % interval of sigma(25 C) covered 72 % (a review);
     within the thermocouple tolerance (2 K) each set-point is one point and it covers ~95 %."""
-    rng = np.random.default_rng(23)
-    covered = 0
-    t0 = np.repeat([333.15, 363.15, 393.15], 3)
+    covered, points = _set_point_coverage(np.random.default_rng(23), [333.15, 363.15, 393.15],
+                                          sigma=1e-10, ea=0.6, noise=0.1, spread_k=1.0,
+                                          decimals=1)
+    assert points == {3}
+    assert 0.92 <= covered <= 0.99, covered
+
+
+def _set_point_coverage(rng, set_points, *, sigma, ea, noise, spread_k, decimals=None):
+    """Coverage of sigma(25 C) (truth ``sigma``, S/cm) over 300 draws of 3 cells per
+    set-point (K) sharing an error of 0.3 in ln sigma, each with its own ``noise`` (ln) and
+    a thermocouple reading +-``spread_k`` off (rounded to ``decimals``); and the numbers of
+    line points the fits had."""
+    t0 = np.repeat(np.asarray(set_points, dtype=float), 3)
+    covered, points = 0, set()
     for _ in range(300):
-        s = 1e-10 * np.exp(-0.6 / BOLTZMANN_EV * (1 / t0 - 1 / 298.15)
-                           + np.repeat(rng.normal(0, 0.3, 3), 3) + rng.normal(0, 0.1, 9))
-        fit = fit_arrhenius(np.round(t0 + rng.uniform(-1.0, 1.0, 9), 1), s, 0.1 * s)
+        s = sigma * np.exp(-ea / BOLTZMANN_EV * (1 / t0 - 1 / 298.15)
+                           + np.repeat(rng.normal(0, 0.3, 3), 3) + rng.normal(0, noise, 9))
+        t = t0 + rng.uniform(-spread_k, spread_k, 9)
+        fit = fit_arrhenius(t if decimals is None else np.round(t, decimals), s, noise * s)
         lo, hi = fit.sigma_at(298.15).ci
-        covered += lo <= 1e-10 <= hi
-        assert fit.n_points == 3
-    assert 0.92 <= covered / 300 <= 0.99, covered
+        covered += lo <= sigma <= hi
+        points.add(fit.n_points)
+    return covered / 300, points
 
 
 def test_a_thermocouple_offset_is_spanned_when_its_uncertainty_is_given():

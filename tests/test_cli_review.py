@@ -19,6 +19,7 @@ import math
 
 import pytest
 from click.testing import CliRunner
+from conftest import follow_on_fake_clock
 
 from sescreen.cli import main
 from sescreen.errors import TechniqueError
@@ -34,26 +35,11 @@ def _rows(a: int, b: int) -> str:
                    for k in range(a, b))
 
 
-def _follow(path, stages, idle_s=2.5):
-    """Follow ``path`` on a fake clock; ``stages`` run one per poll interval."""
-    now = [0.0]
-
-    def sleep(s):
-        now[0] += s
-        if stages:
-            stages.pop(0)()
-
-    reported = []
-    looks = list(follow(path, HoldWatcher(thickness_cm=0.1), every_s=1.0, idle_s=idle_s,
-                        report=reported.append, sleep=sleep, clock=lambda: now[0]))
-    return looks, reported
-
-
 def test_a_file_deleted_and_written_again_is_watched_on(tmp_path):
     path = tmp_path / "hold.csv"
     path.write_text(HEADER + _rows(0, 300))
     stages = [path.unlink, lambda: path.write_text(HEADER + _rows(0, 330))]
-    looks, reported = _follow(path, stages)
+    looks, reported = follow_on_fake_clock(path, stages)
     assert len(reported) == 1 and "deleted or moved" in reported[0]
     assert "hold.csv" in reported[0]
     assert [lk.n_points for lk in looks] == [300, 330, 330]
@@ -64,7 +50,7 @@ def test_a_file_deleted_and_written_again_is_watched_on(tmp_path):
 def test_a_file_moved_away_for_good_stops_unreadable_with_its_last_look(tmp_path):
     path = tmp_path / "hold.csv"
     path.write_text(HEADER + _rows(0, 300))
-    looks, reported = _follow(path, [lambda: path.rename(tmp_path / "archived.csv")])
+    looks, reported = follow_on_fake_clock(path, [lambda: path.rename(tmp_path / "archived.csv")])
     assert len(reported) == 1
     assert [lk.n_points for lk in looks] == [300, 300]
     assert looks[-1].stop == "unreadable"

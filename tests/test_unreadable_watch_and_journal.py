@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import follow_on_fake_clock
 
 from sescreen.cli import main
-from sescreen.sequential import HoldWatcher, WatchHistory, follow
+from sescreen.sequential import WatchHistory
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-c", "from sescreen.cli import main; main()"]
@@ -102,17 +103,7 @@ def test_follow_judges_again_once_the_bad_row_is_fixed(tmp_path):
               lambda: path.write_text(HEADER + _rows(0, 300) + "abc,def,ghi\n"
                                       + _rows(300, 330)),
               lambda: path.write_text(HEADER + _rows(0, 330))]  # the line deleted
-    now = [0.0]
-
-    def sleep(s):
-        now[0] += s
-        if stages:
-            stages.pop(0)()
-
-    reported = []
-    w = HoldWatcher(thickness_cm=0.1)
-    looks = list(follow(path, w, every_s=1.0, idle_s=2.5, report=reported.append,
-                        sleep=sleep, clock=lambda: now[0]))
+    looks, reported = follow_on_fake_clock(path, stages)
     assert len(reported) == 1 and "line 304" in reported[0]
     assert [lk.n_points for lk in looks] == [300, 330, 330]
     assert any("line 304" in n and "read again" in n for n in looks[1].notes)
