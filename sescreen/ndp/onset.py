@@ -10,17 +10,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ONSET_DELTA_CHI2", "ONSET_PER_FRAME", "ONSET_POWERS", "detect_onset"]
+__all__ = ["ONSET_DELTA_CHI2", "ONSET_PER_FRAME", "ONSET_POWERS", "ONSET_SATURATION",
+           "detect_onset"]
 
 #: Chi-square rise (after the scatter scaling) bounding the onset's 95 % interval. Not
 #: chi2(1)'s 3.84: change-point likelihood ratios are not chi-square (Hinkley 1970), and on
 #: independent series (15-60 frames, linear, sqrt, quadratic, step+ramp rises, frame scatter
 #: 1-1.8x counting) 3.84 covered 87-89 % of linear and quadratic onsets, 6.0 95 %
 ONSET_DELTA_CHI2 = 6.0
-#: Exponents of the rises after the onset, and onset times per frame interval, that locate it
+#: Exponents of the power-law rises after the onset that locate it
 ONSET_POWERS = (0.5, 1.0, 1.5, 2.0, 3.0)
 #: Time constants of saturating rises 1 - exp(-(t - t0) / tau), as fractions of the series
 ONSET_SATURATION = (0.02, 0.05, 0.1, 0.2, 0.5)
+#: Onset times tried per frame interval
 ONSET_PER_FRAME = 2
 
 
