@@ -198,6 +198,9 @@ def _check_plausible(result: pd.DataFrame, path: Path) -> None:
                                  "ndp_current")):
             if not np.isnan(r[col]):
                 check_range(r[col], kind, name, **where)
+        if not np.isnan(r["fracture_stress_pa"]):
+            check_range(r["fracture_stress_pa"] * 1e-6, "fracture_stress_mpa",
+                        "fracture_stress", **where)
         for col, lo, hi, name in (("fracture_stress_pa", 1e3, 1e12, "fracture_stress"),
                                   ("ndp_standard_counts", 1e-12, 1e12, "ndp_standard_counts"),
                                   ("host_density_g_cm3", 0.1, 25.0, "host_density (g/cm3)")):

@@ -35,6 +35,8 @@ RANGES: dict[str, tuple[float, float, str, str]] = {
     "temperature_k": (4.0, 1273.15, "K", "4 K .. 1273 K (-269 .. 1000 C)"),
     "current_density_ma_cm2": (1e-3, 1e3, "mA/cm^2", "1e-3 .. 1e3 mA/cm^2"),
     "conductivity_s_cm": (1e-30, 1e3, "S/cm", "1e-30 .. 1e3 S/cm"),
+    # the fracture stress of a ceramic or glass: ~10-500 MPa; softer polymers, whiskers
+    "fracture_stress_mpa": (0.1, 1e5, "MPa", "0.1 MPa .. 100 GPa"),
     "rel_tol": (0.0, 1.0, "", "0 .. 1 (a fraction)"),
 }
 

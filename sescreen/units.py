@@ -263,7 +263,8 @@ def parse_quantity(
     raw = re.sub(r"^([-+]?\d+),(\d+)", r"\1.\2", raw)  # decimal comma: "0,1 V"
     m = re.match(r"^([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*(.*)$", raw)
     if not m:
-        raise InputError(f"cannot read {name} {raw!r}: write a number and a unit, e.g. '1 mm'")
+        raise InputError(f"cannot read {name} {raw!r}: write a number and a unit, e.g. "
+                         f"'1 {_example_unit(dimension)}'")
     number, unit = float(m.group(1)), m.group(4).strip()
     if not unit:
         if default_unit is None:
@@ -273,7 +274,8 @@ def parse_quantity(
     try:
         dim, scale, _ = _unit_info(unit)
     except InputError:
-        raise InputError(f"{name} {raw!r}: unknown unit {unit!r}") from None
+        raise InputError(f"{name} {raw!r}: unknown unit {unit!r} (write e.g. "
+                         f"'{m.group(1)} {_example_unit(dimension)}')") from None
     if dim != dimension:
         raise InputError(
             f"{name} {raw!r}: {unit!r} is not a unit of {dimension.replace('_', ' ')}"

@@ -120,3 +120,22 @@ def test_fit_dcpol_refuses_values_no_lab_reaches(tmp_path, given):
     path.write_text(HEADER + _rows(0, 300))
     with pytest.raises(InputError, match="outside the plausible range"):
         fit_dcpol(read(path), **{"thickness_cm": 0.1, **given})
+
+
+def test_a_fracture_stress_no_material_has_is_refused(tmp_path):
+    # '1e30 MPa' had been accepted (phi_c of -1.3e20 V): no lab range for stress
+    r = CliRunner().invoke(main, ["mechanics", "--fracture-stress", "1e30 MPa"])
+    assert r.exit_code == 2 and "plausible range 0.1 MPa .. 100 GPa" in r.stderr
+    assert CliRunner().invoke(main, ["mechanics", "--fracture-stress", "100 MPa"]).exit_code == 0
+    table = tmp_path / "c.csv"
+    table.write_text("material,sigma_e (S/cm),fracture_stress (MPa)\nX,1e-11,1e30\n")
+    r = CliRunner().invoke(main, ["screen", str(table)])
+    assert r.exit_code == 2 and "line 2" in r.stderr and "fracture_stress" in r.stderr
+
+
+@pytest.mark.parametrize(("option", "text", "hint"), [
+    ("--ccd", "abc", "e.g. '1 mA/cm2'"), ("--ccd", "1 mA/cm2 extra", "e.g. '1 mA/cm2'")])
+def test_an_unreadable_quantity_is_told_a_unit_of_its_own_kind(option, text, hint):
+    # the hint had always been '1 mm', also for a current density
+    r = CliRunner().invoke(main, ["criteria", option, text])
+    assert r.exit_code == 2 and hint in r.stderr

@@ -28,6 +28,7 @@ _PLAUSIBLE = {
     "--temperatures": ("temperature_k", 1.0), "--at": ("temperature_k", 1.0),
     "--ccd": ("current_density_ma_cm2", 0.1), "--target": ("current_density_ma_cm2", 0.1),
     "--current": ("current_density_ma_cm2", 0.1),
+    "--fracture-stress": ("fracture_stress_mpa", 1e-6),
 }
 _NON_NEGATIVE = {"--skip", "--boundary", "--accuracy"}
 
