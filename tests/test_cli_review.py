@@ -139,3 +139,20 @@ def test_an_unreadable_quantity_is_told_a_unit_of_its_own_kind(option, text, hin
     # the hint had always been '1 mm', also for a current density
     r = CliRunner().invoke(main, ["criteria", option, text])
     assert r.exit_code == 2 and hint in r.stderr
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no named pipes here")
+def test_batch_lists_a_named_pipe_it_does_not_read(tmp_path, examples):
+    # a FIFO named like a measurement had been left out of the table without a word
+    import os
+    import shutil
+
+    data = tmp_path / "d"
+    data.mkdir()
+    shutil.copy(examples / "dcpol" / "glass_x_30C.DTA", data)
+    os.mkfifo(data / "p.mpt")
+    out = tmp_path / "t.csv"
+    r = CliRunner().invoke(main, ["batch", str(data), "--thickness", "0.5mm", "--out", str(out)])
+    assert r.exit_code == 1, r.output
+    assert "p.mpt: not a regular file" in r.output
+    assert "not a regular file" in out.read_text()

@@ -19,7 +19,9 @@ def find_files(folder: str | Path, *, exclude: tuple[Path, ...] = (),
     """Measurement files under ``folder`` (recursively), sorted.
 
     A sub-folder that cannot be listed (permissions) is not silently left out: it is
-    appended to ``unreadable`` when that list is given, else an InputError names it.
+    appended to ``unreadable`` when that list is given, else an InputError names it. So is
+    a measurement name that is no regular file (a named pipe, a socket, a device: reading
+    one could block), when the list is given.
     """
     from sescreen.io import SUFFIXES
 
@@ -32,20 +34,25 @@ def find_files(folder: str | Path, *, exclude: tuple[Path, ...] = (),
     def onerror(exc: OSError) -> None:
         blocked.append(Path(exc.filename) if exc.filename else folder)
 
-    found = []
+    found: list[Path] = []
+    special: list[Path] = []
     for root, dirs, names in os.walk(folder, onerror=onerror):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in names:
             p = Path(root) / name
             if (p.suffix.lower() in SUFFIXES and not name.startswith(".")
-                    and not name.endswith((".jsonl", ".lock")) and p.resolve() not in skip
-                    and (p.is_file() or not p.exists())):
-                found.append(p)
+                    and not name.endswith((".jsonl", ".lock")) and p.resolve() not in skip):
+                if p.is_file() or not p.exists():
+                    found.append(p)
+                elif unreadable is not None:
+                    special.append(p)
     if blocked:
         if unreadable is None:
             raise InputError(f"cannot list the folder {blocked[0]} (permission denied): fix "
                              "its permissions (chmod u+rx)", path=folder)
         unreadable.extend(blocked)
+    if unreadable is not None:
+        unreadable.extend(sorted(special))
     return sorted(found)
 
 

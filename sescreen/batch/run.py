@@ -182,10 +182,12 @@ def run_batch(
                     progress(finished, total)
         records = [rows[key] for key in jobs]
         for d in unreadable:
-            records.append({"file": str(d), "status": "error",
-                            "error": f"{d}: cannot list this folder (permission denied): its "
-                                     "files are not in the table; fix its permissions "
-                                     "(chmod u+rx) and run again", "warnings": ""})
+            why = (f"{d}: cannot list this folder (permission denied): its files are not in "
+                   "the table; fix its permissions (chmod u+rx) and run again"
+                   if d.is_dir() or not d.exists() else
+                   f"{d}: not a regular file (a named pipe, socket or device): not read; "
+                   "copy the data into a file")
+            records.append({"file": str(d), "status": "error", "error": why, "warnings": ""})
         table = pd.DataFrame(records, columns=list(COLUMNS))
         atomic_write_text(out, csv_text(table))
     errors = [r["error"] for r in records if r.get("status") == "error"]
