@@ -156,3 +156,9 @@ def test_batch_lists_a_named_pipe_it_does_not_read(tmp_path, examples):
     assert r.exit_code == 1, r.output
     assert "p.mpt: not a regular file" in r.output
     assert "not a regular file" in out.read_text()
+
+
+def test_batch_with_an_empty_out_is_refused(examples):
+    r = CliRunner().invoke(main, ["batch", str(examples / "dcpol"), "--thickness", "1mm",
+                                  "--out", ""])
+    assert r.exit_code == 2 and "names no file" in r.stderr

@@ -265,6 +265,9 @@ def batch(folder, manifest, thickness, area, voltage, temperature, model, skip, 
     if folder is None and manifest is None:
         raise click.UsageError("give the FOLDER of measurement files, or --manifest FILE",
                                ctx=click.get_current_context())
+    if out is not None and not out.strip():  # '' had silently meant the default table
+        raise InputError("--out '' names no file: give a .csv name, or leave --out out for "
+                         f"the default ({default_output(folder, manifest)})")
     out = out or str(default_output(folder, manifest))
     _check_output(out, (".csv",), "--out")
     area_m2 = _quantity(area, "area", "--area")
