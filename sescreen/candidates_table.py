@@ -191,18 +191,15 @@ def _check_plausible(result: pd.DataFrame, path: Path) -> None:
                 bad(k, f"sigma_e_stderr = {err!r} S/cm must be finite, >= 0 and at most "
                        f"{top:.3g} S/cm (10 times sigma_e)")
         where = dict(path=path, line=int(k) + 2)
-        for col, kind, name in (("temperature_k", "temperature_k", "temperature"),
-                                ("thickness_cm", "thickness_cm", "thickness"),
-                                ("area_cm2", "area_cm2", "area"),
-                                ("ndp_current_ma_cm2", "current_density_ma_cm2",
-                                 "ndp_current")):
+        for col, kind, name, scale in (
+                ("temperature_k", "temperature_k", "temperature", 1.0),
+                ("thickness_cm", "thickness_cm", "thickness", 1.0),
+                ("area_cm2", "area_cm2", "area", 1.0),
+                ("ndp_current_ma_cm2", "current_density_ma_cm2", "ndp_current", 1.0),
+                ("fracture_stress_pa", "fracture_stress_mpa", "fracture_stress", 1e-6)):
             if not np.isnan(r[col]):
-                check_range(r[col], kind, name, **where)
-        if not np.isnan(r["fracture_stress_pa"]):
-            check_range(r["fracture_stress_pa"] * 1e-6, "fracture_stress_mpa",
-                        "fracture_stress", **where)
-        for col, lo, hi, name in (("fracture_stress_pa", 1e3, 1e12, "fracture_stress"),
-                                  ("ndp_standard_counts", 1e-12, 1e12, "ndp_standard_counts"),
+                check_range(r[col] * scale, kind, name, **where)
+        for col, lo, hi, name in (("ndp_standard_counts", 1e-12, 1e12, "ndp_standard_counts"),
                                   ("host_density_g_cm3", 0.1, 25.0, "host_density (g/cm3)")):
             v = r[col]
             if not np.isnan(v) and not (np.isfinite(v) and lo <= v <= hi):

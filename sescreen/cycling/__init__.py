@@ -198,10 +198,10 @@ def measure_ccd(record, *, area_cm2: float | None = None, protocol: str = "auto"
             states.append("failed" if st.index == k_fail else "after_failure")
         else:
             states.append("held")
-    early = _early_evidence(steps[k_fail], sigs, k_fail) if outcome == "shorted" else None
     if outcome == "shorted":
-        held_before = k_fail - 1 - (early is not None and k_fail >= 1)
-        if early is not None and k_fail >= 1:
+        early = _early_evidence(steps[k_fail], sigs, k_fail) if k_fail >= 1 else None
+        held_before = k_fail - 1 - (early is not None)
+        if early is not None:
             prev = steps[k_fail - 1].density_ma_cm2
             warnings.append(
                 f"the short shows from {early:.0%} into the {steps[k_fail].density_ma_cm2:.4g}"
