@@ -58,6 +58,7 @@ __all__ = [
     "plated_depths",
     "plated_lithium_shift",
     "stopping_calibration",
+    "stopping_layer",
 ]
 
 #: Depth (um) above the electrolyte kept in every calibration: the current collector and
@@ -519,6 +520,21 @@ def electrolyte_layer(depth_cal: DepthCalibration) -> Layer | None:
         except InputError:
             return None
     return None
+
+
+def stopping_layer(depth_cal: DepthCalibration, host=None) -> Layer | None:
+    """The electrolyte whose stopping the plated lithium's effects are computed with: the
+    ``host`` (formula, density g/cm^3) when given, else :func:`electrolyte_layer`; None
+    when neither is known or CATIMA (the optional ``stopping`` extra) is not installed."""
+    layer = (Layer("host", str(host[0]), float(host[1]), 1.0) if host is not None
+             else electrolyte_layer(depth_cal))
+    if layer is None:
+        return None
+    try:
+        import pycatima  # noqa: F401
+    except ImportError:
+        return None
+    return layer
 
 
 def plated_depths(electrolyte: Layer, particle: str, apparent_um,

@@ -38,18 +38,11 @@ def plating_shift(depth_cal: DepthCalibration, host, deep_um: float,
     preset's stack) and CATIMA is installed: ``expected_fraction`` of Q/e seen within the
     window, its error, and the shift (:func:`~sescreen.ndp.calibration.plated_lithium_shift`).
     None otherwise."""
-    from sescreen.ndp.calibration import Layer, electrolyte_layer, plated_lithium_shift
+    from sescreen.ndp.calibration import plated_lithium_shift, stopping_layer
     from sescreen.ndp.profiles import host_lithium_density  # profiles imports this module
 
-    if host is not None:
-        layer = Layer("host", str(host[0]), float(host[1]), 1.0)
-    else:
-        layer = electrolyte_layer(depth_cal)
-        if layer is None:
-            return None
-    try:
-        import pycatima  # noqa: F401
-    except ImportError:
+    layer = stopping_layer(depth_cal, host)
+    if layer is None:
         return None
     try:
         n_host = host_lithium_density(layer.formula, layer.density_g_cm3)

@@ -49,9 +49,15 @@ import numpy as np
 from sescreen.constants import AVOGADRO, ELEMENTARY_CHARGE
 from sescreen.errors import InputError
 from sescreen.ndp.boundary import edge_at_or_after, fallback_boundary, surface_boundary
-from sescreen.ndp.calibration import HAN2019_ENERGY, DepthCalibration, EnergyCalibration
+from sescreen.ndp.calibration import (
+    HAN2019_ENERGY,
+    DepthCalibration,
+    EnergyCalibration,
+    stopping_layer,
+)
 from sescreen.ndp.charge import charge_warning, log_charge, plating_shift
 from sescreen.ndp.growth import BOUNDARY_SENSITIVE, combine_verdicts, shape_test, uniformity_test
+from sescreen.ndp.host_shift import plated_host_shift
 from sescreen.ndp.onset import detect_onset
 from sescreen.ndp.spectra import SpectrumSeries
 
@@ -283,6 +289,10 @@ class NDPAnalysis:
     #: the host lithium plating alone pushes out of the window (:func:`plating_shift`);
     #: None when the electrolyte or CATIMA is not available
     plating_shift: dict[str, Any] | None = None
+    #: the plated thickness at the last frame and the bulk region's host lithium it pushed
+    #: deeper, removed from the dendrite content, the onset and the growth test
+    #: (:mod:`sescreen.ndp.host_shift`); None when the electrolyte is not known
+    host_shift: dict[str, float] | None = None
 
     @property
     def t0_s(self) -> float:
@@ -310,6 +320,7 @@ class NDPAnalysis:
             else self.onset["onset_s"] / self.t0_s,
             "onset_delta_chi2": self.onset["delta_chi2"],
             "growth": self.uniformity["verdict"], "uniformity": self.uniformity,
+            "host_shift": self.host_shift,
             "warnings": list(self.warnings),
         }
         if self.charge_atoms is not None and self.charge_atoms[-1] > 0 \
@@ -353,6 +364,11 @@ class NDPAnalysis:
                              f"alone would show {s['expected_fraction_of_charge']:.0%} +/- "
                              f"{s['expected_fraction_err']:.0%} (host Li pushed out of the "
                              "window's deep end)")
+        hs = self.host_shift
+        if hs is not None and hs["li_um"] > 0:
+            lines.append(f"  plated {hs['li_um']:.2g} um of Li: the bulk region's host lithium "
+                         f"pushed deeper ({hs['bulk_change_fraction']:+.2%} of it) is added "
+                         "back")
         if "dendrite_fraction_of_host_li" in s:
             lines.append(f"  = {s['dendrite_fraction_of_host_li']:.2%} of the host's lithium "
                          "in the bulk region")
@@ -489,7 +505,11 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
     a_err[reference_frame] = 0.0
     total = a_inc.sum(axis=1)
     total_err = np.sqrt((a_err**2).sum(axis=1))
-    bulk = a_inc[:, bulk_mask].sum(axis=1)
+    # the bulk region's lithium without the host the plated lithium pushes deeper
+    # (host_shift): the dendrite content, the onset and the growth shape are formed on it
+    host_shift = _host_shift(prof, reference_frame, boundary_um, bulk_mask, depth_cal, host)
+    bprof = prof if host_shift is None else host_shift.corrected(prof, bulk_mask)
+    bulk = (bprof.areal - bprof.areal[reference_frame])[:, bulk_mask].sum(axis=1)
     bulk_err = np.sqrt((a_err[:, bulk_mask] ** 2).sum(axis=1))
     t = series.time_s - series.time_s[reference_frame]
     charge = None
@@ -511,7 +531,7 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
     # The onset is fitted on each frame's own bulk content and counting error: the
     # reference frame's error is common to every difference and the hinge's constant
     # absorbs it (fitting the differences would overstate the errors by ~sqrt(2)).
-    own = prof.areal[:, bulk_mask]
+    own = bprof.areal[:, bulk_mask]
     onset = detect_onset(t, own.sum(axis=1),
                          np.sqrt((prof.areal_err[:, bulk_mask] ** 2).sum(axis=1)))
     # Frames scattering beyond their counting errors (the monitor's own Poisson noise is
@@ -530,7 +550,7 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
     pre = [reference_frame]
     if onset["onset_index"] is not None and reference_frame <= onset["onset_index"]:
         pre = list(range(reference_frame, onset["onset_index"] + 1))
-    uni = shape_test(prof, pre, bulk_mask)
+    uni = shape_test(bprof, pre, bulk_mask)
     uni["reference_frames"] = len(pre)
     # the same test with the bulk region starting elsewhere within the boundary's
     # uncertainty (automatic) or one bin deeper (given): a verdict that changes between
@@ -549,6 +569,8 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
         d_um = edge_at_or_after(prof1.depth_edges_um, d_um)
         mask1 = prof1.depth_um > d_um
         if mask1.sum() >= 3:
+            if host_shift is not None:
+                prof1 = host_shift.corrected(prof1, mask1)
             others.append((d_um, shape_test(prof1, pre, mask1)["verdict"]))
     uni["verdict_at_boundary"] = v0
     uni["verdicts_elsewhere"] = [{"boundary_um": d, "verdict": v} for d, v in others]
@@ -567,4 +589,20 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
     return NDPAnalysis(prof, t, float(boundary_um), total, total_err, bulk, bulk_err, charge,
                        onset, uni, host_density, depth_cal.name, tuple(warns),
                        relative_units=standard is HAN2019_STANDARD, boundary=boundary,
-                       plating_shift=shift)
+                       plating_shift=shift,
+                       host_shift=None if host_shift is None
+                       else host_shift.summary(prof, reference_frame, bulk_mask))
+
+
+def _host_shift(prof, reference_frame, boundary_um, bulk_mask, depth_cal, host):
+    """The plated lithium's host shift (:func:`~sescreen.ndp.host_shift.plated_host_shift`)
+    when the electrolyte's stopping is known and it holds lithium; else None."""
+    layer = stopping_layer(depth_cal, host)
+    if layer is None:
+        return None
+    try:
+        n_host = host_lithium_density(layer.formula, layer.density_g_cm3)
+    except InputError:  # no lithium in the electrolyte: nothing is pushed
+        return None
+    return plated_host_shift(prof, reference_frame, boundary_um, bulk_mask, layer,
+                             depth_cal.particle, n_host)
