@@ -237,6 +237,56 @@ def _hold_voltage(m: Measurement, k0: int, n_tail: int, voltage: float, given: b
                     "--voltage overrides)")
 
 
+#: fraction of the last half of a hold pinned at its largest |current| from which the
+#: readings are taken as clipped by an overloaded range: below it the clipped tail of
+#: Gaussian noise biases the mean by about 0.003 noise sd (E[(X - C)+] at P(X > C) = 1 %)
+_CLIPPED_FRACTION = 0.01
+#: readings of the last half below that value, at least this many and 90 % of them
+#: distinct, make the record continuous (not a staircase, whose every level repeats)
+_CONTINUOUS_MIN = 10
+
+
+def _check_clipped(t: np.ndarray, i: np.ndarray, source) -> None:
+    """Refuse a hold whose late readings are pinned at one largest value: a current range
+    whose full scale the current (with its noise) exceeds reads full scale instead, which
+    cuts the upper tail of the noise off and puts every mean, fit and tail level below the
+    current the cell carries, by an amount the record does not hold (an independent review:
+    settled holds clipped at I_ss + 0-1 noise sd passed at 1.01-1.10x the threshold, the
+    interval covering the truth in 30 % of them). Exact repeats of the largest reading are
+    a clip where the other readings are continuous (90 % of them distinct); a staircase (a
+    coarse ADC, a rounding export) repeats every level and keeps its own treatment.
+
+    Parameters
+    ----------
+    t, i : array
+        The hold after the charging cut, s and A.
+    source
+        The record's source, for the message.
+
+    Raises
+    ------
+    FitError
+        At least 3 and :data:`_CLIPPED_FRACTION` of the last half read the largest |I|.
+    """
+    late = i[len(i) // 2:]
+    sign = 1.0 if np.median(late) >= 0 else -1.0
+    top = float(np.max(sign * late))
+    at_top = sign * late == top
+    pinned = np.flatnonzero(at_top)
+    if pinned.size < max(3, _CLIPPED_FRACTION * late.size):
+        return
+    rest = late[~at_top]
+    if rest.size < _CONTINUOUS_MIN or np.unique(rest).size < 0.9 * rest.size:
+        return  # a staircase: its levels repeat, the top one too
+    k = len(i) // 2 + int(pinned[0])
+    raise FitError(f"{pinned.size} of the last {late.size} samples ({pinned.size / late.size:.1%})"
+                   f" read exactly {sign * top:.6g} A, the largest current of the hold's last "
+                   f"half, the first at t = {t[k]:.6g} s: the current range overloaded and "
+                   "clipped the readings (a bias towards low currents the record does not "
+                   "hold); measure on a larger current range or with auto-ranging",
+                   path=source)
+
+
 def _check_record(t: np.ndarray, i: np.ndarray, source) -> None:
     """One-line refusals for records no fit can use: non-finite values, currents no cell
     carries (an instrument's overflow marker such as 9.9e37), time running backwards, no
@@ -394,6 +444,7 @@ def fit_dcpol(
                        f"{t[0]:.3g} s: a saturated current range, an open channel or a held "
                        "reading, not a decay; check the range and the cell connection",
                        path=m.source)
+    _check_clipped(t, i, m.source)
     # the one pass over the samples: everything below reads its statistics
     full_scale = _stated_full_scale(m, k0)
     # the range's nominal step (none stated: a staircase in the data shows its own)

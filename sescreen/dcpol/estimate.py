@@ -371,7 +371,11 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     # a continuous or broad distribution of time constants, a t^-p tail with p < 1/2, a
     # decay buried in noise) still carries current at the end and is read as I_ss, 1.4-15x
     # too high on two independent reviews' holds (METHODS.md section 6: the verdict rule)
-    unsettled = remaining > crit.max_remaining or bool(unsettled_rivals) or falling
+    # (a fall below the trend test's 1 % of I_ss per hold included: a slow second process
+    # of tau 3-30x the hold falls by 3-30x less than it leaves, and read as settled its
+    # two-sided interval had covered the truth in 5 of 40 of an independent review's holds)
+    unsettled = (remaining > crit.max_remaining or bool(unsettled_rivals) or falling
+                 or (trend is not None and trend.still_falling))
     one_sided = (not identified) or rising or unsettled or lo <= 0
     if not identified and not math.isfinite(hi) and not _late_rise(stats, noise, n_tail):
         # no model bounds I_ss, but the current does not rise at the end: a decay ends

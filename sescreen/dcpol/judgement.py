@@ -90,6 +90,14 @@ class Trend:
     def direction(self) -> str:
         return "rising" if self.slope > 0 else "falling"
 
+    @property
+    def still_falling(self) -> bool:
+        """The residual falls at 99 %, however little over the hold: a decay slower than
+        the hold, whose remaining current no record bounds (an exponential of time constant
+        tau leaves tau x its slope, so a slow term of tau 3-30x the hold leaves 3-30x its
+        fall over the hold)."""
+        return bool(self.stderr > 0 and -self.slope > _TREND_Z * self.stderr)
+
 
 @dataclass(frozen=True)
 class Truncation:
