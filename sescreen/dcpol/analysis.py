@@ -76,12 +76,21 @@ def holds(m: Measurement, *, min_points: int = 12) -> list[Measurement]:
     """The constant-voltage holds of a record, one Measurement each.
 
     0 V segments (rests, a Gamry pre-step) are dropped when other segments are polarized,
-    and then segments with fewer than ``min_points`` points when longer ones remain.
+    and then segments with fewer than ``min_points`` points when longer ones remain. A
+    first segment within 1 mV of 0 V (a potentiostat's potential accuracy) is a 0 V
+    pre-step too: review readers2, a Gamry Interface 1010's signal column reads 7.97e-5 V
+    during its 0 V pre-step, which had been offered as hold 0 ("3 separate holds (at
+    [0.0001, 0.1001, 0.2001] V)"; --segment 0 fitted the pre-step: sigma_e ~ 0.19 S/cm).
+    Later segments keep their voltage as read: a hold of an EC-Lab voltage series recorded
+    at 0.4 mV versus Ref (yadg mp.issue_183.mpr) may be polarized from a rest elsewhere.
     """
     segs = m.segments()
     if len(segs) == 1:
         return segs
-    polarized = [s for s in segs if s.applied_voltage_v not in (None, 0.0)] or segs
+    pre_step = segs[0].applied_voltage_v is not None and \
+        abs(segs[0].applied_voltage_v) <= _VOLTAGE_ABS_TOL_V
+    polarized = [s for s in segs[pre_step:] if s.applied_voltage_v not in (None, 0.0)] \
+        or segs
     return [s for s in polarized if len(s) >= min_points] or polarized
 
 

@@ -11,9 +11,10 @@ joined in curve order with their number in a ``cycle`` column (time kept as the 
 it; a clock restarting in each curve is shifted to follow the curve before). A VFP600 table
 has no time column: its points are ``1 / FREQ`` apart (``FREQ``, Hz, in the header). A run
 that was aborted announces more rows than it holds, or says ``EXPERIMENTABORTED``; Gamry
-writes ``-327.6x deg C`` in ``Temp`` when no thermocouple is connected; German/French
-installations write decimal commas. The ``IERange`` column (the I/E range index) becomes
-``current_range_a`` for the potentiostat models :mod:`sescreen.io.ranges` knows.
+writes ``-327.6x deg C`` in ``Temp`` when no thermocouple is connected (an Interface
+1000/1010 1460-1490 deg C); German/French installations write decimal commas. The
+``IERange`` column (the I/E range index) becomes ``current_range_a`` for the potentiostat
+models :mod:`sescreen.io.ranges` knows.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sescreen.io.gamry_layout import read_tables
 from sescreen.io.headers import ColumnSpec, split_header
 from sescreen.io.measurement import ColumnInfo, Measurement, Technique
 from sescreen.io.ranges import add_current_range
+from sescreen.limits import RANGES
 
 __all__ = ["read_dta"]
 
@@ -126,6 +128,15 @@ def read_dta(path: Path, src, *, spec: ColumnSpec | None = None,
         columns = [c for c in columns if c.name != "temperature_k"]
         warnings.append(f"temperature column reads {bad:.2f} deg C (Gamry's value when no "
                         "thermocouple is connected): ignored")
+    elif "temperature_k" in data and (data["temperature_k"] > _NO_SENSOR_ABOVE_K).all():
+        lo, hi = (data["temperature_k"].agg(["min", "max"]) - 273.15).tolist()
+        data = data.drop(columns="temperature_k")
+        columns = [c for c in columns if c.name != "temperature_k"]
+        warnings.append(
+            f"temperature column reads {lo:.2f} .. {hi:.2f} deg C, above any cell a "
+            "potentiostat measures (a Gamry Interface 1000/1010 without a thermocouple "
+            "writes 1460-1490 deg C): ignored; give the temperature (temperature_k=, CLI "
+            "--temperature)")
     elif "temperature_k" in data and _no_reading_at_zero(data["temperature_k"]):
         bad = data["temperature_k"].iloc[0] - 273.15
         data = data.drop(columns="temperature_k")
@@ -201,6 +212,14 @@ def _main_tables(frames: dict, warnings: list[str], path) -> list[str]:
                         "tables (Measurement.tables), not joined")
     return same
 
+
+#: A Temp column above this at every point (K; the upper end of the plausible range,
+#: :data:`sescreen.limits.RANGES`) is no reading. Review readers2: 43 real files of three
+#: Interface 1010 units (Framework 7.10, two labs: nomad-hzb/nomad-chemical-energy
+#: tests/data, miloszewiczek/gamry_post_processing_ input/) and the side curves of an
+#: Interface 1000 read 1467-1490 deg C with no thermocouple, drifting in the last digits;
+#: the record's median had been taken as its temperature and the file refused.
+_NO_SENSOR_ABOVE_K = RANGES["temperature_k"][1]
 
 #: Points a Temp column must hold, all at one value within 0.01 deg C of 0 deg C, to be taken
 #: as no reading (:func:`_no_reading_at_zero`).

@@ -59,12 +59,28 @@ def segment_bounds(df: pd.DataFrame, by: str | None = None, *,
             lag = np.isin(cycles - 1, starts) & (
                 np.abs(setpoint[cycles] - setpoint[cycles - 1]) <= tolerance_v)
             cycles = cycles[~lag]
+        if by is None and "ox/red" in df and cycles.size:
+            cycles = cycles[~_sign_alternance(df["ox/red"].to_numpy(), cycles)]
         starts = cycles if starts is None else np.union1d(starts, cycles)
     if starts is None or not len(starts):
         return [(0, n)]
     edges = [0, *starts.tolist(), n]
     return list(itertools.pairwise(edges))
 
+
+
+def _sign_alternance(ox_red: np.ndarray, cycles: np.ndarray) -> np.ndarray:
+    """Which ``cycles`` boundaries are EC-Lab counting the current's sign, not a step.
+
+    Under the cycle definition "Charge/Discharge alternance" EC-Lab's exported ``cycle
+    number`` also moves where the current turns from reduction to oxidation (``ox/red`` 0
+    -> 1) within one hold. Review readers2 (cheminfo/biologic-converter test.mpt, EC-Lab
+    11.32: one 75 min chronoamperometry at -0.4 V whose current crosses zero): 328 such
+    moves had split the .mpt into 329 "holds" of 2-6 points, the same record's .mpr into
+    one. A loop's new pass leaves ``ox/red`` as it was (ca.issue_149.mpt) and stays a
+    boundary; a step with a new set-point is found from the set-point or ``step`` anyway.
+    """
+    return ox_red[cycles] != ox_red[cycles - 1]
 
 
 def _changes(values: np.ndarray) -> np.ndarray:
