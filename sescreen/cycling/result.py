@@ -34,7 +34,9 @@ class StepSummary:
     asr_ohm_cm2 : float
         overpotential / |j|, ohm cm^2 (the kinetics the paper's Discussion says a CCD hides).
     polarity : {"positive", "negative", "both"}
-    state : {"held", "failed", "after_failure", "contact_loss", "not_judged"}
+    state : {"held", "failed", "after_failure", "contact_loss", "not_judged", "in_doubt"}
+        ``in_doubt``: the record's last step, not counted as held (it ends in a collapse
+        of |V| or before the step's time or capacity).
     """
 
     index: int
@@ -181,7 +183,7 @@ class CCDRecord:
             twin.plot(t, j, lw=0.8, color="tab:blue", alpha=0.6)
             twin.set_ylabel("j (mA/cm^2)", color="tab:blue")
         colors = {"held": "tab:green", "failed": "tab:red", "after_failure": "0.8",
-                  "contact_loss": "tab:orange", "not_judged": "0.9"}
+                  "contact_loss": "tab:orange", "not_judged": "0.9", "in_doubt": "tab:olive"}
         for s in self.steps:
             ax.axvspan(s.t_start_s, s.t_end_s, color=colors[s.state], alpha=0.12, lw=0)
         for s in self.signatures:

@@ -40,8 +40,10 @@ Signatures (each with the time it fired and a confidence in [0, 1]):
 
 Not a short: ``contact_loss``, the voltage running away to large |V| (p above 4x its
 early level and by more than 0.5 V, or the current failing to hold its set-point with p
-high), as the paper saw at 100 C (Fig. 2d,g); and the ordinary rise of polarization within
-a step. Contact loss ends the analysis of the record at the time it starts.
+high) for ``CONTACT_MIN_POINTS`` samples in a row or to the record's end (a one- or
+two-sample overshoot at a current switch is none), as the paper saw at 100 C (Fig. 2d,g);
+and the ordinary rise of polarization within a step. Contact loss ends the analysis of the
+record at the time it starts.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ DIP_SIGMAS = 5.0
 DIP_FRACTION = 0.10
 RUNAWAY_FACTOR = 4.0
 RUNAWAY_MIN_V = 0.5
+#: Samples in a row a runaway must last to be a contact loss (fewer: a switching overshoot).
+CONTACT_MIN_POINTS = 3
 SIGNIFICANT_SIGMAS = 10.0
 SIGMA_FLOOR_V = 1e-5
 MIN_DENSE = 0.2
@@ -146,7 +150,7 @@ def _contact_loss(step: Step, base: float, t, i, p) -> Signature | None:
         pp = p[idx]
         runaway = (pp > RUNAWAY_FACTOR * base) & (pp - base > RUNAWAY_MIN_V)
         lost = (np.abs(i[idx]) < 0.5 * abs(seg.current_a)) & (pp > 2 * base) & (pp > 0.1)
-        hit = np.flatnonzero(runaway | lost)
+        hit = np.flatnonzero(_sustained(runaway | lost, seg.stop == t.size))
         if hit.size:
             k = idx[hit[0]]
             return Signature(CONTACT_LOSS, step.index, float(t[k]), 1.0,
@@ -155,6 +159,18 @@ def _contact_loss(step: Step, base: float, t, i, p) -> Signature | None:
                              "(current "
                              + ("not held" if lost.any() else "held") + "): contact loss")
     return None
+
+
+def _sustained(hit: np.ndarray, at_end: bool) -> np.ndarray:
+    """Samples of ``hit`` that start ``CONTACT_MIN_POINTS`` hits in a row, or a run of
+    hits to the end of the record (``at_end``: the segment is the record's last). A
+    runaway is sustained: a one- or two-sample overshoot at a current switch (a range
+    change, the control loop) is no contact loss (it had ended the analysis, and the
+    shorts after it went unseen)."""
+    n = hit.size
+    pos = np.where(hit, n, np.arange(n))
+    miss = np.minimum.accumulate(pos[::-1])[::-1]  # first sample at or after k not hit
+    return hit & ((miss - np.arange(n) >= CONTACT_MIN_POINTS) | (at_end & (miss == n)))
 
 
 def _nucleation_settled(m: np.ndarray, sigma: float, window: int = 3) -> int:
@@ -225,6 +241,10 @@ def _collapse(step: Step, seg: Segment, prev_level: float, sigma: float, plating
     if idx.size < 3:
         return None, prev_level
     m = _median_filter(p[idx], 5)
+    # the running median's edge is padded with the first sample: an overshoot of the
+    # first one or two samples after a current switch (range change, control loop) would
+    # survive it and be taken for the level reached, the rest of the segment for a collapse
+    m[:2] = m[2]
     # Li nucleates on the bare Cu: in a segment that starts with the Cu above the Li
     # potential, and in a plating record's first segment (its Cu OCV may be in a rest
     # before it, or not recorded)
@@ -324,7 +344,10 @@ def _dips(step: Step, sigma: float, t, i, p) -> Signature | None:
                                              2 * DIP_SIGMAS * sigma)))
         n_up += int(np.sum(r > thr))
         # dips so dense that they are the majority: jumps, and the level partly collapsed
-        ref = np.maximum.accumulate(_median_filter(pp, 3))
+        # (the level reached: of the running median's width, which a pair of upward void
+        # spikes, away from 0 V, does not pass as a median of 3 did, nor a spike at the
+        # segment's edge; it had then read the rest of the segment as a partial collapse)
+        ref = np.maximum.accumulate(_median_filter(pp, width))
         jumps = np.flatnonzero(np.abs(np.diff(pp)) > np.maximum(DIP_SIGMAS * 1.41 * sigma,
                                                                  DIP_FRACTION * ref[1:]))
         if jumps.size >= 6:
