@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from sescreen.candidates_table import read_candidates
+from sescreen.constants import SCREEN_TEMPERATURE_UNCERTAINTY_K
 from sescreen.errors import InputError, SescreenError
 from sescreen.resources import data_path
 from sescreen.serialize import json_safe
@@ -121,12 +122,14 @@ def json_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15,
            model: str = "auto", progress=None,
-           temperature_uncertainty_k: float = 0.0) -> ScreeningResult:
+           temperature_uncertainty_k: float = SCREEN_TEMPERATURE_UNCERTAINTY_K
+           ) -> ScreeningResult:
     """Screen candidates (a table from :func:`read_candidates`, or its path).
 
     ``temperature_uncertainty_k``: standard uncertainty (K) of an offset common to each
     material's temperatures (its thermocouple), spanned by the Arrhenius intervals
-    (:func:`sescreen.arrhenius.fit_arrhenius`).
+    (:func:`sescreen.arrhenius.fit_arrhenius`); default
+    :data:`SCREEN_TEMPERATURE_UNCERTAINTY_K` (1 K; 0 for exact temperatures).
 
     ``progress``, optional: called as ``progress(n, note)`` when ``n`` more rows of the
     table are done (``note``: the material), e.g. :meth:`sescreen.progress.Progress.advance`

@@ -155,7 +155,7 @@ def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, ac
 @click.option("--temperatures", help="For measurement files: one temperature per file, "
               "comma-separated, e.g. '30C,60C,90C' (default: the files' own).")
 @model_option
-@temperature_uncertainty_option
+@temperature_uncertainty_option(0.0)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Save the Arrhenius plot (PNG/SVG/PDF).")

@@ -110,12 +110,14 @@ def _temperature_uncertainty(ctx, param, value):
     return kelvin
 
 
-temperature_uncertainty_option = click.option(
-    "--temperature-uncertainty", "temperature_uncertainty", default="0K",
-    show_default=True, callback=_temperature_uncertainty,
-    help="Standard uncertainty (K) of an offset common to all temperatures of a material "
-    "(its thermocouple's calibration, e.g. 1 for type K class 1): the Arrhenius intervals "
-    "span it.")
+def temperature_uncertainty_option(default_k: float):
+    """``--temperature-uncertainty`` with the command's default (K)."""
+    return click.option(
+        "--temperature-uncertainty", "temperature_uncertainty", default=f"{default_k:g}K",
+        show_default=True, callback=_temperature_uncertainty,
+        help="Standard uncertainty (K) of an offset common to all temperatures of a "
+        "material (its thermocouple's calibration, e.g. 1 for type K class 1): the "
+        "Arrhenius intervals span it ('0K': the temperatures are exact).")
 
 
 def fit_options(func):

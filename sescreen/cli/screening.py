@@ -22,6 +22,7 @@ from sescreen.cli.options import (
     reader_options,
     temperature_uncertainty_option,
 )
+from sescreen.constants import SCREEN_TEMPERATURE_UNCERTAINTY_K
 from sescreen.errors import InputError, one_line
 from sescreen.serialize import json_safe
 
@@ -37,7 +38,7 @@ _SCREEN_COLUMNS = ("rank", "material", "sigma_e", "sigma_e_method", "outcome_1ma
 @click.option("--out", "out", type=click.Path(dir_okay=False),
               help="Write the table: .csv or .json by extension.")
 @model_option
-@temperature_uncertainty_option
+@temperature_uncertainty_option(SCREEN_TEMPERATURE_UNCERTAINTY_K)
 @click.option("--export-ccd", "export_ccd", type=click.Path(dir_okay=False),
               help="Write the lab's (material, sigma_e, CCD, conditions) rows of the ccd_file "
               "records in the curated dataset's format (.csv).")
