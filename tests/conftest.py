@@ -101,6 +101,19 @@ def hold_measurement(t, i, *, voltage_v: float = 0.1, area_cm2: float = 1.0):
                  ColumnInfo("control_v", "control_v", "V")])
 
 
+def cycling_measurement(data: dict, *, name: str = "test", source: str = "test"):
+    """A constant-current cycling record at 25 C on 1 cm^2 from a dict of columns
+    (``time_s``, ``current_a``, ``voltage_v``, optionally ``control_a``)."""
+    import pandas as pd
+
+    from sescreen.io.measurement import ColumnInfo, Measurement, Technique
+
+    return Measurement(data=pd.DataFrame(data), format="synthetic",
+                       technique=Technique.CONSTANT_CURRENT, technique_name=name,
+                       area_cm2=1.0, temperature_k=298.15, source=source,
+                       columns=[ColumnInfo(c, c, None) for c in data])
+
+
 def follow_on_fake_clock(path: Path, stages: list, idle_s: float = 2.5):
     """Follow ``path`` (:func:`sescreen.sequential.follow`, 1 s polls, a 0.1 cm hold) on a
     fake clock; ``stages`` (callables changing the file) run one per poll interval.

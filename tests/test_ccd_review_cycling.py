@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from ccd_records import screen_export
+from conftest import cycling_measurement
 
 from sescreen.cycling import measure_ccd
-from sescreen.io.measurement import ColumnInfo, Measurement, Technique
 
 
 def _record(rng, *, plating=False, densities=(0.05, 0.1, 0.2, 0.4), step_s=1800.0,
@@ -67,10 +67,7 @@ def _record(rng, *, plating=False, densities=(0.05, 0.1, 0.2, 0.4), step_s=1800.
     data = {"time_s": t, "current_a": i, "voltage_v": v}
     if setpoint:
         data["control_a"] = i_set
-    return Measurement(data=pd.DataFrame(data), format="synthetic",
-                       technique=Technique.CONSTANT_CURRENT, technique_name="review staircase",
-                       area_cm2=1.0, temperature_k=298.15, source="review",
-                       columns=[ColumnInfo(c, c, None) for c in data])
+    return cycling_measurement(data, name="review staircase", source="review")
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

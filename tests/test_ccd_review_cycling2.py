@@ -7,11 +7,10 @@ unlike tests/ccd_records.py and tests/test_ccd_review_cycling.py: an ohmic Li|SE
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
+from conftest import cycling_measurement
 
 from sescreen.cycling import measure_ccd
-from sescreen.io.measurement import ColumnInfo, Measurement, Technique
 
 DENSITIES = (0.05, 0.1, 0.2, 0.4, 0.8)
 
@@ -46,10 +45,7 @@ def _record(rng, *, densities=DENSITIES, half_s=300.0, cycles=2, dt_s=2.0, asr=2
         keep[in_last[int(end_frac * in_last.size):]] = False
     data = {"time_s": t[keep], "current_a": i_set[keep], "voltage_v": (np.sign(i_set) * p)[keep],
             "control_a": i_set[keep]}
-    return Measurement(data=pd.DataFrame(data), format="synthetic",
-                       technique=Technique.CONSTANT_CURRENT, technique_name="review staircase",
-                       area_cm2=1.0, temperature_k=298.15, source="review2",
-                       columns=[ColumnInfo(c, c, None) for c in data])
+    return cycling_measurement(data, name="review staircase", source="review2")
 
 
 @pytest.mark.parametrize("seed", [0, 1])

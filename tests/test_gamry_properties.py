@@ -16,7 +16,7 @@ from sescreen.errors import SescreenError
 from sescreen.io import Measurement, read
 from sescreen.io.ranges import ec_lab_range_a
 
-FUZZ = settings(max_examples=60, deadline=2000,
+FUZZ = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 _SOURCES = {
     "cv": gamry_cv(3, 12).encode("cp1252"),
@@ -87,7 +87,7 @@ def test_truncated_gamry_files_read_or_refuse(source, cut):
     _read_or_refuse(data[:int(cut * len(data))])
 
 
-@settings(max_examples=40, deadline=2000)
+@settings(max_examples=40, deadline=None)
 @given(n_curves=st.integers(1, 6), points=st.integers(2, 30), restart=st.booleans(),
        restart_pt=st.booleans(), announce=st.booleans())
 def test_generated_cvs_keep_every_row_of_every_curve(n_curves, points, restart, restart_pt,
@@ -101,7 +101,7 @@ def test_generated_cvs_keep_every_row_of_every_curve(n_curves, points, restart, 
     assert len(m.segment_bounds(by="cycle")) == n_curves
 
 
-@settings(max_examples=80, deadline=1000)
+@settings(max_examples=80, deadline=None)
 @given(values=st.lists(st.one_of(st.integers(-5, 200), st.floats(allow_nan=True),
                                  st.text(max_size=12), st.none()), max_size=30))
 def test_ec_lab_range_of_anything_is_positive_or_nan(values):

@@ -62,7 +62,7 @@ def test_a_setpoint_that_is_the_cell_voltage_says_nothing(tmp_path, vs_eoc, eoc,
     assert not any("open-circuit" in w for w in m.warnings)
 
 
-@settings(max_examples=40, deadline=2000)
+@settings(max_examples=40, deadline=None)
 @given(setpoint=st.floats(-2, 2).filter(lambda v: abs(v) > 0.02),
        eoc=st.floats(-3, 3), vf_known=st.booleans())
 def test_a_vs_eoc_setpoint_off_the_cell_voltage_is_always_said(setpoint, eoc, vf_known):

@@ -13,9 +13,10 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import cycling_measurement
 
 from sescreen.cycling import measure_ccd
-from sescreen.io.measurement import ColumnInfo, Measurement, Technique
+from sescreen.io.measurement import Measurement, Technique
 
 
 def _plating(rng, *, short_at_s=None, residual=0.02, nucleation_v=0.06, asr=150.0,
@@ -48,10 +49,7 @@ def _plating(rng, *, short_at_s=None, residual=0.02, nucleation_v=0.06, asr=150.
     v = np.round((-p + red + rng.normal(0, 1e-4, t.size)) / 1e-4) * 1e-4
     data = {"time_s": t, "current_a": i + rng.normal(0, 1e-8, t.size), "voltage_v": v,
             "control_a": i}
-    return Measurement(data=pd.DataFrame(data), format="synthetic",
-                       technique=Technique.CONSTANT_CURRENT, technique_name="plating",
-                       area_cm2=1.0, temperature_k=298.15, source="guards2",
-                       columns=[ColumnInfo(c, c, None) for c in data])
+    return cycling_measurement(data, name="plating", source="guards2")
 
 
 @pytest.mark.parametrize("short_at_s", [36.0, 90.0])

@@ -88,7 +88,7 @@ def test_an_mpt_with_its_voltage_header_renamed_to_a_current_is_refused(tmp_path
     assert m.current_a[0] == pytest.approx(1.8604061e-05)
 
 
-@settings(max_examples=60, deadline=2000)
+@settings(max_examples=60, deadline=None)
 @given(kind=st.sampled_from(["current", "voltage", "time"]), data=st.data())
 def test_two_qualifying_columns_never_pass_silently(kind, data):
     pool = {"current": CURRENTS, "voltage": VOLTAGES, "time": TIMES}[kind]

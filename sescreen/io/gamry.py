@@ -122,30 +122,11 @@ def read_dta(path: Path, src, *, spec: ColumnSpec | None = None,
             f"{pulse[-1]!r}; CLI: --current-col {pulse[-1]})", path=path) from None
     data, columns, w = _join_curves(main, parts)
     warnings += w
-    if "temperature_k" in data and (data["temperature_k"] <= 0).all():
-        bad = data["temperature_k"].iloc[0] - 273.15
+    why = _no_sensor(data["temperature_k"]) if "temperature_k" in data else None
+    if why is not None:
         data = data.drop(columns="temperature_k")
         columns = [c for c in columns if c.name != "temperature_k"]
-        warnings.append(f"temperature column reads {bad:.2f} deg C (Gamry's value when no "
-                        "thermocouple is connected): ignored")
-    elif "temperature_k" in data and (data["temperature_k"] > _NO_SENSOR_ABOVE_K).all():
-        lo, hi = (data["temperature_k"].agg(["min", "max"]) - 273.15).tolist()
-        data = data.drop(columns="temperature_k")
-        columns = [c for c in columns if c.name != "temperature_k"]
-        warnings.append(
-            f"temperature column reads {lo:.2f} .. {hi:.2f} deg C, above any cell a "
-            "potentiostat measures (a Gamry Interface 1000/1010 without a thermocouple "
-            "writes 1460-1490 deg C): ignored; give the temperature (temperature_k=, CLI "
-            "--temperature)")
-    elif "temperature_k" in data and _no_reading_at_zero(data["temperature_k"]):
-        bad = data["temperature_k"].iloc[0] - 273.15
-        data = data.drop(columns="temperature_k")
-        columns = [c for c in columns if c.name != "temperature_k"]
-        warnings.append(
-            f"temperature column reads {bad:.2f} deg C at every one of its {len(data)} points "
-            "(a whole record at the freezing point without a digit moving is what an input "
-            "without a sensor reads; with no thermocouple Gamry writes -327.66): "
-            "ignored; give the temperature (temperature_k=, CLI --temperature)")
+        warnings.append(why)
     others = {}
     for name, (traw, tcols, tunits, tfirst, *_) in frames.items():
         if name in main or len(traw) == 0:
@@ -211,6 +192,28 @@ def _main_tables(frames: dict, warnings: list[str], path) -> list[str]:
         warnings.append(f"{', '.join(odd)} have other columns than {curves[0]}: kept as side "
                         "tables (Measurement.tables), not joined")
     return same
+
+
+def _no_sensor(temp_k) -> str | None:
+    """The warning for a ``Temp`` column that is no reading (it is then dropped), or None:
+    Gamry's -327.6x deg C with no thermocouple, an Interface 1000/1010's 1460-1490 deg C
+    (above ``_NO_SENSOR_ABOVE_K`` at every point), or one value at 0 deg C throughout."""
+    if (temp_k <= 0).all():
+        return (f"temperature column reads {temp_k.iloc[0] - 273.15:.2f} deg C (Gamry's value "
+                "when no thermocouple is connected): ignored")
+    if (temp_k > _NO_SENSOR_ABOVE_K).all():
+        lo, hi = (temp_k.agg(["min", "max"]) - 273.15).tolist()
+        return (f"temperature column reads {lo:.2f} .. {hi:.2f} deg C, above any cell a "
+                "potentiostat measures (a Gamry Interface 1000/1010 without a thermocouple "
+                "writes 1460-1490 deg C): ignored; give the temperature (temperature_k=, CLI "
+                "--temperature)")
+    if _no_reading_at_zero(temp_k):
+        return (f"temperature column reads {temp_k.iloc[0] - 273.15:.2f} deg C at every one of "
+                f"its {len(temp_k)} points (a whole record at the freezing point without a "
+                "digit moving is what an input without a sensor reads; with no thermocouple "
+                "Gamry writes -327.66): ignored; give the temperature (temperature_k=, CLI "
+                "--temperature)")
+    return None
 
 
 #: A Temp column above this at every point (K; the upper end of the plausible range,
