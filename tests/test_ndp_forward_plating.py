@@ -145,3 +145,11 @@ def test_no_host_shift_when_the_window_starts_inside_the_electrolyte():
     s = analyse(_long_series(5), CAL, standard=RICH, depth_window_um=(2.0, 15.0),
                 boundary_um=3.0).summary()
     assert s["host_shift"] is None
+
+
+def test_without_catima_the_host_shift_is_said_to_be_left_in(monkeypatch):
+    series = _long_series(6)
+    monkeypatch.setitem(__import__("sys").modules, "pycatima", None)  # import fails
+    s = analyse(series, CAL, standard=RICH).summary()
+    assert s["host_shift"] is None
+    assert any("sescreen[stopping]" in w and "pushes deeper" in w for w in s["warnings"])

@@ -53,6 +53,7 @@ from sescreen.ndp.calibration import (
     HAN2019_ENERGY,
     DepthCalibration,
     EnergyCalibration,
+    electrolyte_layer,
     stopping_layer,
 )
 from sescreen.ndp.charge import charge_warning, log_charge, plating_shift
@@ -507,7 +508,8 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
     total_err = np.sqrt((a_err**2).sum(axis=1))
     # the bulk region's lithium without the host the plated lithium pushes deeper
     # (host_shift): the dendrite content, the onset and the growth shape are formed on it
-    host_shift = _host_shift(prof, reference_frame, boundary_um, bulk_mask, depth_cal, host)
+    host_shift = _host_shift(prof, reference_frame, boundary_um, bulk_mask, depth_cal, host,
+                             warns)
     bprof = prof if host_shift is None else host_shift.corrected(prof, bulk_mask)
     bulk = (bprof.areal - bprof.areal[reference_frame])[:, bulk_mask].sum(axis=1)
     bulk_err = np.sqrt((a_err[:, bulk_mask] ** 2).sum(axis=1))
@@ -594,11 +596,17 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
                        else host_shift.summary(prof, reference_frame, bulk_mask))
 
 
-def _host_shift(prof, reference_frame, boundary_um, bulk_mask, depth_cal, host):
+def _host_shift(prof, reference_frame, boundary_um, bulk_mask, depth_cal, host, warns):
     """The plated lithium's host shift (:func:`~sescreen.ndp.host_shift.plated_host_shift`)
-    when the electrolyte's stopping is known and it holds lithium; else None."""
+    when the electrolyte's stopping is known and it holds lithium; else None (with a
+    warning when only CATIMA is missing)."""
     layer = stopping_layer(depth_cal, host)
     if layer is None:
+        if host is not None or electrolyte_layer(depth_cal) is not None:
+            warns.append("the electrolyte's lithium that plated lithium pushes deeper (0.3-0.4 "
+                         "% of the bulk region's at 7 um of lithium) is not removed from the "
+                         "dendrite content and the onset: CATIMA is not installed (pip "
+                         "install 'sescreen[stopping]')")
         return None
     try:
         n_host = host_lithium_density(layer.formula, layer.density_g_cm3)
