@@ -20,7 +20,7 @@ and biases the dendrite content low; it is subtracted here.
 
 The plated thickness of each frame is read from the surface region itself, not from the
 charge (a dendrite consumes charge but is not plated): the surface region gains n_Li t and
-loses the host pushed past its deep edge b, C(b) - C(x(b)), which is solved for t. Its
+loses the host pushed past its deep edge b, N(b) - N(x(b)), which is solved for t. Its
 units come from the reference frame's bulk: the host density n_host of the electrolyte's
 composition and density is its mean lithium per apparent um, so no 10B standard is needed
 and a porous electrolyte (whose apparent depths are areal densities) is handled alike.
@@ -38,7 +38,8 @@ from sescreen.ndp.calibration import LI_METAL_ATOMS_CM3, Layer, plated_depths
 __all__ = ["HostShift", "plated_host_shift"]
 
 #: Points of the plated-thickness grid on which the predictions are interpolated: the host
-#: change is smooth (near linear) in t, so 33 points are within 1e-5 of it
+#: change is smooth (near linear) in t: with 33 points over 0-12 um of lithium the bulk
+#: region's change is within 5e-5 of 513 points' (a single bin's within 5e-4)
 GRID_POINTS = 33
 
 
