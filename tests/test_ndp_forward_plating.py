@@ -153,3 +153,16 @@ def test_without_catima_the_host_shift_is_said_to_be_left_in(monkeypatch):
     s = analyse(series, CAL, standard=RICH).summary()
     assert s["host_shift"] is None
     assert any("sescreen[stopping]" in w and "pushes deeper" in w for w in s["warnings"])
+
+
+def test_a_porous_host_shifts_as_its_areal_density_says():
+    # apparent depths are um of the stack's LLZO (5.1 g/cm^3): a host given at 80 % of it
+    # is seen with the same lithium and stopping per apparent um (the plated thickness had
+    # read 0.8x and the bulk's host change 0.65x)
+    series = _long_series(7)
+    full = analyse(series, CAL, standard=RICH).summary()["host_shift"]
+    porous = analyse(series, CAL, standard=RICH,
+                     host=("Li6.4La3Zr1.4Ta0.6O12", 0.8 * 5.1)).summary()["host_shift"]
+    assert porous["li_um"] == pytest.approx(full["li_um"], rel=1e-3)
+    assert porous["bulk_change_fraction"] == pytest.approx(full["bulk_change_fraction"],
+                                                           rel=1e-3)

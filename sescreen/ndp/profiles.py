@@ -41,7 +41,7 @@ with the bulk region starting elsewhere within the boundary's uncertainty
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -608,6 +608,12 @@ def _host_shift(prof, reference_frame, boundary_um, bulk_mask, depth_cal, host, 
                          "dendrite content and the onset: CATIMA is not installed (pip "
                          "install 'sescreen[stopping]')")
         return None
+    scale = electrolyte_layer(depth_cal)
+    if scale is not None:
+        # the apparent depths are um of the calibration's electrolyte: a porous host given
+        # at its own density has that density's areal density per apparent um (with the
+        # host's 80 %, 7 um of lithium had been read as a dendrite content of -1.8 errors)
+        layer = replace(layer, density_g_cm3=scale.density_g_cm3)
     try:
         n_host = host_lithium_density(layer.formula, layer.density_g_cm3)
     except InputError:  # no lithium in the electrolyte: nothing is pushed
