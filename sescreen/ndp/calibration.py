@@ -515,11 +515,17 @@ def electrolyte_layer(depth_cal: DepthCalibration) -> Layer | None:
         el = depth_cal.details["electrolyte"]
         return Layer("electrolyte", el["formula"], float(el["density_g_cm3"]), 1.0)
     if depth_cal.method == "preset" and depth_cal.name in DEPTH_PRESETS:
-        try:
-            return load_stack(depth_cal.name).electrolyte
-        except InputError:
-            return None
+        return _preset_electrolyte(depth_cal.name)
     return None
+
+
+@functools.cache
+def _preset_electrolyte(name: str) -> Layer | None:
+    """A preset stack's electrolyte (its file read once per process; Layer is frozen)."""
+    try:
+        return load_stack(name).electrolyte
+    except InputError:
+        return None
 
 
 def stopping_layer(depth_cal: DepthCalibration, host=None) -> Layer | None:

@@ -97,11 +97,13 @@ class HostShift:
         thick_cm = np.diff(prof.depth_edges_um) * 1e-4
         return replace(prof, areal=prof.areal - d, density=prof.density - d / thick_cm)
 
-    def summary(self, prof, reference_frame: int, mask: np.ndarray) -> dict[str, float]:
+    def summary(self, prof, corrected, reference_frame: int,
+                mask: np.ndarray) -> dict[str, float]:
         """The last frame's plated thickness and the bulk region's host change (profile
-        units and a fraction of the reference's bulk lithium)."""
+        units and a fraction of the reference's bulk lithium), from the profiles before and
+        after :meth:`corrected`."""
         mask = np.asarray(mask, dtype=bool)
-        d = float(self.change(prof.depth_edges_um)[-1][mask].sum())
+        d = float((prof.areal[-1] - corrected.areal[-1])[mask].sum())
         ref = float(prof.areal[reference_frame][mask].sum())
         return {"li_um": float(self.li_um[-1]), "bulk_change": d,
                 "bulk_change_fraction": d / ref if ref else math.nan}

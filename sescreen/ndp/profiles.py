@@ -593,7 +593,7 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
                        relative_units=standard is HAN2019_STANDARD, boundary=boundary,
                        plating_shift=shift,
                        host_shift=None if host_shift is None
-                       else host_shift.summary(prof, reference_frame, bulk_mask))
+                       else host_shift.summary(prof, bprof, reference_frame, bulk_mask))
 
 
 def _host_shift(prof, reference_frame, boundary_um, bulk_mask, depth_cal, host, warns):
@@ -601,14 +601,14 @@ def _host_shift(prof, reference_frame, boundary_um, bulk_mask, depth_cal, host, 
     when the electrolyte's stopping is known and it holds lithium; else None (with a
     warning when only CATIMA is missing)."""
     layer = stopping_layer(depth_cal, host)
+    scale = electrolyte_layer(depth_cal)
     if layer is None:
-        if host is not None or electrolyte_layer(depth_cal) is not None:
+        if host is not None or scale is not None:
             warns.append("the electrolyte's lithium that plated lithium pushes deeper (0.3-0.4 "
                          "% of the bulk region's at 7 um of lithium) is not removed from the "
                          "dendrite content and the onset: CATIMA is not installed (pip "
                          "install 'sescreen[stopping]')")
         return None
-    scale = electrolyte_layer(depth_cal)
     if scale is not None:
         # the apparent depths are um of the calibration's electrolyte: a porous host given
         # at its own density has that density's areal density per apparent um (with the
