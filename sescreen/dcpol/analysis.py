@@ -278,7 +278,7 @@ def _check_clipped(t: np.ndarray, i: np.ndarray, source) -> None:
         At least 3 and :data:`_CLIPPED_FRACTION` of the last half read the largest |I|.
     """
     late = i[len(i) // 2:]
-    sign = 1.0 if np.median(late) >= 0 else -1.0
+    sign = 1.0 if late.mean() >= 0 else -1.0  # the current's direction (a median: 45x slower)
     top = float(np.max(sign * late))
     at_top = sign * late == top
     pinned = np.flatnonzero(at_top)
