@@ -10,8 +10,17 @@ import numpy as np
 import pytest
 
 from sescreen.constants import ELEMENTARY_CHARGE
-from sescreen.ndp import Standard, analyse, depth_preset, host_lithium_density, synthesize_series
-from sescreen.ndp.calibration import LI_METAL_ATOMS_CM3, electrolyte_layer, plated_depths
+from sescreen.ndp import (
+    Standard,
+    analyse,
+    calibration,
+    depth_preset,
+    host_lithium_density,
+    stopping,
+    synthesize_series,
+)
+from sescreen.ndp.calibration import electrolyte_layer
+from sescreen.ndp.stopping import LI_METAL_ATOMS_CM3, plated_depths
 
 pytest.importorskip("pycatima")
 
@@ -85,13 +94,13 @@ def test_the_host_shift_grows_with_depth_as_pycatima_stopping_says():
     from scipy.integrate import solve_ivp
     from scipy.optimize import brentq
 
-    from sescreen.ndp.calibration import LI_METAL, PARTICLES, _catima_material
+    from sescreen.ndp.stopping import LI_METAL, PARTICLES, catima_material
 
     el = electrolyte_layer(CAL)
     mass, charge, e0 = PARTICLES[CAL.particle]
 
     def cross(e, layer, um):
-        mat = _catima_material(layer)
+        mat = catima_material(layer)
 
         def slope(_, y):
             p = pycatima.Projectile(mass, charge, charge, y[0] / 1e3 / mass)
@@ -147,12 +156,32 @@ def test_no_host_shift_when_the_window_starts_inside_the_electrolyte():
     assert s["host_shift"] is None
 
 
-def test_without_catima_the_host_shift_is_said_to_be_left_in(monkeypatch):
+def test_without_catima_a_preset_shifts_from_its_shipped_table(monkeypatch):
+    # a core install (no pycatima) gives a preset's numbers exactly; a host of its own
+    # has no table, and its shift is said to be left in
     series = _long_series(6)
+    host = ("Li6.4La3Zr1.4Ta0.6O12", 0.8 * 5.1)
+    with_catima = analyse(series, CAL, standard=RICH).summary()
     monkeypatch.setitem(__import__("sys").modules, "pycatima", None)  # import fails
-    s = analyse(series, CAL, standard=RICH).summary()
+    stopping.range_table.cache_clear()
+    without = analyse(series, CAL, standard=RICH).summary()
+    assert without["host_shift"] == with_catima["host_shift"] is not None
+    assert without["dendrite_content_atoms_cm2"] == with_catima["dendrite_content_atoms_cm2"]
+    s = analyse(series, CAL, standard=RICH, host=host).summary()
     assert s["host_shift"] is None
     assert any("sescreen[stopping]" in w and "pushes deeper" in w for w in s["warnings"])
+
+
+def test_the_shipped_range_tables_are_catimas():
+    # a pycatima release that changes its stopping powers fails here: regenerate the
+    # tables (stopping.write_range_tables) and the committed example report
+    for (formula, density, particle), shipped in stopping._shipped().items():
+        layer = stopping.Layer("x", formula, density, 1.0)
+        fresh = stopping._catima_stopping(layer, particle, stopping._table_energies(particle))
+        np.testing.assert_allclose(shipped, fresh, rtol=1e-12, err_msg=formula)
+    presets = {calibration._preset_electrolyte(n) for n in calibration.DEPTH_PRESETS}
+    assert {(ly.formula, ly.density_g_cm3) for ly in presets if ly} <= \
+        {(f, d) for f, d, _ in stopping._shipped()}
 
 
 def test_a_porous_host_shifts_as_its_areal_density_says():

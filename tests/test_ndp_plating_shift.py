@@ -141,7 +141,7 @@ def _charge_warnings(a):
 def test_shift_is_the_plated_thickness_times_the_stopping_ratio():
     """delta = t S_Li / S_SE to first order (thin lithium), and the exact range-table
     shift stays within 2 % of it up to 10 um of lithium; the sign: host lithium leaves."""
-    from sescreen.ndp.calibration import plated_lithium_shift
+    from sescreen.ndp.stopping import plated_lithium_shift
 
     se = load_stack("han2019-li3ps4").electrolyte
     thin = plated_lithium_shift(se, "triton", 24.0, 0.1e-4 * N_LI)

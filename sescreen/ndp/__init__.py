@@ -1,7 +1,8 @@
 """Neutron depth profiling (NDP): spectra -> lithium depth profiles -> dendrite content.
 
 Modules: :mod:`~sescreen.ndp.spectra` (reading frames), :mod:`~sescreen.ndp.calibration`
-(energy and depth calibrations, stacks, stopping powers), :mod:`~sescreen.ndp.profiles`
+(energy and depth calibrations, stacks), :mod:`~sescreen.ndp.stopping` (stopping powers,
+range tables, the depths behind plated lithium), :mod:`~sescreen.ndp.profiles`
 (corrections, eq. 4, profiles, the analysis), :mod:`~sescreen.ndp.boundary` (the surface /
 bulk boundary), :mod:`~sescreen.ndp.onset` (when the bulk lithium starts to rise),
 :mod:`~sescreen.ndp.growth` (internal deposition or directional growth),

@@ -43,6 +43,13 @@ from typing import Any
 import numpy as np
 
 from sescreen.errors import FormatError, InputError
+from sescreen.ndp.stopping import (
+    PARTICLES,
+    Layer,
+    catima_material,
+    energy_out,
+    has_range_table,
+)
 
 __all__ = [
     "DEPTH_PRESETS",
@@ -55,8 +62,6 @@ __all__ = [
     "depth_preset",
     "electrolyte_layer",
     "load_stack",
-    "plated_depths",
-    "plated_lithium_shift",
     "stopping_calibration",
     "stopping_layer",
 ]
@@ -65,7 +70,6 @@ __all__ = [
 #: the plated lithium sit there, at negative depth, and belong to the surface region.
 SURFACE_MARGIN_UM = 2.0
 #: particle -> (mass number A, charge Z, birth energy keV)
-PARTICLES = {"alpha": (4.001506, 2, 2055.0), "triton": (3.01550, 1, 2727.0)}
 _STACKS = Path(__file__).resolve().parent / "stacks"
 
 
@@ -228,16 +232,6 @@ def _interface_energy(coefs) -> float | None:
 # Stacks (TOML) and the stopping-power calibration
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Layer:
-    """One layer: formula, mass density (g/cm^3), thickness (um)."""
-
-    name: str
-    formula: str
-    density_g_cm3: float
-    thickness_um: float
-
-
-@dataclass(frozen=True)
 class Stack:
     """Layers from the detector side inwards; the last is the profiled electrolyte."""
 
@@ -398,49 +392,6 @@ def _stack_from_data(data: dict, path: Path) -> Stack:
                  preset)
 
 
-def _catima_material(layer: Layer):
-    """A pycatima Material, formula counts scaled so that none is below 1 (the trap)."""
-    import pycatima
-    from pymatgen.core import Composition, Element
-
-    comp = Composition(layer.formula)
-    amounts = {el: amt for el, amt in comp.get_el_amt_dict().items()}
-    low = min(amounts.values())
-    scale = 1.0 / low if low < 1 else 1.0
-    elements = [[Element(el).atomic_mass.real, Element(el).Z, amt * scale]
-                for el, amt in amounts.items()]
-    return pycatima.Material(elements, density=layer.density_g_cm3)
-
-
-def _energy_out(e_kev: np.ndarray, layer_material, thickness_um: float, mass_u: float,
-                charge: int, steps: int = 200) -> np.ndarray:
-    """Energies (keV) after crossing a layer, RK4 in path length with CATIMA dE/dx."""
-    import pycatima
-
-    density = layer_material.density()
-    h = thickness_um / steps
-
-    def dedx_kev_um(e):
-        out = np.empty_like(e)
-        for k, ek in enumerate(e):
-            if ek <= 1.0:
-                out[k] = 0.0
-                continue
-            proj = pycatima.Projectile(mass_u, charge, charge, ek / 1e3 / mass_u)
-            # MeV cm2/g * g/cm3 -> MeV/cm -> keV/um
-            out[k] = pycatima.dedx(proj, layer_material) * density * 1e3 * 1e-4
-        return out
-
-    e = np.array(e_kev, dtype=float)
-    for _ in range(steps):
-        k1 = dedx_kev_um(e)
-        k2 = dedx_kev_um(np.maximum(e - h / 2 * k1, 0.0))
-        k3 = dedx_kev_um(np.maximum(e - h / 2 * k2, 0.0))
-        k4 = dedx_kev_um(np.maximum(e - h * k3, 0.0))
-        e = np.maximum(e - h / 6 * (k1 + 2 * k2 + 2 * k3 + k4), 0.0)
-    return e
-
-
 def stopping_calibration(stack: Stack, *, n_depths: int = 41) -> DepthCalibration:
     """Depth calibration of a stack from CATIMA stopping powers (extra ``stopping``).
 
@@ -455,13 +406,13 @@ def stopping_calibration(stack: Stack, *, n_depths: int = 41) -> DepthCalibratio
                          "'sescreen[stopping]', or use a preset (--method preset)") from None
     mass_u, charge, e0 = PARTICLES[stack.particle]
     depths = np.linspace(*stack.depth_window_um, n_depths)
-    se = _catima_material(stack.electrolyte)
+    se = catima_material(stack.electrolyte)
     # through the electrolyte from each depth to the interface (one integration per depth)
-    energies = np.array([_energy_out(np.array([e0]), se, d, mass_u, charge,
+    energies = np.array([energy_out(np.array([e0]), se, d, mass_u, charge,
                                      steps=max(4, int(d / 0.05)))[0] if d > 0 else e0
                          for d in depths])
     for layer in reversed(stack.layers[:-1]):
-        energies = _energy_out(energies, _catima_material(layer), layer.thickness_um, mass_u,
+        energies = energy_out(energies, catima_material(layer), layer.thickness_um, mass_u,
                                charge, steps=max(4, int(layer.thickness_um / 0.05)))
     if np.any(energies <= 50.0) or np.any(np.diff(energies) >= 0):
         reach = depths[np.argmax(energies <= 50.0)] if np.any(energies <= 50.0) else depths[-1]
@@ -483,29 +434,6 @@ def stopping_calibration(stack: Stack, *, n_depths: int = 41) -> DepthCalibratio
         {"profile": (depths.tolist(), energies.tolist()),
          "electrolyte": {"formula": stack.electrolyte.formula,
                          "density_g_cm3": stack.electrolyte.density_g_cm3}})
-
-
-#: Lithium metal: the plated layer (atoms/cm^3 from 0.534 g/cm^3 and 6.94 g/mol)
-LI_METAL = Layer("Li metal", "Li", 0.534, 1.0)
-LI_METAL_ATOMS_CM3 = 0.534 / 6.94 * 6.02214076e23
-
-
-@functools.lru_cache(maxsize=32)
-def _range_table(layer: Layer, particle: str, n: int = 600):
-    """Energies (keV), CATIMA stopping powers (keV/um) and residual ranges (um) of a
-    particle in a layer, from 10 keV to the birth energy (read-only arrays, cached: a
-    forward model asks for them at every frame)."""
-    import pycatima
-
-    mass_u, charge, e0 = PARTICLES[particle]
-    mat = _catima_material(layer)
-    e = np.linspace(10.0, e0, n)
-    s = np.array([pycatima.dedx(pycatima.Projectile(mass_u, charge, charge, ek / 1e3 / mass_u),
-                                mat) for ek in e]) * layer.density_g_cm3 * 0.1
-    r = np.concatenate([[0.0], np.cumsum(np.diff(e) * 0.5 * (1 / s[1:] + 1 / s[:-1]))])
-    for a in (e, s, r):
-        a.setflags(write=False)
-    return e, s, r
 
 
 def electrolyte_layer(depth_cal: DepthCalibration) -> Layer | None:
@@ -531,94 +459,13 @@ def _preset_electrolyte(name: str) -> Layer | None:
 def stopping_layer(depth_cal: DepthCalibration, host=None) -> Layer | None:
     """The electrolyte whose stopping the plated lithium's effects are computed with: the
     ``host`` (formula, density g/cm^3) when given, else :func:`electrolyte_layer`; None
-    when neither is known or CATIMA (the optional ``stopping`` extra) is not installed."""
+    when neither is known or its stopping is not (no shipped range table, and CATIMA, the
+    optional ``stopping`` extra, not installed)."""
     layer = (Layer("host", str(host[0]), float(host[1]), 1.0) if host is not None
              else electrolyte_layer(depth_cal))
-    if layer is None:
-        return None
-    try:
-        import pycatima  # noqa: F401
-    except ImportError:
+    if layer is None or not has_range_table(layer, depth_cal.particle):
         return None
     return layer
-
-
-def plated_depths(electrolyte: Layer, particle: str, apparent_um,
-                  li_um: float) -> tuple[np.ndarray, np.ndarray]:
-    """Where a particle seen at an apparent depth was born, once ``li_um`` of lithium is
-    plated between the current collector and the electrolyte (CATIMA stopping powers).
-
-    The apparent depth ``a`` is the electrolyte depth a calibration without lithium gives
-    to the detected energy, i.e. the energy E_SE(a) on leaving the electrolyte's front,
-    R_SE(E_SE(a)) = R_SE(E_0) - a (R: residual range, E_0: birth energy). A particle born
-    u below the lithium's top arrives there with R_Li(E) = R_Li(E_0) - u; one born at the
-    depth x in the electrolyte crosses all of the lithium, R_Li(E) = R_Li(E_SE(x)) - t.
-    Apparent depths up to the one of u = t are the plated layer, deeper ones the
-    electrolyte pushed deeper.
-
-    Parameters
-    ----------
-    electrolyte : Layer
-    particle : str
-    apparent_um : array_like
-        Apparent depths, um (negative ones: the lithium's top).
-    li_um : float
-        Plated lithium thickness t, um (>= 0).
-
-    Returns
-    -------
-    u_um, x_um : numpy.ndarray
-        Depth below the lithium's top (NaN where the electrolyte is seen) and depth in the
-        electrolyte (NaN where the lithium is seen), um.
-    """
-    e, _, r_se = _range_table(electrolyte, particle)
-    _, _, r_li = _range_table(LI_METAL, particle)
-    a = np.clip(np.asarray(apparent_um, dtype=float), 0.0, r_se[-1])
-    r_li_e = np.interp(np.interp(r_se[-1] - a, r_se, e), e, r_li)
-    u = r_li[-1] - r_li_e
-    t = max(float(li_um), 0.0)
-    in_li = u <= t
-    e_front = np.interp(np.minimum(r_li_e + t, r_li[-1]), r_li, e)
-    x = r_se[-1] - np.interp(e_front, e, r_se)
-    return np.where(in_li, u, np.nan), np.where(in_li, np.nan, x)
-
-
-def plated_lithium_shift(electrolyte: Layer, particle: str, deep_um: float,
-                         li_atoms_cm2: float) -> dict[str, float] | None:
-    """Depth of electrolyte pushed out of the deep end of a depth window by lithium plated
-    between the current collector and the electrolyte (CATIMA stopping powers).
-
-    A particle born at depth x in the electrolyte crosses, after plating, a lithium layer
-    of thickness t = li_atoms_cm2 / n_Li before the layers above. The window's deep end is
-    a fixed detected energy, the one of a particle from ``deep_um`` (D) without lithium:
-    with the same layers above, that is a fixed energy E_D = E_SE(D) on leaving the
-    electrolyte + lithium. After plating it is reached from the depth x with
-    R_Li(E_SE(x)) = R_Li(E_D) + t (R: residual range), so electrolyte from D - delta to D
-    leaves the window, with delta = R_SE(E_SE(x)) - R_SE(E_D) ~ t S_Li(E_D) / S_SE(E_D)
-    (to first order in t). The host lithium lost is n_host delta; the plated lithium is
-    n_Li t = Q/e, so the lithium seen is Q/e [1 - (n_host S_Li) / (n_Li S_SE)].
-    Stopping depends on the areal density crossed: delta n_host and the ratio do not depend
-    on the density (porosity) of either layer, only on their composition.
-
-    Returns
-    -------
-    dict or None
-        ``delta_um`` (exact in the range tables), ``stopping_ratio`` (S_Li / S_SE at E_D),
-        ``li_um`` (t), ``energy_kev`` (E_D); None when the particle from D stops in the
-        electrolyte.
-    """
-    e, s_se, r_se = _range_table(electrolyte, particle)
-    _, s_li, _ = _range_table(LI_METAL, particle)
-    deep = max(float(deep_um), 0.0)
-    if deep >= r_se[-1]:
-        return None
-    e_d = float(np.interp(r_se[-1] - deep, r_se, e))
-    t_um = float(li_atoms_cm2) / LI_METAL_ATOMS_CM3 * 1e4
-    # the electrolyte depth now seen at the deep end (none: all of the window is lithium)
-    x = float(plated_depths(electrolyte, particle, deep, t_um)[1])
-    delta = deep - (0.0 if math.isnan(x) else x)
-    return {"delta_um": float(delta), "li_um": t_um, "energy_kev": e_d,
-            "stopping_ratio": float(np.interp(e_d, e, s_li) / np.interp(e_d, e, s_se))}
 
 
 def compare_with_preset(calc: DepthCalibration, preset: DepthCalibration) -> dict[str, float]:

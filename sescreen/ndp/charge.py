@@ -36,10 +36,11 @@ def plating_shift(depth_cal: DepthCalibration, host, deep_um: float,
     """The host lithium that plating alone pushes out of the window's deep end, when the
     electrolyte is known (the ``host`` given, else the stopping calibration's or the
     preset's stack) and CATIMA is installed: ``expected_fraction`` of Q/e seen within the
-    window, its error, and the shift (:func:`~sescreen.ndp.calibration.plated_lithium_shift`).
+    window, its error, and the shift (:func:`~sescreen.ndp.stopping.plated_lithium_shift`).
     None otherwise."""
-    from sescreen.ndp.calibration import plated_lithium_shift, stopping_layer
+    from sescreen.ndp.calibration import stopping_layer
     from sescreen.ndp.profiles import host_lithium_density  # profiles imports this module
+    from sescreen.ndp.stopping import plated_lithium_shift
 
     layer = stopping_layer(depth_cal, host)
     if layer is None:

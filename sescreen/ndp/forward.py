@@ -6,7 +6,7 @@ expected corrected count is that areal density over the eq. (4) factor, turned b
 raw counts with the frame's monitor and dead time, and drawn from a Poisson distribution.
 Lithium plated between the current collector and the electrolyte can be given as a
 thickness: it slows every particle from the electrolyte, so it appears at the front and
-pushes the electrolyte's own lithium deeper (:func:`~sescreen.ndp.calibration.plated_depths`,
+pushes the electrolyte's own lithium deeper (:func:`~sescreen.ndp.stopping.plated_depths`,
 CATIMA stopping powers), as in a real cell.
 Used by the tests (round trips with known truth) and the bundled examples.
 """
@@ -19,15 +19,13 @@ import numpy as np
 
 from sescreen.ndp.calibration import (
     HAN2019_ENERGY,
-    LI_METAL_ATOMS_CM3,
     DepthCalibration,
     EnergyCalibration,
-    Layer,
     electrolyte_layer,
-    plated_depths,
 )
 from sescreen.ndp.profiles import HAN2019_STANDARD, Standard
 from sescreen.ndp.spectra import SpectrumSeries
+from sescreen.ndp.stopping import LI_METAL_ATOMS_CM3, Layer, plated_depths
 
 __all__ = ["synthesize_series"]
 

@@ -5,7 +5,7 @@ a thin current collector at the front).
 
 A particle born at the true depth x in the electrolyte crosses the plated lithium too, so
 after t um of lithium it is seen at a deeper apparent depth; the apparent depth a now shows
-the electrolyte from x(a) (:func:`~sescreen.ndp.calibration.plated_depths`, CATIMA
+the electrolyte from x(a) (:func:`~sescreen.ndp.stopping.plated_depths`, CATIMA
 stopping powers). A bin [a_k, a_k+1] of the bulk region then holds the host lithium the
 reference frame had between x(a_k) and x(a_k+1):
 
@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from sescreen.ndp.calibration import LI_METAL_ATOMS_CM3, Layer, plated_depths
+from sescreen.ndp.stopping import LI_METAL_ATOMS_CM3, Layer, plated_depths
 
 __all__ = ["HostShift", "plated_host_shift"]
 
