@@ -121,3 +121,48 @@ def test_a_current_written_with_the_other_sign_convention_is_said_and_judged():
     assert r.shorted and r.interval_ma_cm2[0] < 0.4 <= r.interval_ma_cm2[1], r.statement()
     assert any("sign convention" in w for w in r.warnings)
     assert not measure_ccd(_record(np.random.default_rng(7), short=(3, 0.5))).warnings
+
+
+def _open_circuit(m, at_s, *, n=20, compliance_v=5.0, control=False):
+    """The record cut at ``at_s``, then ``n`` samples at open circuit: the current ~0, V at
+    the compliance on the side of the current asked for; without the set-point column
+    (``control``) the cycler writes only what it measured."""
+    d = m.data
+    keep = d["time_s"].to_numpy() < at_s
+    t, i, v = (d[c].to_numpy()[keep] for c in ("time_s", "current_a", "voltage_v"))
+    dt = t[1] - t[0]
+    asked = np.full(n, i[-1])
+    data = {"time_s": np.r_[t, t[-1] + dt * np.arange(1, n + 1)],
+            "current_a": np.r_[i, asked * 1e-4],
+            "voltage_v": np.r_[v, np.sign(asked) * compliance_v]}
+    if control:
+        data["control_a"] = np.r_[i, asked]
+    return cycling_measurement(data, name="open circuit", source="review2")
+
+
+@pytest.mark.parametrize("control", [False, True])
+def test_an_open_circuit_mid_step_is_a_contact_loss(control):
+    """A lead that opens in the 0.4 mA/cm2 step: the measured current falls to ~0 and the
+    cycler sits at its compliance voltage. Without a set-point column the points after it
+    are a rest, which no contact-loss test saw: the step read as held (the review: 24/30
+    bounds too high before the cut-short rule, 6/30 after it)."""
+    m = _record(np.random.default_rng(6))
+    step_start = 2 * 2 * 300.0 * 3  # 3 steps of 2 cycles of 2 x 300 s before it
+    r = measure_ccd(_open_circuit(m, step_start + 700.0, control=control))
+    assert r.outcome == "contact_loss", r.statement()
+    assert r.contact_loss.step == 3 and r.ccd_ma_cm2 == pytest.approx(0.2)
+
+
+def test_a_rest_relaxing_to_zero_volts_is_no_contact_loss():
+    """Rests between the steps (I = 0, V relaxing towards 0 V, as a Li|SE|Li cell does) are
+    not an open circuit."""
+    m = _record(np.random.default_rng(7), densities=(0.05, 0.1, 0.2))
+    d = m.data
+    t, i, v = (d[c].to_numpy() for c in ("time_s", "current_a", "voltage_v"))
+    step = 2 * 2 * 300.0
+    rest = (t % step) < 60.0  # the first minute of every step: a rest
+    v = np.where(rest, v * np.exp(-(t % step) / 10.0), v)
+    data = {"time_s": t, "current_a": np.where(rest, 0.0, i), "voltage_v": v}
+    r = measure_ccd(cycling_measurement(data, name="rests", source="review2"))
+    assert r.contact_loss is None and r.outcome == "no_short", r.statement()
+    assert r.ccd_ma_cm2 == pytest.approx(0.2)

@@ -40,8 +40,10 @@ Signatures (each with the time it fired and a confidence in [0, 1]):
 
 Not a short: ``contact_loss``, the voltage running away to large |V| (p above 4x its
 early level and by more than 0.5 V, or the current failing to hold its set-point with p
-high) for ``CONTACT_MIN_POINTS`` samples in a row or to the record's end (a one- or
-two-sample overshoot at a current switch is none), as the paper saw at 100 C (Fig. 2d,g);
+high; or, after the current fell to 0, V that far out on the side of the current asked
+for: an open circuit at the cycler's compliance) for ``CONTACT_MIN_POINTS`` samples in a
+row or to the record's end (a one- or two-sample overshoot at a current switch is none),
+as the paper saw at 100 C (Fig. 2d,g);
 and the ordinary rise of polarization within a step. Contact loss ends the analysis of the
 record at the time it starts.
 """
@@ -144,20 +146,35 @@ def _early_level(seg: Segment, i: np.ndarray, p: np.ndarray) -> float:
     return float(np.median(p[idx[n // 4: max(n // 2, n // 4 + 1)]]))
 
 
-def _contact_loss(step: Step, base: float, t, i, p) -> Signature | None:
-    for seg in step.segments:
+def _contact_loss(step: Step, base: float, t, i, v, p, until: int) -> Signature | None:
+    """Contact loss in a step: a sustained runaway of p within a segment, or the cell at
+    open circuit after one. A measured current that falls to 0 mid-step (no set-point
+    column) ends the segment there, and the points after it, up to the next segment or
+    ``until`` (the next step's first point), read as a rest; a rest relaxes towards the
+    cell's open-circuit voltage (about 0 V for Li|SE|Li, and for Li|SE|Cu once lithium is
+    plated), while an open lead leaves the cycler at its compliance voltage, on the side
+    of the current it was asked for: there the runaway test runs with that current's sign
+    (an independent review: 24/30 such records had read the step as held)."""
+    stops = [seg.start for seg in step.segments[1:]] + [until]
+    for seg, stop in zip(step.segments, stops, strict=True):
         idx = np.arange(seg.start, seg.stop)
         pp = p[idx]
         runaway = (pp > RUNAWAY_FACTOR * base) & (pp - base > RUNAWAY_MIN_V)
         lost = (np.abs(i[idx]) < 0.5 * abs(seg.current_a)) & (pp > 2 * base) & (pp > 0.1)
         hit = np.flatnonzero(_sustained(runaway | lost, seg.stop == t.size))
+        held = "not held" if lost.any() else "held"
+        if not hit.size and stop > seg.stop:  # the rest after the segment, at open circuit
+            idx = np.arange(seg.stop, stop)
+            pp = v[idx] * np.sign(seg.current_a)
+            hit = np.flatnonzero(_sustained((pp > RUNAWAY_FACTOR * base)
+                                            & (pp - base > RUNAWAY_MIN_V), stop == t.size))
+            held = "none: open circuit"
         if hit.size:
             k = idx[hit[0]]
             return Signature(CONTACT_LOSS, step.index, float(t[k]), 1.0,
                              f"|V| ran away from {base * 1e3:.3g} mV to "
                              f"{np.max(np.abs(pp)):.3g} V at {step.density_ma_cm2:.3g} mA/cm2 "
-                             "(current "
-                             + ("not held" if lost.any() else "held") + "): contact loss")
+                             f"(current {held}): contact loss")
     return None
 
 
@@ -513,7 +530,7 @@ def analyse_steps(steps: list[Step], t: np.ndarray, i: np.ndarray, v: np.ndarray
     found: list[Signature] = []
     lost = None
     prev: dict[float, tuple[float, float]] = {}  # sign -> (early level, |j|) of last step
-    for step in steps:
+    for k, step in enumerate(steps):
         first = step.segments[0]
         early = _early_level(first, i, p)
         prev_early, prev_j = prev.get(float(np.sign(first.current_a)), (None, None))
@@ -523,7 +540,8 @@ def analyse_steps(steps: list[Step], t: np.ndarray, i: np.ndarray, v: np.ndarray
             # runaway already under way early, a short already there early
             expect = prev_early * step.density_ma_cm2 / prev_j
             base = float(np.clip(early, expect, 3 * expect))
-        lost = _contact_loss(step, max(base, 1e-3), t, i, p)
+        until = steps[k + 1].segments[0].start if k + 1 < len(steps) else t.size
+        lost = _contact_loss(step, max(base, 1e-3), t, i, v, p, until)
         ohmic = _ohmic_lost(step, prev, sigma, lost, t, i, p)
         if ohmic is not None:
             found.append(ohmic)
