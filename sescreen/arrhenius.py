@@ -582,8 +582,10 @@ def curved_interval(fit: ArrheniusFit, temperature_k: float,
                     level: float = 0.95) -> tuple[float, float] | None:
     """The interval of sigma (S/cm) at ``temperature_k`` (K) from a quadratic in 1/T
     through the fit's points: the same weights (stated errors plus the excess scatter, or
-    none), the Hartung-Knapp scale and Student's t on n - 3 degrees of freedom. None with
-    fewer than 4 points.
+    none), the Hartung-Knapp scale and Student's t on n - 3 degrees of freedom, and the
+    fit's common temperature offset (``temperature_uncertainty_k``) propagated as for the
+    line, with the quadratic's local slope in each point's response. None with fewer than
+    4 points.
 
     Where the curvature test rejects the line, the line's interval is no promise: a second
     mechanism taking over below the measured range (an extrinsic branch of low Ea) bends
@@ -608,7 +610,13 @@ def curved_interval(fit: ArrheniusFit, temperature_k: float,
     beta, cov0, chi2, _ = _wls(design, y, w)
     cov = cov0 * chi2 / (n - 3)
     g = np.vander([1.0 / (BOLTZMANN_EV * temperature_k) - xm], 3, increasing=True)[0]
-    half = float(stats.t.ppf(0.5 + level / 2, n - 3)) * math.sqrt(max(float(g @ cov @ g), 0.0))
+    # an offset of the recorded temperatures moves each point along the curve's own slope
+    slope = beta[1] + 2.0 * beta[2] * (x - xm)  # d ln / dx; -Ea for a line
+    response = offset_response(t, -slope, fit.convention)
+    offset = _offset_half(float(g @ (cov0 @ (design.T @ (w * response)))),
+                          fit.temperature_uncertainty_k, level)
+    half = math.hypot(float(stats.t.ppf(0.5 + level / 2, n - 3))
+                      * math.sqrt(max(float(g @ cov @ g), 0.0)), offset)
     ln_y = float(g @ beta) - (math.log(temperature_k) if fit.convention == "sigmaT" else 0.0)
     return _exp(ln_y - half), _exp(ln_y + half)
 

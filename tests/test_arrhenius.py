@@ -467,3 +467,24 @@ def test_a_thermocouple_offset_is_spanned_when_its_uncertainty_is_given():
                                                              rel=1e-9)
     with pytest.raises(InputError, match="temperature uncertainty"):
         fit_arrhenius(t, s, temperature_uncertainty_k=math.nan)
+
+
+def test_the_curved_interval_spans_the_temperature_offset():
+    """A curved ln sigma(1/T) (a second branch), precise, every temperature recorded 1.5 K
+    high, with a stated 1 K thermocouple uncertainty: the quadratic's interval at 25 C
+    (which screening joins to the line's where the line is rejected) spans the offset as
+    the line's does; it had ignored it: 0.899-0.900x the truth."""
+    from sescreen.arrhenius import BOLTZMANN_EV, curved_interval
+
+    def curve(t):
+        x = 1 / (BOLTZMANN_EV * t)
+        return np.exp(2.0 - 0.3 * x - 0.02 * (x - 33.0) ** 2)
+
+    t = np.array([300.0, 320, 340, 360, 380, 400])
+    s = curve(t)
+    truth = curve(298.15)
+    lo, hi = curved_interval(fit_arrhenius(t + 1.5, s, 1e-4 * s,
+                                           temperature_uncertainty_k=1.0), 298.15)
+    assert lo < truth < hi
+    lo0, hi0 = curved_interval(fit_arrhenius(t + 1.5, s, 1e-4 * s), 298.15)
+    assert not lo0 < truth < hi0  # no uncertainty stated: the offset is unseen
