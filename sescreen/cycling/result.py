@@ -7,9 +7,23 @@ from typing import Any
 
 import numpy as np
 
-from sescreen.cycling.signatures import Signature
+__all__ = ["CCDRecord", "Signature", "StepSummary"]
 
-__all__ = ["CCDRecord", "StepSummary"]
+
+@dataclass(frozen=True)
+class Signature:
+    """One piece of evidence: ``name`` fired at time ``t_s`` (s) in step ``step``."""
+
+    name: str
+    step: int
+    t_s: float
+    confidence: float
+    detail: str
+    onset_only: bool = False  #: only dates the onset of a short a later step confirms
+
+    def summary(self) -> dict:
+        return {"name": self.name, "step": self.step, "t_s": self.t_s,
+                "confidence": round(self.confidence, 3), "detail": self.detail}
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,13 @@ Signatures (each with the time it fired and a confidence in [0, 1]):
     that they are most of the points, six or more jumps of p beyond that size with 30 %
     or more of the points below 80 % of the level reached before. Instrument noise is
     symmetric; a transient electronic path only ever lowers |V|. With more than 4x as many
-    dips as rises, or a one-sided sign test below ``SIGN_TEST_P`` (many dips amid a noisier
-    signal); three or more deep dips (a quarter of the level and 10 sigma) count as more
-    than noise tails. A soft short that starts late in a step, too late to leave dips
+    dips as rises, or a one-sided sign test below ``SIGN_TEST_P`` (many dips amid a
+    noisier signal); three or more deep dips (a quarter of the level and 10 sigma) count as
+    more than noise tails. A soft short that starts late in a step, too late to leave dips
     enough, is dated by the rise of the scatter of p from some point of the step's second
-    half to its end (:func:`_noise_rise`): an ``onset_only`` mark that never adds to a
-    claim, only moves a short a later step confirms back to its onset.
+    half to its end: an ``onset_only`` mark that never adds to a claim, only moves a short
+    a later step confirms back to its onset. These tests are in
+    :mod:`sescreen.cycling.soft_shorts`.
 
 Not a short: ``contact_loss``, the voltage running away to large |V| (p above 4x its
 early level and by more than 0.5 V, or the current failing to hold its set-point with p
@@ -50,11 +51,11 @@ record at the time it starts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from sescreen.cycling.steps import HOLD_REL_TOL, Segment, Step
+from sescreen.cycling.result import Signature
+from sescreen.cycling.soft_shorts import ONSET_CONFIDENCE, dips, held, median_filter, noise_rise
+from sescreen.cycling.steps import Segment, Step
 from sescreen.dcpol.binning import resolution_step
 
 __all__ = ["CONTACT_LOSS", "SHORT_SIGNATURES", "Signature", "analyse_steps",
@@ -62,22 +63,12 @@ __all__ = ["CONTACT_LOSS", "SHORT_SIGNATURES", "Signature", "analyse_steps",
 
 COLLAPSE_FRACTION = 0.35
 OHMIC_FRACTION = 0.7
-DIP_SIGMAS = 5.0
-DIP_FRACTION = 0.10
 RUNAWAY_FACTOR = 4.0
 RUNAWAY_MIN_V = 0.5
 #: Samples in a row a runaway must last to be a contact loss (fewer: a switching overshoot).
 CONTACT_MIN_POINTS = 3
 SIGNIFICANT_SIGMAS = 10.0
 SIGMA_FLOOR_V = 1e-5
-MIN_DENSE = 0.2
-SIGN_TEST_P = 1e-3
-DEEP_FRACTION = 0.25
-RISE_SIGMAS = 2.5
-RISE_P = 1e-6
-RISE_FACTOR = 2.0
-RISE_MIN_POINTS = 8
-ONSET_CONFIDENCE = 0.1
 #: Largest ratio of a Li nucleation peak on bare Cu to its growth plateau taken as
 #: nucleation (the overshoot is typically 1-5x: tens of mV over a plateau of j * ASR); a
 #: relaxation falling further is a short (the collapse test judges it from there).
@@ -85,35 +76,6 @@ NUCLEATION_MAX_OVERSHOOT = 10.0
 SHORT_SIGNATURES = ("polarization_collapse", "plating_return_to_zero", "ohmic_scaling_lost",
                     "noise_burst")
 CONTACT_LOSS = "contact_loss"
-
-
-@dataclass(frozen=True)
-class Signature:
-    """One piece of evidence: ``name`` fired at time ``t_s`` (s) in step ``step``."""
-
-    name: str
-    step: int
-    t_s: float
-    confidence: float
-    detail: str
-    onset_only: bool = False  #: only dates the onset of a short a later step confirms
-
-    def summary(self) -> dict:
-        return {"name": self.name, "step": self.step, "t_s": self.t_s,
-                "confidence": round(self.confidence, 3), "detail": self.detail}
-
-
-def _median_filter(p: np.ndarray, width: int) -> np.ndarray:
-    from scipy.ndimage import median_filter
-
-    width = max(1, min(width, p.size - (1 - p.size % 2)))
-    return median_filter(p, size=width, mode="nearest")
-
-
-def _held(seg: Segment, i: np.ndarray) -> np.ndarray:
-    """Indices of the segment's points whose current is within HOLD_REL_TOL of its set-point."""
-    idx = np.arange(seg.start, seg.stop)
-    return idx[np.abs(i[idx] - seg.current_a) <= HOLD_REL_TOL * abs(seg.current_a)]
 
 
 def noise_sigma(steps: list[Step], i: np.ndarray, p: np.ndarray,
@@ -128,9 +90,9 @@ def noise_sigma(steps: list[Step], i: np.ndarray, p: np.ndarray,
     values = []
     for step in steps:
         for seg in step.segments:
-            idx = _held(seg, i)
+            idx = held(seg, i)
             if idx.size >= 9:
-                r = p[idx] - _median_filter(p[idx], 9)
+                r = p[idx] - median_filter(p[idx], 9)
                 values.append(1.4826 * np.median(np.abs(r - np.median(r))))
     return max(float(np.percentile(values, 25)) if values else 0.0, SIGMA_FLOOR_V,
                0.5 * quantum_v)
@@ -139,7 +101,7 @@ def noise_sigma(steps: list[Step], i: np.ndarray, p: np.ndarray,
 def _early_level(seg: Segment, i: np.ndarray, p: np.ndarray) -> float:
     """Polarization early in a segment, V: median of its second quarter of held points
     (after the onset, before most of the hold)."""
-    idx = _held(seg, i)
+    idx = held(seg, i)
     if idx.size < 4:
         return float(np.median(p[idx])) if idx.size else float("nan")
     n = idx.size
@@ -162,19 +124,19 @@ def _contact_loss(step: Step, base: float, t, i, v, p, until: int) -> Signature 
         runaway = (pp > RUNAWAY_FACTOR * base) & (pp - base > RUNAWAY_MIN_V)
         lost = (np.abs(i[idx]) < 0.5 * abs(seg.current_a)) & (pp > 2 * base) & (pp > 0.1)
         hit = np.flatnonzero(_sustained(runaway | lost, seg.stop == t.size))
-        held = "not held" if lost.any() else "held"
+        state = "not held" if lost.any() else "held"
         if not hit.size and stop > seg.stop:  # the rest after the segment, at open circuit
             idx = np.arange(seg.stop, stop)
             pp = v[idx] * np.sign(seg.current_a)
             hit = np.flatnonzero(_sustained((pp > RUNAWAY_FACTOR * base)
                                             & (pp - base > RUNAWAY_MIN_V), stop == t.size))
-            held = "none: open circuit"
+            state = "none: open circuit"
         if hit.size:
             k = idx[hit[0]]
             return Signature(CONTACT_LOSS, step.index, float(t[k]), 1.0,
                              f"|V| ran away from {base * 1e3:.3g} mV to "
                              f"{np.max(np.abs(pp)):.3g} V at {step.density_ma_cm2:.3g} mA/cm2 "
-                             f"(current {held}): contact loss")
+                             f"(current {state}): contact loss")
     return None
 
 
@@ -237,10 +199,10 @@ def nucleation_relaxation(steps: list[Step], i: np.ndarray, v: np.ndarray,
     if not steps or not steps[0].segments:
         return None
     seg = steps[0].segments[0]
-    idx = _held(seg, i)
+    idx = held(seg, i)
     if idx.size < 3:
         return None
-    m = _median_filter(v[idx] * np.sign(seg.current_a), 5)
+    m = median_filter(v[idx] * np.sign(seg.current_a), 5)
     k = _nucleation_settled(m, sigma)
     if k >= m.size:
         return None
@@ -254,10 +216,10 @@ def _collapse(step: Step, seg: Segment, prev_level: float, sigma: float, plating
               t, i, v, p) -> tuple[Signature | None, float]:
     """Hard-short test on one segment; returns the signature (or None) and the level the
     segment held (for the next half-cycle of the same sign)."""
-    idx = _held(seg, i)
+    idx = held(seg, i)
     if idx.size < 3:
         return None, prev_level
-    m = _median_filter(p[idx], 5)
+    m = median_filter(p[idx], 5)
     # the running median's edge is padded with the first sample: an overshoot of the
     # first one or two samples after a current switch (range change, control loop) would
     # survive it and be taken for the level reached, the rest of the segment for a collapse
@@ -319,137 +281,6 @@ def _late_collapse(step: Step, seg: Segment, idx: np.ndarray, ref: np.ndarray, s
                      f"below {COLLAPSE_FRACTION:.0%} of the {top * 1e3:.3g} mV held: the "
                      "onset of a short at the end of the step, if the next step confirms it",
                      onset_only=True)
-
-
-def _established(step: Step, i: np.ndarray, p: np.ndarray):
-    """Per segment of a step, the held samples once the polarization is established
-    (running median within 80 % of the segment's median) and the running-median width
-    (9 points, 5 on short segments: dips last 1-4 points)."""
-    for seg in step.segments:
-        idx = _held(seg, i)
-        width = 9 if idx.size >= 30 else 5
-        if idx.size < width:
-            continue
-        level = np.median(p[idx])
-        onset = np.flatnonzero(_median_filter(p[idx], width) >= 0.8 * level)
-        if level <= 0 or onset.size == 0:
-            continue
-        idx = idx[max(onset[0], 2):]
-        if idx.size >= width:
-            yield idx, width
-
-
-def _dips(step: Step, sigma: float, t, i, p) -> Signature | None:
-    """Soft-short test: excursions below / above the running median of p (taken twice,
-    the second time with the dips replaced, so dense dips do not drag it down; the median
-    of a monotonic stretch is its centre, so trends give no excursions), counted once the
-    polarization is
-    established (running median within 80 % of the segment's median: after the onset,
-    the reversal transient, the Cu open circuit)."""
-    n_down = n_up = n_deep = 0
-    first = first_dense = None
-    dense = 0.0
-    for idx, width in _established(step, i, p):
-        pp = p[idx]
-        m = _median_filter(pp, width)
-        thr = np.maximum(DIP_SIGMAS * sigma, DIP_FRACTION * np.abs(m))
-        m = _median_filter(np.where(pp - m < -thr, m, pp), width)  # again, without the dips
-        r = pp - m
-        down = np.flatnonzero(r < -thr)
-        n_down += down.size
-        n_deep += int(np.sum(r < -np.maximum(DEEP_FRACTION * np.abs(m),
-                                             2 * DIP_SIGMAS * sigma)))
-        n_up += int(np.sum(r > thr))
-        # dips so dense that they are the majority: jumps, and the level partly collapsed
-        # (the level reached: of the running median's width, which a pair of upward void
-        # spikes, away from 0 V, does not pass as a median of 3 did, nor a spike at the
-        # segment's edge; it had then read the rest of the segment as a partial collapse)
-        ref = np.maximum.accumulate(_median_filter(pp, width))
-        jumps = np.flatnonzero(np.abs(np.diff(pp)) > np.maximum(DIP_SIGMAS * 1.41 * sigma,
-                                                                 DIP_FRACTION * ref[1:]))
-        if jumps.size >= 6:
-            frac = float(np.mean(pp[jumps[0]:] < 0.8 * ref[jumps[0]:]))
-            dense = max(dense, min(1.0, jumps.size / 12) * min(1.0, frac / 0.5) * (frac >= 0.3))
-            first_dense = first_dense or float(t[idx[jumps[0]]])
-        if down.size and first is None:
-            first = float(t[idx[down[0]]])
-    if dense >= MIN_DENSE:
-        return Signature("noise_burst", step.index, first_dense, dense,
-                         f"|V| jumps and partly collapses (below 80 % of its level) at "
-                         f"{step.density_ma_cm2:.3g} mA/cm2: a soft short")
-    if n_down < 2 or (n_down < 4 * n_up and _sign_test(n_down, n_up) > SIGN_TEST_P):
-        return None
-    # two dips alone stay below MIN_CONFIDENCE: they only date the onset of a short that
-    # later steps confirm
-    conf = float((1 - np.exp(-(n_down - 1) / 3.0)) * (n_down - n_up) / (n_down + n_up))
-    if n_deep >= 3:  # deep dips (a quarter of the level and 10 sigma) are not noise tails
-        conf = max(conf, float((1 - np.exp(-n_deep / 3.0)) * (n_down - n_up)
-                               / (n_down + n_up)))
-    conf = conf if n_down >= 3 else min(conf, 0.15)
-    return Signature("noise_burst", step.index, first, conf,
-                     f"{n_down} dips of |V| towards 0 V (vs {n_up} away from it) at "
-                     f"{step.density_ma_cm2:.3g} mA/cm2: a soft short")
-
-
-def _noise_rise(step: Step, sigma: float, t, i, p) -> Signature | None:
-    """Onset of a soft short late in a step: the scatter of p about its running median
-    rises from some point in the step's second half to the step's end (a transient
-    electronic path adds noise before it leaves dips enough to count). A change point in
-    the exceedance rate of RISE_SIGMAS x the step's own early scatter (floored at the
-    record's noise), judged by a binomial tail below RISE_P. Its confidence stays below
-    MIN_CONFIDENCE: it only dates the onset of a short that a later step confirms."""
-    from scipy.stats import binom
-
-    res, times = [], []
-    for idx, width in _established(step, i, p):
-        res.append(p[idx] - _median_filter(p[idx], width))
-        times.append(t[idx])
-    if not res:
-        return None
-    a, tt = np.abs(np.concatenate(res)), np.concatenate(times)
-    n = a.size
-    if n < 2 * RISE_MIN_POINTS + 8:
-        return None
-    if np.mean(a[: n // 2] == 0) > 0.5:
-        # the first half is a monotone relaxation (Li nucleation on Cu, the concentration
-        # build-up of a half-cycle): a running median follows it exactly, so its residuals
-        # say nothing of the noise and any later scatter would look like a rise
-        return None
-    s0 = max(1.4826 * float(np.median(a[: n // 2])), sigma)
-    exceed = (a > RISE_SIGMAS * s0).astype(int)
-    k = np.cumsum(exceed[::-1])[::-1]  # exceedances from each point to the end
-    c = np.arange(n // 2, n - RISE_MIN_POINTS + 1)
-    # the baseline rate from the first half itself (residuals about a running median are
-    # not Gaussian: their own rate, with a Laplace prior, floored at the Gaussian one)
-    p0 = max((float(exceed[: n // 2].sum()) + 1) / (n // 2 + 2),
-             2 * (1 - _normal_cdf(RISE_SIGMAS)))
-    pv = binom.sf(k[c] - 1, n - c, p0)
-    best = int(np.argmin(pv))
-    if pv[best] > RISE_P:
-        return None
-    c0 = int(c[best])
-    ratio = 1.4826 * float(np.median(a[c0:])) / s0
-    if ratio < RISE_FACTOR:  # a few outliers, not a noisier cell
-        return None
-    detail = (f"the scatter of V rose {ratio:.2g}-fold over the last {n - c0} points at "
-              f"{step.density_ma_cm2:.3g} mA/cm2 ({int(k[c0])} beyond {RISE_SIGMAS:g} "
-              "sigma): the onset of a soft short")
-    return Signature("noise_burst", step.index, float(tt[c0]), ONSET_CONFIDENCE, detail,
-                     onset_only=True)
-
-
-def _normal_cdf(x: float) -> float:
-    import math
-
-    return 0.5 * (1 + math.erf(x / math.sqrt(2)))
-
-
-def _sign_test(n_down: int, n_up: int) -> float:
-    """One-sided sign test: the probability of at least ``n_down`` of ``n_down + n_up``
-    excursions falling towards 0 V when noise is symmetric (binomial, p = 1/2)."""
-    from scipy.stats import binom
-
-    return float(binom.sf(n_down - 1, n_down + n_up, 0.5))
 
 
 def _first_levels(step: Step, i, p) -> dict[float, tuple[float, float]]:
@@ -521,12 +352,12 @@ def analyse_steps(steps: list[Step], t: np.ndarray, i: np.ndarray, v: np.ndarray
     for step in steps:
         for seg in step.segments:
             p[seg.start:seg.stop] = v[seg.start:seg.stop] * np.sign(seg.current_a)
-    held = np.concatenate([np.arange(seg.start, seg.stop) for step in steps
+    held_idx = np.concatenate([np.arange(seg.start, seg.stop) for step in steps
                            for seg in step.segments] or [np.empty(0, dtype=int)])
     sigma = noise_sigma(steps, i, p)
     # the soft-short tests count excursions about a running median: there a residual of one
     # ADC step is a code boundary crossed (and asymmetric about the median), not the cell
-    sigma_dips = noise_sigma(steps, i, p, resolution_step(v[held], max_samples=held.size))
+    sigma_dips = noise_sigma(steps, i, p, resolution_step(v[held_idx], max_samples=held_idx.size))
     found: list[Signature] = []
     lost = None
     prev: dict[float, tuple[float, float]] = {}  # sign -> (early level, |j|) of last step
@@ -557,11 +388,11 @@ def analyse_steps(steps: list[Step], t: np.ndarray, i: np.ndarray, v: np.ndarray
                 found.append(hit)
                 if not hit.onset_only:
                     break
-        dips = _dips(step, sigma_dips, t, i, p) if lost is None else None
-        if dips is None and lost is None:
-            dips = _noise_rise(step, sigma_dips, t, i, p)
-        if dips is not None:
-            found.append(dips)
+        soft = dips(step, sigma_dips, t, i, p) if lost is None else None
+        if soft is None and lost is None:
+            soft = noise_rise(step, sigma_dips, t, i, p)
+        if soft is not None:
+            found.append(soft)
         if lost is not None:
             break
         prev.update(_first_levels(step, i, p))
