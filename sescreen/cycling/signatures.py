@@ -54,8 +54,8 @@ from __future__ import annotations
 import numpy as np
 
 from sescreen.cycling.result import Signature
-from sescreen.cycling.soft_shorts import ONSET_CONFIDENCE, dips, held, median_filter, noise_rise
-from sescreen.cycling.steps import Segment, Step
+from sescreen.cycling.soft_shorts import ONSET_CONFIDENCE, dips, noise_rise
+from sescreen.cycling.steps import Segment, Step, held, median_filter
 from sescreen.dcpol.binning import resolution_step
 
 __all__ = ["CONTACT_LOSS", "SHORT_SIGNATURES", "Signature", "analyse_steps",

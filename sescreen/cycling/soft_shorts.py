@@ -16,9 +16,9 @@ import math
 import numpy as np
 
 from sescreen.cycling.result import Signature
-from sescreen.cycling.steps import HOLD_REL_TOL, Segment, Step
+from sescreen.cycling.steps import Step, held, median_filter
 
-__all__ = ["dips", "held", "median_filter", "noise_rise"]
+__all__ = ["ONSET_CONFIDENCE", "dips", "noise_rise"]
 
 DIP_SIGMAS = 5.0
 DIP_FRACTION = 0.10
@@ -31,21 +31,6 @@ RISE_FACTOR = 2.0
 RISE_MIN_POINTS = 8
 #: Confidence of an onset-only mark (below the claim's MIN_CONFIDENCE: it only dates)
 ONSET_CONFIDENCE = 0.1
-
-
-def median_filter(p: np.ndarray, width: int) -> np.ndarray:
-    """Running median of ``width`` points (at most the record's odd length), the edges
-    padded with the nearest value."""
-    from scipy import ndimage
-
-    width = max(1, min(width, p.size - (1 - p.size % 2)))
-    return ndimage.median_filter(p, size=width, mode="nearest")
-
-
-def held(seg: Segment, i: np.ndarray) -> np.ndarray:
-    """Indices of the segment's points whose current is within HOLD_REL_TOL of its set-point."""
-    idx = np.arange(seg.start, seg.stop)
-    return idx[np.abs(i[idx] - seg.current_a) <= HOLD_REL_TOL * abs(seg.current_a)]
 
 
 def _established(step: Step, i: np.ndarray, p: np.ndarray):

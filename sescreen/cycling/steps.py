@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Segment", "Step", "find_segments", "group_steps"]
+__all__ = ["Segment", "Step", "find_segments", "group_steps", "held", "median_filter"]
 
 #: Relative change of the current that starts a new segment.
 SEGMENT_REL_TOL = 0.05
@@ -115,10 +115,7 @@ def find_segments(current_a: np.ndarray, setpoint_a: np.ndarray | None = None,
         # its range, is several % of the lowest step of a staircase): point-to-point
         # changes of the noise alone crossed SEGMENT_REL_TOL and cut one step into dozens.
         # A running median keeps the steps' edges (to a point) and removes that scatter.
-        from scipy.ndimage import median_filter
-
-        i = np.where(measured, median_filter(i, size=MEASURED_MEDIAN_POINTS, mode="nearest"),
-                     i)
+        i = np.where(measured, median_filter(i, MEASURED_MEDIAN_POINTS), i)
     scale = np.nanmax(np.abs(i)) if i.size else 0.0
     rest = np.abs(i) <= REST_FRACTION * scale
     level = np.where(rest, 0.0, i)
@@ -197,3 +194,18 @@ def _charge(t: np.ndarray, i: np.ndarray) -> float:
         return 0.0
     a = np.abs(i)
     return float(np.sum(0.5 * (a[1:] + a[:-1]) * np.diff(t)))
+
+
+def median_filter(p: np.ndarray, width: int) -> np.ndarray:
+    """Running median of ``width`` points (at most the record's odd length), the edges
+    padded with the nearest value."""
+    from scipy import ndimage
+
+    width = max(1, min(width, p.size - (1 - p.size % 2)))
+    return ndimage.median_filter(p, size=width, mode="nearest")
+
+
+def held(seg: Segment, i: np.ndarray) -> np.ndarray:
+    """Indices of the segment's points whose current is within HOLD_REL_TOL of its set-point."""
+    idx = np.arange(seg.start, seg.stop)
+    return idx[np.abs(i[idx] - seg.current_a) <= HOLD_REL_TOL * abs(seg.current_a)]

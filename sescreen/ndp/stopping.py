@@ -54,18 +54,28 @@ LI_METAL = Layer("Li metal", "Li", 0.534, 1.0)
 LI_METAL_ATOMS_CM3 = 0.534 / 6.94 * 6.02214076e23
 
 
-def _catima_stopping(layer: Layer, particle: str, energies_kev: np.ndarray) -> np.ndarray:
-    """CATIMA stopping powers (keV/um) of a particle in a layer at the given energies."""
+def _dedx_kev_um(material, mass_u: float, charge: int, energies_kev) -> np.ndarray:
+    """CATIMA stopping powers (keV/um) of a particle (mass u, charge) in a pycatima
+    Material at the given energies (keV); 0 at 1 keV and below (stopped)."""
     import pycatima
 
+    density = material.density()
+    out = np.zeros(len(energies_kev))
+    for k, ek in enumerate(energies_kev):
+        if ek > 1.0:
+            proj = pycatima.Projectile(mass_u, charge, charge, ek / 1e3 / mass_u)
+            out[k] = pycatima.dedx(proj, material) * density * 0.1  # MeV cm2/g -> keV/um
+    return out
+
+
+def _catima_stopping(layer: Layer, particle: str, energies_kev: np.ndarray) -> np.ndarray:
+    """CATIMA stopping powers (keV/um) of a particle in a layer at the given energies."""
     mass_u, charge, _ = PARTICLES[particle]
-    mat = catima_material(layer)
-    return np.array([pycatima.dedx(pycatima.Projectile(mass_u, charge, charge,
-                                                       ek / 1e3 / mass_u), mat)
-                     for ek in energies_kev]) * layer.density_g_cm3 * 0.1
+    return _dedx_kev_um(catima_material(layer), mass_u, charge, energies_kev)
 
 
 def _table_energies(particle: str) -> np.ndarray:
+    """The energies (keV) of a range table of ``particle``."""
     return np.linspace(_TABLE_LOW_KEV, PARTICLES[particle][2], _TABLE_POINTS)
 
 
@@ -176,21 +186,10 @@ def catima_material(layer: Layer):
 def energy_out(e_kev: np.ndarray, layer_material, thickness_um: float, mass_u: float,
                 charge: int, steps: int = 200) -> np.ndarray:
     """Energies (keV) after crossing a layer, RK4 in path length with CATIMA dE/dx."""
-    import pycatima
-
-    density = layer_material.density()
     h = thickness_um / steps
 
     def dedx_kev_um(e):
-        out = np.empty_like(e)
-        for k, ek in enumerate(e):
-            if ek <= 1.0:
-                out[k] = 0.0
-                continue
-            proj = pycatima.Projectile(mass_u, charge, charge, ek / 1e3 / mass_u)
-            # MeV cm2/g * g/cm3 -> MeV/cm -> keV/um
-            out[k] = pycatima.dedx(proj, layer_material) * density * 1e3 * 1e-4
-        return out
+        return _dedx_kev_um(layer_material, mass_u, charge, e)
 
     e = np.array(e_kev, dtype=float)
     for _ in range(steps):
