@@ -12,6 +12,7 @@ from pathlib import Path
 
 __all__ = [
     "MAX_MESSAGE",
+    "EmptyRecordError",
     "FitError",
     "FormatError",
     "InputError",
@@ -105,6 +106,11 @@ class InputError(SescreenError):
 
 class FormatError(SescreenError):
     """A file cannot be read: unknown format, broken structure, bad cells."""
+
+
+class EmptyRecordError(FormatError):
+    """A file is well formed but holds no data rows yet (a header only: nothing recorded,
+    or an instrument that has just started writing)."""
 
 
 class TechniqueError(SescreenError):

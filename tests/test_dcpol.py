@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -451,16 +452,21 @@ def _exp2_hold(rng, *, n=4000, hold=12000.0, i_ss=I_SS):
 @pytest.mark.parametrize("sign", [-1.0, 1.0])
 def test_drift_is_flagged_never_steady_and_bounded_honestly(sign):
     """A settled hold plus a 4 % linear drift: not steady, the cause named, and the upper
-    bound above the truth (a failing material cannot pass). A drift either way leaves only
-    an upper bound: a rising one is a leak, and a current still falling after the fitted
-    transient ended is a decay whose end no model shape can be trusted to say."""
+    bound above the truth (a failing material cannot pass). A falling drift leaves only an
+    upper bound: a current still falling after the fitted transient ended is a decay whose
+    end no model shape can be trusted to say. A rising one leaves none: a leak, or a
+    current still climbing to a level the record does not tell (judgement.climbing)."""
     rng = np.random.default_rng(3)
     t, i = _exp2_hold(rng)
     i = i + sign * 0.04 * I_SS * t / t[-1] + rng.normal(0, 0.003 * I_SS, t.size)
     r = fit_dcpol(hold_measurement(t, i), thickness_cm=0.1)
     assert not r.steady_state_reached
     assert r.i_ss_interval[1] >= I_SS * 0.99
-    assert any(w.startswith("drift") for w in r.warnings)
+    if sign < 0:
+        assert any(w.startswith("drift") for w in r.warnings)
+    else:
+        assert any(w.startswith("the current still climbs") for w in r.warnings)
+        assert r.sigma_e_interval[1] == math.inf
     assert r.upper_bound_only and r.sigma_e_interval[0] == 0.0
 
 

@@ -73,8 +73,7 @@ def _decay(t, i_ss=1e-9):
 
 def test_feed_points_look_and_history_round_trip(tmp_path):
     rng = np.random.default_rng(3)
-    w = HoldWatcher(thickness_cm=0.1, area_cm2=1.0, voltage_v=0.1, target_ma_cm2=1.0,
-                    precision=0.5)
+    w = HoldWatcher(thickness_cm=0.1, area_cm2=1.0, voltage_v=0.1, target_ma_cm2=1.0)
     t = np.arange(0.0, 4 * 3600, 10.0)
     i = _decay(t) * (1 + 0.003 * rng.standard_normal(t.size))
     looks = []
@@ -86,8 +85,12 @@ def test_feed_points_look_and_history_round_trip(tmp_path):
         if w.stopped:
             break
     last = looks[-1]
-    # sigma_e = I L / (V A) = 1e-9 * 0.1 / 0.1 = 1e-9 S/cm: far above 1e-10, a FAIL
-    assert last.outcome == "fail" and last.decided and last.stop == "decided"
+    # sigma_e = I L / (V A) = 1e-9 * 0.1 / 0.1 = 1e-9 S/cm: far above 1e-10, a FAIL, said
+    # at the second look and decided at the third, its repetition (confirm=2)
+    assert [(lk.outcome, lk.in_a_row, lk.decided) for lk in looks[1:]] == [
+        ("fail", 1, False), ("fail", 2, True)]
+    assert "(1 of 2 looks in a row)" in looks[1].line() and looks[1].stop is None
+    assert last.stop == "decided" and "(decided)" in last.line()
     lo, hi = last.sigma_e_interval
     assert lo <= last.sigma_e_interval_95[0] and hi >= last.sigma_e_interval_95[1]
     assert lo < 1e-9 < hi
@@ -207,15 +210,63 @@ def test_replay_json_lines_contract(tmp_path):
     path = tmp_path / "done.csv"
     path.write_text(ww.rows(900))
     r = _cli("watch", path, "--thickness", "1mm", "--area", "1cm2", "--technique",
-             "constant_voltage", "--replay", "--every", "50min", "--json-lines",
+             "constant_voltage", "--replay", "--every", "20min", "--json-lines",
              "--history", tmp_path / "h.jsonl")
     objs = [json.loads(s) for s in r.stdout.splitlines()]
     assert r.returncode == 1, r.stderr  # 1e-9 S/cm > 1e-10: FAIL
     assert objs[-1]["final"] and objs[-1]["outcome"] == "fail" and objs[-1]["decided"]
     # decided at a look before the end (a look of an unsettled hold cannot FAIL: the
-    # decision waits for the decay to settle), at the sequential level of that look
+    # decision waits for the decay to settle), at the sequential level of that look, when
+    # the FAIL of the look before is repeated (--confirm 2)
     assert objs[-2]["stop"] == "decided" and 0.95 < objs[-2]["level"] < 1
+    assert objs[-2]["elapsed_s"] < 8990 and objs[-2]["in_a_row"] == 2
+    assert (objs[-3]["outcome"], objs[-3]["decided"]) == ("fail", False)
     assert len(WatchHistory.from_json_lines(tmp_path / "h.jsonl")) == len(objs) - 1
+
+
+def test_a_record_that_ends_decides_on_its_last_look(tmp_path):
+    """A FAIL first seen at the last look of a finished record decides (exit 1): no later
+    look can repeat it, and the look judged the whole record, as ``check`` does. With
+    --confirm 1 the first clearing look decides, earlier than the default's second."""
+    path = tmp_path / "done.csv"
+    path.write_text(_writer().rows(900))
+    args = ("watch", path, "--thickness", "1mm", "--area", "1cm2", "--technique",
+            "constant_voltage", "--replay", "--json-lines")
+    r = _cli(*args, "--every", "50min")
+    objs = [json.loads(s) for s in r.stdout.splitlines()]
+    assert r.returncode == 1, r.stderr
+    last = objs[-2]
+    assert (last["stop"], last["outcome"], last["in_a_row"], last["decided"]) == (
+        "end", "fail", 1, True)
+    assert any("the record ended" in n for n in last["notes"])
+    once = [json.loads(s) for s in _cli(*args, "--every", "20min", "--confirm", "1")
+            .stdout.splitlines()]
+    twice = [json.loads(s) for s in _cli(*args, "--every", "20min").stdout.splitlines()]
+    assert once[-1]["decided_at_s"] < twice[-1]["decided_at_s"]
+
+
+def test_a_file_with_a_header_and_no_rows_yet_is_waited_for(tmp_path):
+    """An instrument that has written its header and no row yet is not bad input (exit 2,
+    as it had been): watching waits for rows, and judges them when they come."""
+    import threading
+
+    path = tmp_path / "started.csv"
+    text = _writer().rows(900)
+    head, _, body = text.partition("\n")
+    path.write_text(head + "\n")
+    r = _cli("watch", path, "--thickness", "1mm", "--area", "1cm2", "--technique",
+             "constant_voltage", "--every", "1s", "--idle", "2s", "--json-lines")
+    final = json.loads(r.stdout.splitlines()[-1])
+    assert r.returncode == 3 and final["stop"] == "idle" and final["n_looks"] == 0, r.stderr
+    timer = threading.Timer(2.0, lambda: path.write_text(head + "\n" + body))
+    timer.start()
+    try:
+        r = _cli("watch", path, "--thickness", "1mm", "--area", "1cm2", "--technique",
+                 "constant_voltage", "--every", "1s", "--idle", "5s", "--json-lines")
+    finally:
+        timer.join()
+    objs = [json.loads(s) for s in r.stdout.splitlines()]
+    assert r.returncode == 1 and objs[0]["k"] == 1 and objs[-1]["outcome"] == "fail", r.stderr
 
 
 def test_watch_bad_input_is_one_line_exit_2(tmp_path):

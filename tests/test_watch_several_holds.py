@@ -36,7 +36,7 @@ def _two_holds(v1=0.05, v2=0.2, sigma=3e-9, seed=0):
 
 def test_a_look_after_the_second_step_judges_the_running_hold():
     m = _two_holds()
-    w = HoldWatcher(thickness_cm=0.1)
+    w = HoldWatcher(thickness_cm=0.1, confirm=1)  # one look decides: which hold it judges
     look = w.look(m)
     assert look.outcome == "fail" and look.decided
     lo, hi = look.sigma_e_interval
@@ -49,7 +49,7 @@ def test_a_look_before_the_second_step_has_enough_points_judges_the_first():
     m = _two_holds()
     n1 = int((m.data["control_v"] == 0.05).sum())
     part = m.data.iloc[: n1 + 5].reset_index(drop=True)  # 5 points of the second step
-    w = HoldWatcher(thickness_cm=0.1)
+    w = HoldWatcher(thickness_cm=0.1, confirm=1)  # one look decides: which hold it judges
     import dataclasses
 
     look = w.look(dataclasses.replace(m, data=part))

@@ -44,11 +44,13 @@ def _fraction(text: str | None, name: str) -> float | None:
     return value
 
 
-def _final(watcher, code: int) -> dict:
+def _final(watcher, code: int, no_look: str) -> dict:
     last = watcher.history.last
     first = watcher.history.first_decision
-    out = {"final": True, "stop": None if last is None else last.stop,
-           "outcome": "inconclusive" if last is None else last.outcome,
+    out = {"final": True, "stop": no_look if last is None else last.stop,
+           # a PASS or FAIL not yet repeated --confirm times is not a decision
+           "outcome": last.outcome if last is not None and last.decided else "inconclusive",
+           "last_look_outcome": None if last is None else last.outcome,
            "decided": bool(last and last.decided), "exit_code": code,
            "n_looks": len(watcher.history), "decided_at_s": first and first.elapsed_s,
            "method": watcher.boundary.describe(), "threshold": watcher.threshold}
@@ -72,6 +74,9 @@ def _final(watcher, code: int) -> dict:
               help="Error rate over all looks together.")
 @click.option("--max-looks", type=int, help="Pre-set number of looks (alpha/K each); "
               "default: any number (alpha 6/(pi^2 k^2) at look k).")
+@click.option("--confirm", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Looks in a row that must give the same PASS or FAIL before it decides "
+              "(a process slower than the record so far is invisible in it).")
 @model_option
 @accuracy_option
 @click.option("--history", "history_path", type=click.Path(dir_okay=False),
@@ -82,8 +87,8 @@ def _final(watcher, code: int) -> dict:
 @click.option("--json-lines", "json_lines", is_flag=True,
               help="One JSON object per look, and a last one when watching stops.")
 def watch(file, thickness, area, voltage, temperature, target, every, idle, replay,
-          precision, alpha, max_looks, model, accuracy, history_path, plot_path, json_lines,
-          **opts):
+          precision, alpha, max_looks, confirm, model, accuracy, history_path, plot_path,
+          json_lines, **opts):
     """Follow a hold the instrument is still writing and say when it can stop.
 
     At each look the record so far is refitted and sigma_e's interval is judged against the
@@ -115,7 +120,7 @@ def watch(file, thickness, area, voltage, temperature, target, every, idle, repl
         temperature_k=_quantity(temperature, "temperature", "--temperature"), model=model,
         accuracy_a=_quantity(accuracy, "current", "--accuracy"), alpha=alpha,
         max_looks=max_looks, precision=_fraction(precision, "--precision"),
-        source=file)
+        confirm=confirm, source=file)
     if not json_lines:
         click.echo(f"watching {file}: {watcher.boundary.describe()}; threshold "
                    f"{watcher.threshold:.3g} S/cm for {watcher.target_ma_cm2:g} mA/cm^2")
@@ -161,7 +166,7 @@ def watch(file, thickness, area, voltage, temperature, target, every, idle, repl
 
         matplotlib.use("Agg")
         save_figure(watcher.history.plot(), plot_path)
-    final = _final(watcher, code)
+    final = _final(watcher, code, "end" if replay else "idle")
     if json_lines:
         click.echo(json.dumps(final, allow_nan=False))
     else:

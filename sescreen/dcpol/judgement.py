@@ -10,8 +10,9 @@ The decision comes last, from everything the analysis found (METHODS.md sections
    falling residual means a slower process than any identifiable transient (not settled,
    or drift after the transient ended): a decay whose end no model shape can be trusted to
    say, so only an upper bound of I_ss (at least the tail level, and a drift since the step
-   above). A rising one means drift, a leak or a reaction, and leaves only an upper bound
-   of I_ss too.
+   above). A rising residual means drift, a leak or a reaction, and leaves only an upper
+   bound of I_ss too; a current that itself still rises has no upper bound at all (an
+   approach from below leaves its time constant times its slope to go).
 2. the truncation test: the same model refitted to the first 70 % and 85 % of the hold;
    an asymptote that keeps moving the same way (2 standard errors of the nested difference;
    3 for plateau means) towards a limit more than ``max_remaining`` away, if it converges
@@ -39,6 +40,7 @@ __all__ = [
     "SteadyStateCriterion",
     "Trend",
     "Truncation",
+    "climbing",
     "decide_steady",
     "moving_asymptote",
     "tail_trend",
@@ -91,6 +93,14 @@ class Trend:
         return "rising" if self.slope > 0 else "falling"
 
     @property
+    def data_rising(self) -> bool:
+        """The current itself (not only the residual of a fitted decay) rises at 99 % at
+        the end of the hold: it approaches a level above its tail at a pace no record of a
+        rise tells (an approach of time constant tau leaves tau x its slope to go)."""
+        return bool(self.significant and self.slope > 0 and self.stderr > 0
+                    and self.data_slope > _TREND_Z * self.stderr)
+
+    @property
     def still_falling(self) -> bool:
         """The residual falls at 99 %, however little over the hold: a decay slower than
         the hold, whose remaining current no record bounds (an exponential of time constant
@@ -112,6 +122,23 @@ class Truncation:
         a(T) = I + c T^-power through the 70 % and 100 % estimates."""
         first, last = self.estimates[0], self.estimates[-1]
         return last - (first - last) / (TRUNCATIONS[0] ** -power - 1.0)
+
+
+def climbing(trend: Trend | None, truncation: Truncation | None) -> bool:
+    """Whether the level of the hold itself still climbs: the residual rises at the end
+    and either the current itself rises (:attr:`Trend.data_rising`) or the fitted
+    asymptote rises as the hold lengthens (the truncation test). An approach from below of
+    time constant tau still has tau x its slope to go, unbounded for a tau beyond the
+    hold, so such a record has no upper bound of I_ss (a fourth review: holds that dip
+    below I_ss and rise back with tau 3-30x the first look, watched, PASSed at the first
+    look at 0.3-0.6x the truth; a decay fitted too fast leaves a rising residual too, but
+    not a climbing asymptote)."""
+    if trend is None or not (trend.significant and trend.slope > 0):
+        return False
+    if trend.data_rising:
+        return True
+    return bool(truncation is not None and truncation.moving
+                and truncation.estimates[-1] > truncation.estimates[0])
 
 
 def tail_trend(fit: ModelFit, b: Binned, noise: NoiseModel, *, t_hold: float,
@@ -205,7 +232,13 @@ def decide_steady(*, remaining: float, trend: Trend | None, truncation: Truncati
                      "I_ss is supported")
     if trend is not None and trend.significant:
         causes += 1
-        if trend.slope > 0:
+        if climbing(trend, truncation):
+            warns.append(f"the current still climbs at the end of the hold ({trend.change:+.1%}"
+                         " of I_ss per hold length beyond the fitted transient): it approaches "
+                         "a higher level (a cell warming, a polarization relaxing, a growing "
+                         "electronic path) or carries a leak, and a rise does not tell how far it "
+                         "has to go: no upper bound of I_ss; hold until it stops rising")
+        elif trend.slope > 0:
             warns.append(f"drift: the current rises at the end of the hold by {trend.change:+.1%}"
                          " of I_ss per hold length beyond the fitted transient (temperature, a "
                          "leak or a reaction); only an upper bound of I_ss is supported")

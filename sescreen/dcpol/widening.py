@@ -94,6 +94,8 @@ def rising_margin(trend: Trend, hi: float, tail_hi: float, t_hold: float) -> flo
     the 97.5 % bound of the data's own slope in the last half times the hold. (A third
     break-it review: a cell 4 K cold at the step that ended 7 % below its steady state was
     read as a leak, PASS at 1.03x the threshold; warm-ups covered 50 %, now 100 %.)
+    That margin bounds only a residual rise on a level that does not climb itself; a
+    climbing one (:func:`sescreen.dcpol.judgement.climbing`) has no upper bound.
     """
     rising = max(trend.data_slope, 0.0) + Z95 * trend.stderr
     return max(hi, tail_hi + _SLOW_TAIL * rising * t_hold)

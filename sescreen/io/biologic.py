@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sescreen.errors import FormatError
+from sescreen.errors import EmptyRecordError, FormatError
 from sescreen.io.columns import absolute_time, canonical_frame
 from sescreen.io.headers import ColumnSpec
 from sescreen.io.measurement import PLACEHOLDER_AREA, Measurement, Technique
@@ -132,7 +132,7 @@ def read_mpt(path: Path, src: TextFile, *, spec: ColumnSpec | None = None,
                         unterminated="check")
     if len(raw) == 0:
         what = f" ({meta['technique_name']})" if meta.get("technique_name") else ""
-        raise FormatError(f"the file holds a header but no data rows{what}: nothing was "
+        raise EmptyRecordError(f"the file holds a header but no data rows{what}: nothing was "
                           "recorded", path=path)
     raw = _fit_columns(raw, headers, path=path, line=col_line + 1, warnings=warnings)
     raw, start = absolute_time(raw, headers, meta.get("settings", {}), path=path,
@@ -453,7 +453,8 @@ def read_mpr(path: Path, *, spec: ColumnSpec | None = None,
     name = s.get("technique_name")
     if len(f.table) == 0:
         what = f" ({name})" if name else ""
-        raise FormatError(f"the file holds no data rows{what}: nothing was recorded", path=path)
+        raise EmptyRecordError(f"the file holds no data rows{what}: nothing was recorded",
+                               path=path)
     table, warnings = _derived_columns(f.table), list(f.warnings)
     if "<I>/mA" in table and "<I>/mA" not in f.table:
         warnings.append("current <I>/mA derived from dq/mA.h and the time step, as EC-Lab's "

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sescreen.errors import FormatError, SescreenError
+from sescreen.errors import EmptyRecordError, FormatError, SescreenError
 from sescreen.io.columns import canonical_frame
 from sescreen.io.gamry_layout import read_tables
 from sescreen.io.headers import ColumnSpec, split_header
@@ -182,7 +182,7 @@ def _main_tables(frames: dict, warnings: list[str], path) -> list[str]:
     if not curves or any(n in frames for n in _MAIN_TABLES):
         name = next((n for n in _MAIN_TABLES if n in frames), next(iter(frames)))
         if not len(frames[name].raw):
-            raise FormatError(f"table {name} holds no data rows: nothing was recorded",
+            raise EmptyRecordError(f"table {name} holds no data rows: nothing was recorded",
                               path=path)
         return [name]
     first = frames[curves[0]].cols

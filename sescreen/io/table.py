@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sescreen.errors import FormatError, InputError
+from sescreen.errors import EmptyRecordError, FormatError, InputError
 from sescreen.io.biologic import technique_from_name
 from sescreen.io.columns import canonical_frame
 from sescreen.io.headers import ColumnSpec
@@ -190,7 +190,7 @@ def read_table(path: Path, src: TextFile, *, spec: ColumnSpec | None = None,
     raw = src.read_body(data_start, sep=sep, decimal=dec, allow_truncated=allow_truncated,
                         warnings=warnings, comments=True)
     if len(raw) == 0:
-        raise FormatError("the table has a header but no data rows", path=path)
+        raise EmptyRecordError("the table has a header but no data rows", path=path)
     while raw.shape[1] > len(headers) and raw.iloc[:, -1].isna().all():
         raw = raw.iloc[:, :-1]
     if raw.shape[1] != len(headers):

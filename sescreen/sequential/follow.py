@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from sescreen.errors import InputError, SescreenError
+from sescreen.errors import EmptyRecordError, InputError, SescreenError
 from sescreen.sequential.look import Look
 from sescreen.sequential.watcher import HoldWatcher
 
@@ -140,6 +140,12 @@ class RecordFile:
         copy.write_bytes(raw)
         try:
             m = _read(copy, self.path, self.read_kwargs)
+        except EmptyRecordError as exc:
+            # a header and no row yet (an instrument that has just started writing, an
+            # export that writes its header first): nothing complete to judge, not bad input
+            if not first:
+                self.unreadable = str(exc)
+            return None
         except SescreenError as exc:
             if first:
                 raise

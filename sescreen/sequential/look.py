@@ -30,7 +30,7 @@ class Look:
     elapsed_s: float  #: time of the last sample used, s since the step
     n_points: int
     outcome: str  #: "pass" | "fail" | "inconclusive"
-    decided: bool  #: outcome is pass or fail at the sequential level
+    decided: bool  #: outcome is pass or fail at the sequential level, in enough looks in a row
     alpha_k: float  #: error spent at this look
     threshold: float  #: max sigma_e for the target, S/cm
     sigma_e: float | None = None
@@ -45,6 +45,8 @@ class Look:
     reason: str = ""
     stop: str | None = None  #: why watching stopped here (one of STOPS), else None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    in_a_row: int = 0  #: looks in a row, this one included, with this PASS or FAIL
+    confirm: int = 1  #: looks in a row a decision needs
 
     @property
     def level(self) -> float:
@@ -62,7 +64,9 @@ class Look:
         """One human line: elapsed time, sigma_e with its interval, the transient left, the
         predicted settling time and the state."""
         head = f"look {self.k:>3}  {_hours(self.elapsed_s):>8}"
-        state = self.outcome.upper() + (" (decided)" if self.decided else "")
+        state = self.outcome.upper() + (
+            " (decided)" if self.decided else
+            f" ({self.in_a_row} of {self.confirm} looks in a row)" if self.in_a_row else "")
         if self.sigma_e_interval is None:
             return f"{head}  no fit yet: {self.reason}  {state}"
         lo, hi = self.sigma_e_interval

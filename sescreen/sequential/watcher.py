@@ -13,6 +13,8 @@ from sescreen.sequential.look import Look, WatchHistory
 
 __all__ = ["HoldWatcher"]
 
+_COMPLETE = ("end", "idle")  #: stops at which the record is complete
+
 
 class HoldWatcher:
     """Follow one constant-voltage hold while it runs and say when it can stop.
@@ -46,6 +48,13 @@ class HoldWatcher:
     precision : float, optional
         Second stop rule: stop when both ends of the sequential interval are within this
         fraction of sigma_e (0.05 for 5 %).
+    confirm : int
+        Looks in a row that must give the same PASS or FAIL before it decides (2). A look
+        sees only the record so far, and a process slower than it (a current that dips and
+        rises back, a second, slower decay) is invisible in it; a decision repeated at the
+        next look, on a record longer by one look, is wrong less often (a review's holds
+        that dip and rise back with tau 1-30x the first look: see
+        ``tests/benchmarks/watch_holds.py``). 1: the first look that clears decides.
     source : str, optional
         Name of the record in messages.
 
@@ -59,7 +68,8 @@ class HoldWatcher:
                  area_cm2: float | None = None, voltage_v: float | None = None,
                  temperature_k: float | None = None, model: str = "auto",
                  accuracy_a: float | None = None, alpha: float = 0.05, max_looks: int | None = None,
-                 precision: float | None = None, source: str | None = None):
+                 precision: float | None = None, confirm: int = 2,
+                 source: str | None = None):
         from sescreen.criteria import max_sigma_e
 
         if not (thickness_cm and thickness_cm > 0):
@@ -69,7 +79,10 @@ class HoldWatcher:
                              "e.g. 0.05 for 5 %")
         self.thickness_cm, self.target_ma_cm2 = float(thickness_cm), float(target_ma_cm2)
         self.area_cm2, self.voltage_v, self.temperature_k = area_cm2, voltage_v, temperature_k
+        if not (isinstance(confirm, int) and confirm >= 1):
+            raise InputError(f"confirm {confirm!r} must be a whole number of looks >= 1, e.g. 2")
         self.model, self.precision, self.source = model, precision, source
+        self.confirm = confirm
         self.accuracy_a = accuracy_a
         self.boundary = LookBoundary(alpha, max_looks)
         self.threshold = max_sigma_e(self.target_ma_cm2, source="han2019").sigma_e_max
@@ -162,7 +175,8 @@ class HoldWatcher:
         alpha_k = self.boundary.alpha_at(k)
         t = m.time_s
         base = dict(k=k, elapsed_s=float(t[-1] - t[0]) if t.size else 0.0, n_points=len(m),
-                    alpha_k=alpha_k, threshold=self.threshold, notes=tuple(notes))
+                    alpha_k=alpha_k, threshold=self.threshold, notes=tuple(notes),
+                    confirm=self.confirm)
         try:
             fit = fit_dcpol(m, thickness_cm=self.thickness_cm, area_cm2=self.area_cm2,
                             voltage_v=self.voltage_v, temperature_k=self.temperature_k,
@@ -182,7 +196,15 @@ class HoldWatcher:
         if fit.sigma_e > 0 and lo > 0 and math.isfinite(hi):
             rel = max(hi / fit.sigma_e - 1.0, 1.0 - lo / fit.sigma_e)
         reason = at["reason"].replace("95 % interval", f"{100 * (1 - alpha_k):.4g} % interval")
-        lk = Look(outcome=at["outcome"], decided=at["outcome"] in ("pass", "fail"),
+        outcome = at["outcome"]
+        in_a_row = 0
+        if outcome in ("pass", "fail"):
+            in_a_row = 1
+            for before in reversed(self.history.looks):
+                if before.outcome != outcome:
+                    break
+                in_a_row += 1
+        lk = Look(outcome=outcome, decided=in_a_row >= self.confirm, in_a_row=in_a_row,
                   sigma_e=fit.sigma_e, sigma_e_interval=(lo, hi),
                   sigma_e_interval_95=tuple(fit.sigma_e_interval),
                   upper_bound_only=lo <= 0, relative_half_width=rel,
@@ -206,13 +228,23 @@ class HoldWatcher:
     def finish(self, why: str, note: str | None = None) -> Look | None:
         """Mark the last look as where watching stopped (``why``: "end", "idle",
         "interrupted", "unreadable"), with ``note`` (e.g. why the file could not be read)
-        added to its notes; returns it (None when there was no look)."""
+        added to its notes; returns it (None when there was no look). At "end" or "idle"
+        the record is complete: a PASS or FAIL of its last look decides even when it has
+        not been repeated ``confirm`` times."""
         last = self.history.last
         if last is None:
             return None
         if last.stop is None:
             notes = last.notes + (() if note is None else (note,))
-            self.history.looks[-1] = dataclasses.replace(last, stop=why, notes=notes)
+            decided = last.decided
+            if why in _COMPLETE and last.outcome in ("pass", "fail") and not decided:
+                # the record is complete: its last look judged all of it, as ``check``
+                # does, and no later look can repeat it
+                decided = True
+                notes += (f"decided on the whole record at its last look ({last.in_a_row} of "
+                          f"{last.confirm} looks in a row: the record ended)",)
+            self.history.looks[-1] = dataclasses.replace(last, stop=why, notes=notes,
+                                                         decided=decided)
         return self.history.last
 
 
