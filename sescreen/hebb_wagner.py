@@ -6,10 +6,24 @@ conductivities at the Li/SE equilibrium (E = 0):
 
     I(E) = (R T A) / (F L) * [ sigma_n0 (1 - exp(-F E / R T)) + sigma_p0 (exp(F E / R T) - 1) ]
 
+E is positive: the cell is polarised with the blocking electrode positive versus Li (a
+negative E would plate lithium on it). Eq. (2) is odd under E -> -E with sigma_n0 and
+sigma_p0 exchanged, so holds given with the sign flipped (Li versus the blocking electrode)
+fit just as well with the two conductivities swapped: :func:`fit_hebb_wagner` refuses
+E <= 0 rather than return them.
+
 I is linear in (sigma_n0, sigma_p0), so the fit is an exact weighted linear least-squares
-problem with their covariance. It needs an electrolyte stable against lithium, which LLZO
-and Li3PS4 are not: that is why Han et al. used two blocking electrodes instead
-(:mod:`sescreen.dcpol`), whose value is an upper bound of sigma_e, not this one.
+problem with their covariance. T enters eq. (2) in the prefactor and in the exponent
+F E / R T: an error dT in the temperature moves sigma_p0 by about (1 - F E / R T) dT / T
+(19 % per K at 1.5 V and 298 K) and sigma_n0 by about dT / T. A temperature known to a
+standard uncertainty u (``temperature_uncertainty_k``) is propagated to first order: the
+covariance gains u^2 s s^T, s the change of (sigma_n0, sigma_p0) per kelvin (the law of
+propagation of uncertainty, JCGM 100:2008 (GUM) section 5.1), as the Arrhenius intervals
+span a common temperature offset (:mod:`sescreen.arrhenius`).
+
+It needs an electrolyte stable against lithium, which LLZO and Li3PS4 are not: that is why
+Han et al. used two blocking electrodes instead (:mod:`sescreen.dcpol`), whose value is an
+upper bound of sigma_e, not this one.
 """
 
 from __future__ import annotations
@@ -69,6 +83,7 @@ class HebbWagnerResult:
     i_err_a: tuple[float, ...]
     cell: str = "hebb-wagner"
     warnings: tuple[str, ...] = ()
+    temperature_uncertainty_k: float = 0.0  #: standard uncertainty of T, in the errors, K
 
     def sigma_e_at(self, e_v: float) -> float:
         """Total electronic conductivity at potential E versus Li, S/cm."""
@@ -80,12 +95,16 @@ class HebbWagnerResult:
                 "sigma_n0_stderr": self.sigma_n0_stderr, "sigma_p0": self.sigma_p0,
                 "sigma_p0_stderr": self.sigma_p0_stderr,
                 "covariance": [list(r) for r in self.covariance],
-                "temperature_k": self.temperature_k, "thickness_cm": self.thickness_cm,
+                "temperature_k": self.temperature_k,
+                "temperature_uncertainty_k": self.temperature_uncertainty_k,
+                "thickness_cm": self.thickness_cm,
                 "area_cm2": self.area_cm2, "chi2_red": self.chi2_red,
                 "n_points": self.n_points, "warnings": list(self.warnings)}
 
     def __str__(self) -> str:
-        return (f"Hebb-Wagner ({self.n_points} potentials, {self.temperature_k:.1f} K): "
+        dt = (f" +/- {self.temperature_uncertainty_k:.2g}" if self.temperature_uncertainty_k
+              else "")
+        return (f"Hebb-Wagner ({self.n_points} potentials, {self.temperature_k:.1f}{dt} K): "
                 f"sigma_n0 = {self.sigma_n0:.3g} +/- {self.sigma_n0_stderr:.2g} S/cm, "
                 f"sigma_p0 = {self.sigma_p0:.3g} +/- {self.sigma_p0_stderr:.2g} S/cm "
                 f"(reduced chi-square {self.chi2_red:.2g})"
@@ -111,42 +130,9 @@ class HebbWagnerResult:
         return ax
 
 
-def fit_hebb_wagner(e_v, i_a, *, temperature_k: float, thickness_cm: float, area_cm2: float,
-                    i_err_a=None, hold_warnings=()) -> HebbWagnerResult:
-    """Fit eq. (2) to steady-state currents at several potentials.
-
-    Parameters
-    ----------
-    e_v, i_a : array-like
-        Blocking-electrode potential versus Li (V) and steady-state current (A) pairs.
-    temperature_k : float
-        K.
-    thickness_cm, area_cm2 : float
-        cm and cm^2.
-    i_err_a : array-like, optional
-        Standard errors of the currents, A (e.g. ``i_ss_stderr`` of DC fits); equal
-        weights when absent, with the errors then scaled by the residual scatter.
-    hold_warnings : sequence of str
-        Warnings of the holds behind the currents, carried into the result.
-
-    Raises
-    ------
-    InputError
-        Fewer than 3 potentials, or potentials that cannot separate electrons from holes.
-    """
-    e = np.asarray(e_v, dtype=float)
-    i = np.asarray(i_a, dtype=float)
-    if e.shape != i.shape or e.size < 3:
-        raise InputError("Hebb-Wagner needs at least 3 (E, I) pairs of equal length")
-    if not all(math.isfinite(v) and v > 0 for v in (temperature_k, thickness_cm, area_cm2)):
-        raise InputError("temperature, thickness and area must be finite and positive")
-    if not (np.all(np.isfinite(e)) and np.all(np.isfinite(i))):
-        raise InputError("Hebb-Wagner needs finite potentials and currents (a NaN or inf "
-                         "steady-state current: that hold has no I_ss to fit)")
-    err = np.ones_like(i) if i_err_a is None else np.asarray(i_err_a, dtype=float)
-    if not np.all(np.isfinite(err) & (err > 0)):  # NaN passed "err <= 0" to an SVD error
-        raise InputError("current standard errors must be finite and positive (a hold "
-                         "without a standard error of I_ss cannot be weighted)")
+def _solve(e, i, err, temperature_k, thickness_cm, area_cm2):
+    """Weighted least squares of eq. (2): (coefficients, unscaled covariance, weighted
+    residuals, rank of the column-normalized design)."""
     x = FARADAY * e / (GAS_CONSTANT * temperature_k)
     pre = GAS_CONSTANT * temperature_k * area_cm2 / (FARADAY * thickness_cm)
     design = pre * np.column_stack([-np.expm1(-x), np.expm1(x)]) / err[:, None]
@@ -158,13 +144,84 @@ def fit_hebb_wagner(e_v, i_a, *, temperature_k: float, thickness_cm: float, area
                          "spread them over at least ~0.1 V")
     scaled = design / norms
     coef_s, *_ = np.linalg.lstsq(scaled, i / err, rcond=None)
-    coef = coef_s / norms
-    resid = i / err - scaled @ coef_s
+    cov = np.linalg.inv(scaled.T @ scaled) / np.outer(norms, norms)
+    return coef_s / norms, cov, i / err - scaled @ coef_s
+
+
+#: step of the central difference for d(sigma_n0, sigma_p0)/dT, K
+_DT_K = 0.01
+
+
+def fit_hebb_wagner(e_v, i_a, *, temperature_k: float, thickness_cm: float, area_cm2: float,
+                    i_err_a=None, hold_warnings=(), labels=None,
+                    temperature_uncertainty_k: float = 0.0) -> HebbWagnerResult:
+    """Fit METHODS.md eq. (2) (Hebb 1952; Wagner 1956) to steady-state currents at several
+    potentials of the blocking electrode versus Li.
+
+    Parameters
+    ----------
+    e_v, i_a : array-like
+        Blocking-electrode potential versus Li (V, > 0: the blocking electrode positive)
+        and steady-state current (A) pairs.
+    temperature_k : float
+        K.
+    thickness_cm, area_cm2 : float
+        cm and cm^2.
+    i_err_a : array-like, optional
+        Standard errors of the currents, A (e.g. ``i_ss_stderr`` of DC fits); equal
+        weights when absent, with the errors then scaled by the residual scatter.
+    hold_warnings : sequence of str
+        Warnings of the holds behind the currents, carried into the result.
+    labels : sequence of str, optional
+        A name for each pair (its file and hold), used in errors; default "potential k".
+    temperature_uncertainty_k : float
+        Standard uncertainty of ``temperature_k``, K (0: exact). Propagated to first order
+        into the standard errors and covariance (module docstring): eq. (2) fitted at a
+        temperature 1 K off moves sigma_p0 by about (F E / R T - 1) / T per K.
+
+    Raises
+    ------
+    InputError
+        Fewer than 3 potentials, a potential <= 0 (the sign convention: eq. (2) would
+        return sigma_n0 and sigma_p0 swapped), or potentials that cannot separate electrons
+        from holes.
+    """
+    e = np.asarray(e_v, dtype=float)
+    i = np.asarray(i_a, dtype=float)
+    if e.shape != i.shape or e.size < 3:
+        raise InputError("Hebb-Wagner needs at least 3 (E, I) pairs of equal length")
+    if not all(math.isfinite(v) and v > 0 for v in (temperature_k, thickness_cm, area_cm2)):
+        raise InputError("temperature, thickness and area must be finite and positive")
+    u_k = float(temperature_uncertainty_k)
+    if not (math.isfinite(u_k) and 0 <= u_k < temperature_k):
+        raise InputError(f"temperature uncertainty {temperature_uncertainty_k!r} K must be a "
+                         "finite number >= 0 and below the temperature")
+    if not (np.all(np.isfinite(e)) and np.all(np.isfinite(i))):
+        raise InputError("Hebb-Wagner needs finite potentials and currents (a NaN or inf "
+                         "steady-state current: that hold has no I_ss to fit)")
+    wrong = np.flatnonzero(e <= 0)
+    if wrong.size:
+        k = int(wrong[0])
+        where = labels[k] if labels is not None else f"potential {k + 1} of {e.size}"
+        raise InputError(f"{where}: E = {e[k]:+.4g} V vs Li is not positive; the Hebb-Wagner "
+                         "cell is polarised with the blocking electrode positive (eq. (2) with "
+                         "E <= 0 swaps sigma_n0 and sigma_p0): give E as a positive magnitude "
+                         "(a record of Li versus the blocking electrode: flip the voltage and "
+                         "current signs) or check the sign convention")
+    err = np.ones_like(i) if i_err_a is None else np.asarray(i_err_a, dtype=float)
+    if not np.all(np.isfinite(err) & (err > 0)):  # NaN passed "err <= 0" to an SVD error
+        raise InputError("current standard errors must be finite and positive (a hold "
+                         "without a standard error of I_ss cannot be weighted)")
+    geometry = (thickness_cm, area_cm2)
+    coef, cov, resid = _solve(e, i, err, temperature_k, *geometry)
     dof = e.size - 2
     chi2_red = float(resid @ resid / dof) if dof > 0 else float("nan")
-    cov = np.linalg.inv(scaled.T @ scaled) / np.outer(norms, norms)
     if i_err_a is None or chi2_red > 1:
         cov = cov * (chi2_red if np.isfinite(chi2_red) else 1.0)
+    if u_k:
+        per_k = (_solve(e, i, err, temperature_k + _DT_K, *geometry)[0]
+                 - _solve(e, i, err, temperature_k - _DT_K, *geometry)[0]) / (2 * _DT_K)
+        cov = cov + u_k**2 * np.outer(per_k, per_k)
     warns = tuple(
         f"{name} fitted negative ({value:.3g} +/- {np.sqrt(var):.2g} S/cm): "
         + ("consistent with zero" if value > -2 * np.sqrt(var) else
@@ -179,4 +236,5 @@ def fit_hebb_wagner(e_v, i_a, *, temperature_k: float, thickness_cm: float, area
         float(coef[0]), float(math.sqrt(cov[0, 0])), float(coef[1]), float(math.sqrt(cov[1, 1])),
         ((float(cov[0, 0]), float(cov[0, 1])), (float(cov[1, 0]), float(cov[1, 1]))),
         float(temperature_k), float(thickness_cm), float(area_cm2), chi2_red, int(e.size),
-        tuple(map(float, e)), tuple(map(float, i)), tuple(map(float, err)), warnings=warns)
+        tuple(map(float, e)), tuple(map(float, i)), tuple(map(float, err)), warnings=warns,
+        temperature_uncertainty_k=u_k)

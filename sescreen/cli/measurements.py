@@ -69,19 +69,22 @@ def inspect(file: str, as_json: bool, show_segments: bool, **opts: Any) -> None:
               help="Relative standard uncertainty of the thickness (e.g. 0.02).")
 @click.option("--area-tol", type=float, default=0.0, callback=_finite_fraction,
               help="Relative standard uncertainty of the area (e.g. 0.01).")
+@temperature_uncertainty_option(0.0, spans="the Hebb-Wagner conductivities' errors "
+                                "(--cell hebb-wagner, several holds)")
 @reader_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Save a figure (PNG/SVG/PDF) of the fit.")
 def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, accuracy,
-          cell, thickness_tol, area_tol, as_json, plot_path, **opts):
+          cell, thickness_tol, area_tol, temperature_uncertainty, as_json, plot_path, **opts):
     """Steady-state current and electronic conductivity from DC-polarization holds.
 
     FILES are constant-voltage holds on an ion-blocking cell (Cu | SE | Cu). One hold gives
     sigma_e = I_ss L / (V A) from the fitted asymptote; holds at several voltages (several
     files, or the steps of one file) give sigma_e from the slope dI_ss/dV. With
     --cell hebb-wagner (Li | SE | blocking, voltages = E vs Li), several holds give the
-    electron and hole conductivities of METHODS eq. (2).
+    electron and hole conductivities of METHODS eq. (2) (E > 0: the blocking electrode
+    positive), with --temperature-uncertainty propagated into their errors.
     """
     from sescreen import dcpol as dc
 
@@ -105,6 +108,10 @@ def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, ac
             raise InputError(f"--segment {segment}: there are {len(hold_list)} holds "
                              f"(0..{len(hold_list) - 1})")
         hold_list = [hold_list[segment]]
+    if temperature_uncertainty and not (cell == "hebb-wagner" and len(hold_list) > 1):
+        raise InputError(f"--temperature-uncertainty {temperature_uncertainty:g}K widens the "
+                         "Hebb-Wagner fit of several holds (--cell hebb-wagner), whose eq. (2) "
+                         "depends on T; sigma_e = I L / (V A) of a hold does not: leave it out")
     results = []
     for h in hold_list:
         with _naming(h.source):
@@ -120,6 +127,9 @@ def dcpol(files, thickness, area, voltage, temperature, model, skip, segment, ac
                                  i_err_a=[r.i_ss_stderr for r in results],
                                  temperature_k=temps.pop(), thickness_cm=thickness_cm,
                                  area_cm2=results[0].area_cm2,
+                                 temperature_uncertainty_k=temperature_uncertainty,
+                                 labels=[f"{r.source} (hold {k}, {r.voltage_v:+.3g} V)"
+                                         for k, r in enumerate(results)],
                                  hold_warnings=[f"{r.source} ({r.voltage_v:+.3g} V): {w}"
                                                 for r in results for w in r.warnings])
     elif len(results) == 1:

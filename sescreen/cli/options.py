@@ -110,14 +110,14 @@ def _temperature_uncertainty(ctx, param, value):
     return kelvin
 
 
-def temperature_uncertainty_option(default_k: float):
-    """``--temperature-uncertainty`` with the command's default (K)."""
+def temperature_uncertainty_option(default_k: float, spans: str = "the Arrhenius intervals"):
+    """``--temperature-uncertainty`` with the command's default (K) and what widens."""
     return click.option(
         "--temperature-uncertainty", "temperature_uncertainty", default=f"{default_k:g}K",
         show_default=True, callback=_temperature_uncertainty,
         help="Standard uncertainty (K) of an offset common to all temperatures of a "
-        "material (its thermocouple's calibration, e.g. 1 for type K class 1): the "
-        "Arrhenius intervals span it ('0K': the temperatures are exact).")
+        "material (its thermocouple's calibration, e.g. 1 for type K class 1): "
+        f"{spans} span it ('0K': the temperatures are exact).")
 
 
 def fit_options(func):
