@@ -439,15 +439,24 @@ def _duration(seconds: float) -> str:
 
 
 def _settle_hint(steady_state_reached, t_steady_estimate, t_hold) -> tuple[str, str]:
-    """(long, short) text on how long a hold would settle an unsettled record."""
+    """(long, short) text on how long a hold would settle an unsettled record.
+
+    ``t_steady_estimate`` is when the fitted decay falls to 1 % of I_ss: a lower bound up to
+    its own scatter, since a record stopped early fits the fastest decay it is consistent
+    with; a slower one the record cannot rule out needs longer. Two-exponential holds (tau
+    1-10 h) stopped at 10-50 % of their settling time: the true one median 1.07-1.09x it,
+    up to 5x, below 0.9x it in 3 %; with a slow small third term, median 2.7x, up to 47x
+    (``tests/benchmarks/settling_time.md``).
+    """
     if steady_state_reached is None or steady_state_reached:
         return "", ""
     if t_steady_estimate is not None and math.isfinite(t_steady_estimate) and (
             t_hold is None or t_steady_estimate > t_hold):
         now = f" (this one: {_duration(t_hold)})" if t_hold else ""
-        return (f"; the hold had not settled: a hold of about "
-                f"{_duration(t_steady_estimate)}{now} would settle it and may decide it",
-                f"; hold ~{_duration(t_steady_estimate)}")
+        return (f"; the hold had not settled: a hold of at least about "
+                f"{_duration(t_steady_estimate)}{now} would settle it and may decide it "
+                "(the fitted decay's time; a slower one needs longer)",
+                f"; hold >= ~{_duration(t_steady_estimate)}")
     return ("; the hold is not at steady state (see the warnings) and no settling time "
             "could be estimated", "; not settled")
 

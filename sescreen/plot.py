@@ -62,7 +62,7 @@ def plot_dcpol(result, ax=None):
     ax.axvline(result.t_hold, color="0.4", lw=0.8)
     if result.t_steady_estimate and result.t_steady_estimate > result.t_hold:
         ax.axvline(result.t_steady_estimate, color="0.4", lw=0.8, ls="--")
-        ax.annotate("transient 1 % of I_ss", (result.t_steady_estimate, ax.get_ylim()[0]),
+        ax.annotate("fitted transient 1 % of I_ss", (result.t_steady_estimate, ax.get_ylim()[0]),
                     ha="right", va="bottom", fontsize=7, rotation=90, color="0.3")
     ax.set_xscale("log")
     ax.set_ylabel(f"current ({unit})")

@@ -320,7 +320,9 @@ def test_real_ca_mpr_not_at_steady_state(realdata):
     assert not r.steady_state_reached
     assert r.t_steady_estimate > 4 * r.t_hold
     assert r.tail_mean_i == pytest.approx(3.5e-9, rel=0.03)
-    assert "not at steady state" in r.statement and " h would settle it" in r.statement
+    assert "not at steady state: a hold of at least about " in r.statement
+    assert r.statement.endswith(" h would settle it (the fitted decay's time; a slower one "
+                                "needs longer)")
     assert r.summary()["statement"] == r.statement
     two = fit_dcpol(m, thickness_cm=0.1, model="exp2")
     assert two.i_ss == pytest.approx(2.9e-9, rel=0.05)

@@ -86,7 +86,7 @@ class TransientEstimate:
     scale: float  #: A per scaled unit (includes the sign)
     c_hat: float
     remaining: float  #: fitted transient at the end of the hold / I_ss
-    t_steady: float | None  #: s since the step, when the transient is <= max_remaining
+    t_steady: float | None  #: s since the step, when the fitted transient is <= max_remaining
     trend: Trend | None
     truncation: Truncation | None
     identified: bool
@@ -428,7 +428,8 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
                 else "a model that describes the record"))
         warns.append(f"the decay has not settled ({how}): only a model's shape would bound "
                      "I_ss from below, so only an upper bound is given"
-                     + (f"; a hold of about {t_steady:.3g} s would settle it"
+                     + (f"; a hold of at least about {t_steady:.3g} s would settle it (the "
+                        "fitted decay's time; a slower one needs longer)"
                         if t_steady is not None and t_steady > t_hold else ""))
         steady = False
     elif one_sided and identified and not rising:

@@ -263,8 +263,9 @@ def decide_steady(*, remaining: float, trend: Trend | None, truncation: Truncati
                      "side")
     if abs(remaining) > crit.max_remaining:
         causes += 1
-        when = (f"; the fit says it would be after about {t_steady:.3g} s "
-                f"({t_steady / 3600:.3g} h)" if t_steady and t_steady > t_hold else "")
+        when = (f"; the fitted decay would be after about {t_steady:.3g} s "
+                f"({t_steady / 3600:.3g} h), a slower one later" if t_steady and
+                t_steady > t_hold else "")
         left = (f"still {remaining:.1%} of I_ss" if math.isfinite(remaining)
                 else "still decaying towards an I_ss of 0")
         warns.append(f"not settled: the fitted transient is {left} at the end of the "

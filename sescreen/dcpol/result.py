@@ -50,6 +50,8 @@ class DCPolarizationResult:
     t_skip: float
     remaining_fraction: float
     steady_state_reached: bool
+    #: s since the step when the fitted transient is <= 1 % of I_ss; on a hold stopped
+    #: early a lower bound (the fastest decay the record is consistent with)
     t_steady_estimate: float | None
     tail_mean_i: float
     tail_mean_stderr: float
@@ -100,8 +102,9 @@ class DCPolarizationResult:
         if self.steady_state_reached:
             return s + ", at steady state"
         if self.t_steady_estimate and self.t_steady_estimate > self.t_hold:
-            return (s + f"; not at steady state: a hold of about "
-                    f"{self.t_steady_estimate / 3600:.3g} h would settle it")
+            return (s + f"; not at steady state: a hold of at least about "
+                    f"{self.t_steady_estimate / 3600:.3g} h would settle it (the fitted "
+                    "decay's time; a slower one needs longer)")
         return s + "; not at steady state"
 
     def summary(self) -> dict[str, Any]:
@@ -146,9 +149,11 @@ class DCPolarizationResult:
             f"I_ss after {self.t_hold:.6g} s",
         ]
         if self.t_steady_estimate is not None:
-            lines.append(f"  transient < {self.criterion.max_remaining:.0%} of I_ss at "
-                         f"t = {self.t_steady_estimate:.4g} s "
-                         f"({self.t_steady_estimate / 3600:.3g} h)")
+            later = ("; a slower decay needs longer" if self.t_steady_estimate > self.t_hold
+                     else "")
+            lines.append(f"  fitted transient < {self.criterion.max_remaining:.0%} of I_ss "
+                         f"at t = {self.t_steady_estimate:.4g} s "
+                         f"({self.t_steady_estimate / 3600:.3g} h{later})")
         if len(self.candidates) > 1:
             lines.append("  models (dQAICc, weight, I_ss): " + ", ".join(
                 f"{c.model} {c.aicc - self.candidates[0].aicc:.1f} "

@@ -40,7 +40,7 @@ class Look:
     relative_half_width: float | None = None  #: larger end distance / sigma_e
     precision_reached: bool = False
     remaining_fraction: float | None = None  #: transient left, fraction of I_ss
-    t_steady_estimate: float | None = None  #: when the transient is < 1 % of I_ss, s
+    t_steady_estimate: float | None = None  #: when the fitted transient is < 1 % of I_ss, s
     steady_state_reached: bool | None = None
     reason: str = ""
     stop: str | None = None  #: why watching stopped here (one of STOPS), else None
@@ -81,7 +81,7 @@ class Look:
         if self.steady_state_reached:
             settle = "  settled"
         elif self.t_steady_estimate:
-            settle = f"  settles ~{_hours(self.t_steady_estimate)}"
+            settle = f"  settles >= ~{_hours(self.t_steady_estimate)}"
         prec = "  precision reached" if self.precision_reached else ""
         stop = f"  [stop: {self.stop}]" if self.stop else ""
         return f"{head}  {what}{rem}{settle}  {state}{prec}{stop}"
