@@ -24,11 +24,24 @@ Columns (headers with units as shown; all but ``material`` optional):
 ``ccd_file``                a step-current cycling record of this material (the lab's own
                             CCD, :func:`sescreen.cycling.measure_ccd`; ``area (cm2)`` and
                             ``temperature`` of the row apply to it)
+``source``                  free text, carried into the verdict table
+``notes``, ``reference``    free text, read and ignored (also ``note``, ``comment``,
+                            ``doi``, ``id``)
 ==========================  ===============================================================
+
+``name`` is read as ``material``, and ``T`` or ``temp`` as ``temperature``. Any other
+column, or two columns for one field (``sigma_e (S/cm)`` beside ``sigma_e (mS/cm)``), is
+refused naming the column and the nearest accepted name: a dropped column changed the
+verdicts silently (a temperature column named otherwise was judged at the operating
+temperature; an unrecognised standard-error column shrank the interval to a point). Numeric
+cells hold a number alone (the unit goes in the header) with a decimal point. A table
+without temperatures is judged as measured at the operating temperature, and the
+screening result says so (:attr:`sescreen.screening.ScreeningResult.notes`).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 
@@ -49,7 +62,17 @@ _COLUMNS = {  # normalized header -> (key, unit kind)
     "ndp_current": ("ndp_current", "current_density"),
     "host_density": ("host_density", None), "source": ("source", None),
     "ccd_file": ("ccd_file", None), "sigma_e_bound": ("sigma_e_bound", None),
+    "t": ("temperature", "T"), "temp": ("temperature", "T"),
 }
+#: Free-text columns that are read and ignored (a lab's notes beside the values).
+_FREE_TEXT = ("notes", "note", "comment", "comments", "reference", "doi", "id")
+#: The headers named in an error, as a table writes them (units as in the module docstring).
+_ACCEPTED = ("material", "formula", "file", "sigma_e (S/cm)", "sigma_e_stderr (S/cm)",
+             "sigma_e_bound", "temperature (C)", "thickness (mm)", "area (cm2)",
+             "fracture_stress (MPa)", "ndp", "ndp_stack", "ndp_standard_counts",
+             "ndp_current (mA/cm2)", "host_density (g/cm3)", "ccd_file", "source")
+_NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\W\d_]|[°%/]).*$")
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*$")
 #: ``sigma_e_bound`` cells that make a tabulated sigma_e an upper bound (the curated
 #: dataset's ``upper``)
 _UPPER = ("upper", "<")
@@ -75,13 +98,21 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
     raw = read_text_table(path, what="candidates table")
     out = pd.DataFrame(index=raw.index)
     units: dict[str, str | None] = {}
+    headers: dict[str, str] = {}  # field -> the header it was read from
     for header in raw.columns:
         name, unit = split_header(str(header))
         key = re.sub(r"\s+", "_", name.strip().lower())
-        if key in _COLUMNS:
-            target, _ = _COLUMNS[key]
-            out[target] = raw[header]
-            units[target] = unit
+        if key in _FREE_TEXT:
+            continue
+        if key not in _COLUMNS:
+            raise _unknown_column(str(header), key, path)
+        target, _ = _COLUMNS[key]
+        if target in headers:
+            raise FormatError(f"columns {headers[target]!r} and {str(header)!r} both give "
+                              f"{target}: keep one", path=path, line=1, column=str(header))
+        headers[target] = str(header)
+        out[target] = raw[header]
+        units[target] = unit
     if "material" not in out:
         raise FormatError("a candidates table needs a 'material' column", path=path, line=1)
     if len(out) == 0:
@@ -99,8 +130,7 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
         bad = vals.isna() & cells.notna()
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise FormatError(f"{key} {cells.iloc[row]!r} is not a number (write the unit "
-                              "in the header, e.g. 'thickness (mm)')", path=path, line=row + 2)
+            raise _not_a_number(cells.iloc[row], headers[key], path, row + 2)
         return vals * scale
 
     def text(key):
@@ -136,6 +166,8 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
                               "'temperature (K)'", path=path, line=1)
         temps = []
         for k, v in enumerate(text("temperature")):
+            if v is not None and pd.isna(pd.to_numeric(v, errors="coerce")):
+                raise _not_a_number(v, headers["temperature"], path, k + 2)
             try:
                 temps.append(np.nan if v is None else parse_temperature(f"{v} {t_unit}"))
             except InputError as exc:
@@ -169,6 +201,37 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
             raise FormatError(f"material {row['material']!r}: a measurement file needs its "
                               "thickness", path=path, line=int(k) + 2)
     return result
+
+
+def _unknown_column(header: str, key: str, path: Path) -> FormatError:
+    """The error for a column the candidates table does not read: its nearest accepted
+    name (difflib) and the accepted ones."""
+    names = {re.sub(r"\s+", "_", n.split(" (")[0]): n for n in _ACCEPTED}
+    names.update({k: "temperature (C)" for k in ("t", "temp")})
+    near = difflib.get_close_matches(key, list(names) + list(_FREE_TEXT), n=1, cutoff=0.6)
+    hint = f"did you mean {names.get(near[0], near[0])!r}? " if near else ""
+    return FormatError(f"unknown column: {hint}a candidates table reads "
+                       f"{', '.join(_ACCEPTED)} (units in the header may differ) and the free "
+                       f"text {', '.join(_FREE_TEXT)}; rename or remove the column",
+                       path=path, line=1, column=header)
+
+
+def _not_a_number(cell: str, header: str, path: Path, line: int) -> FormatError:
+    """The error for a numeric cell that is not a number, with the fix: a unit belongs in
+    the header, a decimal comma becomes a point."""
+    from sescreen.io.headers import split_header
+
+    if _DECIMAL_COMMA.match(cell):
+        fix = (f"a decimal comma: write {cell.strip().replace(',', '.')!r} (a decimal point; "
+               "a comma separates cells)")
+    elif m := _NUMBER_UNIT.match(cell):
+        name = split_header(header)[0]
+        fix = (f"a unit in the cell: write the number alone ({m.group(1)}) and the unit in "
+               f"the header, e.g. '{name} ({cell[m.end(1):].strip()})'")
+    else:
+        fix = "write a number (the unit goes in the header, e.g. 'thickness (mm)')"
+    return FormatError(f"{cell!r} is not a number: {fix}", path=path, line=line,
+                       column=header)
 
 
 def _check_plausible(result: pd.DataFrame, path: Path) -> None:
