@@ -74,6 +74,10 @@ class ScreeningResult:
     ccd: dict[str, list] = field(default_factory=dict)  #: material -> CCDRecord list
     failures: list[str] = field(default_factory=list)  #: "file: message"
     inputs: list[str] = field(default_factory=list)  #: files read
+    #: the candidates table, when :func:`screen` was given its path
+    candidates_path: str | None = None
+    #: assumptions the whole table was judged under (e.g. no temperature stated)
+    notes: list[str] = field(default_factory=list)
 
     def ccd_points(self) -> pd.DataFrame:
         """The lab's (sigma_e, CCD) points, one per CCD record, for
@@ -112,7 +116,7 @@ class ScreeningResult:
     def to_json(self) -> dict[str, Any]:
         rows = json_rows(self.table)
         return {"operating_temperature_k": self.operating_k, "materials": rows,
-                "failures": list(self.failures)}
+                "failures": list(self.failures), "notes": list(self.notes)}
 
 
 def json_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -155,9 +159,12 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
     from sescreen.arrhenius_batch import fit_arrhenius_many
     from sescreen.ccd import fit_ccd
 
+    path = None
     if not isinstance(candidates, pd.DataFrame):
+        path = str(candidates)
         candidates = read_candidates(candidates)
-    result = ScreeningResult(pd.DataFrame(), operating_k)
+    result = ScreeningResult(pd.DataFrame(), operating_k, candidates_path=path,
+                             notes=_temperature_notes(candidates, operating_k))
     line = fit_ccd()
     gathered = [_gather(name, part, result, operating_k, model, progress)
                 for name, part in candidates.groupby("material", sort=False)]
@@ -213,6 +220,23 @@ def screen(candidates: pd.DataFrame | str | Path, *, operating_k: float = 298.15
     result.table = table
     return result
 
+
+
+def _temperature_notes(candidates: pd.DataFrame, operating_k: float) -> list[str]:
+    """The note that tabulated sigma_e values without a temperature are taken at the
+    operating temperature (a table without a temperature column is judged as measured at
+    25 C by default: stated, never silent)."""
+    valued = candidates[np.isfinite(candidates["sigma_e"].to_numpy(dtype=float))
+                        & candidates["file"].isna()]
+    n = int(np.isnan(valued["temperature_k"].to_numpy(dtype=float)).sum())
+    if not n:
+        return []
+    which = ("the table states no temperature (no temperature column)"
+             if candidates["temperature_k"].isna().all()
+             else f"{n} of its {len(valued)} sigma_e values state no temperature")
+    return [f"{which}: {'these' if n > 1 else 'this'} sigma_e {'are' if n > 1 else 'is'} "
+            f"taken as measured at the operating temperature, "
+            f"{operating_k - 273.15:.4g} C; add a 'temperature (C)' column if not"]
 
 
 def _n_temperatures(temps: np.ndarray) -> int:

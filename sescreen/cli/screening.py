@@ -83,6 +83,8 @@ def screen(candidates, at, out, model, temperature_uncertainty, export_ccd, as_j
     with _pandas_display():
         click.echo(table[cols].astype(object).where(table[cols].notna(), "-")
                    .to_string(index=False))
+    for note in result.notes:
+        click.echo(f"  note: {note}")
     for _, r in table.iterrows():
         if isinstance(r.get("error"), str):
             click.echo(f"  {r['material']}: error: {r['error']}")

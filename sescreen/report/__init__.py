@@ -147,12 +147,23 @@ def _write(path: str | Path, html: str) -> Path:
 
 def screening_report(result, out: str | Path, *, title: str = "sescreen screening report",
                      candidates_path: str | None = None) -> Path:
-    """Write the screening report of a :class:`sescreen.screening.ScreeningResult`."""
+    """Write the screening report of a :class:`sescreen.screening.ScreeningResult`.
+
+    Raises
+    ------
+    InputError
+        ``out`` is (or resolves to) a file the screening read: the candidates table
+        (``candidates_path`` or ``result.candidates_path``) or a file it points to. Nothing
+        is written.
+    """
     import pandas as pd
 
+    from sescreen.atomic import refuse_overwriting_inputs
     from sescreen.plot import plot_arrhenius, plot_ccd_map
     from sescreen.screening import json_rows
 
+    refuse_overwriting_inputs({"the report": out}, [*result.inputs, candidates_path,
+                                                    result.candidates_path])
     table = result.table
     rows = json_rows(table)
     dc_figures = []
@@ -178,7 +189,9 @@ def screening_report(result, out: str | Path, *, title: str = "sescreen screenin
     warnings = [{"material": r["material"], "text": w} for r in rows
                 for w in (r.get("warnings") or "").split("; ") if w]
     warnings += [{"material": "(input)", "text": f} for f in result.failures]
-    inputs = list(result.inputs) + ([candidates_path] if candidates_path else [])
+    warnings += [{"material": "(table)", "text": n} for n in result.notes]
+    table_path = candidates_path or result.candidates_path
+    inputs = list(result.inputs) + ([table_path] if table_path else [])
     html = _env().get_template("screening.html.j2").render(
         title=title, rows=rows, operating_c=result.operating_k - 273.15,
         dc_figures=dc_figures, arrhenius_uri=arrhenius_uri, ccd_uri=ccd_uri,
