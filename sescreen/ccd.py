@@ -351,6 +351,11 @@ def fit_ccd(pairs=None, *, n_draws: int = 40_000, seed: int = 2019) -> CCDLine:
                      "pairs are used as stated; where sigma_e was measured warmer than the "
                      "CCD, the thresholds come out too high (not conservative), since "
                      "sigma_e rises with temperature")
+    unstated = np.isnan(t_sig) | np.isnan(t_ccd)
+    if unstated.any():  # an empty temperature is "not stated", never taken as 25 C
+        warns.append("the source states no temperature for the sigma_e or the CCD of "
+                     f"{', '.join(np.asarray(pairs['id'])[unstated])}: used as stated, "
+                     "without a check that both were measured at one temperature")
     return CCDLine("fit", "censored Bayesian regression over same-study pairs (this "
                    "package; " + _PRIOR_TEXT + ")", a, b, s, len(x), n_cens,
                    tuple(pairs["id"]), draws, tuple(warns))

@@ -37,6 +37,7 @@ __all__ = [
     "FAMILIES",
     "HAN2019_STATED",
     "RANGES",
+    "RANGE_COLUMNS",
     "fit_pairs",
     "han2019_stated",
     "load_dataset",
@@ -75,6 +76,47 @@ def _row_error(path, line: int, message: str) -> FormatError:
                        path=path, line=line)
 
 
+def _number(path, line: int, col: str, text: str, lo: float, hi: float) -> float:
+    """A numeric cell of a literature table (NaN when empty), inside ``lo < value < hi``."""
+    if not text:
+        return math.nan
+    try:
+        value = float(text)
+    except ValueError:
+        raise _row_error(path, line, f"{col} = {text!r} is not a number (write the number "
+                         "alone, in the unit of the column name)") from None
+    if not (math.isfinite(value) and lo < value < hi):
+        raise _row_error(path, line, f"{col} = {text} is outside {lo:g}..{hi:g} (a unit "
+                         "mistake? sigma in S/cm, CCD in mA/cm2, T in C)")
+    return value
+
+
+def _read(path: Path, columns, what: str) -> pd.DataFrame:
+    """A literature CSV as stripped text cells, with every column of ``columns``."""
+    if not path.is_file():
+        raise FormatError(f"the {what} is missing", path=path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise FormatError(f"the {what} is empty: it needs the header {','.join(columns)} "
+                          "and one row per entry", path=path) from None
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
+        raise FormatError(f"cannot parse the {what} ({exc})", path=path) from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise FormatError(f"missing column(s) {missing}; the {what} needs {list(columns)}",
+                          path=path, line=1)
+    return df[list(columns)].apply(lambda col: col.str.strip())
+
+
+def _both_ends(path, line: int, lo: str, hi: str, name: str) -> None:
+    """A range gives both ends or neither (a half range was read as no range at all)."""
+    if bool(lo) != bool(hi):
+        given = f"{name}_lo" if lo else f"{name}_hi"
+        raise _row_error(path, line, f"a half range: only {given} is given; give both ends "
+                         f"of the {name} range, or write a one-sided value as a bound")
+
+
 @functools.lru_cache(maxsize=8)
 def _formula_ok(formula: str) -> str | None:
     """None when pymatgen parses the formula into a non-empty composition, else why not."""
@@ -111,18 +153,9 @@ def load_dataset(path: str | Path | None = None) -> pd.DataFrame:
         A missing column or a malformed row, naming the file and the line.
     """
     path = Path(path) if path is not None else DATASET
-    if not path.is_file():
-        raise FormatError("the literature dataset is missing", path=path)
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
-        raise FormatError(f"cannot parse the dataset ({exc})", path=path) from None
-    missing = [c for c in COLUMNS if c not in df.columns]
-    if missing:
-        raise FormatError(f"missing column(s) {missing}; the dataset needs {list(COLUMNS)}",
-                          path=path, line=1)
-    df = df[list(COLUMNS)].apply(lambda col: col.str.strip())
+    df = _read(path, COLUMNS, "literature dataset")
     seen: set[str] = set()
+    measured: dict[tuple, tuple[int, str]] = {}  # a measurement -> its first line and id
     numbers = {c: np.full(len(df), np.nan) for c in _NUMERIC}
     for k, row in enumerate(df.itertuples(index=False)):
         line = k + 2
@@ -131,17 +164,22 @@ def load_dataset(path: str | Path | None = None) -> pd.DataFrame:
             raise _row_error(path, line, f"id {r['id']!r} is empty or repeated")
         seen.add(r["id"])
         for col, (lo, hi) in _NUMERIC.items():
-            text = r[col]
-            if not text:
-                continue
-            try:
-                value = float(text)
-            except ValueError:
-                raise _row_error(path, line, f"{col} = {text!r} is not a number") from None
-            if not (math.isfinite(value) and lo < value < hi):
-                raise _row_error(path, line, f"{col} = {text} is outside {lo:g}..{hi:g} (a unit "
-                                 "mistake? sigma in S/cm, CCD in mA/cm2, T in C)")
-            numbers[col][k] = value
+            numbers[col][k] = _number(path, line, col, r[col], lo, hi)
+        # the same measurement under a second id counted twice in every fit
+        key = ((r["formula"] or r["material"]).lower(), r["doi"].lower(),
+               *(None if math.isnan(numbers[c][k]) else numbers[c][k] for c in _NUMERIC))
+        if key in measured:
+            first, first_id = measured[key]
+            raise _row_error(path, line, f"id {r['id']!r} repeats the measurement of id "
+                             f"{first_id!r} (line {first}: same material, values, "
+                             "temperatures and doi), which would count twice in a fit; "
+                             "keep one of the two rows")
+        measured[key] = (line, r["id"])
+        _both_ends(path, line, r["sigma_e_lo_s_cm"], r["sigma_e_hi_s_cm"], "sigma_e")
+        if r["sigma_e_bound"] and r["sigma_e_lo_s_cm"]:
+            raise _row_error(path, line, "a sigma_e range (sigma_e_lo/hi) and a bound "
+                             "(sigma_e_bound) in one row: keep the range, or empty "
+                             "sigma_e_lo/hi for a bound")
         if r["formula"]:
             why = _formula_ok(r["formula"])
             if why is not None:
@@ -191,16 +229,69 @@ def fit_pairs(df: pd.DataFrame | None = None) -> pd.DataFrame:
     return df[df["usable_pair"]].reset_index(drop=True)
 
 
+RANGE_COLUMNS = ("id", "material_class", "family", "sigma_e_lo_s_cm", "sigma_e_hi_s_cm",
+                 "ccd_lo_ma_cm2", "ccd_hi_ma_cm2", "ccd_censor", "temp_c", "doi", "reference",
+                 "confidence", "notes")
+_RANGE_NUMERIC = {"sigma_e_lo_s_cm": _NUMERIC["sigma_e_s_cm"],
+                  "sigma_e_hi_s_cm": _NUMERIC["sigma_e_s_cm"],
+                  "ccd_lo_ma_cm2": _NUMERIC["ccd_ma_cm2"], "ccd_hi_ma_cm2": _NUMERIC["ccd_ma_cm2"],
+                  "temp_c": _NUMERIC["ccd_temp_c"]}
+
+
 def load_ranges(path: str | Path | None = None) -> pd.DataFrame:
-    """Literature ranges (material classes, for plot bands), validated for DOI and tag."""
+    """Load and validate the literature ranges (material classes, for plot bands).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        The CSV (default: the bundled ``datasets/literature/ranges.csv``).
+
+    Returns
+    -------
+    DataFrame
+        The columns of :data:`RANGE_COLUMNS`; ``sigma_e_lo/hi_s_cm`` (S/cm),
+        ``ccd_lo/hi_ma_cm2`` (mA/cm^2) and ``temp_c`` (deg C, NaN: not stated by the
+        source) as floats. A sigma_e range has both ends or neither; a CCD range has both
+        ends (``ccd_censor`` empty), only ``ccd_lo`` (``lower``: CCD > lo) or only
+        ``ccd_hi`` (``upper``), or neither.
+
+    Raises
+    ------
+    FormatError
+        An empty file, a missing column or a malformed row, naming the file and the line.
+    """
     path = Path(path) if path is not None else RANGES
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for k, row in df.iterrows():
-        if not _DOI.match(row["doi"]) or row["confidence"] not in CONFIDENCE_TAGS:
-            raise _row_error(path, k + 2, "each range needs a DOI and a confidence tag")
-    for col in ("sigma_e_lo_s_cm", "sigma_e_hi_s_cm", "ccd_lo_ma_cm2", "ccd_hi_ma_cm2",
-                "temp_c"):
-        df[col] = pd.to_numeric(df[col].replace("", np.nan))
+    df = _read(path, RANGE_COLUMNS, "literature ranges table")
+    if len(df) == 0:
+        raise FormatError("the literature ranges table has a header but no rows", path=path)
+    numbers = {c: np.full(len(df), np.nan) for c in _RANGE_NUMERIC}
+    for k, r in enumerate(df.to_dict("records")):
+        line = k + 2
+        if not r["id"] or not _DOI.match(r["doi"]) or r["confidence"] not in CONFIDENCE_TAGS:
+            raise _row_error(path, line, "each range needs an id, a DOI (10.xxxx/...) and a "
+                             f"confidence tag {CONFIDENCE_TAGS}")
+        for col, (lo, hi) in _RANGE_NUMERIC.items():
+            numbers[col][k] = _number(path, line, col, r[col], lo, hi)
+        _both_ends(path, line, r["sigma_e_lo_s_cm"], r["sigma_e_hi_s_cm"], "sigma_e")
+        censor, lo, hi = r["ccd_censor"], r["ccd_lo_ma_cm2"], r["ccd_hi_ma_cm2"]
+        if censor not in ("", "lower", "upper"):
+            raise _row_error(path, line, f"ccd_censor {censor!r} must be empty, lower or upper")
+        if censor == "":
+            _both_ends(path, line, lo, hi, "ccd")
+        elif lo and hi:
+            raise _row_error(path, line, f"a CCD range (ccd_lo and ccd_hi) and a bound "
+                             f"(ccd_censor = {censor}) in one row: keep the range (empty "
+                             "ccd_censor), or the one end of the bound")
+        elif not (lo if censor == "lower" else hi):
+            side = "ccd_lo (CCD > ccd_lo)" if censor == "lower" else "ccd_hi (CCD < ccd_hi)"
+            raise _row_error(path, line, f"ccd_censor = {censor} needs {side} and the other "
+                             "end empty")
+        a, b = (numbers[f"sigma_e_{e}_s_cm"][k] for e in ("lo", "hi"))
+        c, d = (numbers[f"ccd_{e}_ma_cm2"][k] for e in ("lo", "hi"))
+        if a > b or c > d:
+            raise _row_error(path, line, "a range's low end is above its high end")
+    for col, values in numbers.items():
+        df[col] = values
     return df
 
 
