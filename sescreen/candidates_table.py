@@ -41,7 +41,6 @@ screening result says so (:attr:`sescreen.screening.ScreeningResult.notes`).
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 
@@ -64,8 +63,6 @@ _COLUMNS = {  # normalized header -> (key, unit kind)
     "ccd_file": ("ccd_file", None), "sigma_e_bound": ("sigma_e_bound", None),
     "t": ("temperature", "T"), "temp": ("temperature", "T"),
 }
-#: Free-text columns that are read and ignored (a lab's notes beside the values).
-_FREE_TEXT = ("notes", "note", "comment", "comments", "reference", "doi", "id")
 #: The headers named in an error, as a table writes them (units as in the module docstring).
 _ACCEPTED = ("material", "formula", "file", "sigma_e (S/cm)", "sigma_e_stderr (S/cm)",
              "sigma_e_bound", "temperature (C)", "thickness (mm)", "area (cm2)",
@@ -90,7 +87,7 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
         ``ndp_current_ma_cm2``, ``host_density_g_cm3``, ``source``, ``sigma_e_bound``
         (True: ``sigma_e`` is an upper bound).
     """
-    from sescreen.io.headers import split_header
+    from sescreen.io.headers import FREE_TEXT, split_header
     from sescreen.io.table import read_text_table
     from sescreen.units import factor, parse_temperature
 
@@ -102,7 +99,7 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
     for header in raw.columns:
         name, unit = split_header(str(header))
         key = re.sub(r"\s+", "_", name.strip().lower())
-        if key in _FREE_TEXT:
+        if key in FREE_TEXT:
             continue
         if key not in _COLUMNS:
             raise _unknown_column(str(header), key, path)
@@ -206,13 +203,13 @@ def read_candidates(path: str | Path) -> pd.DataFrame:
 def _unknown_column(header: str, key: str, path: Path) -> FormatError:
     """The error for a column the candidates table does not read: its nearest accepted
     name (difflib) and the accepted ones."""
+    from sescreen.io.headers import FREE_TEXT, did_you_mean
+
     names = {re.sub(r"\s+", "_", n.split(" (")[0]): n for n in _ACCEPTED}
-    names.update({k: "temperature (C)" for k in ("t", "temp")})
-    near = difflib.get_close_matches(key, list(names) + list(_FREE_TEXT), n=1, cutoff=0.6)
-    hint = f"did you mean {names.get(near[0], near[0])!r}? " if near else ""
-    return FormatError(f"unknown column: {hint}a candidates table reads "
+    names.update({k: "temperature (C)" for k in ("t", "temp")}, **{k: k for k in FREE_TEXT})
+    return FormatError(f"unknown column: {did_you_mean(key, names)}a candidates table reads "
                        f"{', '.join(_ACCEPTED)} (units in the header may differ) and the free "
-                       f"text {', '.join(_FREE_TEXT)}; rename or remove the column",
+                       f"text {', '.join(FREE_TEXT)}; rename or remove the column",
                        path=path, line=1, column=header)
 
 

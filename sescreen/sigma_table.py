@@ -4,6 +4,9 @@ A **table** has a temperature column (unit in the header: ``T (C)``, ``T (K)``, 
 ``T/K``, ``temperature_c``, ``temperature_k``), a conductivity column (``sigma (S/cm)``,
 ``sigma/S cm-1``, ``sigma_e (mS/cm)``, ``conductivity (S/m)``), optionally its standard
 error (``sigma_stderr (S/cm)``) and a ``material`` column for several materials at once.
+Free text (``notes``, ``reference``, ...: :data:`sescreen.io.headers.FREE_TEXT`) is read
+and ignored; any other column is refused naming the nearest accepted name (an error column
+named otherwise, ``dsigma (S/cm)``, had been dropped silently).
 
 A **manifest** (:mod:`sescreen.manifest`) has a ``file`` column (paths relative to the
 manifest) and per-file ``temperature``, ``thickness`` and ``area`` (values with units, or
@@ -22,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sescreen.errors import FormatError, InputError, SescreenError
-from sescreen.io.headers import split_header
+from sescreen.io.headers import FREE_TEXT, did_you_mean, split_header
 from sescreen.io.table import read_text_table
 from sescreen.limits import check_file_metadata, check_range
 from sescreen.units import factor
@@ -82,9 +85,16 @@ def read_sigma_table(path: str | Path) -> pd.DataFrame:
     cols = {"t": None, "sigma": None, "err": None, "material": None}
     units = {}
     found: dict[str, list[tuple[str, str, str | None]]] = {"t": [], "sigma": [], "err": []}
+    unknown = []
     for header in df.columns:
         key, unit = _name_unit(str(header))
-        if cols["material"] is None and key in _MATERIAL_NAMES:
+        if key in FREE_TEXT:
+            continue
+        if key in _MATERIAL_NAMES:
+            if cols["material"] is not None:
+                raise FormatError(f"two material columns, {cols['material']!r} and "
+                                  f"{header!r}: keep one", path=path, line=1,
+                                  column=str(header))
             cols["material"] = header
         elif key in _T_NAMES or key.startswith("temperature"):
             found["t"].append((header, key, unit))
@@ -93,6 +103,8 @@ def read_sigma_table(path: str | Path) -> pd.DataFrame:
             found["err"].append((header, key, unit))
         elif key in _SIGMA_NAMES or key.startswith("sigma") or "conductivity" in key:
             found["sigma"].append((header, key, unit))
+        else:
+            unknown.append((str(header), key))
     # a second candidate column is never dropped silently (a review: 'sigma_ion' before
     # 'sigma_e' fitted the ionic conductivity, 'T (C)' beside 'T (K)' took the first)
     if len(found["t"]) > 1:
@@ -122,6 +134,17 @@ def read_sigma_table(path: str | Path) -> pd.DataFrame:
         raise FormatError(f"need a temperature column ('T (C)', 'T (K)', 'temperature_c') and "
                           f"a conductivity column ('sigma (S/cm)'); found {list(df.columns)}",
                           path=path)
+    if unknown:
+        header, key = unknown[0]
+        names = {"t": "T (C)", "temperature": "temperature (C)", "sigma": "sigma (S/cm)",
+                 "sigma_stderr": "sigma_stderr (S/cm)", "sigma_e": "sigma_e (S/cm)",
+                 "sigma_e_stderr": "sigma_e_stderr (S/cm)", "material": "material",
+                 **{k: k for k in FREE_TEXT}}
+        raise FormatError(f"unknown column: {did_you_mean(key, names)}a sigma(T) table reads "
+                          "a temperature (T (C), T (K)), a conductivity (sigma (S/cm)), its "
+                          "standard error (sigma_stderr (S/cm)), material and the free text "
+                          f"{', '.join(FREE_TEXT)}; rename or remove the column", path=path,
+                          line=1, column=header)
     t = _temperature_to_k(df[cols["t"]], units["t"], cols["t"], path)
     sig_unit = units["sigma"] or "S/cm"
     try:

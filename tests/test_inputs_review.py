@@ -267,3 +267,20 @@ def test_lipon_temperatures_are_not_stated_and_the_fit_says_so():
     text = " ".join(line.warnings)
     assert "states no temperature" in text and "han2019-lipon" in text
     assert "han2019-llzo (30 C vs 25 C)" in text  # the stated pairs are still checked
+
+
+# -- sigma(T) tables ---------------------------------------------------------------------------
+def test_sigma_table_refuses_an_unknown_column_and_reads_free_text(tmp_path):
+    from sescreen.sigma_table import read_sigma_table
+
+    body = "30,1e-8,1e-9\n60,2e-8,1e-9\n90,4e-8,1e-9\n"
+    p = _table(tmp_path / "s.csv", "T (C),sigma (S/cm),dsigma (S/cm)\n" + body)
+    msg = _cli_error(["arrhenius", str(p), "--at", "25C"])  # the error column was dropped
+    assert "s.csv" in msg and "column 'dsigma (S/cm)'" in msg
+    assert "did you mean 'sigma (S/cm)'" in msg
+    p = _table(tmp_path / "n.csv", "T (C),sigma (S/cm),sigma_stderr (S/cm),notes\n"
+               + body.replace("\n", ",x\n"))
+    assert read_sigma_table(p)["sigma_stderr"].tolist() == [1e-9] * 3
+    p = _table(tmp_path / "m.csv", "material,sample,T (C),sigma (S/cm)\nA,a,30,1e-8\n")
+    with pytest.raises(FormatError, match="two material columns"):
+        read_sigma_table(p)

@@ -7,13 +7,17 @@ a name, matched against :data:`ALIASES`, and a unit (:func:`sescreen.units.colum
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
 from sescreen.units import column_unit
 
-__all__ = ["ALIASES", "ColumnSpec", "header_key", "known_unit", "mangled_unit",
-           "split_header"]
+__all__ = ["ALIASES", "FREE_TEXT", "ColumnSpec", "did_you_mean", "header_key", "known_unit",
+           "mangled_unit", "split_header"]
+
+#: Free-text column names the small input tables (candidates, sigma(T)) read and ignore.
+FREE_TEXT = ("notes", "note", "comment", "comments", "reference", "doi", "id")
 
 # Lower-case header names (without unit, "<>" and surrounding spaces) for each canonical
 # quantity, with the dimension the unit must have.
@@ -119,3 +123,10 @@ class ColumnSpec:
     current_unit: str | None = None
     voltage_unit: str | None = None
     stated_units: str = "refuse"
+
+
+def did_you_mean(key: str, names: dict[str, str]) -> str:
+    """``"did you mean 'x'? "`` for the accepted name nearest to ``key`` (difflib ratio at
+    least 0.6), or ``""``; ``names`` maps the normalized names to the headers to suggest."""
+    near = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+    return f"did you mean {names[near[0]]!r}? " if near else ""
