@@ -269,6 +269,24 @@ def test_a_file_with_a_header_and_no_rows_yet_is_waited_for(tmp_path):
     assert r.returncode == 1 and objs[0]["k"] == 1 and objs[-1]["outcome"] == "fail", r.stderr
 
 
+def test_a_finished_file_without_a_last_line_end_is_read_whole(tmp_path, realdata):
+    """EC-Lab ends its exports without a line end (the real ca.mpt does): while the file
+    grows only complete lines are read, but once it has stopped growing (--idle) its last
+    row is read too; it had never been."""
+    from sescreen.io import read
+
+    src = realdata / "biologic" / "ca.mpt"
+    assert not src.read_bytes().endswith(b"\n")
+    path = tmp_path / "ca.mpt"
+    path.write_bytes(src.read_bytes())
+    r = _cli("watch", path, "--thickness", "1mm", "--every", "1s", "--idle", "2s",
+             "--json-lines", "--confirm", "5")
+    looks = [json.loads(s) for s in r.stdout.splitlines()][:-1]
+    whole = len(read(src))
+    assert [o["n_points"] for o in looks] == [whole - 1, whole, whole], r.stderr
+    assert looks[-1]["stop"] == "idle"
+
+
 def test_watch_bad_input_is_one_line_exit_2(tmp_path):
     r = _cli("watch", tmp_path / "none.csv", "--thickness", "1mm")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "none.csv" in r.stderr

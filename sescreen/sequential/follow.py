@@ -90,8 +90,15 @@ class RecordFile:
                              "instrument's export path", path=self.path)
         return raw
 
-    def poll(self):
+    def poll(self, *, whole: bool = False):
         """The record as written so far, or None when nothing new is complete.
+
+        Parameters
+        ----------
+        whole : bool
+            Read a last line without its line end too: the file is finished (it has not
+            grown for ``--idle``), and EC-Lab ends its exports without one, so its last row
+            would otherwise never be read.
 
         Returns
         -------
@@ -121,7 +128,7 @@ class RecordFile:
                 "the file was deleted or moved after it had been read: waiting for the "
                 "instrument to write it again at this path", path=self.path))
             return None
-        if not raw.startswith(_BINARY):
+        if not raw.startswith(_BINARY) and not whole:
             raw = raw[:raw.rfind(b"\n") + 1]  # only complete lines
         self.changed, self._polled = raw != self._polled, raw
         if not raw.strip():
@@ -269,6 +276,11 @@ def follow(path: str | Path, watcher: HoldWatcher, *, every_s: float, idle_s: fl
                         yield last
                     return
             elif now - grew >= idle_s:
+                m = src.poll(whole=True)  # a last row without its line end, now final
+                if m is not None:
+                    yield watcher.look(m, notes=src.notes)
+                    if watcher.stopped:
+                        return
                 last = watcher.finish("idle")
                 if last is not None:
                     yield last
