@@ -113,6 +113,26 @@ class ScreeningResult:
         name (:data:`FILE_COLUMNS`; the names of the curated dataset and the batch table)."""
         return self.table.rename(columns=FILE_COLUMNS)
 
+    def summary(self) -> dict[str, Any]:
+        """Counts of the verdicts per target (``"1ma"``, ``"10ma"``: PASS / FAIL /
+        INCONCLUSIVE over the materials), the operating temperature (K), the materials
+        that PASS both, the failures and the notes; JSON-safe."""
+        t = self.table
+        counts = {tag: {o: int((t[f"outcome_{tag}"] == o).sum()) if len(t) else 0
+                        for o in ("pass", "fail", "inconclusive")} for tag in ("1ma", "10ma")}
+        both = (t["material"][(t["outcome_1ma"] == "pass") & (t["outcome_10ma"] == "pass")]
+                if len(t) else [])
+        return json_safe({"operating_temperature_k": self.operating_k, "n_materials": len(t),
+                          "outcomes": counts, "pass_both": list(both),
+                          "failures": list(self.failures), "notes": list(self.notes)})
+
+    def plot(self, ax=None):
+        """sigma_e and its interval per material against the two thresholds (log scale);
+        see :func:`sescreen.screening_plot.plot_screening`."""
+        from sescreen.screening_plot import plot_screening
+
+        return plot_screening(self.table, ax=ax, operating_k=self.operating_k)
+
     def to_json(self) -> dict[str, Any]:
         rows = json_rows(self.table)
         return {"operating_temperature_k": self.operating_k, "materials": rows,

@@ -754,3 +754,30 @@ def test_kelvin_values_in_a_celsius_column_are_warned_of_by_arrhenius(tmp_path):
     table.write_text("temperature (C),sigma (S/cm)\n333,1e-9\n363,4e-9\n393,1.2e-8\n")
     r = CliRunner().invoke(main, ["arrhenius", str(table), "--at", "25C"])
     assert r.exit_code == 0 and "kelvin written in a Celsius column" in r.output
+
+
+def test_the_screening_result_has_a_summary_and_a_plot(tmp_path):
+    """summary(): verdict counts per target that agree with the table; plot(): one row per
+    material, an upper bound drawn as a leftward arrow, both thresholds marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    table = pd.DataFrame({"material": ["good", "bad", "bound"],
+                          "sigma_e (S/cm)": [1e-13, 1e-8, 5e-11],
+                          "sigma_e_stderr (S/cm)": [1e-14, 1e-9, None],
+                          "sigma_e_bound": ["", "", "upper"]})
+    path = tmp_path / "c.csv"
+    table.to_csv(path, index=False)
+    r = screen(path)
+    s = r.summary()
+    assert s["n_materials"] == 3
+    for tag in ("1ma", "10ma"):
+        assert sum(s["outcomes"][tag].values()) == 3
+        assert s["outcomes"][tag]["pass"] == int((r.table[f"outcome_{tag}"] == "pass").sum())
+    assert s["pass_both"] == ["good"]
+    ax = r.plot()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == list(r.table["material"]) and set(labels) == {"good", "bad", "bound"}
+    assert {round(np.log10(x)) for x in (ln.get_xdata()[0] for ln in ax.lines
+                                         if ln.get_linestyle() in ("--", ":"))} == {-10, -12}
+    assert any(ln.get_marker() == "<" for ln in ax.lines)
