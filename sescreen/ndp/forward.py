@@ -46,6 +46,7 @@ def synthesize_series(
     current_ma_cm2: float | None = None,
     plated_um: Callable[[float], float] | None = None,
     electrolyte: Layer | None = None,
+    resolution_fwhm_kev: float = 0.0,
 ) -> SpectrumSeries:
     """Spectra of a series of frames.
 
@@ -79,6 +80,9 @@ def synthesize_series(
     electrolyte : Layer, optional
         The profiled electrolyte, for ``plated_um``; default: the calibration's
         (a stopping-power calibration's electrolyte, or a preset's stack).
+    resolution_fwhm_kev : float
+        Detector resolution (FWHM, keV): the expected counts are convolved with a Gaussian
+        of that width before they are drawn (0: none).
     """
     channels = np.arange(n_channels, dtype=float)
     energy = energy_cal.energy(channels)
@@ -93,6 +97,7 @@ def synthesize_series(
         if electrolyte is None:
             raise ValueError(f"{depth_cal.name}: no electrolyte known; give "
                              "electrolyte=Layer(...)")
+    kernel = _gaussian_kernel(resolution_fwhm_kev / energy_cal.gain_kev)
     counts = []
     for t in times_s:
         if plated_um is None:
@@ -101,6 +106,8 @@ def synthesize_series(
             areal = _plated_areal(profile, float(t), d_a, d_b, electrolyte,
                                   depth_cal.particle, float(plated_um(float(t))))
         expected = np.where(inside, areal / factor * monitor * live_fraction, 0.0)
+        if kernel is not None:
+            expected = np.convolve(expected, kernel, "same")
         counts.append(rng.poisson(np.maximum(expected, 0.0) + background_per_channel))
     n = len(counts)
     return SpectrumSeries(
@@ -108,6 +115,17 @@ def synthesize_series(
         np.full(n, frame_s), np.full(n, float(monitor)), np.asarray(times_s, dtype=float),
         tuple(f"synthetic frame {k}" for k in range(n)),
         None if current_ma_cm2 is None else np.full(n, float(current_ma_cm2)))
+
+
+def _gaussian_kernel(fwhm_channels: float) -> np.ndarray | None:
+    """A normalized Gaussian over +-6 sigma of ``fwhm_channels`` (FWHM, channels); None
+    for no resolution."""
+    if not fwhm_channels > 0:
+        return None
+    sig = fwhm_channels / (2 * np.sqrt(2 * np.log(2)))
+    x = np.arange(-int(6 * sig) - 1, int(6 * sig) + 2)
+    kernel = np.exp(-0.5 * (x / sig) ** 2)
+    return kernel / kernel.sum()
 
 
 def _channel_areal(profile, t: float, d_a: np.ndarray, d_b: np.ndarray) -> np.ndarray:
