@@ -5,6 +5,8 @@ Modules: :mod:`~sescreen.ndp.spectra` (reading frames), :mod:`~sescreen.ndp.cali
 range tables, the depths behind plated lithium), :mod:`~sescreen.ndp.profiles`
 (corrections, eq. 4, profiles, the analysis), :mod:`~sescreen.ndp.boundary` (the surface /
 bulk boundary), :mod:`~sescreen.ndp.onset` (when the bulk lithium starts to rise),
+:mod:`~sescreen.ndp.host_shift` and :mod:`~sescreen.ndp.surface_layer` (the electrolyte's
+lithium, and a surface layer, that plated lithium pushes deeper),
 :mod:`~sescreen.ndp.growth` (internal deposition or directional growth),
 :mod:`~sescreen.ndp.forward` (synthetic spectra from a profile).
 """

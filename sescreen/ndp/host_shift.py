@@ -58,17 +58,29 @@ class HostShift:
         The reference frame's host lithium n(x) = n0 + n1 x per um of depth, in the
         profile's units (a weighted straight line through the bulk region's bins: a smooth
         host, so the prediction carries no counting noise of its own).
+    host_cov : numpy.ndarray, optional
+        The covariance of (n0, n1), 2 x 2 (from the bins' counting errors).
+    layer : (numpy.ndarray, numpy.ndarray), optional
+        A surface layer's lithium beyond the line: depths (um) and its weighted cumulative
+        deviation at them, profile units, held constant outside them
+        (:func:`~sescreen.ndp.surface_layer.surface_layer`); None: the line alone.
     """
 
     li_um: np.ndarray
     electrolyte: Layer
     particle: str
     host_per_um: tuple[float, float]
+    host_cov: np.ndarray | None = None
+    layer: tuple[np.ndarray, np.ndarray] | None = None
 
     def host_between(self, x0, x1) -> np.ndarray:
         """Host lithium between the depths x0 and x1 (um) of the reference, profile units."""
         n0, n1 = self.host_per_um
-        return n0 * (x1 - x0) + n1 * (x1**2 - x0**2) / 2
+        line = n0 * (x1 - x0) + n1 * (x1**2 - x0**2) / 2
+        if self.layer is None:
+            return line
+        at, cum = self.layer
+        return line + np.interp(x1, at, cum) - np.interp(x0, at, cum)
 
     def change(self, edges_um) -> np.ndarray:
         """Expected change of the lithium of the bins between ``edges_um`` by the host shift
@@ -110,8 +122,8 @@ class HostShift:
 
 
 def plated_host_shift(prof, reference_frame: int, boundary_um: float, bulk_mask,
-                      electrolyte: Layer, particle: str,
-                      host_atoms_cm3: float) -> HostShift | None:
+                      electrolyte: Layer, particle: str, host_atoms_cm3: float,
+                      layer=None) -> HostShift | None:
     """The plated thickness of each frame from the surface region's lithium increase.
 
     Parameters
@@ -128,6 +140,8 @@ def plated_host_shift(prof, reference_frame: int, boundary_um: float, bulk_mask,
     particle : str
     host_atoms_cm3 : float
         n_host, atoms/cm^3.
+    layer : (numpy.ndarray, numpy.ndarray), optional
+        The reference's surface layer (:attr:`HostShift.layer`).
 
     Returns
     -------
@@ -144,13 +158,14 @@ def plated_host_shift(prof, reference_frame: int, boundary_um: float, bulk_mask,
     width = np.diff(edges)[bulk_mask]
     dens = prof.areal[reference_frame, bulk_mask] / width  # profile units per um
     w = (width / prof.areal_err[reference_frame, bulk_mask]) ** 2
-    n1, n0 = np.polyfit(prof.depth_um[bulk_mask], dens, 1, w=np.sqrt(w))
+    (n1, n0), cov = np.polyfit(prof.depth_um[bulk_mask], dens, 1, w=np.sqrt(w),
+                               cov="unscaled")
     per_um = float(np.average(dens, weights=w))
     if not per_um > 0:
         return None
     n_li = per_um * LI_METAL_ATOMS_CM3 / host_atoms_cm3
     shift = HostShift(np.zeros(prof.areal.shape[0]), electrolyte, particle,
-                      (float(n0), float(n1)))
+                      (float(n0), float(n1)), cov[::-1, ::-1], layer)
     surface = ~bulk_mask
     gain = (prof.areal[:, surface] - prof.areal[reference_frame, surface]).sum(axis=1)
     gain[: reference_frame + 1] = 0.0

@@ -61,6 +61,7 @@ from sescreen.ndp.growth import BOUNDARY_SENSITIVE, combine_verdicts, shape_test
 from sescreen.ndp.host_shift import plated_host_shift
 from sescreen.ndp.onset import detect_onset
 from sescreen.ndp.spectra import SpectrumSeries
+from sescreen.ndp.surface_layer import surface_layer
 
 __all__ = [
     "HAN2019_STANDARD",
@@ -294,6 +295,9 @@ class NDPAnalysis:
     #: deeper, removed from the dendrite content, the onset and the growth test
     #: (:mod:`sescreen.ndp.host_shift`); None when the electrolyte is not known
     host_shift: dict[str, float] | None = None
+    #: the reference's surface layer carried into the bulk region with the host shift
+    #: (:mod:`sescreen.ndp.surface_layer`): ``weight`` 0 .. 1; None without a host shift
+    surface_layer: dict[str, Any] | None = None
 
     @property
     def t0_s(self) -> float:
@@ -322,6 +326,10 @@ class NDPAnalysis:
             "onset_delta_chi2": self.onset["delta_chi2"],
             "growth": self.uniformity["verdict"], "uniformity": self.uniformity,
             "host_shift": self.host_shift,
+            "surface_weight": None if self.surface_layer is None
+            else self.surface_layer["weight"],
+            "surface_layer": None if self.surface_layer is None
+            else {k: v for k, v in self.surface_layer.items() if k != "cumulative"},
             "warnings": list(self.warnings),
         }
         if self.charge_atoms is not None and self.charge_atoms[-1] > 0 \
@@ -370,6 +378,12 @@ class NDPAnalysis:
             lines.append(f"  plated {hs['li_um']:.2g} um of Li: the bulk region's host lithium "
                          f"pushed deeper ({hs['bulk_change_fraction']:+.2%} of it) is added "
                          "back")
+        if s["surface_weight"]:
+            sl = s["surface_layer"]
+            lines.append(f"  a surface layer ({sl['deviation']:+.3g} +/- "
+                         f"{sl['deviation_err']:.2g} atoms/cm^2 beyond the host at "
+                         f"{sl['depth_um'][0]:.2f}-{sl['depth_um'][1]:.2f} um) pushed into the "
+                         f"bulk region is added back (weight {s['surface_weight']:.2f})")
         if "dendrite_fraction_of_host_li" in s:
             lines.append(f"  = {s['dendrite_fraction_of_host_li']:.2%} of the host's lithium "
                          "in the bulk region")
@@ -510,6 +524,21 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
     # (host_shift): the dendrite content, the onset and the growth shape are formed on it
     host_shift = _host_shift(prof, reference_frame, boundary_um, bulk_mask, depth_cal, host,
                              warns)
+    layer = None
+    if host_shift is not None:
+        # a surface layer of the reference frame that the plated lithium pushes past the
+        # boundary: in the host shift's reference when it deviates (surface_layer)
+        fine_ref = bin_profiles(areal, err, energy, depth_cal,
+                                channels_per_bin=max(1, channels_per_bin // 10),
+                                depth_window_um=window, unit=unit, align_um=boundary_um)
+        layer = surface_layer(fine_ref, reference_frame, host_shift, boundary_um)
+        with_layer = None if layer["cumulative"] is None else _host_shift(
+            prof, reference_frame, boundary_um, bulk_mask, depth_cal, host, warns,
+            layer=layer["cumulative"])
+        if with_layer is not None:
+            host_shift = with_layer
+        else:
+            layer["weight"] = 0.0
     bprof = prof if host_shift is None else host_shift.corrected(prof, bulk_mask)
     bulk = (bprof.areal - bprof.areal[reference_frame])[:, bulk_mask].sum(axis=1)
     bulk_err = np.sqrt((a_err[:, bulk_mask] ** 2).sum(axis=1))
@@ -593,16 +622,18 @@ def analyse(series: SpectrumSeries, depth_cal: DepthCalibration, *,
                        relative_units=standard is HAN2019_STANDARD, boundary=boundary,
                        plating_shift=shift,
                        host_shift=None if host_shift is None
-                       else host_shift.summary(prof, bprof, reference_frame, bulk_mask))
+                       else host_shift.summary(prof, bprof, reference_frame, bulk_mask),
+                       surface_layer=layer)
 
 
-def _host_shift(prof, reference_frame, boundary_um, bulk_mask, depth_cal, host, warns):
-    """The plated lithium's host shift (:func:`~sescreen.ndp.host_shift.plated_host_shift`)
-    when the electrolyte's stopping is known and it holds lithium; else None (with a
-    warning when only CATIMA is missing)."""
-    layer = stopping_layer(depth_cal, host)
+def _host_shift(prof, reference_frame, boundary_um, bulk_mask, depth_cal, host, warns,
+                layer=None):
+    """The plated lithium's host shift (:func:`~sescreen.ndp.host_shift.plated_host_shift`,
+    with the reference's surface ``layer`` if given) when the electrolyte's stopping is
+    known and it holds lithium; else None (with a warning when only CATIMA is missing)."""
+    stack = stopping_layer(depth_cal, host)
     scale = electrolyte_layer(depth_cal)
-    if layer is None:
+    if stack is None:
         if host is not None or scale is not None:
             warns.append("the electrolyte's lithium that plated lithium pushes deeper (0.3-0.4 "
                          "% of the bulk region's at 7 um of lithium) is not removed from the "
@@ -613,10 +644,10 @@ def _host_shift(prof, reference_frame, boundary_um, bulk_mask, depth_cal, host, 
         # the apparent depths are um of the calibration's electrolyte: a porous host given
         # at its own density has that density's areal density per apparent um (with the
         # host's 80 %, 7 um of lithium had been read as a dendrite content of -1.8 errors)
-        layer = replace(layer, density_g_cm3=scale.density_g_cm3)
+        stack = replace(stack, density_g_cm3=scale.density_g_cm3)
     try:
-        n_host = host_lithium_density(layer.formula, layer.density_g_cm3)
+        n_host = host_lithium_density(stack.formula, stack.density_g_cm3)
     except InputError:  # no lithium in the electrolyte: nothing is pushed
         return None
-    return plated_host_shift(prof, reference_frame, boundary_um, bulk_mask, layer,
-                             depth_cal.particle, n_host)
+    return plated_host_shift(prof, reference_frame, boundary_um, bulk_mask, stack,
+                             depth_cal.particle, n_host, layer)
