@@ -388,8 +388,7 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
         lo = 0.0
         mid = min(max(mid, 0.0), hi)
     if rising:
-        hi = math.inf if climbing(trend, truncation) else rising_margin(trend, hi, tail_hi,
-                                                                         t_hold)
+        hi = math.inf if climbing(trend) else rising_margin(trend, hi, tail_hi, t_hold)
     if accuracy_a > 0:
         acc = accuracy_a / abs(scale)
         hi = mid + math.hypot(hi - mid, acc)
