@@ -4,7 +4,8 @@
 the files the package reads at run time (the curated literature dataset and the example
 measurements of the main job) to ``sescreen/data/`` in the build tree, where
 :mod:`sescreen.resources` finds them through :mod:`importlib.resources`. Editable installs
-skip the copy and read ``datasets/`` in place. Everything else is in ``pyproject.toml``.
+skip the copy and read ``datasets/`` in place. The one C extension (the fits' compiled core) is
+declared here too; everything else is in ``pyproject.toml``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
@@ -52,4 +53,8 @@ class build_py_with_data(build_py):
         return outputs + [str(dest / rel) for _, rel in _shipped_files()]
 
 
-setup(cmdclass={"build_py": build_py_with_data})
+#: The compiled core of the transient fits (sescreen/dcpol/core.py); optional: without a C
+#: compiler the build goes on and the fits run the Python reference path.
+LMCORE = Extension("sescreen.dcpol._lmcore", ["sescreen/dcpol/_lmcore.c"], optional=True)
+
+setup(cmdclass={"build_py": build_py_with_data}, ext_modules=[LMCORE])

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from sescreen.dcpol.binning import Binned
+from sescreen.dcpol.core import CORE_MODELS, CompiledProblem
 from sescreen.dcpol.grid import grid_start
 from sescreen.dcpol.lsq import MODEL_ERRORS, least_squares_many
 from sescreen.dcpol.noise import NoiseModel
@@ -158,7 +159,8 @@ def minimize_many(name: str, b: Binned, noise: NoiseModel, starts, *,
     args = arg_names(name)
     whiten = noise.whitener
     scale = np.diagonal(whiten)
-    if np.count_nonzero(whiten) > scale.size:  # correlated noise: a triangular whitener
+    correlated = np.count_nonzero(whiten) > scale.size
+    if correlated:  # correlated noise: a triangular whitener
         def residual(v):
             return whiten @ (b.average(func, **{k: v[k] for k in args}) - b.y)
 
@@ -169,10 +171,13 @@ def minimize_many(name: str, b: Binned, noise: NoiseModel, starts, *,
             return (b.average(func, **{k: v[k] for k in args}) - b.y) * scale
 
         rows = residual
+    compiled = None if name not in CORE_MODELS else CompiledProblem(
+        name, args, b.nodes, b.weights, b.y, whiten if correlated else scale)
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
         found = least_squares_many(residual, starts, max_nfev=max_nfev,
-                                   rows=rows if name in BROADCAST else None)
+                                   rows=rows if name in BROADCAST else None,
+                                   compiled=compiled)
     out = []
     for res in found:
         if isinstance(res, MODEL_ERRORS):

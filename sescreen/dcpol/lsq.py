@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sescreen.dcpol import core
+from sescreen.dcpol.core import Aborted, CompiledProblem
 from sescreen.dcpol.marquardt import marquardt_many
 from sescreen.parameters import Param, Params, clip
 
@@ -56,10 +58,6 @@ _RCOND = 1e-10  # singular values of the scaled Jacobian below this fraction: un
 #: What a residual raises where its model breaks down: a start that meets one has failed.
 MODEL_ERRORS = (ValueError, FloatingPointError, OverflowError, ZeroDivisionError,
                 np.linalg.LinAlgError)
-
-
-class _Abort(Exception):
-    """More than ``max_nfev`` evaluations."""
 
 
 def _factors(params) -> dict[str, tuple[str, ...]]:
@@ -114,8 +112,8 @@ def _layout(params) -> list[tuple]:
 
 
 def least_squares_many(residual: Callable[[dict[str, float]], np.ndarray], starts, *,
-                       max_nfev: int, rows: Callable[[dict], np.ndarray] | None = None
-                       ) -> list:
+                       max_nfev: int, rows: Callable[[dict], np.ndarray] | None = None,
+                       compiled: CompiledProblem | None = None) -> list:
     """Minimize ``sum(residual(values)**2)`` over the varying parameters from several
     starts in lockstep (:func:`~sescreen.dcpol.marquardt.marquardt_many`).
 
@@ -136,6 +134,10 @@ def least_squares_many(residual: Callable[[dict[str, float]], np.ndarray], start
     rows : callable, optional
         The same as ``residual`` for k points at once: values as arrays of shape (k, 1)
         (fixed parameters as floats) to residuals of shape (k, m).
+    compiled : CompiledProblem, optional
+        The same residual as a problem of the compiled core (:mod:`sescreen.dcpol.core`),
+        which then runs the iteration when it is built; ``residual`` still gives the
+        final chi-square.
 
     Returns
     -------
@@ -161,9 +163,9 @@ def least_squares_many(residual: Callable[[dict[str, float]], np.ndarray], start
         return np.asarray(residual(_point(fixed, var, factors, bounds, x)),
                           dtype=np.float64).ravel()
 
-    def spend(i: int, k: int) -> _Abort | None:
+    def spend(i: int, k: int) -> Aborted | None:
         count[i] += k
-        return _Abort() if count[i] > max_nfev else None
+        return Aborted() if count[i] > max_nfev else None
 
     def batch_of(xs: list[np.ndarray]) -> dict:
         """The parameter values of points xs as columns (len(xs), 1)."""
@@ -242,11 +244,17 @@ def least_squares_many(residual: Callable[[dict[str, float]], np.ndarray], start
         return out
 
     x0s = [np.array([float(s[n].value) for n in var], dtype=float) for s in starts]
-    found = marquardt_many(fun, jac, x0s, lo, hi)
+    if compiled is not None and core.available():
+        if np.any(lo > hi):
+            return [ValueError(f"a lower bound exceeds its upper bound: {lo} > {hi}")
+                    for _ in starts]
+        found, count, best = core.run(compiled, params, var, factors, lo, hi, x0s, max_nfev)
+    else:
+        found = marquardt_many(fun, jac, x0s, lo, hi)
     results: list = []
     for i, (params_i, ret) in enumerate(zip(starts, found, strict=True)):
         covar = None
-        if isinstance(ret, _Abort):
+        if isinstance(ret, Aborted):
             x, success = (x0s[i] if best[i][0] is None else best[i][0]), False
         elif isinstance(ret, BaseException):
             results.append(ret)

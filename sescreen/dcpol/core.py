@@ -1,0 +1,156 @@
+"""The compiled core of the transient fits, where it is built (``_lmcore.c``).
+
+A candidate fit is a few hundred Levenberg-Marquardt steps on ~150 bins; in Python each
+step is a dozen small numpy calls (~100 us), so the eight candidates of ``model="auto"``
+cost ~50 ms whatever the record's length, more than reading 10^6 points. The C extension
+runs the same iteration (:mod:`sescreen.dcpol.marquardt`, with the evaluation budget,
+best point and Jacobian steps of :mod:`sescreen.dcpol.lsq`, the bin averages of
+:class:`~sescreen.dcpol.binning.Binned` and the models of :mod:`sescreen.transients`)
+without the interpreter between steps. The Python modules stay the reference and the
+fallback: a build without a C compiler, a model the core does not know (``stoich``), or
+``SESCREEN_PURE_PYTHON=1`` in the environment use them, with the same results to rounding
+(``tests/test_lmcore.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+try:
+    from sescreen.dcpol import _lmcore
+except ImportError:  # no compiler at install time: the Python path
+    _lmcore = None
+
+__all__ = ["CORE_MODELS", "Aborted", "CompiledProblem", "available", "run"]
+
+#: Models the core evaluates, by its ids (``_lmcore.c``; argument order of
+#: :mod:`sescreen.transients`).
+CORE_MODELS = {"exp1": 0, "exp2": 1, "exp3": 2, "stretched": 3, "stoich_limit": 4,
+               "stoich_rc": 5, "power": 6, "exp1_power": 7}
+_CONVERGED, _UNCONVERGED, _ABORTED, _NOT_FINITE = 0, 1, 2, 3
+
+
+class Aborted(Exception):
+    """A start spent its evaluation budget."""
+
+
+def available() -> bool:
+    """True when the extension is built and not switched off (``SESCREEN_PURE_PYTHON``)."""
+    return _lmcore is not None and os.environ.get("SESCREEN_PURE_PYTHON", "") in ("", "0")
+
+
+@dataclass(frozen=True)
+class CompiledProblem:
+    """One model against one set of bins under one whitener.
+
+    Attributes
+    ----------
+    model : str
+        A key of :data:`CORE_MODELS`.
+    args : tuple of str
+        The model function's parameters after t, in order.
+    nodes, weights : array (n_bins, NODES)
+        :attr:`Binned.nodes`, :attr:`Binned.weights`.
+    y : array
+        Bin means (scaled units).
+    whiten : array
+        The whitener's diagonal (n_bins,) or the whole matrix (n_bins, n_bins).
+    """
+
+    model: str
+    args: tuple[str, ...]
+    nodes: np.ndarray
+    weights: np.ndarray
+    y: np.ndarray
+    whiten: np.ndarray
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one start ended: the point, the Jacobian there, and whether it converged."""
+
+    x: np.ndarray
+    jac: np.ndarray
+    success: bool
+
+
+def _f64(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _program(params, var: list[str], factors: dict[str, tuple[str, ...]], args):
+    """The parameter layout as arrays: per parameter its kind (0 varying, 1 fixed,
+    2 product), varying index, fixed value, clip bounds and factors; the model's arguments
+    as parameter indices."""
+    names = list(params)
+    index = {n: k for k, n in enumerate(names)}
+    n = len(names)
+    kind = np.ones(n)
+    ref = np.zeros(n)
+    val = np.array([float(params[k].value) for k in names])
+    plo = np.array([float(params[k].min) for k in names])
+    phi = np.array([float(params[k].max) for k in names])
+    start = np.zeros(n)
+    length = np.zeros(n)
+    fac: list[int] = []
+    for k, name in enumerate(var):
+        kind[index[name]], ref[index[name]] = 0, k
+    for name, parts in factors.items():
+        j = index[name]
+        kind[j], start[j], length[j] = 2, len(fac), len(parts)
+        fac.extend(index[f] for f in parts)
+    as_int = [np.asarray(v, dtype=np.int64) for v in (kind, ref)]
+    return (as_int[0], as_int[1], val, plo, phi, start.astype(np.int64),
+            length.astype(np.int64), np.asarray(fac, dtype=np.int64),
+            np.array([index[a] for a in args], dtype=np.int64))
+
+
+def run(problem: CompiledProblem, params, var: list[str],
+        factors: dict[str, tuple[str, ...]], lo: np.ndarray, hi: np.ndarray,
+        x0s: list[np.ndarray], max_nfev: int, *, ftol: float = 1e-8, xtol: float = 1e-8,
+        gtol: float = 1e-8, max_iter: int = 10000):
+    """Every start through the core.
+
+    Returns
+    -------
+    found : list
+        Per start an :class:`Outcome`, :class:`Aborted` or a ValueError (a non-finite
+        residual at the start or in a Jacobian), as
+        :func:`~sescreen.dcpol.marquardt.marquardt_many` returns them.
+    count : list of int
+        Evaluations spent per start (Jacobian columns count one each).
+    best : list of [x or None, cost]
+        The lowest-cost point each start evaluated.
+    """
+    k, nv, nb = len(x0s), len(var), problem.y.size
+    full = 0 if problem.whiten.ndim == 1 else \
+        2 if not np.triu(problem.whiten, 1).any() else 1  # 2: lower triangular
+    x_out = np.empty(k * nv)
+    jac = np.empty(k * nb * nv)
+    status = np.empty(k, dtype=np.int64)
+    count = np.empty(k, dtype=np.int64)
+    best_x = np.empty(k * nv)
+    has_best = np.empty(k, dtype=np.int64)
+    program = _program(params, var, factors, problem.args)
+    _lmcore.fit_many(CORE_MODELS[problem.model], full, nb, len(params), nv,
+                     len(problem.args), k, int(max_nfev), ftol, xtol, gtol, int(max_iter),
+                     _f64(problem.nodes), _f64(problem.weights), _f64(problem.y),
+                     _f64(problem.whiten), *program, _f64(lo), _f64(hi),
+                     _f64(np.concatenate(x0s)), x_out, jac, status, count, best_x, has_best)
+    found: list = []
+    best: list[list] = []
+    for s in range(k):
+        code = int(status[s])
+        if code in (_CONVERGED, _UNCONVERGED):
+            found.append(Outcome(x_out[s * nv:(s + 1) * nv].copy(),
+                                 jac[s * nb * nv:(s + 1) * nb * nv].reshape(nb, nv),
+                                 code == _CONVERGED))
+        elif code == _ABORTED:
+            found.append(Aborted())
+        else:
+            found.append(ValueError("the residual is not finite (NaN or inf)"))
+        best.append([best_x[s * nv:(s + 1) * nv].copy() if has_best[s] else None, 0.0])
+    return found, [int(c) for c in count], best
