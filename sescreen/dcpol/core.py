@@ -24,13 +24,14 @@ try:
 except ImportError:  # no compiler at install time: the Python path
     _lmcore = None
 
-__all__ = ["CORE_MODELS", "Aborted", "CompiledProblem", "available", "run"]
+__all__ = ["CORE_MODELS", "Aborted", "CompiledProblem", "available", "fits", "run"]
 
 #: Models the core evaluates, by its ids (``_lmcore.c``; argument order of
 #: :mod:`sescreen.transients`).
 CORE_MODELS = {"exp1": 0, "exp2": 1, "exp3": 2, "stretched": 3, "stoich_limit": 4,
                "stoich_rc": 5, "power": 6, "exp1_power": 7}
 _CONVERGED, _UNCONVERGED, _ABORTED, _NOT_FINITE = 0, 1, 2, 3
+_MAX_PARAMS, _MAX_VARYING = 16, 8  # MAXP, MAXV of _lmcore.c
 
 
 class Aborted(Exception):
@@ -40,6 +41,12 @@ class Aborted(Exception):
 def available() -> bool:
     """True when the extension is built and not switched off (``SESCREEN_PURE_PYTHON``)."""
     return _lmcore is not None and os.environ.get("SESCREEN_PURE_PYTHON", "") in ("", "0")
+
+
+def fits(problem, n_params: int, n_varying: int) -> bool:
+    """True when the core is available and can take this problem (its model and sizes)."""
+    return (available() and problem.model in CORE_MODELS and n_params <= _MAX_PARAMS
+            and 1 <= n_varying <= _MAX_VARYING)
 
 
 @dataclass(frozen=True)

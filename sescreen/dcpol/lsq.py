@@ -244,7 +244,7 @@ def least_squares_many(residual: Callable[[dict[str, float]], np.ndarray], start
         return out
 
     x0s = [np.array([float(s[n].value) for n in var], dtype=float) for s in starts]
-    if compiled is not None and core.available():
+    if compiled is not None and core.fits(compiled, len(params), len(var)):
         if np.any(lo > hi):
             return [ValueError(f"a lower bound exceeds its upper bound: {lo} > {hi}")
                     for _ in starts]
