@@ -33,6 +33,7 @@ wrong for a potentiostatic step on an ionic conductor (METHODS.md, "PITFALL").
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import numpy as np
@@ -43,6 +44,7 @@ __all__ = [
     "BROADCAST",
     "FIXED",
     "MODELS",
+    "arg_names",
     "exp1",
     "exp1_power",
     "exp2",
@@ -210,6 +212,12 @@ BROADCAST = frozenset(MODELS) - {"stoich"}
 FIXED = frozenset({"t_ref"})
 
 
+@functools.cache
+def arg_names(name: str) -> tuple[str, ...]:
+    """The parameters of a model function (after t)."""
+    return tuple(inspect.signature(MODELS[name][0]).parameters)[1:]
+
+
 def transient_part(name: str, t, values: dict) -> np.ndarray:
     """The decaying part I(t) - I_ss of a model with the given parameter values."""
     func, ss = MODELS[name]
@@ -229,7 +237,7 @@ def start_params(name: str, t: np.ndarray, y: np.ndarray) -> list[Params]:
     y : array
         Current, scaled to order 1 and positive-going (the decay is downwards).
     """
-    names = tuple(inspect.signature(MODELS[name][0]).parameters)[1:]
+    names = arg_names(name)
     t_lo, t_hi = float(t[0]), float(t[-1])
     n_tail = max(3, len(y) // 10)
     tail = float(np.median(y[-n_tail:]))

@@ -193,3 +193,37 @@ def test_pure_python_switch(monkeypatch):
     assert not core.available()
     monkeypatch.setenv("SESCREEN_PURE_PYTHON", "0")
     assert core.available()
+
+
+def test_core_refuses_malformed_problems(monkeypatch):
+    """Wrong sizes or a parameter program pointing outside itself: a ValueError, never a
+    read past a buffer."""
+    _, b, noises = _problems(5)
+    s = start_params("exp1", b.t, b.y)[0]
+    var = [n for n, p in s.items() if p.vary and p.expr is None]
+    lo = np.array([s[n].min for n in var])
+    hi = np.array([s[n].max for n in var])
+    x0 = [np.array([s[n].value for n in var])]
+    good = core.CompiledProblem("exp1", ("i_ss", "a1", "tau1"), b.nodes, b.weights, b.y,
+                                np.diagonal(noises[0].whitener))
+    found, count, _ = core.run(good, s, var, {}, lo, hi, x0, 1500)
+    assert isinstance(found[0], core.Outcome) and 0 < count[0] <= 1500
+    short = core.CompiledProblem("exp1", good.args, b.nodes[:-1], b.weights, b.y,
+                                 good.whiten)
+    with pytest.raises(ValueError, match="nodes"):
+        core.run(short, s, var, {}, lo, hi, x0, 100)
+    wrong_model = core.CompiledProblem("exp2", good.args, b.nodes, b.weights, b.y,
+                                       good.whiten)
+    with pytest.raises(ValueError, match="out of range"):
+        core.run(wrong_model, s, var, {}, lo, hi, x0, 100)
+    program = core._program
+
+    def outside(*args):
+        out = list(program(*args))
+        out[4 + 3] = np.array([0, 99], dtype=np.int64)  # factor indices past the parameters
+        out[0][2], out[5][2], out[6][2] = 2, 0, 2  # tau1 = a product of them
+        return tuple(out)
+
+    monkeypatch.setattr(core, "_program", outside)
+    with pytest.raises(ValueError, match="program"):
+        core.run(good, s, var, {}, lo, hi, x0, 100)

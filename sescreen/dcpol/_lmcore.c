@@ -71,6 +71,8 @@ static const Layout LAYOUTS[8] = {
     {0, 2, {{1, EXP, {2, -1}}, {3, POWER, {4, 5}}}},                    /* exp1_power */
 };
 
+static const int N_ARGS[8] = {3, 5, 7, 4, 2, 4, 4, 6}; /* the models' parameters */
+
 /* transients.stoich_limit's bracket: the theta sum with Jacobi's identity below u = 1. */
 static double theta_shape(double t, double tau_d) {
     double u = nmax(4.0 * M_PI * t / tau_d, 1e-300);
@@ -432,7 +434,7 @@ static PyObject *fit_many(PyObject *self, PyObject *pyargs) {
                           &o[17], &o[18], &o[19], &o[20], &o[21]))
         return NULL;
     if (model < 0 || model > 7 || nb < 1 || np_ < 1 || np_ > MAXP || nv < 1 || nv > MAXV ||
-        nargs < 1 || nargs > np_ || k < 1) {
+        nargs < 1 || nargs > np_ || k < 1 || nargs != N_ARGS[model]) {
         PyErr_SetString(PyExc_ValueError, "_lmcore: problem size out of range");
         return NULL;
     }

@@ -12,8 +12,6 @@ I_ss.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import math
 import warnings as _warnings
 from dataclasses import dataclass
@@ -27,7 +25,14 @@ from sescreen.dcpol.grid import grid_start
 from sescreen.dcpol.lsq import MODEL_ERRORS, least_squares_many
 from sescreen.dcpol.noise import NoiseModel
 from sescreen.serialize import json_safe
-from sescreen.transients import BROADCAST, FIXED, MODELS, start_params, transient_part
+from sescreen.transients import (
+    BROADCAST,
+    FIXED,
+    MODELS,
+    arg_names,
+    start_params,
+    transient_part,
+)
 
 __all__ = ["Candidate", "ModelFit", "fit_model", "late_redchi", "profile_interval"]
 
@@ -36,12 +41,6 @@ _PROFILE_NFEV = 300  # per round of a profile refit (it starts from a neighbouri
 _PROFILE_ROUNDS = 10  # rounds before an unconverged profile refit is taken as it stands
 _GRID_GAIN = 1.0  # chi-square by which a grid start must beat the guess to replace it
 _STOICH_IDENTIFIABLE = 3.0  # rigid shape: the slowest mode may exceed the hold this much
-
-
-@functools.cache
-def arg_names(model: str) -> tuple[str, ...]:
-    """The parameters of a model function (after t)."""
-    return tuple(inspect.signature(MODELS[model][0]).parameters)[1:]
 
 
 def is_current(name: str) -> bool:

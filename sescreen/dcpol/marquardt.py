@@ -14,6 +14,10 @@ Several starts of one fit run in lockstep (:func:`marquardt_many`): each start i
 same iteration, written once as a generator that asks for residuals and Jacobians, and the
 requests of all running starts are answered together, so a model that broadcasts over
 parameter sets is called once per step for all of them.
+
+The transient fits run this iteration compiled (``_lmcore.c`` through
+:mod:`sescreen.dcpol.core`) where the extension is built; this module is its reference, the
+fallback, and what any other residual uses.
 """
 
 from __future__ import annotations
