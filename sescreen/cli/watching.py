@@ -94,7 +94,10 @@ def watch(file, thickness, area, voltage, temperature, target, every, idle, repl
     At each look the record so far is refitted and sigma_e's interval is judged against the
     threshold for --target. Look k uses the level 1 - alpha_k with sum alpha_k <= --alpha,
     so over all looks together a wrong PASS or FAIL has probability <= alpha (union bound;
-    Howard et al., Ann. Stat. 2021). Stops with exit 0 (PASS) or 1 (FAIL) when decided;
+    Howard et al., Ann. Stat. 2021). A PASS or FAIL decides only when --confirm looks in a
+    row give it (default 2: a slow process the record cannot show yet turns a single look
+    round), or at the last look of a finished record. Stops with exit 0 (PASS) or 1 (FAIL)
+    when decided;
     with exit 3 when the interval reaches --precision undecided, the file stops growing for
     --idle, the replay ends or --max-looks is used up; 130 on Ctrl-C (the last state is
     printed); 2 on bad input (also a file that states another technique). A file that
