@@ -85,13 +85,17 @@ def _sha256(path: str) -> str:
 def provenance(inputs: list[str] | None = None) -> dict[str, Any]:
     """Versions, platform, time, and the SHA-256 of every input file."""
     from sescreen import __version__
+    from sescreen.dcpol import core
 
-    versions = {"sescreen": __version__, "python": platform.python_version()}
+    versions = {"sescreen": __version__, "python": platform.python_version(),
+                # the DC fits' optimizer: the C extension, or the Python reference path
+                "DC fit core": "compiled" if core.available() else "python"}
     for dep in _DEPENDENCIES:
         try:
             versions[dep] = metadata.version(dep)
         except metadata.PackageNotFoundError:
             versions[dep] = "not installed"
+
     def shown(path: Path) -> str:
         try:
             return str(path.resolve().relative_to(Path.cwd().resolve()))
