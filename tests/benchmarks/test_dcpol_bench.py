@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import tempfile
 import time
@@ -127,11 +128,14 @@ def _fit(m):
 def speed_row(path: Path, repeats: int) -> dict:
     """Interleaved timings of pandas.read_csv, sescreen.io.read and fit_dcpol (auto) on
     one file, and the fit's peak allocation (tracemalloc, untimed)."""
+    import os
     import tracemalloc
 
     import pandas as pd
 
-    t_pd, t_read, t_fit = [], [], []
+    from sescreen.dcpol import core
+
+    t_pd, t_read, t_fit, t_py = [], [], [], []
     m = None
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -143,6 +147,14 @@ def speed_row(path: Path, repeats: int) -> dict:
         t0 = time.perf_counter()
         r = _fit(m)
         t_fit.append(time.perf_counter() - t0)
+        if core.available():  # the Python reference path of the same fit, for the ratio
+            os.environ["SESCREEN_PURE_PYTHON"] = "1"
+            try:
+                t0 = time.perf_counter()
+                _fit(m)
+                t_py.append(time.perf_counter() - t0)
+            finally:
+                del os.environ["SESCREEN_PURE_PYTHON"]
     tracemalloc.start()
     _fit(m)
     peak = tracemalloc.get_traced_memory()[1]
@@ -151,7 +163,8 @@ def speed_row(path: Path, repeats: int) -> dict:
     return dict(n=len(m), pandas_s=float(np.median(p)), read_s=float(np.median(s)),
                 fit_s=float(np.median(f)), fit_pandas=float(np.median(f / p)),
                 fit_read=float(np.median(f / s)), peak_mb=peak / 1e6,
-                raw_mb=len(m) * 3 * 8 / 1e6, i_ss_err=abs(r.i_ss / 3e-9 - 1))
+                raw_mb=len(m) * 3 * 8 / 1e6, i_ss_err=abs(r.i_ss / 3e-9 - 1),
+                python_fit=float(np.median(np.array(t_py) / f)) if t_py else math.nan)
 
 
 def speed_markdown(rows: list[dict], repeats: int) -> str:
@@ -162,16 +175,19 @@ def speed_markdown(rows: list[dict], repeats: int) -> str:
         f"(`python tests/benchmarks/test_dcpol_bench.py --speed`, "
         f"{time.strftime('%Y-%m-%d')}; a shared 2-core machine: the ratios, not the "
         "seconds, are the result). Peak: the fit's largest traced allocation (tracemalloc) "
-        "against the record's three float64 columns.",
+        "against the record's three float64 columns. Python path / fit: the same fit with "
+        "`SESCREEN_PURE_PYTHON=1` (the optimizer in Python, not the compiled core), "
+        "interleaved.",
         "",
         "| points | pandas.read_csv s | sescreen read s | fit s | fit / pandas read | "
-        "fit / sescreen read | fit peak MB | raw MB | peak / raw | I_ss error |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "fit / sescreen read | Python path / fit | fit peak MB | raw MB | peak / raw | "
+        "I_ss error |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(f"| {r['n']:.0e} | {r['pandas_s']:.3f} | {r['read_s']:.3f} | "
                      f"{r['fit_s']:.3f} | {r['fit_pandas']:.2f} | {r['fit_read']:.2f} | "
-                     f"{r['peak_mb']:.0f} | {r['raw_mb']:.0f} | "
+                     f"{r['python_fit']:.1f} | {r['peak_mb']:.0f} | {r['raw_mb']:.0f} | "
                      f"{r['peak_mb'] / r['raw_mb']:.2f} | {r['i_ss_err']:.1e} |")
     return "\n".join(lines) + "\n"
 
