@@ -104,6 +104,34 @@ def test_feed_points_look_and_history_round_trip(tmp_path):
     assert w.history.summary()["decision"] == "fail"
 
 
+def test_precision_does_not_preempt_a_pending_decision():
+    """A PASS or FAIL that waits for its confirmation goes on to be confirmed even when its
+    interval is already as narrow as --precision asks; an undecided narrow interval
+    stops."""
+    rng = np.random.default_rng(3)
+    t = np.arange(0.0, 4 * 3600, 10.0)
+    i = _decay(t) * (1 + 0.003 * rng.standard_normal(t.size))
+    w = HoldWatcher(thickness_cm=0.1, area_cm2=1.0, voltage_v=0.1, target_ma_cm2=1.0,
+                    precision=0.9)
+    looks = []
+    for end in (1800, 7200, 14400):
+        sel = (t > (looks[-1].elapsed_s if looks else -1)) & (t <= end)
+        w.feed(t[sel], i[sel])
+        looks.append(w.look())
+        if w.stopped:
+            break
+    fails = [lk for lk in looks if lk.outcome == "fail"]
+    assert fails[0].precision_reached and fails[0].stop is None  # waits for the next look
+    assert looks[-1].stop == "decided" and looks[-1].outcome == "fail"
+    # a target the interval straddles: narrow enough, undecided -> stops for precision
+    # (Han's threshold 1e-10 S/cm (1 mA/cm^2 / j)^2 at sigma_e itself)
+    w2 = HoldWatcher(thickness_cm=0.1, area_cm2=1.0, voltage_v=0.1,
+                     target_ma_cm2=math.sqrt(1e-10 / looks[-1].sigma_e), precision=0.9)
+    w2.feed(t[t <= 7200], i[t <= 7200])
+    lk = w2.look()
+    assert lk.outcome == "inconclusive" and lk.precision_reached and lk.stop == "precision"
+
+
 def test_feeding_needs_voltage_and_area():
     w = HoldWatcher(thickness_cm=0.1)
     w.feed([0.0, 1.0], [1e-9, 1e-9])

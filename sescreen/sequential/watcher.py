@@ -47,7 +47,8 @@ class HoldWatcher:
         Pre-set maximum of looks (alpha / K each); None: any number (alpha 6/(pi^2 k^2)).
     precision : float, optional
         Second stop rule: stop when both ends of the sequential interval are within this
-        fraction of sigma_e (0.05 for 5 %).
+        fraction of sigma_e (0.05 for 5 %); not while a PASS or FAIL waits for its
+        confirmation (the next look confirms it or not).
     confirm : int
         Looks in a row that must give the same PASS or FAIL before it decides (2). A look
         sees only the record so far, and a process slower than it (a current that dips and
@@ -218,7 +219,9 @@ class HoldWatcher:
     def _record(self, lk: Look) -> Look:
         if lk.decided:
             lk = dataclasses.replace(lk, stop="decided")
-        elif lk.precision_reached:
+        elif lk.precision_reached and lk.outcome not in ("pass", "fail"):
+            # a PASS or FAIL waiting for its confirmation is not given up for precision:
+            # the next look confirms it (or not)
             lk = dataclasses.replace(lk, stop="precision")
         elif self.boundary.max_looks is not None and lk.k >= self.boundary.max_looks:
             lk = dataclasses.replace(lk, stop="max_looks")
