@@ -141,6 +141,20 @@ def test_screen_shows_the_measured_ccd_and_exports_dataset_rows(tmp_path):
     assert row["measured_ccd_censored"] is False and row["predicted_ccd"] > 0
 
 
+def test_a_short_at_the_first_density_is_exported_as_an_upper_bound(tmp_path):
+    """Nothing held: the CCD lies below the first density, so the dataset row says
+    CCD <= it (ccd_censor upper), not CCD = it."""
+    densities = [0.05 * (k + 1) for k in range(4)]
+    m, _ = step_record(np.random.default_rng(4), protocol="plating", densities=densities,
+                       step_s=1800.0, dt_s=10.0, asr_ohm_cm2=400.0, short_step=0,
+                       short_frac=0.3)
+    res, export = screen_export(tmp_path, m, "LLZO-lab")
+    assert res.exit_code == 0, res.output
+    rows = pd.read_csv(export, keep_default_na=False)
+    assert float(rows.loc[0, "ccd_ma_cm2"]) == pytest.approx(0.05, rel=1e-3)
+    assert rows.loc[0, "ccd_censor"] == "upper"
+
+
 def test_lab_points_on_the_ccd_map_one_legend_entry_per_symbol():
     """Shorted: a point with its (held, failed] bar; never shorted and contact loss: lower
     bounds (open markers with arrows); sigma_e's interval horizontal; each symbol once in

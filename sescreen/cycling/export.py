@@ -3,7 +3,9 @@
 
 The dataset stores the CCD as the density at which the cell shorted (Han et al. 2019: "the
 critical current density, at which the cell will be shorted"): a shorted record gives
-``ccd_ma_cm2`` = failed_at, no censor; a record that never shorted gives the highest
+``ccd_ma_cm2`` = failed_at, no censor, unless it shorted at its first density (nothing
+held: the CCD lies anywhere below it, ``ccd_censor = "upper"``, not at it); a record that
+never shorted gives the highest
 density held with ``ccd_censor = "lower"``; one whose records held no density (contact
 loss in the first step) gives no CCD and ``pair_same_study = "no"``. sigma_e and CCD come
 from the same lab and material, so ``pair_same_study`` is otherwise "yes"; ``confidence``
@@ -46,6 +48,10 @@ def dataset_rows(result, *, study_id: str = "lab") -> pd.DataFrame:
         # no short and no density held (contact loss in the first step): "CCD > 0" is no
         # CCD, and 0 lies outside the dataset's range (it would not load): no pair
         ccd = first.failed_at_ma_cm2 if shorted else (held if held > 0 else None)
+        # shorted with no density held: CCD <= failed_at, a bound (the Han value at the
+        # first density would enter the regression as if measured there)
+        censor = ("upper" if not first.ccd_ma_cm2 else "") if shorted else \
+            ("" if ccd is None else "lower")
         temp = first.temperature_k
         sigma_t = info.get("sigma_e_temperature_k", result.operating_k)
         rows.append({
@@ -56,7 +62,7 @@ def dataset_rows(result, *, study_id: str = "lab") -> pd.DataFrame:
             else round(sigma_t - 273.15, 2),
             "sigma_e_method": "blocking",
             "ccd_ma_cm2": ccd,
-            "ccd_censor": "" if shorted or ccd is None else "lower",
+            "ccd_censor": censor,
             "ccd_temp_c": None if temp is None else round(temp - 273.15, 2),
             "ccd_protocol": f"{first.cell} {first.protocol}", "study_id": study_id,
             "pair_same_study": "yes" if ccd is not None else "no", "confidence": "M",
