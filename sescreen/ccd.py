@@ -294,8 +294,9 @@ def fit_ccd(pairs=None, *, n_draws: int = 40_000, seed: int = 2019) -> CCDLine:
     pairs : DataFrame, optional
         Rows with ``sigma_e_s_cm``, ``ccd_ma_cm2``, ``ccd_censor`` ("", "lower" or
         "upper") and ``id``; optionally ``sigma_e_lo_s_cm`` and ``sigma_e_hi_s_cm`` (S/cm)
-        for a sigma_e known only as a range (default: :func:`sescreen.literature.fit_pairs`
-        of the bundled dataset).
+        for a sigma_e known only as a range, and ``sigma_e_bound`` ("upper": sigma_e is
+        only an upper bound; such rows are left out, with a warning) (default:
+        :func:`sescreen.literature.fit_pairs` of the bundled dataset).
     n_draws : int
         Posterior draws.
     seed : int
@@ -308,6 +309,14 @@ def fit_ccd(pairs=None, *, n_draws: int = 40_000, seed: int = 2019) -> CCDLine:
     """
     if pairs is None:
         return _default_fit(n_draws, seed)
+    # a sigma_e that is only an upper bound (the dataset's sigma_e_bound) places no pair on
+    # the line: left out, as fit_pairs leaves it out of the bundled dataset's fit
+    bound = np.asarray(pairs["sigma_e_bound"].fillna("").astype(str).str.strip()) \
+        if "sigma_e_bound" in pairs else np.full(len(pairs), "")
+    if not set(bound) <= {"", "upper"}:
+        raise InputError(f"sigma_e_bound must be '' or 'upper', not {sorted(set(bound))}")
+    n_bound = int((bound == "upper").sum())
+    pairs = pairs[bound != "upper"]
     x = np.log10(pairs["sigma_e_s_cm"].to_numpy(dtype=float))
     y = np.log10(pairs["ccd_ma_cm2"].to_numpy(dtype=float))
     kind = pairs["ccd_censor"].fillna("").astype(str).to_numpy()
@@ -328,6 +337,10 @@ def fit_ccd(pairs=None, *, n_draws: int = 40_000, seed: int = 2019) -> CCDLine:
     a, b, s = (float(v) for v in np.median(draws, axis=0))
     n_cens = int((~exact).sum())
     warns = []
+    if n_bound:
+        warns.append(f"{n_bound} row(s) whose sigma_e is only an upper bound "
+                     "(sigma_e_bound = upper) left out: a bound on sigma_e places no pair "
+                     "on the line")
     if exact.sum() <= 3:
         warns.append(f"only {int(exact.sum())} measured same-study pairs ({n_cens} more with "
                      "a bound or a range): the scatter is set by its prior, not the data, "

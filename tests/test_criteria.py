@@ -253,6 +253,24 @@ def test_sigma_e_range_is_interval_censored():
         ccd.fit_ccd(pairs.assign(sigma_e_lo_s_cm=1e-9, sigma_e_hi_s_cm=1e-10))
 
 
+def test_a_sigma_e_upper_bound_given_directly_is_left_out_with_a_warning():
+    """fit_pairs leaves sigma_e_bound = upper out of the bundled fit; pairs handed to
+    fit_ccd directly get the same rule (a bound read as a value would place a pair)."""
+    pairs = literature.fit_pairs()
+    base = ccd.fit_ccd(pairs, n_draws=8000)
+    extra = pairs.iloc[[0]].assign(id="bound-row", sigma_e_s_cm=1e-6, ccd_ma_cm2=20.0,
+                                   ccd_censor="", sigma_e_lo_s_cm=np.nan,
+                                   sigma_e_hi_s_cm=np.nan, sigma_e_bound="upper")
+    both = pd.concat([pairs.assign(sigma_e_bound=""), extra], ignore_index=True)
+    line = ccd.fit_ccd(both, n_draws=8000)
+    assert line.max_sigma_e(1.0) == base.max_sigma_e(1.0)
+    assert any("upper bound" in w and "left out" in w for w in line.warnings)
+    as_value = ccd.fit_ccd(both.assign(sigma_e_bound=""), n_draws=8000)
+    assert as_value.max_sigma_e(1.0)[0] != pytest.approx(base.max_sigma_e(1.0)[0], rel=0.05)
+    with pytest.raises(InputError, match="sigma_e_bound"):
+        ccd.fit_ccd(both.assign(sigma_e_bound="lower"))
+
+
 # -- verdict API --------------------------------------------------------------------------
 def test_named_constants_and_max_sigma_e():
     assert criteria.SIGMA_E_MAX_1MA.sigma_e_max == 1e-10
