@@ -23,6 +23,9 @@ the core knows:
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -227,3 +230,34 @@ def test_core_refuses_malformed_problems(monkeypatch):
     monkeypatch.setattr(core, "_program", outside)
     with pytest.raises(ValueError, match="program"):
         core.run(good, s, var, {}, lo, hi, x0, 100)
+
+
+def test_factor_range_that_overflows_is_refused():
+    """fac_start + fac_len overflowing int64 passed the bounds check and the core read
+    fac_idx[2**62] (SIGBUS/SIGSEGV). Run in a child so a crash fails the test instead of
+    killing pytest."""
+    from sescreen.dcpol import _lmcore
+
+    src = textwrap.dedent(f"""
+        import importlib.util, numpy as np
+        spec = importlib.util.spec_from_file_location("_lmcore", {_lmcore.__file__!r})
+        m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+        nb, nv = 8, 3
+        t = np.geomspace(1, 100, nb * 4).reshape(nb, 4)
+        i64 = lambda *v: np.array(v, dtype=np.int64)
+        outs = [np.empty(nv), np.empty(nb * nv), np.empty(1, np.int64),
+                np.empty(1, np.int64), np.empty(nv), np.empty(1, np.int64)]
+        try:
+            m.fit_many(0, 0, nb, 3, nv, 3, 1, 100, 1e-8, 1e-8, 1e-8, 100,
+                       t, np.full((nb, 4), 0.25), np.ones(nb), np.ones(nb),
+                       i64(2, 0, 0), i64(0, 1, 2), np.ones(3), np.full(3, -np.inf),
+                       np.full(3, np.inf), i64(2**62, 0, 0), i64(2**62, 0, 0), i64(0),
+                       i64(0, 1, 2), np.zeros(nv), np.full(nv, 10.0), np.ones(nv), *outs)
+            print("accepted")
+        except ValueError as e:
+            print("refused", e)
+    """)
+    r = subprocess.run([sys.executable, "-c", src], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, f"the core crashed (signal {-r.returncode}): {r.stderr}"
+    assert r.stdout.startswith("refused") and "program" in r.stdout, r.stdout

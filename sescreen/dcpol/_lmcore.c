@@ -471,7 +471,8 @@ static PyObject *fit_many(PyObject *self, PyObject *pyargs) {
         int64_t kind = p.kind[j];
         if (kind < 0 || kind > 2 || (kind == 0 && (p.ref[j] < 0 || p.ref[j] >= nv)) ||
             (kind == 2 && (p.fac_start[j] < 0 || p.fac_len[j] < 0 ||
-                           p.fac_start[j] + p.fac_len[j] > n_fac))) {
+                           p.fac_start[j] > n_fac ||   /* no overflow: both >= 0 */
+                           p.fac_len[j] > n_fac - p.fac_start[j]))) {
             PyErr_SetString(PyExc_ValueError, "_lmcore: malformed parameter program");
             goto done;
         }
@@ -518,13 +519,159 @@ done:
     return ret;
 }
 
+/* ---- one pass over the raw samples (sescreen/dcpol/record.py) ------------------------ */
+
+static int as_f64(PyObject *o, Py_buffer *b, int writable, const char *name) {
+    if (PyObject_GetBuffer(o, b, PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0)
+        return -1;
+    if (b->len % 8) {
+        PyErr_Format(PyExc_ValueError, "_lmcore: %s is not an array of 8-byte items", name);
+        PyBuffer_Release(b);
+        return -1;
+    }
+    return 0;
+}
+
+/* record._square_sums: the squared second differences d[k] = (y[k+2] - y[k+1]) -
+ * (y[k+1] - y[k]) summed over all k (compensated) and over each run [lo_r, hi_r) (sorted,
+ * disjoint), and the k whose square exceeds limit2. Returns (total, indices as bytes). */
+static PyObject *second_difference_sums(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *oy, *olo, *ohi, *oout;
+    double limit2;
+    if (!PyArg_ParseTuple(args, "OOOdO", &oy, &olo, &ohi, &limit2, &oout)) return NULL;
+    Py_buffer by, blo, bhi, bout;
+    int held = 0;
+    PyObject *ret = NULL;
+    int64_t *far = NULL;
+    if (as_f64(oy, &by, 0, "y") < 0) return NULL;
+    held = 1;
+    if (as_f64(olo, &blo, 0, "run_lo") < 0) goto done;
+    held = 2;
+    if (as_f64(ohi, &bhi, 0, "run_hi") < 0) goto done;
+    held = 3;
+    if (as_f64(oout, &bout, 1, "in_bin") < 0) goto done;
+    held = 4;
+    Py_ssize_t n = by.len / 8, runs = blo.len / 8, m = n - 2;
+    const double *y = by.buf;
+    const int64_t *lo = blo.buf, *hi = bhi.buf;
+    double *in_bin = bout.buf;
+    if (m < 1 || bhi.len / 8 != runs || bout.len / 8 != runs) {
+        PyErr_SetString(PyExc_ValueError, "_lmcore: second_difference_sums sizes");
+        goto done;
+    }
+    for (Py_ssize_t r = 0; r < runs; r++)
+        if (lo[r] < 0 || hi[r] < lo[r] || hi[r] > m || (r && lo[r] < hi[r - 1])) {
+            PyErr_SetString(PyExc_ValueError, "_lmcore: runs must be sorted and disjoint");
+            goto done;
+        }
+    Py_ssize_t cap = 1024, n_far = 0, r = 0;
+    far = malloc(sizeof(int64_t) * cap);
+    if (!far) { PyErr_NoMemory(); goto done; }
+    double total = 0.0, comp = 0.0;
+    int oom = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < m; k++) {
+        double d = (y[k + 2] - y[k + 1]) - (y[k + 1] - y[k]), d2 = d * d;
+        double sum = total + d2; /* Neumaier */
+        comp += fabs(total) >= fabs(d2) ? (total - sum) + d2 : (d2 - sum) + total;
+        total = sum;
+        if (d2 > limit2) {
+            if (n_far == cap) {
+                int64_t *more = realloc(far, sizeof(int64_t) * cap * 2);
+                if (!more) { oom = 1; break; }
+                far = more;
+                cap *= 2;
+            }
+            far[n_far++] = k;
+        }
+        while (r < runs && k >= hi[r]) r++;
+        if (r < runs && k >= lo[r]) in_bin[r] += d2;
+    }
+    Py_END_ALLOW_THREADS
+    if (oom) { PyErr_NoMemory(); goto done; }
+    if (isfinite(total)) total += comp;
+    PyObject *idx = PyBytes_FromStringAndSize((const char *)far, n_far * 8);
+    if (!idx) goto done;
+    ret = Py_BuildValue("(dN)", total, idx);
+done:
+    free(far);
+    if (held >= 4) PyBuffer_Release(&bout);
+    if (held >= 3) PyBuffer_Release(&bhi);
+    if (held >= 2) PyBuffer_Release(&blo);
+    if (held >= 1) PyBuffer_Release(&by);
+    return ret;
+}
+
+/* record._segment_sums for one array and two sets of boundaries (each strictly
+ * increasing, in [0, n)): out_j[i] = sum of x[b_j[i] .. b_j[i + 1]) (the last to n), as
+ * numpy.add.reduceat gives them, in one pass. */
+static PyObject *segment_sums(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *o[5];
+    if (!PyArg_ParseTuple(args, "OOOOO", &o[0], &o[1], &o[2], &o[3], &o[4])) return NULL;
+    Py_buffer b[5];
+    int held = 0;
+    PyObject *ret = NULL;
+    static const char *names[5] = {"x", "b1", "b2", "out1", "out2"};
+    for (; held < 5; held++)
+        if (as_f64(o[held], &b[held], held >= 3, names[held]) < 0) goto done;
+    Py_ssize_t n = b[0].len / 8, n1 = b[1].len / 8, n2 = b[2].len / 8;
+    const double *x = b[0].buf;
+    const int64_t *b1 = b[1].buf, *b2 = b[2].buf;
+    double *out1 = b[3].buf, *out2 = b[4].buf;
+    if (b[3].len / 8 != n1 || b[4].len / 8 != n2 || n1 < 1 || n2 < 1) {
+        PyErr_SetString(PyExc_ValueError, "_lmcore: segment_sums sizes");
+        goto done;
+    }
+    for (int j = 1; j <= 2; j++) {
+        const int64_t *bb = j == 1 ? b1 : b2;
+        Py_ssize_t nn = j == 1 ? n1 : n2;
+        for (Py_ssize_t i = 0; i < nn; i++)
+            if (bb[i] < 0 || bb[i] >= n || (i && bb[i] <= bb[i - 1])) {
+                PyErr_SetString(PyExc_ValueError,
+                                "_lmcore: boundaries must increase strictly within the array");
+                goto done;
+            }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t i1 = -1, i2 = -1;
+    double s1 = 0.0, s2 = 0.0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (i1 + 1 < n1 && k == b1[i1 + 1]) {
+            if (i1 >= 0) out1[i1] = s1;
+            i1++;
+            s1 = 0.0;
+        }
+        if (i2 + 1 < n2 && k == b2[i2 + 1]) {
+            if (i2 >= 0) out2[i2] = s2;
+            i2++;
+            s2 = 0.0;
+        }
+        s1 += x[k];
+        s2 += x[k];
+    }
+    out1[i1] = s1;
+    out2[i2] = s2;
+    Py_END_ALLOW_THREADS
+    ret = Py_None;
+    Py_INCREF(ret);
+done:
+    for (int i = 0; i < held; i++) PyBuffer_Release(&b[i]);
+    return ret;
+}
+
 static PyMethodDef methods[] = {
     {"fit_many", fit_many, METH_VARARGS,
      "Bounded Levenberg-Marquardt of a bin-averaged transient from several starts "
      "(see sescreen.dcpol.core)."},
+    {"second_difference_sums", second_difference_sums, METH_VARARGS,
+     "Sums of squared second differences, in all and over runs, and the large ones."},
+    {"segment_sums", segment_sums, METH_VARARGS,
+     "Sums of an array between boundaries, for two sets of boundaries in one pass."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lmcore",
-                                    "Compiled core of the transient fits.", -1, methods};
+                                    "Compiled core of the DC fits.", -1, methods};
 
 PyMODINIT_FUNC PyInit__lmcore(void) { return PyModule_Create(&module); }
