@@ -565,28 +565,63 @@ static PyObject *second_difference_sums(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "_lmcore: runs must be sorted and disjoint");
             goto done;
         }
-    Py_ssize_t cap = 1024, n_far = 0, r = 0;
+    Py_ssize_t cap = 1024, n_far = 0;
     far = malloc(sizeof(int64_t) * cap);
     if (!far) { PyErr_NoMemory(); goto done; }
     double total = 0.0, comp = 0.0;
     int oom = 0;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t k = 0; k < m; k++) {
-        double d = (y[k + 2] - y[k + 1]) - (y[k + 1] - y[k]), d2 = d * d;
-        double sum = total + d2; /* Neumaier */
-        comp += fabs(total) >= fabs(d2) ? (total - sum) + d2 : (d2 - sum) + total;
-        total = sum;
-        if (d2 > limit2) {
-            if (n_far == cap) {
-                int64_t *more = realloc(far, sizeof(int64_t) * cap * 2);
-                if (!more) { oom = 1; break; }
-                far = more;
-                cap *= 2;
+    /* segments between the run boundaries: inside one the in-bin target is fixed; four
+     * partial sums break the chain of dependent additions */
+    Py_ssize_t a = 0, r = 0;
+    while (a < m && !oom) {
+        int inside = r < runs && a >= lo[r];
+        Py_ssize_t b = inside ? hi[r] : (r < runs ? lo[r] : m);
+        double p0 = 0.0, p1 = 0.0, p2 = 0.0, p3 = 0.0;
+        Py_ssize_t k = a;
+        for (; k + 3 < b; k += 4) {
+            double d0 = (y[k + 2] - y[k + 1]) - (y[k + 1] - y[k]);
+            double d1 = (y[k + 3] - y[k + 2]) - (y[k + 2] - y[k + 1]);
+            double d2 = (y[k + 4] - y[k + 3]) - (y[k + 3] - y[k + 2]);
+            double d3 = (y[k + 5] - y[k + 4]) - (y[k + 4] - y[k + 3]);
+            double q0 = d0 * d0, q1 = d1 * d1, q2 = d2 * d2, q3 = d3 * d3;
+            p0 += q0;
+            p1 += q1;
+            p2 += q2;
+            p3 += q3;
+            if (q0 > limit2 || q1 > limit2 || q2 > limit2 || q3 > limit2) {
+                double q[4] = {q0, q1, q2, q3};
+                for (int j = 0; j < 4; j++) {
+                    if (!(q[j] > limit2)) continue;
+                    if (n_far == cap) {
+                        int64_t *more = realloc(far, sizeof(int64_t) * cap * 2);
+                        if (!more) { oom = 1; break; }
+                        far = more;
+                        cap *= 2;
+                    }
+                    far[n_far++] = k + j;
+                }
             }
-            far[n_far++] = k;
         }
-        while (r < runs && k >= hi[r]) r++;
-        if (r < runs && k >= lo[r]) in_bin[r] += d2;
+        for (; k < b && !oom; k++) {
+            double d = (y[k + 2] - y[k + 1]) - (y[k + 1] - y[k]), q = d * d;
+            p0 += q;
+            if (q > limit2) {
+                if (n_far == cap) {
+                    int64_t *more = realloc(far, sizeof(int64_t) * cap * 2);
+                    if (!more) { oom = 1; break; }
+                    far = more;
+                    cap *= 2;
+                }
+                far[n_far++] = k;
+            }
+        }
+        double part = (p0 + p1) + (p2 + p3);
+        double sum = total + part; /* Neumaier */
+        comp += fabs(total) >= fabs(part) ? (total - sum) + part : (part - sum) + total;
+        total = sum;
+        if (inside) in_bin[r++] += part;
+        a = b;
     }
     Py_END_ALLOW_THREADS
     if (oom) { PyErr_NoMemory(); goto done; }
@@ -605,7 +640,7 @@ done:
 
 /* record._segment_sums for one array and two sets of boundaries (each strictly
  * increasing, in [0, n)): out_j[i] = sum of x[b_j[i] .. b_j[i + 1]) (the last to n), as
- * numpy.add.reduceat gives them, in one pass. */
+ * numpy.add.reduceat gives them (a pass per set; four partial sums per segment). */
 static PyObject *segment_sums(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *o[5];
@@ -635,24 +670,23 @@ static PyObject *segment_sums(PyObject *self, PyObject *args) {
             }
     }
     Py_BEGIN_ALLOW_THREADS
-    Py_ssize_t i1 = -1, i2 = -1;
-    double s1 = 0.0, s2 = 0.0;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        if (i1 + 1 < n1 && k == b1[i1 + 1]) {
-            if (i1 >= 0) out1[i1] = s1;
-            i1++;
-            s1 = 0.0;
+    for (int j = 1; j <= 2; j++) {
+        const int64_t *bb = j == 1 ? b1 : b2;
+        Py_ssize_t nn = j == 1 ? n1 : n2;
+        double *out = j == 1 ? out1 : out2;
+        for (Py_ssize_t i = 0; i < nn; i++) {
+            Py_ssize_t k = bb[i], e = i + 1 < nn ? bb[i + 1] : n;
+            double p0 = 0.0, p1 = 0.0, p2 = 0.0, p3 = 0.0;
+            for (; k + 3 < e; k += 4) {
+                p0 += x[k];
+                p1 += x[k + 1];
+                p2 += x[k + 2];
+                p3 += x[k + 3];
+            }
+            for (; k < e; k++) p0 += x[k];
+            out[i] = (p0 + p1) + (p2 + p3);
         }
-        if (i2 + 1 < n2 && k == b2[i2 + 1]) {
-            if (i2 >= 0) out2[i2] = s2;
-            i2++;
-            s2 = 0.0;
-        }
-        s1 += x[k];
-        s2 += x[k];
     }
-    out1[i1] = s1;
-    out2[i2] = s2;
     Py_END_ALLOW_THREADS
     ret = Py_None;
     Py_INCREF(ret);
@@ -668,7 +702,7 @@ static PyMethodDef methods[] = {
     {"second_difference_sums", second_difference_sums, METH_VARARGS,
      "Sums of squared second differences, in all and over runs, and the large ones."},
     {"segment_sums", segment_sums, METH_VARARGS,
-     "Sums of an array between boundaries, for two sets of boundaries in one pass."},
+     "Sums of an array between boundaries, for two sets of boundaries."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lmcore",

@@ -24,7 +24,8 @@ try:
 except ImportError:  # no compiler at install time: the Python path
     _lmcore = None
 
-__all__ = ["CORE_MODELS", "Aborted", "CompiledProblem", "available", "fits", "run"]
+__all__ = ["CORE_MODELS", "Aborted", "CompiledProblem", "available", "fits", "run",
+           "second_difference_sums", "segment_sums"]
 
 #: Models the core evaluates, by its ids (``_lmcore.c``; argument order of
 #: :mod:`sescreen.transients`).
@@ -161,3 +162,27 @@ def run(problem: CompiledProblem, params, var: list[str],
             found.append(ValueError("the residual is not finite (NaN or inf)"))
         best.append([best_x[s * nv:(s + 1) * nv].copy() if has_best[s] else None, 0.0])
     return found, [int(c) for c in count], best
+
+
+def second_difference_sums(y: np.ndarray, run_lo: np.ndarray, run_hi: np.ndarray,
+                           limit2: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """The squared second differences of ``y`` (:func:`sescreen.dcpol.record._square_sums`)
+    in one compiled pass: their sum (compensated), their sums over the runs
+    ``[run_lo, run_hi)`` of second-difference indices, and the indices whose square exceeds
+    ``limit2``."""
+    in_bin = np.zeros(len(run_lo))
+    total, far = _lmcore.second_difference_sums(
+        _f64(y), np.ascontiguousarray(run_lo, dtype=np.int64),
+        np.ascontiguousarray(run_hi, dtype=np.int64), float(limit2), in_bin)
+    return total, in_bin, np.frombuffer(far, dtype=np.int64)
+
+
+def segment_sums(x: np.ndarray, b1: np.ndarray, b2: np.ndarray) -> list[np.ndarray]:
+    """Sums of ``x`` between consecutive boundaries of two strictly increasing index sets
+    (the last segment of each to the end), as ``numpy.add.reduceat`` gives them, in one
+    compiled pass."""
+    out1, out2 = np.empty(len(b1)), np.empty(len(b2))
+    _lmcore.segment_sums(_f64(x), np.ascontiguousarray(b1, dtype=np.int64),
+                         np.ascontiguousarray(b2, dtype=np.int64), out1, out2)
+    return [out1, out2]
+

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sescreen.dcpol import core
 from sescreen.dcpol.binning import Binned, binned_from_sums, log_edges
 
 __all__ = ["CELLS", "SAMPLE", "RecordStats", "difference_samples", "log_bin", "summarize"]
@@ -211,6 +212,8 @@ def _segment_sums(arrays: tuple[np.ndarray, ...], *boundaries: np.ndarray
     boundary indices (each starting at 0), in one pass over each array: it is summed over
     the segments between the union of all boundaries, and every set's sums are sums of
     whole segments. Returns one list of sums (per set of boundaries) per array."""
+    if core.available() and len(boundaries) == 2:  # compiled: one pass per array
+        return [core.segment_sums(x, *boundaries) for x in arrays]
     union = np.sort(np.concatenate(boundaries))
     union = union[np.r_[True, union[1:] != union[:-1]]]
     where = [np.searchsorted(union, b) for b in boundaries]
@@ -257,9 +260,13 @@ def _square_sums(y: np.ndarray, first: np.ndarray, count: np.ndarray,
     m = y.size - 2
     full = count >= 3
     run_lo, run_hi = first[full], first[full] + count[full] - 2  # runs of d, [lo, hi)
+    limit2 = limit * limit
+    if core.available():  # compiled: the same sums in one pass (total compensated)
+        total, in_bin, far = core.second_difference_sums(y, run_lo, run_hi, limit2)
+        d = (y[far + 2] - y[far + 1]) - (y[far + 1] - y[far])
+        return _Squares(in_bin, total, [d], [far])
     breaks = np.union1d(run_lo, run_hi)
     out = _Squares(np.zeros(run_lo.size))
-    limit2 = limit * limit
     for a in range(0, m, _BLOCK):
         b = min(a + _BLOCK, m)
         d = _second_differences(y, a, b)

@@ -1,0 +1,85 @@
+"""The one pass over the raw samples, compiled (``sescreen.dcpol.core``) against the
+Python reference path (``SESCREEN_PURE_PYTHON=1``): every statistic of
+:func:`~sescreen.dcpol.record.summarize` agrees to rounding on records of any length
+and shape (smooth, noisy, a staircase, glitches, a few samples), and the core refuses
+boundaries it cannot use."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sescreen.dcpol import core
+from sescreen.dcpol.record import summarize
+
+pytestmark = pytest.mark.skipif(not core.available(), reason="the compiled core is not built")
+
+_FIELDS = ("cell_sum", "cell_time", "cell_n", "bin_n", "bin_t", "bin_y", "bin_d2", "bin_nd",
+           "bin_first", "suspects")
+
+
+def _both(t, y, monkeypatch):
+    out = []
+    for pure in ("0", "1"):
+        monkeypatch.setenv("SESCREEN_PURE_PYTHON", pure)
+        out.append(summarize(t, y))
+    return out
+
+
+def _agree(c, p):
+    for f in _FIELDS:
+        a, b = np.asarray(getattr(c, f)), np.asarray(getattr(p, f))
+        assert a.shape == b.shape, f
+        scale = max(float(np.max(np.abs(b))) if b.size else 0.0, 1e-300)
+        assert np.allclose(a, b, rtol=1e-10, atol=1e-12 * scale), f
+    assert c.noise_sd == pytest.approx(p.noise_sd, rel=1e-9, abs=1e-300)
+    assert c.quantum == pytest.approx(p.quantum, rel=1e-12, abs=0.0)
+    assert c.group == p.group
+
+
+def _record(kind: str, n: int, rng):
+    t = np.cumsum(rng.uniform(0.5, 1.5, n))
+    y = 1e-9 * (1 + 5 * np.exp(-t / (0.1 * t[-1])))
+    if kind == "noisy":
+        y = y + 1e-11 * rng.standard_normal(n)
+    elif kind == "staircase":
+        y = np.round((y + 1e-11 * rng.standard_normal(n)) / 2e-11) * 2e-11
+    elif kind == "glitches":
+        y = y + 1e-11 * rng.standard_normal(n)
+        y[rng.integers(0, n, max(1, n // 500))] = 0.0
+    return t, y
+
+
+@pytest.mark.parametrize("kind", ["smooth", "noisy", "staircase", "glitches"])
+@pytest.mark.parametrize("n", [5, 37, 4_000, 70_000, 300_001])
+def test_summarize_agrees(kind, n, monkeypatch):
+    t, y = _record(kind, n, np.random.default_rng(n))
+    _agree(*_both(t, y, monkeypatch))
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(4, 3000), seed=st.integers(0, 2**31), spread=st.floats(1e-6, 10.0))
+def test_summarize_agrees_on_random_records(n, seed, spread):
+    rng = np.random.default_rng(seed)
+    t = np.cumsum(rng.exponential(1.0, n)) + 1e-3
+    y = rng.standard_normal(n) * spread + rng.choice([0.0, 1e3])
+    with pytest.MonkeyPatch.context() as mp:
+        _agree(*_both(t, y, mp))
+
+
+def test_core_refuses_boundaries_it_cannot_use():
+    x = np.arange(10.0)
+    with pytest.raises(ValueError, match="increase"):
+        core.segment_sums(x, np.array([0, 5, 5]), np.array([0]))
+    with pytest.raises(ValueError, match="increase"):
+        core.segment_sums(x, np.array([0, 10]), np.array([0]))
+    with pytest.raises(ValueError, match="sorted"):
+        core.second_difference_sums(x, np.array([0, 2]), np.array([3, 5]), 1.0)
+    with pytest.raises(ValueError, match="sorted"):
+        core.second_difference_sums(x, np.array([0]), np.array([9]), 1.0)
+    total, in_bin, far = core.second_difference_sums(x ** 2, np.array([0, 4]),
+                                                     np.array([3, 8]), 3.0)
+    assert total == pytest.approx(8 * 4.0) and list(in_bin) == [12.0, 16.0]
+    assert far.size == 8  # every d = 2, d^2 = 4 > 3
