@@ -114,7 +114,7 @@ def test_cells_and_range_sums_equal_the_direct_sums(rec, cells, data, monkeypatc
 
 def _direct_variogram(r):
     """The sample-by-sample variogram of detrended residuals (the definition)."""
-    from sescreen.dcpol.variogram import _aggregation, _block_sums, _detrend
+    from sescreen.dcpol.variogram import _aggregation, _block_sums, _cumulative, _detrend
 
     n = r.size
     g = _aggregation(n)
@@ -123,7 +123,8 @@ def _direct_variogram(r):
     blocks, w = [], []
     m = 1
     while m <= n // 8:
-        s = _block_sums(raw, m) if m < g else _block_sums(agg, m // g)
+        s = _block_sums(_cumulative(raw), m) if m < g else \
+            _block_sums(_cumulative(agg), m // g)
         if s.size < 4:
             break
         blocks.append(m)
@@ -395,3 +396,18 @@ def test_starts_in_lockstep_are_the_single_fits(model):
             assert got.params.valuesdict() == one.params.valuesdict()
             assert [p.stderr for p in got.params.values()] == \
                 [p.stderr for p in one.params.values()]
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(2, 5000), seed=st.integers(0, 2**32 - 1))
+def test_straight_line_is_numpy_polyfit(n, seed):
+    from sescreen.dcpol.variogram import _line
+
+    rng = np.random.default_rng(seed)
+    x = np.arange(n, dtype=float)
+    y = rng.normal(size=n).cumsum() + rng.uniform(-5, 5) * x
+    slope, icpt = _line(x, y)
+    ref = np.polyfit(x, y, 1)
+    scale = np.abs(y).max() + 1.0
+    assert slope == pytest.approx(ref[0], rel=1e-8, abs=1e-10 * scale / n)
+    assert icpt == pytest.approx(ref[1], rel=1e-8, abs=1e-9 * scale)

@@ -519,8 +519,7 @@ done:
     return ret;
 }
 
-/* ---- one pass over the raw samples (sescreen/dcpol/record.py) ------------------------ */
-
+/* A C-contiguous buffer of 8-byte items (float64 or int64), read-only or writable. */
 static int as_f64(PyObject *o, Py_buffer *b, int writable, const char *name) {
     if (PyObject_GetBuffer(o, b, PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0)
         return -1;
@@ -531,6 +530,91 @@ static int as_f64(PyObject *o, Py_buffer *b, int writable, const char *name) {
     }
     return 0;
 }
+
+/* ---- the grid starts' variable projection (sescreen/dcpol/grid.py::_project) -------- */
+
+/* For every combination of basis columns (rows of combos, k each), the amplitudes that
+ * minimize the weighted chi-square: the k x k block of the normalized Gram matrix plus
+ * a ridge, solved, rescaled, NaN to 0, clipped into [lo, hi]; and that point's
+ * chi-square yy - 2 c.r + c.A.c (A without the ridge). Returns the index of the least
+ * (the first of equals; a non-finite one never; the first when none is finite, as
+ * numpy.argmin over infinities) and writes its amplitudes to coef. */
+static PyObject *project(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *o[7];
+    double yy, ridge;
+    int k;
+    if (!PyArg_ParseTuple(args, "OOOOiOOddO", &o[0], &o[1], &o[2], &o[3], &k, &o[4], &o[5],
+                          &yy, &ridge, &o[6]))
+        return NULL;
+    Py_buffer b[7];
+    int held = 0;
+    PyObject *ret = NULL;
+    static const char *names[7] = {"gram", "rhs", "scale", "combos", "lo", "hi", "coef"};
+    for (; held < 7; held++)
+        if (as_f64(o[held], &b[held], held == 6, names[held]) < 0) goto done;
+    Py_ssize_t nc = b[1].len / 8, ncombo = k > 0 ? b[3].len / 8 / k : 0;
+    if (k < 1 || k > MAXV || b[0].len / 8 != nc * nc || b[2].len / 8 != nc ||
+        b[3].len / 8 != ncombo * k || b[4].len / 8 != k || b[5].len / 8 != k ||
+        b[6].len / 8 != k || ncombo < 1) {
+        PyErr_SetString(PyExc_ValueError, "_lmcore: project sizes");
+        goto done;
+    }
+    const double *gram = b[0].buf, *rhs = b[1].buf, *scale = b[2].buf, *lo = b[4].buf,
+                 *hi = b[5].buf;
+    const int64_t *combos = b[3].buf;
+    double *coef = b[6].buf;
+    for (Py_ssize_t i = 0; i < ncombo * k; i++)
+        if (combos[i] < 0 || combos[i] >= nc) {
+            PyErr_SetString(PyExc_ValueError, "_lmcore: combos index past the columns");
+            goto done;
+        }
+    Py_ssize_t best = 0;
+    double best_chi2 = INFINITY;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t g = 0; g < ncombo; g++) {
+        const int64_t *c = combos + g * k;
+        double a[MAXV * MAXV], ar[MAXV * MAXV], r[MAXV], x[MAXV], cs[MAXV];
+        for (int i = 0; i < k; i++) {
+            r[i] = rhs[c[i]];
+            for (int j = 0; j < k; j++) {
+                a[i * k + j] = gram[c[i] * nc + c[j]];
+                ar[i * k + j] = a[i * k + j] + (i == j ? ridge : 0.0);
+            }
+        }
+        solve(ar, r, x, k);
+        for (int i = 0; i < k; i++) {
+            double v = x[i] / scale[c[i]];
+            if (isnan(v)) v = 0.0;
+            else if (isinf(v)) v = v > 0 ? 1.7976931348623157e308 : -1.7976931348623157e308;
+            v = v > hi[i] ? hi[i] : v < lo[i] ? lo[i] : v; /* numpy.clip */
+            x[i] = v;
+            cs[i] = v * scale[c[i]];
+        }
+        double cr = 0.0, cac = 0.0;
+        for (int i = 0; i < k; i++) {
+            cr += cs[i] * r[i];
+            double row = 0.0;
+            for (int j = 0; j < k; j++) row += a[i * k + j] * cs[j];
+            cac += cs[i] * row;
+        }
+        double chi2 = yy - 2.0 * cr + cac;
+        if (g == 0) /* numpy's argmin when every chi-square is infinite */
+            for (int i = 0; i < k; i++) coef[i] = x[i];
+        if (isfinite(chi2) && chi2 < best_chi2) {
+            best_chi2 = chi2;
+            best = g;
+            for (int i = 0; i < k; i++) coef[i] = x[i];
+        }
+    }
+    Py_END_ALLOW_THREADS
+    ret = PyLong_FromSsize_t(best);
+done:
+    for (int i = 0; i < held; i++) PyBuffer_Release(&b[i]);
+    return ret;
+}
+
+/* ---- one pass over the raw samples (sescreen/dcpol/record.py) ------------------------ */
 
 /* record._square_sums: the squared second differences d[k] = (y[k+2] - y[k+1]) -
  * (y[k+1] - y[k]) summed over all k (compensated) and over each run [lo_r, hi_r) (sorted,
@@ -701,6 +785,8 @@ static PyMethodDef methods[] = {
      "(see sescreen.dcpol.core)."},
     {"second_difference_sums", second_difference_sums, METH_VARARGS,
      "Sums of squared second differences, in all and over runs, and the large ones."},
+    {"project", project, METH_VARARGS,
+     "The grid point of least weighted chi-square (variable projection) and its amplitudes."},
     {"segment_sums", segment_sums, METH_VARARGS,
      "Sums of an array between boundaries, for two sets of boundaries."},
     {NULL, NULL, 0, NULL}};

@@ -149,7 +149,7 @@ class Candidate:
 
 
 def minimize_many(name: str, b: Binned, noise: NoiseModel, starts, *,
-                  max_nfev: int = _MAX_NFEV) -> list:
+                  max_nfev: int = _MAX_NFEV, errors: bool = True) -> list:
     """Generalized least squares of the bin means against the model's bin averages, from
     each of ``starts`` (:class:`~sescreen.parameters.Params` of one layout, in lockstep):
     a :class:`~sescreen.dcpol.lsq.LeastSquaresResult` per start, None where the optimizer
@@ -176,7 +176,7 @@ def minimize_many(name: str, b: Binned, noise: NoiseModel, starts, *,
         _warnings.simplefilter("ignore")
         found = least_squares_many(residual, starts, max_nfev=max_nfev,
                                    rows=rows if name in BROADCAST else None,
-                                   compiled=compiled)
+                                   compiled=compiled, errors=errors)
     out = []
     for res in found:
         if isinstance(res, MODEL_ERRORS):
@@ -199,7 +199,8 @@ def n_free(params) -> int:
 
 
 def fit_model(name: str, b: Binned, noise: NoiseModel, *, start=None,
-              polish: bool = False, max_nfev: int = _MAX_NFEV) -> ModelFit | None:
+              polish: bool = False, max_nfev: int = _MAX_NFEV,
+              errors: bool = True) -> ModelFit | None:
     """Best of several starting points for one model (or one given start).
 
     Parameters
@@ -214,6 +215,8 @@ def fit_model(name: str, b: Binned, noise: NoiseModel, *, start=None,
         Continue a fit that stopped at the evaluation cap or gave no covariance.
     max_nfev : int
         Evaluation cap per start (a first, white-noise pass needs only a rough optimum).
+    errors : bool
+        Standard errors of the parameters (False for a pass that only finds starts).
     """
     if start is not None:
         starts = [(start, 0.0)]
@@ -225,7 +228,8 @@ def fit_model(name: str, b: Binned, noise: NoiseModel, *, start=None,
         # regime) either optimum is as good, and the guess's is the tested behaviour
         starts = [(g, 0.0) for g in guesses] + ([] if grid is None else [(grid, _GRID_GAIN)])
     best = None
-    found = minimize_many(name, b, noise, [p for p, _ in starts], max_nfev=max_nfev)
+    found = minimize_many(name, b, noise, [p for p, _ in starts], max_nfev=max_nfev,
+                          errors=errors)
     for res, (_, gain) in zip(found, starts, strict=True):
         if res is not None and (best is None or res.chisqr < best.chisqr - gain):
             best = res

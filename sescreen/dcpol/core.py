@@ -24,15 +24,25 @@ try:
 except ImportError:  # no compiler at install time: the Python path
     _lmcore = None
 
-__all__ = ["CORE_MODELS", "Aborted", "CompiledProblem", "available", "fits", "run",
-           "second_difference_sums", "segment_sums"]
+__all__ = [
+    "CORE_MODELS",
+    "MAX_VARYING",
+    "Aborted",
+    "CompiledProblem",
+    "available",
+    "fits",
+    "project",
+    "run",
+    "second_difference_sums",
+    "segment_sums",
+]
 
 #: Models the core evaluates, by its ids (``_lmcore.c``; argument order of
 #: :mod:`sescreen.transients`).
 CORE_MODELS = {"exp1": 0, "exp2": 1, "exp3": 2, "stretched": 3, "stoich_limit": 4,
                "stoich_rc": 5, "power": 6, "exp1_power": 7}
 _CONVERGED, _UNCONVERGED, _ABORTED, _NOT_FINITE = 0, 1, 2, 3
-_MAX_PARAMS, _MAX_VARYING = 16, 8  # MAXP, MAXV of _lmcore.c
+_MAX_PARAMS, MAX_VARYING = 16, 8  # MAXP, MAXV of _lmcore.c
 
 
 class Aborted(Exception):
@@ -47,7 +57,7 @@ def available() -> bool:
 def fits(problem, n_params: int, n_varying: int) -> bool:
     """True when the core is available and can take this problem (its model and sizes)."""
     return (available() and problem.model in CORE_MODELS and n_params <= _MAX_PARAMS
-            and 1 <= n_varying <= _MAX_VARYING)
+            and 1 <= n_varying <= MAX_VARYING)
 
 
 @dataclass(frozen=True)
@@ -186,3 +196,17 @@ def segment_sums(x: np.ndarray, b1: np.ndarray, b2: np.ndarray) -> list[np.ndarr
                          np.ascontiguousarray(b2, dtype=np.int64), out1, out2)
     return [out1, out2]
 
+
+
+def project(gram: np.ndarray, rhs: np.ndarray, scale: np.ndarray, combos: np.ndarray,
+            lo: np.ndarray, hi: np.ndarray, yy: float, ridge: float,
+            coef: np.ndarray) -> int:
+    """The variable projection of :func:`sescreen.dcpol.grid._project` compiled: for every
+    row of ``combos`` the clipped least-squares amplitudes from the normalized Gram matrix
+    (plus ``ridge``) and their chi-square; the index of the least, its amplitudes written to
+    ``coef``."""
+    k = combos.shape[1]
+    return _lmcore.project(_f64(gram), _f64(rhs), _f64(scale),
+                           np.ascontiguousarray(combos, dtype=np.int64), k,
+                           _f64(np.broadcast_to(lo, (k,))), _f64(np.broadcast_to(hi, (k,))),
+                           yy, ridge, coef)

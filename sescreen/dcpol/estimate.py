@@ -211,10 +211,10 @@ def estimate_transient(t: np.ndarray, current: np.ndarray, model: str = "auto", 
     # model; every candidate is then fitted under it
     probe = [n for n in names if n in _PROBE_MODELS] or list(names)
     first = {n: f for n in probe
-             if (f := fit_model(n, b, white, max_nfev=_FIRST_NFEV)) is not None}
+             if (f := fit_model(n, b, white, max_nfev=_FIRST_NFEV, errors=False)) is not None}
     if not first:
         first = {n: f for n in names if n not in probe
-                 and (f := fit_model(n, b, white, max_nfev=_FIRST_NFEV)) is not None}
+                 and (f := fit_model(n, b, white, max_nfev=_FIRST_NFEV, errors=False)) is not None}
     if not first:
         raise FitError(f"no transient model could be fitted to {len(b.t)} log-time bins "
                        f"({len(t)} points); the record is too short or too noisy")

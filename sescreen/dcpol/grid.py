@@ -22,9 +22,10 @@ import math
 
 import numpy as np
 
+from sescreen.dcpol import core
 from sescreen.dcpol.binning import Binned
 from sescreen.parameters import Params
-from sescreen.transients import exp1, power, stoich_limit, stretched
+from sescreen.transients import exp1, power, stoich_limit
 
 __all__ = ["GRID_MODELS", "grid_start"]
 
@@ -54,6 +55,14 @@ def _columns(b: Binned, func, **grids) -> np.ndarray:
     with np.errstate(under="ignore"):
         return b.average(func, **{k: (np.asarray(v)[:, None] if np.ndim(v) else v)
                                   for k, v in grids.items()})
+
+
+def _stretched_decay(t, tau, beta):
+    """exp(-(t / tau)^beta), the decay of :func:`sescreen.transients.stretched`, through
+    logarithms: two vectorized exponentials instead of a power (a third of the time for the
+    grid's few hundred columns; the same values to rounding)."""
+    with np.errstate(divide="ignore", over="ignore"):
+        return np.exp(-np.exp(beta * (np.log(np.maximum(t, 0.0)) - np.log(tau))))
 
 
 def _decays(b: Binned, tau, per_decade: float = _PER_DECADE):
@@ -112,7 +121,7 @@ def _families(name: str, b: Binned, template: Params):
         betas = _BETAS[(_BETAS >= template["beta"].min) & (_BETAS <= template["beta"].max)]
         tt, bb = np.meshgrid(taus, betas, indexing="ij")
         tt, bb = tt.ravel(), bb.ravel()
-        cols = np.vstack([ones, _columns(b, stretched, i_ss=0.0, a=1.0, tau=tt, beta=bb)])
+        cols = np.vstack([ones, _columns(b, _stretched_decay, tau=tt, beta=bb)])
         labels = [{}] + [{"tau": float(a), "beta": float(c)} for a, c in zip(tt, bb, strict=True)]
         return cols, labels, _pairs(0, 1, 1, tt.size), ("i_ss", "a")
     if name in ("power", "exp1_power"):
@@ -163,6 +172,10 @@ def _project(columns: np.ndarray, y: np.ndarray, weights: np.ndarray, combos: np
     cn = cw / scale[:, None]
     gram = cn @ cn.T
     rhs = cn @ yw
+    if core.available() and combos.shape[1] <= core.MAX_VARYING:  # compiled, same numbers
+        coef = np.empty(combos.shape[1])
+        best = core.project(gram, rhs, scale, combos, lo, hi, float(yw @ yw), _RIDGE, coef)
+        return best, coef
     a = gram[combos[:, :, None], combos[:, None, :]]
     r = rhs[combos]
     ridge = _RIDGE * np.eye(combos.shape[1])

@@ -113,7 +113,7 @@ def _layout(params) -> list[tuple]:
 
 def least_squares_many(residual: Callable[[dict[str, float]], np.ndarray], starts, *,
                        max_nfev: int, rows: Callable[[dict], np.ndarray] | None = None,
-                       compiled: CompiledProblem | None = None) -> list:
+                       compiled: CompiledProblem | None = None, errors: bool = True) -> list:
     """Minimize ``sum(residual(values)**2)`` over the varying parameters from several
     starts in lockstep (:func:`~sescreen.dcpol.marquardt.marquardt_many`).
 
@@ -138,6 +138,9 @@ def least_squares_many(residual: Callable[[dict[str, float]], np.ndarray], start
         The same residual as a problem of the compiled core (:mod:`sescreen.dcpol.core`),
         which then runs the iteration when it is built; ``residual`` still gives the
         final chi-square.
+    errors : bool
+        Compute the covariance and standard errors (False: a fit whose optimum only
+        starts another, its ``stderr`` None).
 
     Returns
     -------
@@ -261,7 +264,7 @@ def least_squares_many(residual: Callable[[dict[str, float]], np.ndarray], start
             continue
         else:
             x, success = ret.x, ret.success
-            covar = _covariance(ret.jac)
+            covar = _covariance(ret.jac) if errors else None
         try:
             out = evaluate(x)
         except MODEL_ERRORS as exc:

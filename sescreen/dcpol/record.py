@@ -195,7 +195,8 @@ class RecordStats:
             return empty, empty, empty.astype(int)
         first, count = self.late_cells()
         take = min(count, max(1, SAMPLE // g))
-        cells = first + np.unique(np.linspace(0, count - 1, take).round().astype(int))
+        spread = np.linspace(0, count - 1, take).round().astype(int)  # sorted: once each
+        cells = first + spread[np.r_[True, spread[1:] != spread[:-1]][:spread.size]]
         idx = (cells[:, None] * g + np.arange(g)[None, :])
         return self.t[idx], self.samples(idx) / self.scale, idx
 

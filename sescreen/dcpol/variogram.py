@@ -60,16 +60,32 @@ def excess_at(phi: np.ndarray, var: np.ndarray, m) -> np.ndarray:
     return component_variogram(phi, m) @ var
 
 
-def _block_sums(series: np.ndarray, m: int, step: int | None = None) -> np.ndarray:
-    """Sums of ``m`` consecutive values starting every ``step`` (default m // 4)."""
-    c = np.concatenate([[0.0], np.cumsum(series)])
-    starts = np.arange(0, series.size - m + 1, max(1, m // 4) if step is None else step)
+def _cumulative(series: np.ndarray) -> np.ndarray:
+    """0 and the running sums of ``series`` (for :func:`_block_sums`)."""
+    return np.concatenate([[0.0], np.cumsum(series)])
+
+
+def _block_sums(c: np.ndarray, m: int, step: int | None = None) -> np.ndarray:
+    """Sums of ``m`` consecutive values starting every ``step`` (default m // 4), from the
+    running sums ``c`` of the series (:func:`_cumulative`)."""
+    starts = np.arange(0, c.size - m, max(1, m // 4) if step is None else step)
     return c[starts + m] - c[starts]
+
+
+def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Least-squares straight line y = slope x + intercept (what ``numpy.polyfit(x, y, 1)``
+    gives, from centred sums instead of an SVD: a tenth of the time on 10^4-10^5 cells)."""
+    xm, ym = float(np.mean(x)), float(np.mean(y))
+    dx = x - xm
+    sxx = float(dx @ dx)
+    slope = float(dx @ (y - ym)) / sxx if sxx > 0 else 0.0
+    return slope, ym - slope * xm
 
 
 def _detrend(series: np.ndarray) -> np.ndarray:
     x = np.arange(series.size, dtype=float)
-    return series - np.polyval(np.polyfit(x, series, 1), x)
+    slope, icpt = _line(x, series)
+    return series - (slope * x + icpt)
 
 
 def _aggregation(n: int) -> int:
@@ -109,7 +125,7 @@ def block_variogram(cells: np.ndarray, group: int, *, short: np.ndarray | None =
         return np.zeros(0), np.zeros(0)
     g = _aggregation(n)
     x = np.arange(cells.size, dtype=float)
-    slope, icpt = np.polyfit(x, cells, 1)
+    slope, icpt = _line(x, cells)
     raw = cells - (slope * x + icpt)
     per = g // group
     n_agg = n // g
@@ -122,15 +138,16 @@ def block_variogram(cells: np.ndarray, group: int, *, short: np.ndarray | None =
         c_short = np.concatenate([np.zeros((short.shape[0], 1)), np.cumsum(short, axis=1)],
                                  axis=1)
     blocks, w = [], []
+    c_raw, c_agg = _cumulative(raw), _cumulative(agg)
     m = 1
     while m <= n // _MIN_BLOCKS:
         if m < group:
             starts = np.arange(0, group - m + 1, max(1, m // 4))
             s = (c_short[:, starts + m] - c_short[:, starts]).ravel()
         elif m < g:
-            s = _block_sums(raw, m // group, max(1, (m // 4) // group))
+            s = _block_sums(c_raw, m // group, max(1, (m // 4) // group))
         else:
-            s = _block_sums(agg, m // g)
+            s = _block_sums(c_agg, m // g)
         if s.size < _MIN_BLOCKS // 2:
             break
         blocks.append(float(m))
