@@ -724,7 +724,7 @@ done:
 
 /* record._segment_sums for one array and two sets of boundaries (each strictly
  * increasing, in [0, n)): out_j[i] = sum of x[b_j[i] .. b_j[i + 1]) (the last to n), as
- * numpy.add.reduceat gives them (a pass per set; four partial sums per segment). */
+ * numpy.add.reduceat gives them, in one pass. */
 static PyObject *segment_sums(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *o[5];
@@ -754,22 +754,29 @@ static PyObject *segment_sums(PyObject *self, PyObject *args) {
             }
     }
     Py_BEGIN_ALLOW_THREADS
-    for (int j = 1; j <= 2; j++) {
-        const int64_t *bb = j == 1 ? b1 : b2;
-        Py_ssize_t nn = j == 1 ? n1 : n2;
-        double *out = j == 1 ? out1 : out2;
-        for (Py_ssize_t i = 0; i < nn; i++) {
-            Py_ssize_t k = bb[i], e = i + 1 < nn ? bb[i + 1] : n;
-            double p0 = 0.0, p1 = 0.0, p2 = 0.0, p3 = 0.0;
-            for (; k + 3 < e; k += 4) {
-                p0 += x[k];
-                p1 += x[k + 1];
-                p2 += x[k + 2];
-                p3 += x[k + 3];
-            }
-            for (; k < e; k++) p0 += x[k];
-            out[i] = (p0 + p1) + (p2 + p3);
+    /* one pass over the segments between the union of both sets' boundaries (each summed
+     * with four partial sums), each added to the segment of either set it lies in */
+    for (Py_ssize_t i = 0; i < n1; i++) out1[i] = 0.0;
+    for (Py_ssize_t i = 0; i < n2; i++) out2[i] = 0.0;
+    Py_ssize_t a = b1[0] < b2[0] ? b1[0] : b2[0];
+    Py_ssize_t i1 = b1[0] <= a ? 0 : -1, i2 = b2[0] <= a ? 0 : -1;
+    while (a < n) {
+        Py_ssize_t e1 = i1 + 1 < n1 ? b1[i1 + 1] : n, e2 = i2 + 1 < n2 ? b2[i2 + 1] : n;
+        Py_ssize_t e = e1 < e2 ? e1 : e2, k = a;
+        double p0 = 0.0, p1 = 0.0, p2 = 0.0, p3 = 0.0;
+        for (; k + 3 < e; k += 4) {
+            p0 += x[k];
+            p1 += x[k + 1];
+            p2 += x[k + 2];
+            p3 += x[k + 3];
         }
+        for (; k < e; k++) p0 += x[k];
+        double part = (p0 + p1) + (p2 + p3);
+        if (i1 >= 0) out1[i1] += part;
+        if (i2 >= 0) out2[i2] += part;
+        a = e;
+        if (a == e1 && i1 + 1 < n1) i1++;
+        if (a == e2 && i2 + 1 < n2) i2++;
     }
     Py_END_ALLOW_THREADS
     ret = Py_None;
