@@ -246,7 +246,8 @@ def test_factor_range_that_overflows_is_refused():
         t = np.geomspace(1, 100, nb * 4).reshape(nb, 4)
         i64 = lambda *v: np.array(v, dtype=np.int64)
         outs = [np.empty(nv), np.empty(nb * nv), np.empty(1, np.int64),
-                np.empty(1, np.int64), np.empty(nv), np.empty(1, np.int64)]
+                np.empty(1, np.int64), np.empty(nv), np.empty(1, np.int64), np.empty(1),
+                np.empty(1)]
         try:
             m.fit_many(0, 0, nb, 3, nv, 3, 1, 100, 1e-8, 1e-8, 1e-8, 100,
                        t, np.full((nb, 4), 0.25), np.ones(nb), np.ones(nb),

@@ -426,22 +426,22 @@ static PyObject *fit_many(PyObject *self, PyObject *pyargs) {
     int model, full, nb, np_, nv, nargs, k;
     long long max_nfev, max_iter;
     double ftol, xtol, gtol;
-    PyObject *o[22];
-    if (!PyArg_ParseTuple(pyargs, "iiiiiiiLdddLOOOOOOOOOOOOOOOOOOOOOO", &model, &full, &nb,
+    PyObject *o[24];
+    if (!PyArg_ParseTuple(pyargs, "iiiiiiiLdddLOOOOOOOOOOOOOOOOOOOOOOOO", &model, &full, &nb,
                           &np_, &nv, &nargs, &k, &max_nfev, &ftol, &xtol, &gtol, &max_iter,
                           &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8],
                           &o[9], &o[10], &o[11], &o[12], &o[13], &o[14], &o[15], &o[16],
-                          &o[17], &o[18], &o[19], &o[20], &o[21]))
+                          &o[17], &o[18], &o[19], &o[20], &o[21], &o[22], &o[23]))
         return NULL;
     if (model < 0 || model > 7 || nb < 1 || np_ < 1 || np_ > MAXP || nv < 1 || nv > MAXV ||
         nargs < 1 || nargs > np_ || k < 1 || nargs != N_ARGS[model]) {
         PyErr_SetString(PyExc_ValueError, "_lmcore: problem size out of range");
         return NULL;
     }
-    Buf bufs[22];
+    Buf bufs[24];
     memset(bufs, 0, sizeof bufs);
     /* name, writable, item size, items */
-    struct { const char *name; int w; Py_ssize_t size, n; } spec[22] = {
+    struct { const char *name; int w; Py_ssize_t size, n; } spec[24] = {
         {"nodes", 0, 8, (Py_ssize_t)nb * NODES}, {"weights", 0, 8, (Py_ssize_t)nb * NODES},
         {"y", 0, 8, nb}, {"whiten", 0, 8, full ? (Py_ssize_t)nb * nb : nb},
         {"kind", 0, 8, np_}, {"ref", 0, 8, np_}, {"val", 0, 8, np_}, {"plo", 0, 8, np_},
@@ -449,10 +449,11 @@ static PyObject *fit_many(PyObject *self, PyObject *pyargs) {
         {"fac_idx", 0, 8, -1}, {"args", 0, 8, nargs}, {"lo", 0, 8, nv}, {"hi", 0, 8, nv},
         {"x0", 0, 8, (Py_ssize_t)k * nv}, {"x_out", 1, 8, (Py_ssize_t)k * nv},
         {"jac_out", 1, 8, (Py_ssize_t)k * nb * nv}, {"status", 1, 8, k}, {"count", 1, 8, k},
-        {"best_x", 1, 8, (Py_ssize_t)k * nv}, {"has_best", 1, 8, k}};
+        {"best_x", 1, 8, (Py_ssize_t)k * nv}, {"has_best", 1, 8, k}, {"cost", 1, 8, k},
+        {"best_cost", 1, 8, k}};
     PyObject *ret = NULL;
     double *work = NULL;
-    for (int i = 0; i < 22; i++) {
+    for (int i = 0; i < 24; i++) {
         if (spec[i].n < 0) { /* any length */
             if (PyObject_GetBuffer(o[i], &bufs[i].b, PyBUF_C_CONTIGUOUS) < 0) goto done;
             bufs[i].held = 1;
@@ -494,6 +495,7 @@ static PyObject *fit_many(PyObject *self, PyObject *pyargs) {
     const double *x0 = bufs[15].b.buf;
     double *x_out = bufs[16].b.buf, *jac = bufs[17].b.buf, *best_x = bufs[20].b.buf;
     int64_t *status = bufs[18].b.buf, *count = bufs[19].b.buf, *has_best = bufs[21].b.buf;
+    double *cost = bufs[22].b.buf, *best_cost = bufs[23].b.buf;
     double *f = malloc(sizeof(double) * (size_t)nb);
     if (!f) { PyErr_NoMemory(); goto done; }
     Py_BEGIN_ALLOW_THREADS
@@ -506,6 +508,8 @@ static PyObject *fit_many(PyObject *self, PyObject *pyargs) {
                             x_out + (size_t)s * nv, f, jac + (size_t)s * nb * nv, work);
         count[s] = bg.count;
         has_best[s] = bg.has_best;
+        cost[s] = dot(f, f, nb); /* at x_out (meaningful where the start converged or not) */
+        best_cost[s] = bg.best_cost;
         memcpy(best_x + (size_t)s * nv, bg.best_x, sizeof(double) * nv);
     }
     Py_END_ALLOW_THREADS
@@ -514,7 +518,7 @@ static PyObject *fit_many(PyObject *self, PyObject *pyargs) {
     Py_INCREF(ret);
 done:
     free(work);
-    for (int i = 0; i < 22; i++)
+    for (int i = 0; i < 24; i++)
         if (bufs[i].held) PyBuffer_Release(&bufs[i].b);
     return ret;
 }

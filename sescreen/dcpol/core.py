@@ -88,11 +88,13 @@ class CompiledProblem:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How one start ended: the point, the Jacobian there, and whether it converged."""
+    """How one start ended: the point, the Jacobian there, whether it converged, and the
+    sum of squared residuals there."""
 
     x: np.ndarray
     jac: np.ndarray
     success: bool
+    cost: float  #: f.f there
 
 
 def _f64(a) -> np.ndarray:
@@ -141,7 +143,7 @@ def run(problem: CompiledProblem, params, var: list[str],
     count : list of int
         Evaluations spent per start (Jacobian columns count one each).
     best : list of [x or None, cost]
-        The lowest-cost point each start evaluated.
+        The lowest-cost point each start evaluated and its f.f.
     """
     k, nv, nb = len(x0s), len(var), problem.y.size
     full = 0 if problem.whiten.ndim == 1 else \
@@ -152,12 +154,15 @@ def run(problem: CompiledProblem, params, var: list[str],
     count = np.empty(k, dtype=np.int64)
     best_x = np.empty(k * nv)
     has_best = np.empty(k, dtype=np.int64)
+    cost = np.empty(k)
+    best_cost = np.empty(k)
     program = _program(params, var, factors, problem.args)
     _lmcore.fit_many(CORE_MODELS[problem.model], full, nb, len(params), nv,
                      len(problem.args), k, int(max_nfev), ftol, xtol, gtol, int(max_iter),
                      _f64(problem.nodes), _f64(problem.weights), _f64(problem.y),
                      _f64(problem.whiten), *program, _f64(lo), _f64(hi),
-                     _f64(np.concatenate(x0s)), x_out, jac, status, count, best_x, has_best)
+                     _f64(np.concatenate(x0s)), x_out, jac, status, count, best_x, has_best,
+                     cost, best_cost)
     found: list = []
     best: list[list] = []
     for s in range(k):
@@ -165,12 +170,13 @@ def run(problem: CompiledProblem, params, var: list[str],
         if code in (_CONVERGED, _UNCONVERGED):
             found.append(Outcome(x_out[s * nv:(s + 1) * nv].copy(),
                                  jac[s * nb * nv:(s + 1) * nb * nv].reshape(nb, nv),
-                                 code == _CONVERGED))
+                                 code == _CONVERGED, float(cost[s])))
         elif code == _ABORTED:
             found.append(Aborted())
         else:
             found.append(ValueError("the residual is not finite (NaN or inf)"))
-        best.append([best_x[s * nv:(s + 1) * nv].copy() if has_best[s] else None, 0.0])
+        best.append([best_x[s * nv:(s + 1) * nv].copy() if has_best[s] else None,
+                     float(best_cost[s])])
     return found, [int(c) for c in count], best
 
 

@@ -17,9 +17,9 @@ best point it evaluated, without errors. The result is a light
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,14 +31,14 @@ from sescreen.parameters import Param, Params, clip
 __all__ = ["MODEL_ERRORS", "LeastSquaresResult", "least_squares", "least_squares_many"]
 
 
-@dataclass(frozen=True)
 class LeastSquaresResult:
     """What a fit found (the parts of an lmfit MinimizerResult the analysis reads).
 
     Attributes
     ----------
     params : Params
-        Best-fit values; ``stderr`` from the covariance (None when there is none).
+        Best-fit values; ``stderr`` from the covariance (None when there is none). Built
+        on first access: of the several starts of a fit only the best one's is read.
     chisqr : float
         Sum of squared residuals at ``params``.
     success : bool
@@ -47,10 +47,18 @@ class LeastSquaresResult:
         Residual evaluations.
     """
 
-    params: Params
-    chisqr: float
-    success: bool
-    nfev: int
+    def __init__(self, params: Params | Callable[[], Params], chisqr: float, success: bool,
+                 nfev: int):
+        self._params = params
+        self.chisqr, self.success, self.nfev = chisqr, success, nfev
+
+    @functools.cached_property
+    def params(self) -> Params:
+        return self._params() if callable(self._params) else self._params
+
+    def __repr__(self) -> str:
+        return (f"LeastSquaresResult(chisqr={self.chisqr!r}, success={self.success!r}, "
+                f"nfev={self.nfev!r})")
 
 
 _EPS = np.finfo(np.float64).eps
@@ -247,38 +255,53 @@ def least_squares_many(residual: Callable[[dict[str, float]], np.ndarray], start
         return out
 
     x0s = [np.array([float(s[n].value) for n in var], dtype=float) for s in starts]
-    if compiled is not None and core.fits(compiled, len(params), len(var)):
+    compiled_run = compiled is not None and core.fits(compiled, len(params), len(var))
+    if compiled_run:
         if np.any(lo > hi):
             return [ValueError(f"a lower bound exceeds its upper bound: {lo} > {hi}")
                     for _ in starts]
         found, count, best = core.run(compiled, params, var, factors, lo, hi, x0s, max_nfev)
+        n_residuals = compiled.y.size
     else:
         found = marquardt_many(fun, jac, x0s, lo, hi)
+        n_residuals = None
     results: list = []
     for i, (params_i, ret) in enumerate(zip(starts, found, strict=True)):
-        covar = None
+        jac = None
+        cost = getattr(ret, "cost", None)  # the core's f.f at the point it returns
         if isinstance(ret, Aborted):
             x, success = (x0s[i] if best[i][0] is None else best[i][0]), False
+            cost = best[i][1] if compiled_run and best[i][0] is not None else None
         elif isinstance(ret, BaseException):
             results.append(ret)
             continue
         else:
-            x, success = ret.x, ret.success
-            covar = _covariance(ret.jac) if errors else None
-        try:
-            out = evaluate(x)
-        except MODEL_ERRORS as exc:
-            results.append(exc)
-            continue
-        with np.errstate(invalid="ignore", over="ignore"):
-            chisqr = max(float(out @ out), 1e-250 * out.size)
+            x, success, jac = ret.x, ret.success, ret.jac if errors else None
+        size = n_residuals
+        if cost is None:
+            try:
+                out = evaluate(x)
+            except MODEL_ERRORS as exc:
+                results.append(exc)
+                continue
+            with np.errstate(invalid="ignore", over="ignore"):
+                cost, size = float(out @ out), out.size
+        chisqr = max(cost, 1e-250 * size) if math.isfinite(cost) else math.inf
         if not math.isfinite(chisqr):
             results.append(ValueError("the residual is not finite (NaN or inf)"))
             continue
         values = _point(fixed, var, factors, bounds, x)
-        results.append(LeastSquaresResult(_fitted(params_i, values, var, factors, covar),
-                                          chisqr, success, min(count[i], max_nfev)))
+        results.append(LeastSquaresResult(
+            functools.partial(_fitted_from_jacobian, params_i, values, var, factors, jac),
+            chisqr, success, min(count[i], max_nfev)))
     return results
+
+
+def _fitted_from_jacobian(params, values: dict[str, float], var: list[str],
+                          factors: dict[str, tuple[str, ...]], jac: np.ndarray | None
+                          ) -> Params:
+    """:func:`_fitted` with the covariance of ``jac`` (None: no standard errors)."""
+    return _fitted(params, values, var, factors, None if jac is None else _covariance(jac))
 
 
 def least_squares(residual: Callable[[dict[str, float]], np.ndarray], params, *,
