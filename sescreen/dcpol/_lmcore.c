@@ -726,6 +726,43 @@ done:
     return ret;
 }
 
+/* record._second_difference_sample: the second differences at given indices. */
+static PyObject *second_differences_at(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *o[3];
+    if (!PyArg_ParseTuple(args, "OOO", &o[0], &o[1], &o[2])) return NULL;
+    Py_buffer b[3];
+    int held = 0;
+    PyObject *ret = NULL;
+    static const char *names[3] = {"y", "at", "out"};
+    for (; held < 3; held++)
+        if (as_f64(o[held], &b[held], held == 2, names[held]) < 0) goto done;
+    Py_ssize_t n = b[0].len / 8, k = b[1].len / 8;
+    const double *y = b[0].buf;
+    const int64_t *at = b[1].buf;
+    double *out = b[2].buf;
+    if (b[2].len / 8 != k) {
+        PyErr_SetString(PyExc_ValueError, "_lmcore: second_differences_at sizes");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < k; i++)
+        if (at[i] < 0 || at[i] > n - 3) {
+            PyErr_SetString(PyExc_ValueError, "_lmcore: an index past the second differences");
+            goto done;
+        }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < k; i++) {
+        const double *v = y + at[i];
+        out[i] = (v[2] - v[1]) - (v[1] - v[0]);
+    }
+    Py_END_ALLOW_THREADS
+    ret = Py_None;
+    Py_INCREF(ret);
+done:
+    for (int i = 0; i < held; i++) PyBuffer_Release(&b[i]);
+    return ret;
+}
+
 /* record._segment_sums for one array and two sets of boundaries (each strictly
  * increasing, in [0, n)): out_j[i] = sum of x[b_j[i] .. b_j[i + 1]) (the last to n), as
  * numpy.add.reduceat gives them, in one pass. */
@@ -798,6 +835,8 @@ static PyMethodDef methods[] = {
      "Sums of squared second differences, in all and over runs, and the large ones."},
     {"project", project, METH_VARARGS,
      "The grid point of least weighted chi-square (variable projection) and its amplitudes."},
+    {"second_differences_at", second_differences_at, METH_VARARGS,
+     "Second differences of an array at given indices."},
     {"segment_sums", segment_sums, METH_VARARGS,
      "Sums of an array between boundaries, for two sets of boundaries."},
     {NULL, NULL, 0, NULL}};

@@ -229,11 +229,14 @@ def _second_difference_sample(y: np.ndarray) -> np.ndarray:
     """:data:`SAMPLE` second differences of ``y`` (all of them in a shorter record), at
     pseudo-random positions (fixed seed: a regular stride would alias with a periodic
     signal, mains hum sampled at a multiple of its frequency, and see one phase only);
-    formed as :func:`_second_differences` forms them."""
+    formed as :func:`_second_differences` forms them. In drawing order, not sorted: only
+    its median, spread and quantiles are used."""
     m = y.size - 2
-    j = np.arange(m) if m <= SAMPLE else np.sort(
-        np.random.default_rng(_SAMPLE_SEED).integers(0, m, SAMPLE))
-    return (y[j + 2] - y[j + 1]) - (y[j + 1] - y[j])
+    if m <= SAMPLE:
+        return _second_differences(y, 0, m)
+    j = np.random.default_rng(_SAMPLE_SEED).integers(0, m, SAMPLE)
+    return core.second_differences_at(y, j) if core.available() else \
+        (y[j + 2] - y[j + 1]) - (y[j + 1] - y[j])
 
 
 def _second_differences(y: np.ndarray, a: int, b: int) -> np.ndarray:
