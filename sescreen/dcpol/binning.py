@@ -9,6 +9,7 @@ covariance of the bin means.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -49,6 +50,9 @@ class Binned:
         Per-sample white-noise variance inside every bin.
     nodes, weights : array (n_bins, NODES)
         Where and with what weight a model is averaged over each bin (:func:`bin_nodes`).
+    memo : dict
+        Bin averages computed once for these bins and shared (the grid starts' basis
+        columns several candidate models have in common); never part of comparisons.
     """
 
     t: np.ndarray
@@ -62,6 +66,7 @@ class Binned:
     white_var: np.ndarray
     nodes: np.ndarray
     weights: np.ndarray
+    memo: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def average(self, func, **params) -> np.ndarray:
         """Bin averages of ``func(t, **params)``: what each bin mean should equal.

@@ -65,11 +65,22 @@ def _stretched_decay(t, tau, beta):
         return np.exp(-np.exp(beta * (np.log(np.maximum(t, 0.0)) - np.log(tau))))
 
 
+def _memo(b: Binned, key: tuple, make):
+    """``make()`` once per set of bins and ``key`` (:attr:`Binned.memo`): the candidates
+    share their time-constant grids."""
+    if key not in b.memo:
+        b.memo[key] = make()
+    return b.memo[key]
+
+
 def _decays(b: Binned, tau, per_decade: float = _PER_DECADE):
     """A log grid over the bounds of the time constant ``tau`` (a Param) and the bin
     averages of exp(-t / tau) at each: (taus, columns)."""
-    taus = _log_grid(tau.min, tau.max, per_decade)
-    return taus, _columns(b, exp1, i_ss=0.0, a1=1.0, tau1=taus)
+    def make():
+        taus = _log_grid(tau.min, tau.max, per_decade)
+        return taus, _columns(b, exp1, i_ss=0.0, a1=1.0, tau1=taus)
+
+    return _memo(b, ("exp", float(tau.min), float(tau.max), per_decade), make)
 
 
 def _pairs(first: int, n_first: int, second: int, n_second: int) -> np.ndarray:
@@ -139,8 +150,13 @@ def _families(name: str, b: Binned, template: Params):
         return np.vstack(cols), labels, combos, ("i_ss", "a1", "a")
     if name in ("stoich_limit", "stoich_rc"):
         pd_ = template["tau_d"]
-        tds = _log_grid(pd_.min, pd_.max, _PER_DECADE)
-        cols = [_columns(b, stoich_limit, i_inf=1.0, tau_d=tds)]
+
+        def make():
+            grid = _log_grid(pd_.min, pd_.max, _PER_DECADE)
+            return grid, _columns(b, stoich_limit, i_inf=1.0, tau_d=grid)
+
+        tds, theta = _memo(b, ("theta", float(pd_.min), float(pd_.max)), make)
+        cols = [theta]
         labels = [{"tau_d": float(x)} for x in tds]
         if name == "stoich_limit":
             return cols[0], labels, np.arange(tds.size)[:, None], ("i_inf",)
