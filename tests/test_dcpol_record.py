@@ -411,3 +411,27 @@ def test_straight_line_is_numpy_polyfit(n, seed):
     scale = np.abs(y).max() + 1.0
     assert slope == pytest.approx(ref[0], rel=1e-8, abs=1e-10 * scale / n)
     assert icpt == pytest.approx(ref[1], rel=1e-8, abs=1e-9 * scale)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 160), seed=st.integers(0, 2**32 - 1))
+def test_a_diagonal_covariance_whitens_as_the_general_path_does(n, seed):
+    """The white-noise shortcut of whiten_covariance gives the general path's numbers bit
+    for bit (and a correlated covariance still takes the general path)."""
+    from scipy.linalg import solve_triangular
+
+    from sescreen.dcpol.noise import whiten_covariance
+
+    rng = np.random.default_rng(seed)
+    cov = np.diag(rng.uniform(1e-6, 10.0, n) ** 2)
+    d = np.sqrt(np.diag(cov))
+    corr = cov / np.outer(d, d)
+    chol = np.linalg.cholesky(corr + 1e-10 * np.eye(n))
+    ref_inv = solve_triangular(chol, np.eye(n), lower=True) / d[None, :]
+    got_cov, got_inv = whiten_covariance(cov)
+    assert np.array_equal(got_cov, corr * np.outer(d, d))
+    assert np.array_equal(got_inv, ref_inv)
+    if n > 1:
+        full = cov + 0.1 * np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
+        _, inv = whiten_covariance(full)
+        assert np.count_nonzero(np.tril(inv, -1))  # a triangular whitener, not a diagonal

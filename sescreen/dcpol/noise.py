@@ -134,6 +134,12 @@ def whiten_covariance(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A positive-definite version of ``cov`` (eigenvalues clipped) and its inverse
     Cholesky factor."""
     d = np.sqrt(np.diag(cov))
+    if np.all(d > 0) and np.count_nonzero(cov) == np.count_nonzero(np.diag(cov)):
+        # a diagonal covariance (white noise): the same numbers without the matrix
+        # factorizations (a Cholesky factor of a diagonal is its square root)
+        dd = d * d
+        corr = np.diag(cov) / dd
+        return np.diag(corr * dd), np.diag((1.0 / np.sqrt(corr + 1e-10)) / d)
     corr = cov / np.outer(d, d)
     try:
         chol = np.linalg.cholesky(corr + 1e-10 * np.eye(len(d)))
