@@ -445,7 +445,9 @@ def fit_dcpol(
         if given is not None:  # as read() does with the same values
             warns = with_given(warns, name, float(given), getattr(m, name))
 
-    t_all = m.time_s - m.time_s[0]
+    t_all = m.time_s
+    if t_all.size and t_all[0] != 0:  # (a record from t = 0 needs no shifted copy)
+        t_all = t_all - t_all[0]
     i_all = m.current_a
     _check_record(t_all, i_all, m.source)
     if len(t_all) < 12:
