@@ -643,6 +643,18 @@ done:
 
 /* ---- one pass over the raw samples (sescreen/dcpol/record.py) ------------------------ */
 
+/* Append k to a growing array (doubling it when full); 1 when out of memory. */
+static int push_index(int64_t **items, Py_ssize_t *cap, Py_ssize_t *n, int64_t k) {
+    if (*n == *cap) {
+        int64_t *more = realloc(*items, sizeof(int64_t) * (size_t)(*cap) * 2);
+        if (!more) return 1;
+        *items = more;
+        *cap *= 2;
+    }
+    (*items)[(*n)++] = k;
+    return 0;
+}
+
 /* record._square_sums: the squared second differences d[k] = (y[k+2] - y[k+1]) -
  * (y[k+1] - y[k]) summed over all k (compensated) and over each run [lo_r, hi_r) (sorted,
  * disjoint), and the k whose square exceeds limit2. Returns (total, indices as bytes). */
@@ -702,30 +714,14 @@ static PyObject *second_difference_sums(PyObject *self, PyObject *args) {
             p3 += q3;
             if (q0 > limit2 || q1 > limit2 || q2 > limit2 || q3 > limit2) {
                 double q[4] = {q0, q1, q2, q3};
-                for (int j = 0; j < 4; j++) {
-                    if (!(q[j] > limit2)) continue;
-                    if (n_far == cap) {
-                        int64_t *more = realloc(far, sizeof(int64_t) * cap * 2);
-                        if (!more) { oom = 1; break; }
-                        far = more;
-                        cap *= 2;
-                    }
-                    far[n_far++] = k + j;
-                }
+                for (int j = 0; j < 4 && !oom; j++)
+                    if (q[j] > limit2) oom = push_index(&far, &cap, &n_far, k + j);
             }
         }
         for (; k < b && !oom; k++) {
             double d = (y[k + 2] - y[k + 1]) - (y[k + 1] - y[k]), q = d * d;
             p0 += q;
-            if (q > limit2) {
-                if (n_far == cap) {
-                    int64_t *more = realloc(far, sizeof(int64_t) * cap * 2);
-                    if (!more) { oom = 1; break; }
-                    far = more;
-                    cap *= 2;
-                }
-                far[n_far++] = k;
-            }
+            if (q > limit2) oom = push_index(&far, &cap, &n_far, k);
         }
         double part = (p0 + p1) + (p2 + p3);
         double sum = total + part; /* Neumaier */
