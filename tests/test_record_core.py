@@ -103,3 +103,58 @@ def test_grid_starts_agree(seed, monkeypatch):
             got.append(grid_start(name, b, template).valuesdict())
         for key, value in got[1].items():
             assert got[0][key] == pytest.approx(value, rel=1e-9, abs=1e-12), (name, key)
+
+
+@pytest.mark.parametrize("case", ["plain", "inf_column", "nan_columns", "inf_data",
+                                  "zero_column", "unbounded_duplicates"])
+def test_projection_agrees_on_hostile_columns(case, monkeypatch):
+    """Infinite or NaN basis columns, infinite data, a zero column, duplicated columns
+    without bounds: the compiled projection picks what numpy's does (all-infinite
+    chi-squares included: the first combination)."""
+    from sescreen.dcpol.grid import _project
+
+    rng = np.random.default_rng(1)
+    cols, y, w = rng.standard_normal((20, 30)), rng.standard_normal(30), np.ones(30)
+    combos = np.array([[0, j] for j in range(1, 20)] + [[0, 1]])
+    lo, hi = np.array([0.0, 0.0]), np.array([np.inf, 5.0])
+    if case == "inf_column":
+        cols[3] = np.inf
+    elif case == "nan_columns":
+        cols[:] = np.nan
+    elif case == "inf_data":
+        y[:] = np.inf
+    elif case == "zero_column":
+        cols[5] = 0.0
+    elif case == "unbounded_duplicates":
+        lo, hi = np.full(2, -np.inf), np.full(2, np.inf)
+        cols[2] = cols[1]
+    out = []
+    with np.errstate(all="ignore"):
+        for pure in ("0", "1"):
+            monkeypatch.setenv("SESCREEN_PURE_PYTHON", pure)
+            out.append(_project(cols, y, w, combos, lo, hi))
+    (c_best, c_coef), (p_best, p_coef) = out
+    assert c_best == p_best
+    assert np.allclose(c_coef, p_coef, rtol=1e-9, equal_nan=True)
+
+
+@pytest.mark.parametrize("kind", ["nan", "inf", "huge", "constant", "duplicated_times"])
+def test_summarize_agrees_on_hostile_records(kind, monkeypatch):
+    rng = np.random.default_rng(7)
+    t = np.cumsum(rng.uniform(0.5, 1.5, 5000))
+    y = 1e-9 * (1 + np.exp(-t / 500)) + 1e-12 * rng.standard_normal(t.size)
+    if kind == "nan":
+        y[100] = np.nan
+    elif kind == "inf":
+        y[100] = np.inf
+    elif kind == "huge":
+        y = y * 1e300
+    elif kind == "constant":
+        y[:] = 1e-9
+    else:
+        t = np.repeat(t[::2], 2)
+    c, p = _both(t, y, monkeypatch)
+    assert np.allclose(c.bin_y, p.bin_y, rtol=1e-10, equal_nan=True)
+    assert np.allclose(c.cell_sum, p.cell_sum, rtol=1e-10, equal_nan=True)
+    assert (c.noise_sd == pytest.approx(p.noise_sd, rel=1e-9)
+            or (np.isnan(c.noise_sd) and np.isnan(p.noise_sd)))
