@@ -1,4 +1,4 @@
-"""The compiled core of the transient fits, where it is built (``_lmcore.c``).
+"""The compiled core of the DC fits, where it is built (``_lmcore.c``).
 
 A candidate fit is a few hundred Levenberg-Marquardt steps on ~150 bins; in Python each
 step is a dozen small numpy calls (~100 us), so the eight candidates of ``model="auto"``
@@ -10,6 +10,12 @@ without the interpreter between steps. The Python modules stay the reference and
 fallback: a build without a C compiler, a model the core does not know (``stoich``), or
 ``SESCREEN_PURE_PYTHON=1`` in the environment use them, with the same results to rounding
 (``tests/test_lmcore.py``).
+
+The same extension holds the loops over the raw samples of
+:func:`sescreen.dcpol.record.summarize` (:func:`second_difference_sums`,
+:func:`segment_sums`, :func:`second_differences_at`) and the grid starts' variable
+projection (:func:`project`), each with the numpy code it replaces as its reference
+(``tests/test_record_core.py``).
 """
 
 from __future__ import annotations
