@@ -614,7 +614,10 @@ static PyObject *project(PyObject *self, PyObject *args) {
             double v = x[i] / scale[c[i]];
             if (isnan(v)) v = 0.0;
             else if (isinf(v)) v = v > 0 ? 1.7976931348623157e308 : -1.7976931348623157e308;
-            v = v > hi[i] ? hi[i] : v < lo[i] ? lo[i] : v; /* numpy.clip */
+            /* numpy.clip: minimum(maximum(v, lo), hi), a NaN bound giving NaN and
+             * lo > hi giving hi */
+            v = (v < lo[i] || isnan(lo[i])) ? lo[i] : v;
+            v = (v > hi[i] || isnan(hi[i])) ? hi[i] : v;
             x[i] = v;
             cs[i] = v * scale[c[i]];
         }

@@ -342,7 +342,8 @@ def _noise_statistics(y: np.ndarray, first: np.ndarray, count: np.ndarray
     at = np.concatenate(sq.beyond_at) if sq.beyond_at else np.zeros(0, int)
     suspects = difference_samples(at, y.size)
     if split and math.isfinite(sq.total):
-        d = np.concatenate(sq.beyond)
+        # (none gathered when limit^2 overflows: limit > 1.3e154 with every d^2 finite)
+        d = np.concatenate(sq.beyond) if sq.beyond else np.zeros(0)
         above, below = d[d > hi], d[d < lo]
         inner = sq.total - float(np.dot(above, above)) - float(np.dot(below, below))
         total = float((y[-1] - y[-2]) - (y[1] - y[0]))
