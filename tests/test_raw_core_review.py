@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_record_core import projections_agree
 
 from sescreen.dcpol import core
 from sescreen.dcpol.record import summarize
@@ -19,19 +20,10 @@ def test_projection_clips_as_numpy_clip(lo, hi, monkeypatch):
     """NaN bounds (start_params' on NaN bin means) give NaN amplitudes as numpy.clip gives
     them, and crossed bounds give the upper one: the compiled projection kept the
     unclipped value."""
-    from sescreen.dcpol.grid import _project
-
     rng = np.random.default_rng(3)
     cols, y, w = rng.standard_normal((6, 20)), rng.standard_normal(20), np.ones(20)
     combos = np.array([[0, j] for j in range(1, 6)])
-    out = []
-    with np.errstate(all="ignore"):
-        for pure in ("0", "1"):
-            monkeypatch.setenv("SESCREEN_PURE_PYTHON", pure)
-            out.append(_project(cols, y, w, combos, lo, hi))
-    (c_best, c_coef), (p_best, p_coef) = out
-    assert c_best == p_best
-    assert np.allclose(c_coef, p_coef, rtol=1e-9, equal_nan=True)
+    projections_agree(cols, y, w, combos, lo, hi, monkeypatch)
 
 
 def test_grid_start_on_a_nan_sample_agrees(monkeypatch):

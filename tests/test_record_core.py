@@ -111,8 +111,6 @@ def test_projection_agrees_on_hostile_columns(case, monkeypatch):
     """Infinite or NaN basis columns, infinite data, a zero column, duplicated columns
     without bounds: the compiled projection picks what numpy's does (all-infinite
     chi-squares included: the first combination)."""
-    from sescreen.dcpol.grid import _project
-
     rng = np.random.default_rng(1)
     cols, y, w = rng.standard_normal((20, 30)), rng.standard_normal(30), np.ones(30)
     combos = np.array([[0, j] for j in range(1, 20)] + [[0, 1]])
@@ -128,6 +126,14 @@ def test_projection_agrees_on_hostile_columns(case, monkeypatch):
     elif case == "unbounded_duplicates":
         lo, hi = np.full(2, -np.inf), np.full(2, np.inf)
         cols[2] = cols[1]
+    projections_agree(cols, y, w, combos, lo, hi, monkeypatch)
+
+
+def projections_agree(cols, y, w, combos, lo, hi, monkeypatch):
+    """The compiled and the numpy variable projection pick the same grid point with the
+    same amplitudes."""
+    from sescreen.dcpol.grid import _project
+
     out = []
     with np.errstate(all="ignore"):
         for pure in ("0", "1"):
